@@ -1,0 +1,83 @@
+# Two commands for a newcomer: `make dev` and `make test`. Both bootstrap their tools
+# from the package registries (crates.io, npm) and skip what is already installed.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+CARGO_BIN := $(HOME)/.cargo/bin
+WORKER_BUILD_VERSION := 0.8.7
+# wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
+
+# Wrangler and Miniflare need Node 22+. The npm package `node` (a devDependency) brings
+# one; it is put first on PATH only when the system Node is older.
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+NODE22_DIR := $(ROOT)/node_modules/node/bin
+ifeq ($(shell test $(SYSTEM_NODE_MAJOR) -ge 22 && echo yes),yes)
+export PATH := $(CARGO_BIN):$(PATH):$(ROOT)/node_modules/.bin
+else
+export PATH := $(NODE22_DIR):$(CARGO_BIN):$(PATH):$(ROOT)/node_modules/.bin
+endif
+
+# worker-build downloads these from the internet by default; use local binaries instead.
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
+export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
+export WRANGLER_SEND_METRICS := false
+
+.PHONY: help bootstrap bootstrap-rust bootstrap-node build dev migrate-local test lint unit e2e deploy clean
+
+help:
+	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
+	@echo "make test   fmt, clippy, unit tests, release wasm build, Miniflare tests"
+	@echo "make deploy build and deploy with wrangler (see README)"
+
+bootstrap: bootstrap-rust bootstrap-node
+
+bootstrap-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@worker-build --version 2>/dev/null | grep -q "$(WORKER_BUILD_VERSION)" \
+	  || cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "no wasm-bindgen in Cargo.lock"; exit 1; }
+	@# --locked first; its lock file can name a dependency version the registry has
+	@# since yanked (seen with 0.2.130), so fall back to resolving within the pinned version.
+	@wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+# npm ci only when package-lock.json changed since the last install.
+bootstrap-node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: bootstrap
+	worker-build --release
+
+migrate-local: bootstrap
+	wrangler d1 migrations apply DB --local
+
+dev: build migrate-local
+	wrangler dev --ip 127.0.0.1 --port 8787
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+unit:
+	cargo test
+
+e2e: build
+	node --test --test-concurrency=1 tests/*.test.mjs
+
+test: bootstrap lint unit e2e
+
+deploy: build
+	wrangler d1 migrations apply DB --remote
+	wrangler deploy
+
+clean:
+	rm -rf build target .wrangler

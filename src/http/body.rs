@@ -1,0 +1,83 @@
+//! Reading a JSON request body without trusting its declared or actual size.
+
+use futures_util::StreamExt;
+use worker::Request;
+
+use super::error::ApiError;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+
+/// Reads the body of a request that must carry JSON. A body declared as another media
+/// type is refused (415); a missing `Content-Type` is tolerated for simple clients. The
+/// body is read in chunks and abandoned as soon as it passes the limit, so a huge or
+/// endless upload costs at most one chunk more than the limit.
+pub async fn read_json(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    if let Some(content_type) = req.headers().get("Content-Type")? {
+        if !is_json_media_type(&content_type) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    if let Some(length) = req.headers().get("Content-Length")? {
+        if length
+            .trim()
+            .parse::<u64>()
+            .map_or(true, |n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+    }
+    // A request without a body has no stream; that is an empty body, not a fault.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::Unprocessable(format!("could not read body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `application/json` or any `+json` type, with or without parameters such as charset.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn json_media_types_are_recognized_with_parameters_and_any_case() {
+        for ct in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json_media_type(ct), "{ct}");
+        }
+        for ct in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "text/json+",
+            "",
+        ] {
+            assert!(!is_json_media_type(ct), "{ct}");
+        }
+    }
+}

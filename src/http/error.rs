@@ -1,0 +1,158 @@
+//! The one error type of the HTTP boundary: every failed outcome, its status, and its body.
+
+use worker::{console_error, Response};
+
+use super::response;
+use crate::domain::new_link::NewLinkError;
+use crate::domain::random::RandomUnavailable;
+
+/// Everything that can go wrong with a request, as the client will see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: a well-formed request whose values break a rule (bad target, bad custom key).
+    BadRequest(String),
+    /// 404: no link has this key or secret, or the path names nothing.
+    NotFound,
+    /// 405: a known path with a method it does not allow; carries the allowed methods.
+    MethodNotAllowed(&'static str),
+    /// 409: the custom key is taken.
+    KeyTaken(String),
+    /// 410: the link was deactivated.
+    Gone,
+    /// 413: the body is over the limit (bytes).
+    PayloadTooLarge(usize),
+    /// 415: the body is declared as something other than JSON.
+    UnsupportedMediaType,
+    /// 422: the body is not a JSON object of the expected shape.
+    Unprocessable(String),
+    /// 503: D1 (or another store that must answer) failed; the context is logged, not shown.
+    StorageUnavailable(String),
+    /// 503: no free key was found within the retry budget.
+    KeySpaceExhausted,
+    /// 500: a fault in the service itself; the context is logged, not shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::KeyTaken(_) => 409,
+            ApiError::Gone => 410,
+            ApiError::PayloadTooLarge(_) => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Unprocessable(_) => 422,
+            ApiError::StorageUnavailable(_) | ApiError::KeySpaceExhausted => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// The message the client sees. Server-side failures show no internals.
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest(why) | ApiError::Unprocessable(why) => why.clone(),
+            ApiError::NotFound => "Not found".into(),
+            ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
+            ApiError::KeyTaken(key) => format!("custom_key '{key}' is already taken"),
+            ApiError::Gone => "This short link has been deactivated".into(),
+            ApiError::PayloadTooLarge(limit) => {
+                format!("Request body is too large; at most {limit} bytes are accepted")
+            }
+            ApiError::UnsupportedMediaType => {
+                "Request body must be JSON (Content-Type: application/json)".into()
+            }
+            ApiError::StorageUnavailable(_) => {
+                "Storage is temporarily unavailable; try again shortly".into()
+            }
+            ApiError::KeySpaceExhausted => {
+                "Could not find a free short key; try again or choose a custom_key".into()
+            }
+            ApiError::Internal(_) => "Internal error".into(),
+        }
+    }
+
+    /// Logs server-side failures with their context (client errors are not logged) and
+    /// renders the `{"detail": ...}` response.
+    pub fn into_response(self) -> worker::Result<Response> {
+        match &self {
+            ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
+                console_error!("{} {}: {context}", self.status(), self.detail());
+            }
+            ApiError::KeySpaceExhausted => console_error!("key space exhausted"),
+            _ => {}
+        }
+        let mut res = response::json(
+            self.status(),
+            &serde_json::json!({ "detail": self.detail() }),
+        )?;
+        if let ApiError::MethodNotAllowed(allowed) = self {
+            res.headers_mut().set("Allow", allowed)?;
+        }
+        Ok(res)
+    }
+}
+
+impl From<NewLinkError> for ApiError {
+    fn from(e: NewLinkError) -> Self {
+        if e.is_malformed_body() {
+            ApiError::Unprocessable(e.to_string())
+        } else {
+            ApiError::BadRequest(e.to_string())
+        }
+    }
+}
+
+impl From<RandomUnavailable> for ApiError {
+    fn from(e: RandomUnavailable) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// Failures of the runtime's own calls (building a response, reading a URL) are faults.
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_has_its_documented_status() {
+        let cases = [
+            (ApiError::BadRequest("x".into()), 400),
+            (ApiError::NotFound, 404),
+            (ApiError::MethodNotAllowed("GET"), 405),
+            (ApiError::KeyTaken("abc".into()), 409),
+            (ApiError::Gone, 410),
+            (ApiError::PayloadTooLarge(8192), 413),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::Unprocessable("x".into()), 422),
+            (ApiError::StorageUnavailable("x".into()), 503),
+            (ApiError::KeySpaceExhausted, 503),
+            (ApiError::Internal("x".into()), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status(), status, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn server_side_details_hide_their_context() {
+        let err = ApiError::StorageUnavailable("D1_ERROR: secret_hash=abcd".into());
+        assert!(!err.detail().contains("abcd"));
+        assert!(!ApiError::Internal("boom".into()).detail().contains("boom"));
+    }
+
+    #[test]
+    fn body_shape_errors_are_422_and_rule_errors_are_400() {
+        let malformed = NewLinkError::NotAnObject;
+        assert_eq!(ApiError::from(malformed).status(), 422);
+        let rule = NewLinkError::Target(crate::domain::target_url::TargetUrlError::Credentials);
+        assert_eq!(ApiError::from(rule).status(), 400);
+    }
+}

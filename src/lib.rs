@@ -1,0 +1,17 @@
+//! An edge URL shortener: a Cloudflare Worker on D1 (source of truth) and KV (cache).
+//!
+//! The entry point only hands the request to [`handlers::handle`]; the domain types in
+//! [`domain`] know nothing of the Workers runtime and are tested natively.
+
+pub mod config;
+pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod storage;
+
+use worker::{event, Context, Env, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    handlers::handle(req, env, ctx).await
+}
