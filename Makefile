@@ -2,7 +2,9 @@
 # from the package registries (crates.io, npm) and skip what is already installed.
 
 SHELL := bash
-.SHELLFLAGS := -eu -o pipefail -c
+# No -u: when wrangler runs `make build` with a socket on stdin, bash sources
+# /etc/bash.bashrc, which reads an unset PS1.
+.SHELLFLAGS := -e -o pipefail -c
 .DEFAULT_GOAL := help
 
 ROOT := $(CURDIR)
