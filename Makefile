@@ -83,3 +83,26 @@ deploy: build
 
 clean:
 	rm -rf build target .wrangler
+
+# `make bench`: wrk against the release build and a constant-302 baseline worker, both
+# under Miniflare on 127.0.0.1; writes bench/results.md (see bench/README.md).
+BENCH_BASELINE := bench/baseline
+BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
+
+.PHONY: bench bench-baseline bench-wrk
+
+bench: build bench-baseline bench-wrk
+	timeout 600 node bench/run.mjs
+
+# Same worker-build, same env and PATH as `make build`. The baseline's wasm-bindgen must
+# be the root's, since only one wasm-bindgen CLI is installed.
+bench-baseline: bootstrap
+	@test "$(BENCH_BASELINE_BINDGEN)" = "$(WASM_BINDGEN_VERSION)" || { \
+	  echo "bench baseline: wasm-bindgen $(BENCH_BASELINE_BINDGEN) -> $(WASM_BINDGEN_VERSION)"; \
+	  cargo update --manifest-path $(BENCH_BASELINE)/Cargo.toml -p wasm-bindgen --precise $(WASM_BINDGEN_VERSION); }
+	cd $(BENCH_BASELINE) && worker-build --release
+
+bench-wrk:
+	@command -v wrk >/dev/null || { \
+	  test "$$(id -u)" = 0 || { echo "make bench needs wrk: sudo apt-get install -y wrk"; exit 1; }; \
+	  apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }

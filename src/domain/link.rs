@@ -1,6 +1,46 @@
-//! A stored short link as the rest of the service sees it.
+//! A stored short link, its redirect settings, and whether it may redirect right now.
 
 use super::timestamp::Timestamp;
+
+/// The HTTP status a link redirects with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectStatus {
+    MovedPermanently,
+    Found,
+    TemporaryRedirect,
+    PermanentRedirect,
+}
+
+impl RedirectStatus {
+    pub const ALLOWED: &'static str = "301, 302, 307 or 308";
+
+    pub fn from_code(code: i64) -> Option<RedirectStatus> {
+        match code {
+            301 => Some(RedirectStatus::MovedPermanently),
+            302 => Some(RedirectStatus::Found),
+            307 => Some(RedirectStatus::TemporaryRedirect),
+            308 => Some(RedirectStatus::PermanentRedirect),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> u16 {
+        match self {
+            RedirectStatus::MovedPermanently => 301,
+            RedirectStatus::Found => 302,
+            RedirectStatus::TemporaryRedirect => 307,
+            RedirectStatus::PermanentRedirect => 308,
+        }
+    }
+
+    /// Permanent redirects may be cached by browsers; temporary ones are not.
+    pub fn is_permanent(self) -> bool {
+        matches!(
+            self,
+            RedirectStatus::MovedPermanently | RedirectStatus::PermanentRedirect
+        )
+    }
+}
 
 /// One row of the `links` table, minus the secret hash, which never leaves storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,4 +50,184 @@ pub struct Link {
     pub is_active: bool,
     pub clicks: i64,
     pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub max_clicks: Option<i64>,
+    /// `None`: the deployment's default (`DEFAULT_REDIRECT_STATUS`).
+    pub redirect_status: Option<RedirectStatus>,
+    pub forward_query: bool,
+    /// Bumped by every change to the row's redirect behaviour; the cache checks it.
+    pub version: i64,
+}
+
+/// Whether a link redirects, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Active,
+    Deactivated,
+    Expired,
+    Exhausted,
+}
+
+impl Link {
+    pub fn state(&self, now: Timestamp) -> LinkState {
+        if !self.is_active {
+            LinkState::Deactivated
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            LinkState::Expired
+        } else if self.max_clicks.is_some_and(|max| self.clicks >= max) {
+            LinkState::Exhausted
+        } else {
+            LinkState::Active
+        }
+    }
+}
+
+/// What a redirect needs to know about a link: the part of it that is cached in KV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectRule {
+    pub target: String,
+    pub version: i64,
+    pub status: Option<RedirectStatus>,
+    pub forward_query: bool,
+    pub expires_at: Option<Timestamp>,
+    /// The link has `max_clicks`: every visit must be admitted by D1 before redirecting.
+    pub metered: bool,
+}
+
+impl RedirectRule {
+    pub fn of(link: &Link) -> RedirectRule {
+        RedirectRule {
+            target: link.target_url.clone(),
+            version: link.version,
+            status: link.redirect_status,
+            forward_query: link.forward_query,
+            expires_at: link.expires_at,
+            metered: link.max_clicks.is_some(),
+        }
+    }
+
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// Appends the visitor's query string to the target's own query, keeping the target's
+/// fragment last: `https://a.com/p?x=1#top` + `utm=1` → `https://a.com/p?x=1&utm=1#top`.
+/// String work only: this runs on every redirect.
+pub fn with_forwarded_query(target: &str, visitor_query: &str) -> String {
+    let visitor_query = visitor_query.trim_start_matches('?');
+    if visitor_query.is_empty() {
+        return target.to_string();
+    }
+    let (base, fragment) = match target.find('#') {
+        Some(i) => target.split_at(i),
+        None => (target, ""),
+    };
+    let joiner = match base.find('?') {
+        None => "?",
+        Some(i) if i + 1 == base.len() => "",
+        Some(_) => "&",
+    };
+    format!("{base}{joiner}{visitor_query}{fragment}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> Link {
+        Link {
+            key: "abc".into(),
+            target_url: "https://example.com/".into(),
+            is_active: true,
+            clicks: 3,
+            created_at: Timestamp::from_millis(0),
+            expires_at: None,
+            max_clicks: None,
+            redirect_status: None,
+            forward_query: true,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_link_is_active_until_deactivated_expired_or_exhausted() {
+        let now = Timestamp::from_millis(1_000);
+        assert_eq!(link().state(now), LinkState::Active);
+        assert_eq!(
+            Link {
+                is_active: false,
+                ..link()
+            }
+            .state(now),
+            LinkState::Deactivated
+        );
+        let expired = Link {
+            expires_at: Some(Timestamp::from_millis(1_000)),
+            ..link()
+        };
+        assert_eq!(expired.state(now), LinkState::Expired);
+        let later = Link {
+            expires_at: Some(Timestamp::from_millis(1_001)),
+            ..link()
+        };
+        assert_eq!(later.state(now), LinkState::Active);
+        assert_eq!(
+            Link {
+                max_clicks: Some(3),
+                ..link()
+            }
+            .state(now),
+            LinkState::Exhausted
+        );
+        assert_eq!(
+            Link {
+                max_clicks: Some(4),
+                ..link()
+            }
+            .state(now),
+            LinkState::Active
+        );
+    }
+
+    #[test]
+    fn only_the_four_redirect_statuses_are_accepted() {
+        for code in [301, 302, 307, 308] {
+            assert_eq!(
+                RedirectStatus::from_code(code).map(|s| i64::from(s.code())),
+                Some(code)
+            );
+        }
+        for code in [200, 300, 303, 304, 305, 306, 309, 0, -302] {
+            assert_eq!(RedirectStatus::from_code(code), None, "{code}");
+        }
+        assert!(RedirectStatus::MovedPermanently.is_permanent());
+        assert!(RedirectStatus::PermanentRedirect.is_permanent());
+        assert!(!RedirectStatus::Found.is_permanent());
+        assert!(!RedirectStatus::TemporaryRedirect.is_permanent());
+    }
+
+    #[test]
+    fn the_visitor_query_is_appended_to_the_targets_query() {
+        let cases = [
+            ("https://a.com/", "", "https://a.com/"),
+            ("https://a.com/", "utm=1", "https://a.com/?utm=1"),
+            ("https://a.com/p?x=1", "utm=1", "https://a.com/p?x=1&utm=1"),
+            ("https://a.com/p?", "utm=1", "https://a.com/p?utm=1"),
+            ("https://a.com/p#top", "utm=1", "https://a.com/p?utm=1#top"),
+            (
+                "https://a.com/p?x=1#top?no",
+                "a=b&c=d",
+                "https://a.com/p?x=1&a=b&c=d#top?no",
+            ),
+            ("https://a.com/", "?utm=1", "https://a.com/?utm=1"),
+        ];
+        for (target, query, want) in cases {
+            assert_eq!(
+                with_forwarded_query(target, query),
+                want,
+                "{target} + {query}"
+            );
+        }
+    }
 }

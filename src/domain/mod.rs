@@ -2,8 +2,11 @@
 
 pub mod key;
 pub mod link;
-pub mod new_link;
+pub mod link_request;
 pub mod random;
 pub mod secret;
+pub mod stats;
 pub mod target_url;
 pub mod timestamp;
+pub mod token;
+pub mod visit;

@@ -54,17 +54,21 @@ impl SecretKey {
     }
 }
 
+/// SHA-256 of `s` as 64 lowercase hex digits.
+pub fn sha256_hex(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    digest
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            // Writing to a String cannot fail.
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
 impl SecretHash {
     fn of(secret: &str) -> SecretHash {
-        let digest = Sha256::digest(secret.as_bytes());
-        let hex = digest
-            .iter()
-            .fold(String::with_capacity(64), |mut hex, byte| {
-                // Writing to a String cannot fail.
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            });
-        SecretHash(hex)
+        SecretHash(sha256_hex(secret))
     }
 
     pub fn as_str(&self) -> &str {

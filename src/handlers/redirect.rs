@@ -1,75 +1,144 @@
-//! The hot path: forwarding visitors, and peeking at where a link goes.
+//! The hot path: forwarding visitors; and the read-only views of a link (peek, QR).
 
-use worker::{console_error, Response};
+use qrcode::render::svg;
+use qrcode::QrCode;
+use worker::{console_error, Request, Response};
 
 use super::Ctx;
 use crate::domain::key::Key;
+use crate::domain::link::{with_forwarded_query, LinkState, RedirectRule};
+use crate::domain::timestamp::Timestamp;
+use crate::domain::visit::Visit;
 use crate::http::error::ApiError;
 use crate::http::response::{self, OK};
 use crate::storage::cache::LinkCache;
-use crate::storage::d1::LinkStore;
+use crate::storage::d1::{LinkRef, LinkStore};
 
-/// Where an active link points, and whether the answer came from KV.
+/// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
+const QR_DEFAULT_SIZE: u32 = 256;
+const QR_MIN_SIZE: u32 = 64;
+const QR_MAX_SIZE: u32 = 1024;
+
+/// How a link should redirect, and whether the answer came from KV.
 struct Resolved {
-    target: String,
+    rule: RedirectRule,
     cached: bool,
 }
 
 /// Reads through the cache: KV first, D1 on a miss. Only active links are cached, so a
-/// hit needs no further check; a miss learns from D1 whether the link exists and is live.
+/// hit needs only the expiry check; a miss learns from D1 whether the link exists and
+/// may redirect.
 async fn resolve(key: &Key, cache: &LinkCache, cx: &Ctx) -> Result<Resolved, ApiError> {
-    if let Some(target) = cache.target(key).await {
-        return Ok(Resolved {
-            target,
-            cached: true,
-        });
+    if let Some(rule) = cache.get(key).await {
+        if rule.is_expired(cx.now) {
+            return Err(ApiError::Gone(LinkState::Expired));
+        }
+        return Ok(Resolved { rule, cached: true });
     }
     let link = LinkStore::from_env(&cx.env)?
-        .find_by_key(key)
+        .find(&LinkRef::Key(key))
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !link.is_active {
-        return Err(ApiError::Gone);
+    match link.state(cx.now) {
+        LinkState::Active => Ok(Resolved {
+            rule: RedirectRule::of(&link),
+            cached: false,
+        }),
+        other => Err(ApiError::Gone(other)),
     }
-    Ok(Resolved {
-        target: link.target_url,
-        cached: false,
-    })
 }
 
-/// `GET|HEAD /{key}`: a 302 to the target. The click and any cache fill happen after the
-/// response is returned, so the visitor never waits for a write.
-pub async fn redirect(key: Key, count_click: bool, cx: Ctx) -> Result<Response, ApiError> {
+/// Why a link that looked live refused a visit, for the 410's message.
+async fn refusal(store: &LinkStore, key: &Key, now: Timestamp) -> ApiError {
+    match store.find(&LinkRef::Key(key)).await {
+        Ok(Some(link)) if link.state(now) != LinkState::Active => ApiError::Gone(link.state(now)),
+        Ok(Some(_)) => ApiError::Gone(LinkState::Exhausted),
+        Ok(None) => ApiError::NotFound,
+        Err(e) => e,
+    }
+}
+
+fn visit_of(req: &Request) -> Visit {
+    let header = |name| req.headers().get(name).ok().flatten();
+    let country = req.cf().and_then(|cf| cf.country());
+    Visit::new(
+        header("User-Agent").as_deref(),
+        header("Referer").as_deref(),
+        country,
+    )
+}
+
+/// `GET|HEAD /{key}`: redirects with the link's status. The click, the visit row and
+/// any cache fill are written after the response, so the visitor waits for none of
+/// them, except on links with `max_clicks`, where D1 must admit the visit first.
+pub async fn redirect(
+    key: Key,
+    count_click: bool,
+    req: &Request,
+    cx: Ctx,
+) -> Result<Response, ApiError> {
     let cache = LinkCache::from_env(&cx.env);
-    let resolved = resolve(&key, &cache, &cx).await?;
-    let res = response::redirect(&resolved.target)?;
-    if count_click || !resolved.cached {
-        let env = cx.env.clone();
+    let Resolved { rule, cached } = resolve(&key, &cache, &cx).await?;
+    let visit = count_click.then(|| visit_of(req));
+    let mut counted = false;
+    if rule.metered {
+        let store = LinkStore::from_env(&cx.env)?;
+        let admitted = match &visit {
+            // The conditional increment decides, so concurrent visits cannot overrun.
+            Some(visit) => store.record_visit(&key, visit, cx.now).await?,
+            // HEAD counts nothing but must not promise a redirect GET would refuse.
+            None => store
+                .find(&LinkRef::Key(&key))
+                .await?
+                .is_some_and(|l| l.state(cx.now) == LinkState::Active),
+        };
+        if !admitted {
+            return Err(refusal(&store, &key, cx.now).await);
+        }
+        counted = true;
+    }
+    let location = if rule.forward_query {
+        with_forwarded_query(&rule.target, &cx.query)
+    } else {
+        rule.target.clone()
+    };
+    let status = rule.status.unwrap_or(cx.config.default_redirect);
+    let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
+    let visit = visit.filter(|_| !counted);
+    if visit.is_some() || !cached {
+        let (env, now) = (cx.env.clone(), cx.now);
         cx.ctx.wait_until(async move {
             let store = match LinkStore::from_env(&env) {
                 Ok(store) => store,
                 Err(e) => return console_error!("after redirect of key {key}: {e:?}"),
             };
-            if count_click {
-                if let Err(e) = store.record_click(&key).await {
+            if let Some(visit) = visit {
+                if let Err(e) = store.record_visit(&key, &visit, now).await {
                     console_error!("click for key {key} was not recorded: {e:?}");
                 }
             }
-            if !resolved.cached {
-                fill_checked(&cache, &store, &key, &resolved.target).await;
+            if !cached {
+                fill_checked(&cache, &store, &key, &rule, now).await;
             }
         });
     }
     Ok(res)
 }
 
-/// Caches a target read from D1, then reads D1 again: a deactivation or edit that landed
+/// Caches a rule read from D1, then reads D1 again: a deactivation or edit that landed
 /// between the first read and the KV write would otherwise be undone by this fill, and
-/// the old target would redirect again until the entry expired.
-async fn fill_checked(cache: &LinkCache, store: &LinkStore, key: &Key, target: &str) {
-    cache.fill(key, target).await;
-    match store.find_by_key(key).await {
-        Ok(Some(link)) if link.is_active && link.target_url == target => {}
+/// the old target would redirect again until the entry expired. Every change bumps the
+/// link's version, so comparing versions catches all of them.
+pub async fn fill_checked(
+    cache: &LinkCache,
+    store: &LinkStore,
+    key: &Key,
+    rule: &RedirectRule,
+    now: Timestamp,
+) {
+    cache.put(key, rule, now).await;
+    match store.find(&LinkRef::Key(key)).await {
+        Ok(Some(link)) if link.version == rule.version && link.state(now) == LinkState::Active => {}
         Ok(_) => cache.evict(key).await,
         Err(e) => {
             console_error!("re-check after cache fill of key {key} failed: {e:?}");
@@ -85,7 +154,33 @@ pub async fn peek(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
     let body = serde_json::json!({
         "key": key.as_str(),
         "url": format!("{}/{key}", cx.origin),
-        "target_url": resolved.target,
+        "target_url": resolved.rule.target,
     });
     Ok(response::json(OK, &body)?)
+}
+
+/// `GET /{key}/qr?size=N`: an SVG QR code of the short URL. Counts nothing.
+pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
+    let size = match cx.query_param("size") {
+        None => QR_DEFAULT_SIZE,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|s| (QR_MIN_SIZE..=QR_MAX_SIZE).contains(s))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "size must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} pixels"
+                ))
+            })?,
+    };
+    resolve(key, &LinkCache::from_env(&cx.env), cx).await?;
+    let url = format!("{}/{key}", cx.origin);
+    let code = QrCode::new(url.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("QR encoding of {url}: {e}")))?;
+    let image = code
+        .render::<svg::Color>()
+        .min_dimensions(size, size)
+        .max_dimensions(size, size)
+        .build();
+    Ok(response::svg(image)?)
 }

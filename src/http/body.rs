@@ -7,12 +7,14 @@ use super::error::ApiError;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
+/// Largest accepted bulk body: 100 items of up to about 2.5 KiB each.
+pub const MAX_BULK_BODY_BYTES: usize = 256 * 1024;
 
 /// Reads the body of a request that must carry JSON. A body declared as another media
 /// type is refused (415); a missing `Content-Type` is tolerated for simple clients. The
 /// body is read in chunks and abandoned as soon as it passes the limit, so a huge or
 /// endless upload costs at most one chunk more than the limit.
-pub async fn read_json(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+pub async fn read_json(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(content_type) = req.headers().get("Content-Type")? {
         if !is_json_media_type(&content_type) {
             return Err(ApiError::UnsupportedMediaType);
@@ -22,9 +24,9 @@ pub async fn read_json(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         if length
             .trim()
             .parse::<u64>()
-            .map_or(true, |n| n > MAX_BODY_BYTES as u64)
+            .map_or(true, |n| n > limit as u64)
         {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+            return Err(ApiError::PayloadTooLarge(limit));
         }
     }
     // A request without a body has no stream; that is an empty body, not a fault.
@@ -35,8 +37,8 @@ pub async fn read_json(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::Unprocessable(format!("could not read body: {e}")))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }

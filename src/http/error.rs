@@ -3,22 +3,26 @@
 use worker::{console_error, Response};
 
 use super::response;
-use crate::domain::new_link::NewLinkError;
+use crate::domain::link::LinkState;
+use crate::domain::link_request::LinkRequestError;
 use crate::domain::random::RandomUnavailable;
+use crate::domain::stats::InvalidDays;
 
 /// Everything that can go wrong with a request, as the client will see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 400: a well-formed request whose values break a rule (bad target, bad custom key).
     BadRequest(String),
+    /// 401: the operator API without the right bearer token.
+    Unauthorized,
     /// 404: no link has this key or secret, or the path names nothing.
     NotFound,
     /// 405: a known path with a method it does not allow; carries the allowed methods.
     MethodNotAllowed(&'static str),
     /// 409: the custom key is taken.
     KeyTaken(String),
-    /// 410: the link was deactivated.
-    Gone,
+    /// 410: the link exists but no longer redirects (deactivated, expired, exhausted).
+    Gone(LinkState),
     /// 413: the body is over the limit (bytes).
     PayloadTooLarge(usize),
     /// 415: the body is declared as something other than JSON.
@@ -37,10 +41,11 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
+            ApiError::Unauthorized => 401,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
-            ApiError::Gone => 410,
+            ApiError::Gone(_) => 410,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Unprocessable(_) => 422,
@@ -53,10 +58,17 @@ impl ApiError {
     pub fn detail(&self) -> String {
         match self {
             ApiError::BadRequest(why) | ApiError::Unprocessable(why) => why.clone(),
+            ApiError::Unauthorized => {
+                "A valid 'Authorization: Bearer <token>' header is required".into()
+            }
             ApiError::NotFound => "Not found".into(),
             ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
             ApiError::KeyTaken(key) => format!("custom_key '{key}' is already taken"),
-            ApiError::Gone => "This short link has been deactivated".into(),
+            ApiError::Gone(LinkState::Expired) => "This short link has expired".into(),
+            ApiError::Gone(LinkState::Exhausted) => {
+                "This short link has reached its click limit".into()
+            }
+            ApiError::Gone(_) => "This short link has been deactivated".into(),
             ApiError::PayloadTooLarge(limit) => {
                 format!("Request body is too large; at most {limit} bytes are accepted")
             }
@@ -87,20 +99,28 @@ impl ApiError {
             self.status(),
             &serde_json::json!({ "detail": self.detail() }),
         )?;
-        if let ApiError::MethodNotAllowed(allowed) = self {
-            res.headers_mut().set("Allow", allowed)?;
+        match self {
+            ApiError::MethodNotAllowed(allowed) => res.headers_mut().set("Allow", allowed)?,
+            ApiError::Unauthorized => res.headers_mut().set("WWW-Authenticate", "Bearer")?,
+            _ => {}
         }
         Ok(res)
     }
 }
 
-impl From<NewLinkError> for ApiError {
-    fn from(e: NewLinkError) -> Self {
+impl From<LinkRequestError> for ApiError {
+    fn from(e: LinkRequestError) -> Self {
         if e.is_malformed_body() {
             ApiError::Unprocessable(e.to_string())
         } else {
             ApiError::BadRequest(e.to_string())
         }
+    }
+}
+
+impl From<InvalidDays> for ApiError {
+    fn from(e: InvalidDays) -> Self {
+        ApiError::BadRequest(e.to_string())
     }
 }
 
@@ -125,10 +145,12 @@ mod tests {
     fn each_outcome_has_its_documented_status() {
         let cases = [
             (ApiError::BadRequest("x".into()), 400),
+            (ApiError::Unauthorized, 401),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed("GET"), 405),
             (ApiError::KeyTaken("abc".into()), 409),
-            (ApiError::Gone, 410),
+            (ApiError::Gone(LinkState::Deactivated), 410),
+            (ApiError::Gone(LinkState::Expired), 410),
             (ApiError::PayloadTooLarge(8192), 413),
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::Unprocessable("x".into()), 422),
@@ -150,9 +172,9 @@ mod tests {
 
     #[test]
     fn body_shape_errors_are_422_and_rule_errors_are_400() {
-        let malformed = NewLinkError::NotAnObject;
+        let malformed = LinkRequestError::NotAnObject;
         assert_eq!(ApiError::from(malformed).status(), 422);
-        let rule = NewLinkError::Target(crate::domain::target_url::TargetUrlError::Credentials);
+        let rule = LinkRequestError::Target(crate::domain::target_url::TargetUrlError::Credentials);
         assert_eq!(ApiError::from(rule).status(), 400);
     }
 }

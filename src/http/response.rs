@@ -1,11 +1,13 @@
-//! Building responses: JSON bodies, redirects, and the headers every response carries.
+//! Building responses: JSON bodies, redirects, other media, and the headers every
+//! response carries.
 
 use serde::Serialize;
 use worker::{Headers, Response, ResponseBuilder};
 
+use crate::domain::link::RedirectStatus;
+
 pub const OK: u16 = 200;
 pub const CREATED: u16 = 201;
-pub const FOUND: u16 = 302;
 
 /// Headers on every response: no MIME sniffing, and no full URL leaked in `Referer`
 /// to other origins.
@@ -16,27 +18,101 @@ fn common_headers() -> worker::Result<Headers> {
     Ok(headers)
 }
 
-/// A JSON response. `no-store` because admin answers carry the secret and every answer
-/// reflects state that can change at any time.
-pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
-    let bytes = serde_json::to_vec(body)?;
+fn with_body(
+    status: u16,
+    content_type: &str,
+    cache: &str,
+    body: Vec<u8>,
+) -> worker::Result<Response> {
     let headers = common_headers()?;
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Cache-Control", "no-store")?;
+    headers.set("Content-Type", content_type)?;
+    headers.set("Cache-Control", cache)?;
     Ok(ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
-        .fixed(bytes))
+        .fixed(body))
 }
 
-/// A `302` to `location`, uncacheable by shared caches and immediately stale in the
-/// browser, so a deactivation takes effect on the visitor's next click.
-pub fn redirect(location: &str) -> worker::Result<Response> {
+/// A JSON response. `no-store` because admin answers carry the secret and every answer
+/// reflects state that can change at any time.
+pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
+    with_body(
+        status,
+        "application/json",
+        "no-store",
+        serde_json::to_vec(body)?,
+    )
+}
+
+/// A static document (OpenAPI, docs page): cacheable for a few minutes.
+pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Response> {
+    with_body(OK, content_type, "public, max-age=300", body.into())
+}
+
+/// An HTML page. Pages are self-contained, so the policy forbids every external
+/// source; inline styles are allowed, scripts are not.
+pub fn html(status: u16, body: String) -> worker::Result<Response> {
+    let mut res = with_body(
+        status,
+        "text/html; charset=utf-8",
+        "no-store",
+        body.into_bytes(),
+    )?;
+    res.headers_mut().set(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )?;
+    Ok(res)
+}
+
+/// An SVG image that names nothing outside itself.
+pub fn svg(body: String) -> worker::Result<Response> {
+    let mut res = with_body(
+        OK,
+        "image/svg+xml",
+        "public, max-age=3600",
+        body.into_bytes(),
+    )?;
+    res.headers_mut().set(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'",
+    )?;
+    Ok(res)
+}
+
+/// A redirect to `location`. Temporary redirects are immediately stale in the browser,
+/// so an edit or deactivation takes effect on the visitor's next click. Permanent
+/// ones may be cached by the browser for `permanent_max_age` seconds (kept short: for
+/// that long the browser skips this service, so its clicks go uncounted and a change
+/// to the link is not seen). Never cached by shared caches.
+pub fn redirect(
+    location: &str,
+    status: RedirectStatus,
+    permanent_max_age: u32,
+) -> worker::Result<Response> {
     let headers = common_headers()?;
     headers.set("Location", location)?;
-    headers.set("Cache-Control", "private, max-age=0")?;
+    let cache = if status.is_permanent() {
+        format!("private, max-age={permanent_max_age}")
+    } else {
+        "private, max-age=0".to_string()
+    };
+    headers.set("Cache-Control", &cache)?;
     Ok(ResponseBuilder::new()
-        .with_status(FOUND)
+        .with_status(status.code())
         .with_headers(headers)
         .empty())
+}
+
+/// A streamed JSON Lines response.
+pub fn json_lines<S>(stream: S) -> worker::Result<Response>
+where
+    S: futures_util::TryStream + 'static,
+    S::Ok: Into<Vec<u8>>,
+    S::Error: Into<worker::Error>,
+{
+    let headers = common_headers()?;
+    headers.set("Content-Type", "application/x-ndjson")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::from_stream(stream)?.with_headers(headers))
 }

@@ -30,13 +30,48 @@ impl Method {
             _ => Method::Other,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "",
+        }
+    }
 }
+
+/// Every path template the service serves and the methods it allows there, in the
+/// `Allow` header's spelling. This table is the router's own truth: `resolve` takes
+/// allowed methods from it, and a test holds the OpenAPI document to it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("/", "GET, HEAD"),
+    ("/healthz", "GET, HEAD"),
+    ("/openapi.json", "GET, HEAD"),
+    ("/docs", "GET, HEAD"),
+    ("/url", "POST"),
+    ("/{key}", "GET, HEAD"),
+    ("/{key}+", "GET, HEAD"),
+    ("/{key}/qr", "GET, HEAD"),
+    ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
+    ("/admin/{secret_key}/stats", "GET, HEAD"),
+    ("/api/links", "GET, HEAD"),
+    ("/api/links/bulk", "POST"),
+    ("/api/links/export", "GET, HEAD"),
+    ("/api/links/{key}", "GET, HEAD, PATCH, DELETE"),
+];
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Home,
     Health,
+    OpenApi,
+    Docs,
     Create,
     /// `GET` counts a click; `HEAD` answers the same and counts nothing.
     Redirect {
@@ -46,11 +81,32 @@ pub enum Route {
     Peek {
         key: Key,
     },
+    Qr {
+        key: Key,
+    },
     AdminShow {
+        secret: SecretKey,
+    },
+    AdminPatch {
         secret: SecretKey,
     },
     AdminDeactivate {
         secret: SecretKey,
+    },
+    AdminStats {
+        secret: SecretKey,
+    },
+    ApiList,
+    ApiBulk,
+    ApiExport,
+    ApiShow {
+        key: Key,
+    },
+    ApiPatch {
+        key: Key,
+    },
+    ApiDelete {
+        key: Key,
     },
 }
 
@@ -62,136 +118,237 @@ pub enum NoRoute {
     MethodNotAllowed(&'static str),
 }
 
-/// The kinds of path the service knows, before the method is considered.
+/// True for the operator API, which answers only to the operator's token.
+pub fn is_operator_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// A path matched to its template, with its parameters parsed.
 enum Path {
-    Home,
-    Health,
-    Create,
+    Fixed(&'static str),
     Link(Key),
     Peek(Key),
+    Qr(Key),
     Admin(SecretKey),
+    AdminStats(SecretKey),
+    ApiLink(Key),
+}
+
+impl Path {
+    fn template(&self) -> &'static str {
+        match self {
+            Path::Fixed(template) => template,
+            Path::Link(_) => "/{key}",
+            Path::Peek(_) => "/{key}+",
+            Path::Qr(_) => "/{key}/qr",
+            Path::Admin(_) => "/admin/{secret_key}",
+            Path::AdminStats(_) => "/admin/{secret_key}/stats",
+            Path::ApiLink(_) => "/api/links/{key}",
+        }
+    }
 }
 
 fn classify(path: &str) -> Option<Path> {
-    let rest = path.strip_prefix('/')?;
-    match rest {
-        "" => return Some(Path::Home),
-        "healthz" => return Some(Path::Health),
-        "url" => return Some(Path::Create),
-        _ => {}
+    if let Some(&(template, _)) = ROUTES.iter().find(|(t, _)| *t == path) {
+        return Some(Path::Fixed(template));
     }
-    if let Some(secret) = rest.strip_prefix("admin/") {
-        return SecretKey::parse(secret).ok().map(Path::Admin);
+    let rest = path.strip_prefix('/')?;
+    if let Some(rest) = rest.strip_prefix("admin/") {
+        return match rest.strip_suffix("/stats") {
+            Some(secret) => SecretKey::parse(secret).ok().map(Path::AdminStats),
+            None => SecretKey::parse(rest).ok().map(Path::Admin),
+        };
+    }
+    if let Some(key) = rest.strip_prefix("api/links/") {
+        return Key::parse(key).ok().map(Path::ApiLink);
     }
     if let Some(key) = rest.strip_suffix('+') {
         return Key::parse(key).ok().map(Path::Peek);
     }
+    if let Some(key) = rest.strip_suffix("/qr") {
+        return Key::parse(key).ok().map(Path::Qr);
+    }
     Key::parse(rest).ok().map(Path::Link)
+}
+
+fn allowed(template: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|(t, _)| *t == template)
+        .map_or("", |(_, m)| m)
 }
 
 /// Resolves a request to a route.
 pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
-    use Method::{Delete, Get, Head, Post};
+    use Method::{Delete, Get, Patch};
     let path = classify(path).ok_or(NoRoute::NotFound)?;
-    let not_allowed = |allowed| Err(NoRoute::MethodNotAllowed(allowed));
-    match (path, method) {
-        (Path::Home, Get | Head) => Ok(Route::Home),
-        (Path::Home, _) => not_allowed("GET, HEAD"),
-        (Path::Health, Get | Head) => Ok(Route::Health),
-        (Path::Health, _) => not_allowed("GET, HEAD"),
-        (Path::Create, Post) => Ok(Route::Create),
-        (Path::Create, _) => not_allowed("POST"),
-        (Path::Link(key), Get) => Ok(Route::Redirect {
-            key,
-            count_click: true,
-        }),
-        (Path::Link(key), Head) => Ok(Route::Redirect {
-            key,
-            count_click: false,
-        }),
-        (Path::Link(_), _) => not_allowed("GET, HEAD"),
-        (Path::Peek(key), Get | Head) => Ok(Route::Peek { key }),
-        (Path::Peek(_), _) => not_allowed("GET, HEAD"),
-        (Path::Admin(secret), Get | Head) => Ok(Route::AdminShow { secret }),
-        (Path::Admin(secret), Delete) => Ok(Route::AdminDeactivate { secret }),
-        (Path::Admin(_), _) => not_allowed("GET, HEAD, DELETE"),
+    let allow = allowed(path.template());
+    if !allow.split(", ").any(|m| m == method.as_str()) {
+        return Err(NoRoute::MethodNotAllowed(allow));
     }
+    let route = match (path, method) {
+        (Path::Fixed("/"), _) => Route::Home,
+        (Path::Fixed("/healthz"), _) => Route::Health,
+        (Path::Fixed("/openapi.json"), _) => Route::OpenApi,
+        (Path::Fixed("/docs"), _) => Route::Docs,
+        (Path::Fixed("/url"), _) => Route::Create,
+        (Path::Fixed("/api/links"), _) => Route::ApiList,
+        (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,
+        (Path::Fixed("/api/links/export"), _) => Route::ApiExport,
+        (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
+        (Path::Link(key), _) => Route::Redirect {
+            key,
+            count_click: method == Get,
+        },
+        (Path::Peek(key), _) => Route::Peek { key },
+        (Path::Qr(key), _) => Route::Qr { key },
+        (Path::Admin(secret), Patch) => Route::AdminPatch { secret },
+        (Path::Admin(secret), Delete) => Route::AdminDeactivate { secret },
+        (Path::Admin(secret), _) => Route::AdminShow { secret },
+        (Path::AdminStats(secret), _) => Route::AdminStats { secret },
+        (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
+        (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
+        (Path::ApiLink(key), _) => Route::ApiShow { key },
+    };
+    Ok(route)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::key::Key;
+
+    const ALL_METHODS: [Method; 7] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+    ];
 
     fn key(s: &str) -> Key {
         Key::parse(s).unwrap()
     }
 
-    #[test]
-    fn fixed_paths_route_by_method() {
-        assert_eq!(resolve(Method::Get, "/"), Ok(Route::Home));
-        assert_eq!(resolve(Method::Head, "/healthz"), Ok(Route::Health));
-        assert_eq!(resolve(Method::Post, "/url"), Ok(Route::Create));
-        assert_eq!(
-            resolve(Method::Get, "/url"),
-            Err(NoRoute::MethodNotAllowed("POST"))
-        );
-        assert_eq!(
-            resolve(Method::Post, "/"),
-            Err(NoRoute::MethodNotAllowed("GET, HEAD"))
-        );
+    fn secret() -> SecretKey {
+        SecretKey::generate(&key("abc")).unwrap()
+    }
+
+    /// A concrete path for a template.
+    fn sample(template: &str, secret: &SecretKey) -> String {
+        template
+            .replace("{key}", "abc")
+            .replace("{secret_key}", secret.as_str())
     }
 
     #[test]
-    fn keys_route_to_redirects_case_insensitively() {
-        assert_eq!(
-            resolve(Method::Get, "/AbC"),
-            Ok(Route::Redirect {
-                key: key("abc"),
-                count_click: true
-            })
-        );
-        assert_eq!(
-            resolve(Method::Head, "/abc"),
-            Ok(Route::Redirect {
-                key: key("abc"),
-                count_click: false
-            })
-        );
-        assert_eq!(
-            resolve(Method::Get, "/abc+"),
-            Ok(Route::Peek { key: key("abc") })
-        );
-        assert_eq!(
-            resolve(Method::Post, "/abc"),
-            Err(NoRoute::MethodNotAllowed("GET, HEAD"))
-        );
-        assert_eq!(
-            resolve(Method::Delete, "/abc+"),
-            Err(NoRoute::MethodNotAllowed("GET, HEAD"))
-        );
+    fn every_template_resolves_with_exactly_its_allowed_methods() {
+        let secret = secret();
+        for (template, allow) in ROUTES {
+            let path = sample(template, &secret);
+            for method in ALL_METHODS {
+                let result = resolve(method, &path);
+                if allow.split(", ").any(|m| m == method.as_str()) {
+                    assert!(result.is_ok(), "{} {path} gave {result:?}", method.as_str());
+                } else {
+                    assert_eq!(
+                        result,
+                        Err(NoRoute::MethodNotAllowed(allow)),
+                        "{} {path}",
+                        method.as_str()
+                    );
+                }
+            }
+            assert_eq!(
+                resolve(Method::Other, &path),
+                Err(NoRoute::MethodNotAllowed(allow))
+            );
+        }
     }
 
     #[test]
-    fn admin_paths_carry_the_hash_of_a_well_formed_secret() {
-        let secret = SecretKey::generate(&key("abc")).unwrap();
-        let path = format!("/admin/{}", secret.as_str());
-        assert_eq!(
-            resolve(Method::Get, &path),
-            Ok(Route::AdminShow {
-                secret: secret.clone()
-            })
-        );
-        assert_eq!(
-            resolve(Method::Delete, &path),
-            Ok(Route::AdminDeactivate {
-                secret: secret.clone()
-            })
-        );
-        assert_eq!(
-            resolve(Method::Put, &path),
-            Err(NoRoute::MethodNotAllowed("GET, HEAD, DELETE"))
-        );
+    fn routes_carry_their_parsed_parameters() {
+        let s = secret();
+        let admin = format!("/admin/{}", s.as_str());
+        let cases = [
+            (
+                Method::Get,
+                "/AbC".to_string(),
+                Route::Redirect {
+                    key: key("abc"),
+                    count_click: true,
+                },
+            ),
+            (
+                Method::Head,
+                "/abc".to_string(),
+                Route::Redirect {
+                    key: key("abc"),
+                    count_click: false,
+                },
+            ),
+            (
+                Method::Get,
+                "/abc+".to_string(),
+                Route::Peek { key: key("abc") },
+            ),
+            (
+                Method::Get,
+                "/ABC/qr".to_string(),
+                Route::Qr { key: key("abc") },
+            ),
+            (
+                Method::Get,
+                admin.clone(),
+                Route::AdminShow { secret: s.clone() },
+            ),
+            (
+                Method::Patch,
+                admin.clone(),
+                Route::AdminPatch { secret: s.clone() },
+            ),
+            (
+                Method::Delete,
+                admin.clone(),
+                Route::AdminDeactivate { secret: s.clone() },
+            ),
+            (
+                Method::Get,
+                format!("{admin}/stats"),
+                Route::AdminStats { secret: s.clone() },
+            ),
+            (Method::Get, "/api/links".to_string(), Route::ApiList),
+            (Method::Post, "/api/links/bulk".to_string(), Route::ApiBulk),
+            (
+                Method::Get,
+                "/api/links/export".to_string(),
+                Route::ApiExport,
+            ),
+            (
+                Method::Get,
+                "/api/links/Abc".to_string(),
+                Route::ApiShow { key: key("abc") },
+            ),
+            (
+                Method::Patch,
+                "/api/links/abc".to_string(),
+                Route::ApiPatch { key: key("abc") },
+            ),
+            (
+                Method::Delete,
+                "/api/links/abc".to_string(),
+                Route::ApiDelete { key: key("abc") },
+            ),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(
+                resolve(method, &path),
+                Ok(want),
+                "{} {path}",
+                method.as_str()
+            );
+        }
     }
 
     #[test]
@@ -208,12 +365,22 @@ mod tests {
             "/admin/",
             "/admin/not-a-secret",
             "/admin/abc_short",
+            "/admin/abc_short/stats",
             "/%41bc",
             "/..%2f..%2fetc",
             "/../etc/passwd",
             "/healthz/",
             "/url/",
             "//abc",
+            "/abc/qr/",
+            "/abc+/qr",
+            "/api",
+            "/api/",
+            "/api/links/",
+            "/api/links/a",
+            "/api/links/abc/x",
+            "/docs/",
+            "/openapi.json/",
         ] {
             assert_eq!(
                 resolve(Method::Get, path),
@@ -233,7 +400,7 @@ mod tests {
     #[test]
     fn reserved_words_are_never_routed_as_keys() {
         for path in [
-            "/admin", "/api", "/docs", "/static", "/www", "/admin+", "/api+",
+            "/admin", "/api", "/static", "/www", "/admin+", "/api+", "/bulk", "/export", "/url/qr",
         ] {
             assert_eq!(
                 resolve(Method::Get, path),
@@ -241,6 +408,15 @@ mod tests {
                 "{path:?}"
             );
         }
+    }
+
+    #[test]
+    fn operator_paths_are_recognised_before_routing() {
+        assert!(is_operator_path("/api"));
+        assert!(is_operator_path("/api/links"));
+        assert!(is_operator_path("/api/anything"));
+        assert!(!is_operator_path("/apiary"));
+        assert!(!is_operator_path("/"));
     }
 
     #[test]

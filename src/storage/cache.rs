@@ -1,12 +1,18 @@
-//! The KV cache of key -> target for active links. KV is an optimisation: every failure
-//! here is logged and treated as a miss, so redirects fall back to D1.
+//! The KV cache of key -> redirect rule for active links. KV is an optimisation: every
+//! failure here is logged and treated as a miss, so redirects fall back to D1.
 
 use worker::{console_error, Env, KvStore};
 
+use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
 use crate::domain::key::Key;
+use crate::domain::link::{RedirectRule, RedirectStatus};
+use crate::domain::timestamp::Timestamp;
 
-/// The KV namespace of cached targets, when it is bound.
+/// KV refuses expirations less than 60 s ahead.
+const KV_MIN_TTL_SECONDS: u64 = 60;
+
+/// The KV namespace of cached rules, when it is bound.
 pub struct LinkCache {
     kv: Option<KvStore>,
 }
@@ -14,6 +20,50 @@ pub struct LinkCache {
 /// The one place that knows how a link's key is spelled in KV.
 fn entry_name(key: &Key) -> String {
     format!("link:{key}")
+}
+
+/// The one place that knows how a rule is spelled in KV: newline-separated fields with
+/// the target last (a serialized URL never contains a newline). A plain split, so the
+/// redirect path parses no JSON. Values in any other shape (such as the bare targets
+/// of the first release) decode to `None` and are refilled from D1.
+pub fn encode(rule: &RedirectRule) -> String {
+    format!(
+        "1\n{}\n{}\n{}\n{}\n{}\n{}",
+        rule.version,
+        rule.status.map_or(0, RedirectStatus::code),
+        u8::from(rule.forward_query),
+        rule.expires_at
+            .map_or(String::new(), |t| t.millis().to_string()),
+        u8::from(rule.metered),
+        rule.target
+    )
+}
+
+pub fn decode(value: &str) -> Option<RedirectRule> {
+    let mut parts = value.splitn(7, '\n');
+    if parts.next()? != "1" {
+        return None;
+    }
+    let version = parts.next()?.parse().ok()?;
+    let status = match parts.next()?.parse().ok()? {
+        0 => None,
+        code => Some(RedirectStatus::from_code(code)?),
+    };
+    let forward_query = parts.next()? == "1";
+    let expires_at = match parts.next()? {
+        "" => None,
+        ms => Some(Timestamp::from_millis(ms.parse().ok()?)),
+    };
+    let metered = parts.next()? == "1";
+    let target = parts.next()?.to_string();
+    Some(RedirectRule {
+        target,
+        version,
+        status,
+        forward_query,
+        expires_at,
+        metered,
+    })
 }
 
 impl LinkCache {
@@ -29,16 +79,17 @@ impl LinkCache {
         LinkCache { kv }
     }
 
-    /// The cached target of an active link, if any.
-    pub async fn target(&self, key: &Key) -> Option<String> {
+    /// The cached rule of an active link, if any.
+    pub async fn get(&self, key: &Key) -> Option<RedirectRule> {
         let kv = self.kv.as_ref()?;
+        counters::kv_read();
         match kv
             .get(&entry_name(key))
             .cache_ttl(KV_CACHE_TTL_SECONDS)
             .text()
             .await
         {
-            Ok(value) => value,
+            Ok(value) => value.as_deref().and_then(decode),
             Err(e) => {
                 console_error!("KV read for key {key} failed: {e}");
                 None
@@ -46,11 +97,21 @@ impl LinkCache {
         }
     }
 
-    /// Caches the target of a link that D1 just showed to be active.
-    pub async fn fill(&self, key: &Key, target: &str) {
+    /// Caches the rule of a link that D1 just showed to be active. The entry expires
+    /// with the link (or after a day); a link expiring within a minute is not cached.
+    pub async fn put(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
         let Some(kv) = self.kv.as_ref() else { return };
-        let put = match kv.put(&entry_name(key), target) {
-            Ok(put) => put.expiration_ttl(KV_ENTRY_TTL_SECONDS).execute().await,
+        let mut ttl = KV_ENTRY_TTL_SECONDS;
+        if let Some(at) = rule.expires_at {
+            let left = u64::try_from((at.millis() - now.millis()) / 1000).unwrap_or(0);
+            if left < KV_MIN_TTL_SECONDS {
+                return self.evict(key).await;
+            }
+            ttl = ttl.min(left);
+        }
+        counters::kv_write();
+        let put = match kv.put(&entry_name(key), encode(rule)) {
+            Ok(put) => put.expiration_ttl(ttl).execute().await,
             Err(e) => Err(e),
         };
         if let Err(e) = put {
@@ -58,11 +119,55 @@ impl LinkCache {
         }
     }
 
-    /// Drops a link from the cache after D1 stopped it redirecting.
+    /// Drops a link from the cache after D1 stopped or changed its redirect.
     pub async fn evict(&self, key: &Key) {
         let Some(kv) = self.kv.as_ref() else { return };
+        counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {
             console_error!("KV delete for key {key} failed: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> RedirectRule {
+        RedirectRule {
+            target: "https://example.com/a?b=c#d".into(),
+            version: 7,
+            status: Some(RedirectStatus::PermanentRedirect),
+            forward_query: false,
+            expires_at: Some(Timestamp::from_millis(1_795_290_489_000)),
+            metered: true,
+        }
+    }
+
+    #[test]
+    fn rules_round_trip_through_the_kv_format() {
+        assert_eq!(decode(&encode(&rule())), Some(rule()));
+        let plain = RedirectRule {
+            status: None,
+            expires_at: None,
+            metered: false,
+            forward_query: true,
+            ..rule()
+        };
+        assert_eq!(decode(&encode(&plain)), Some(plain));
+    }
+
+    #[test]
+    fn values_in_any_other_shape_are_misses() {
+        for value in [
+            "https://example.com/",
+            "",
+            "1",
+            "2\n1\n0\n1\n\n0\nhttps://a.com/",
+            "1\nx\n0\n1\n\n0\nhttps://a.com/",
+            "1\n1\n303\n1\n\n0\nhttps://a.com/",
+        ] {
+            assert_eq!(decode(value), None, "{value:?}");
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Storage: D1 holds the truth about links; KV caches key -> target for redirects.
+//! Storage: D1 holds the truth about links; KV caches key -> redirect rule.
 
 pub mod cache;
+pub mod counters;
 pub mod d1;

@@ -1,0 +1,501 @@
+//! Request bodies that create or change a link, parsed from JSON into valid parts.
+//! Creation and `PATCH` share every field rule, so a value accepted by one is accepted
+//! by the other.
+
+use serde_json::{Map, Value};
+
+use super::key::{Key, KeyError};
+use super::link::RedirectStatus;
+use super::target_url::{TargetUrl, TargetUrlError};
+use super::timestamp::Timestamp;
+
+/// A change to a nullable setting: leave it, clear it, or set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change<T> {
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Change<T> {
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Change::Keep)
+    }
+}
+
+/// What a creator asked for, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLink {
+    pub target: TargetUrl,
+    pub custom_key: Option<Key>,
+    pub expires_at: Option<Timestamp>,
+    pub max_clicks: Option<i64>,
+    pub redirect_status: Option<RedirectStatus>,
+    pub forward_query: bool,
+    /// Return an existing link made with `reuse` for the same target instead.
+    pub reuse: bool,
+}
+
+/// What an owner or operator asked to change, already validated; `None`/`Keep` fields
+/// are left as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPatch {
+    pub target: Option<TargetUrl>,
+    pub is_active: Option<bool>,
+    pub expires_at: Change<Timestamp>,
+    pub max_clicks: Change<i64>,
+    pub redirect_status: Change<RedirectStatus>,
+    pub forward_query: Option<bool>,
+}
+
+/// Why a body was refused. A malformed body (not JSON, wrong shape or types) is 422;
+/// a well-formed body whose values break a rule is 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkRequestError {
+    NotJson(String),
+    NotAnObject,
+    MissingTarget,
+    ConflictingTargets,
+    UnknownField {
+        name: String,
+        accepted: &'static str,
+    },
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    NothingToChange,
+    Target(TargetUrlError),
+    Key(KeyError),
+    Invalid {
+        field: &'static str,
+        why: String,
+    },
+}
+
+impl LinkRequestError {
+    /// True when the body itself is malformed rather than carrying a bad value.
+    pub fn is_malformed_body(&self) -> bool {
+        !matches!(self, Self::Target(_) | Self::Key(_) | Self::Invalid { .. })
+    }
+}
+
+impl std::fmt::Display for LinkRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotJson(why) => write!(f, "request body is not valid JSON: {why}"),
+            Self::NotAnObject => f.write_str("request body must be a JSON object"),
+            Self::MissingTarget => f.write_str("field 'target_url' is required"),
+            Self::ConflictingTargets => {
+                f.write_str("fields 'target_url' and 'url' are aliases; send one of them")
+            }
+            Self::UnknownField { name, accepted } => {
+                write!(f, "unknown field '{name}'; accepted fields are {accepted}")
+            }
+            Self::WrongType { field, expected } => write!(f, "field '{field}' must be {expected}"),
+            Self::NothingToChange => f.write_str("request body names no field to change"),
+            Self::Target(e) => e.fmt(f),
+            Self::Key(e) => e.fmt(f),
+            Self::Invalid { field, why } => write!(f, "field '{field}' {why}"),
+        }
+    }
+}
+
+const CREATE_FIELDS: &[&str] = &[
+    "target_url",
+    "url",
+    "custom_key",
+    "expires_at",
+    "max_clicks",
+    "redirect_status",
+    "forward_query",
+    "reuse",
+];
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse";
+const PATCH_FIELDS: &[&str] = &[
+    "target_url",
+    "url",
+    "is_active",
+    "expires_at",
+    "max_clicks",
+    "redirect_status",
+    "forward_query",
+];
+const PATCH_ACCEPTED: &str =
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query";
+
+type Fields = Map<String, Value>;
+
+fn object(
+    body: &[u8],
+    allowed: &[&str],
+    accepted: &'static str,
+) -> Result<Fields, LinkRequestError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| LinkRequestError::NotJson(e.to_string()))?;
+    object_value(value, allowed, accepted)
+}
+
+fn object_value(
+    value: Value,
+    allowed: &[&str],
+    accepted: &'static str,
+) -> Result<Fields, LinkRequestError> {
+    let Value::Object(fields) = value else {
+        return Err(LinkRequestError::NotAnObject);
+    };
+    // Unknown fields are refused rather than ignored, so that a typo such as `customKey`
+    // fails loudly instead of silently doing something else.
+    if let Some(name) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(LinkRequestError::UnknownField {
+            name: name.clone(),
+            accepted,
+        });
+    }
+    Ok(fields)
+}
+
+/// `url` is the field name of the older "tiny url" API; both may be sent if they agree.
+fn target_field(fields: &Fields) -> Result<Option<&str>, LinkRequestError> {
+    let raw = match (fields.get("target_url"), fields.get("url")) {
+        (None, None) => return Ok(None),
+        (Some(v), None) | (None, Some(v)) => v,
+        (Some(a), Some(b)) if a == b => a,
+        (Some(_), Some(_)) => return Err(LinkRequestError::ConflictingTargets),
+    };
+    let field = if fields.contains_key("target_url") {
+        "target_url"
+    } else {
+        "url"
+    };
+    raw.as_str().map(Some).ok_or(LinkRequestError::WrongType {
+        field,
+        expected: "a string",
+    })
+}
+
+fn bool_field(fields: &Fields, field: &'static str) -> Result<Option<bool>, LinkRequestError> {
+    match fields.get(field) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(LinkRequestError::WrongType {
+            field,
+            expected: "true or false",
+        }),
+    }
+}
+
+/// Reads a nullable field with `parse`, which sees only non-null values.
+fn nullable<T>(
+    fields: &Fields,
+    field: &'static str,
+    parse: impl Fn(&Value) -> Result<T, LinkRequestError>,
+) -> Result<Change<T>, LinkRequestError> {
+    match fields.get(field) {
+        None => Ok(Change::Keep),
+        Some(Value::Null) => Ok(Change::Clear),
+        Some(v) => parse(v).map(Change::Set),
+    }
+}
+
+fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> {
+    let field = "expires_at";
+    let raw = v.as_str().ok_or(LinkRequestError::WrongType {
+        field,
+        expected: "an RFC 3339 date-time string or null",
+    })?;
+    let at = Timestamp::parse_rfc3339(raw).map_err(|_| LinkRequestError::Invalid {
+        field,
+        why: format!("is not an RFC 3339 date-time such as 2030-01-31T12:00:00Z: '{raw}'"),
+    })?;
+    if at <= now {
+        return Err(LinkRequestError::Invalid {
+            field,
+            why: "must be in the future".into(),
+        });
+    }
+    Ok(at)
+}
+
+fn max_clicks(v: &Value) -> Result<i64, LinkRequestError> {
+    let field = "max_clicks";
+    let n = v.as_i64().ok_or(LinkRequestError::WrongType {
+        field,
+        expected: "a positive integer or null",
+    })?;
+    if n < 1 {
+        return Err(LinkRequestError::Invalid {
+            field,
+            why: format!("must be at least 1, got {n}"),
+        });
+    }
+    Ok(n)
+}
+
+fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
+    let field = "redirect_status";
+    let n = v.as_i64().ok_or(LinkRequestError::WrongType {
+        field,
+        expected: "one of 301, 302, 307, 308, or null",
+    })?;
+    RedirectStatus::from_code(n).ok_or(LinkRequestError::Invalid {
+        field,
+        why: format!("must be {}, got {n}", RedirectStatus::ALLOWED),
+    })
+}
+
+fn target(raw: &str, own_hosts: &[&str]) -> Result<TargetUrl, LinkRequestError> {
+    TargetUrl::parse(raw, own_hosts).map_err(LinkRequestError::Target)
+}
+
+/// `Change::Clear` and `Change::Keep` both mean "none" at creation.
+fn set<T>(change: Change<T>) -> Option<T> {
+    match change {
+        Change::Set(v) => Some(v),
+        Change::Keep | Change::Clear => None,
+    }
+}
+
+impl NewLink {
+    /// Parses a JSON creation body.
+    pub fn from_json(
+        body: &[u8],
+        own_hosts: &[&str],
+        now: Timestamp,
+    ) -> Result<NewLink, LinkRequestError> {
+        let fields = object(body, CREATE_FIELDS, CREATE_ACCEPTED)?;
+        NewLink::from_fields(&fields, own_hosts, now)
+    }
+
+    /// Parses one already-decoded creation body (an item of a bulk request).
+    pub fn from_value(
+        value: Value,
+        own_hosts: &[&str],
+        now: Timestamp,
+    ) -> Result<NewLink, LinkRequestError> {
+        let fields = object_value(value, CREATE_FIELDS, CREATE_ACCEPTED)?;
+        NewLink::from_fields(&fields, own_hosts, now)
+    }
+
+    fn from_fields(
+        fields: &Fields,
+        own_hosts: &[&str],
+        now: Timestamp,
+    ) -> Result<NewLink, LinkRequestError> {
+        let raw_target = target_field(fields)?.ok_or(LinkRequestError::MissingTarget)?;
+        let custom_key = match fields.get("custom_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(raw)) => Some(Key::parse(raw).map_err(LinkRequestError::Key)?),
+            Some(_) => {
+                return Err(LinkRequestError::WrongType {
+                    field: "custom_key",
+                    expected: "a string or null",
+                })
+            }
+        };
+        let expires_at = set(nullable(fields, "expires_at", |v| expires_at(v, now))?);
+        let max_clicks = set(nullable(fields, "max_clicks", max_clicks)?);
+        let redirect_status = set(nullable(fields, "redirect_status", redirect_status)?);
+        let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
+        let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
+        let target = target(raw_target, own_hosts)?;
+        // A reused link is shared by everyone who shortens the same target, so it can
+        // carry nothing personal: no chosen key, no expiry, no click limit.
+        if reuse && (custom_key.is_some() || expires_at.is_some() || max_clicks.is_some()) {
+            return Err(LinkRequestError::Invalid {
+                field: "reuse",
+                why: "cannot be combined with custom_key, expires_at or max_clicks".into(),
+            });
+        }
+        Ok(NewLink {
+            target,
+            custom_key,
+            expires_at,
+            max_clicks,
+            redirect_status,
+            forward_query,
+            reuse,
+        })
+    }
+}
+
+impl LinkPatch {
+    /// Parses a JSON `PATCH` body; at least one field must be present.
+    pub fn from_json(
+        body: &[u8],
+        own_hosts: &[&str],
+        now: Timestamp,
+    ) -> Result<LinkPatch, LinkRequestError> {
+        let fields = object(body, PATCH_FIELDS, PATCH_ACCEPTED)?;
+        if fields.is_empty() {
+            return Err(LinkRequestError::NothingToChange);
+        }
+        let target = match target_field(&fields)? {
+            Some(raw) => Some(target(raw, own_hosts)?),
+            None => None,
+        };
+        Ok(LinkPatch {
+            target,
+            is_active: bool_field(&fields, "is_active")?,
+            expires_at: nullable(&fields, "expires_at", |v| expires_at(v, now))?,
+            max_clicks: nullable(&fields, "max_clicks", max_clicks)?,
+            redirect_status: nullable(&fields, "redirect_status", redirect_status)?,
+            forward_query: bool_field(&fields, "forward_query")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000);
+
+    fn create(body: &str) -> Result<NewLink, LinkRequestError> {
+        NewLink::from_json(body.as_bytes(), &["sho.rt"], NOW)
+    }
+
+    fn patch(body: &str) -> Result<LinkPatch, LinkRequestError> {
+        LinkPatch::from_json(body.as_bytes(), &["sho.rt"], NOW)
+    }
+
+    #[test]
+    fn a_target_alone_is_enough_and_gets_the_defaults() {
+        let link = create(r#"{"target_url": "https://example.com"}"#).unwrap();
+        assert_eq!(link.target.as_str(), "https://example.com/");
+        assert_eq!(link.custom_key, None);
+        assert_eq!(link.expires_at, None);
+        assert_eq!(link.max_clicks, None);
+        assert_eq!(link.redirect_status, None);
+        assert!(link.forward_query);
+        assert!(!link.reuse);
+    }
+
+    #[test]
+    fn url_is_an_alias_for_target_url() {
+        let link = create(r#"{"url": "https://example.com/a"}"#).unwrap();
+        assert_eq!(link.target.as_str(), "https://example.com/a");
+        let same = r#"{"url": "https://example.com/a", "target_url": "https://example.com/a"}"#;
+        assert!(create(same).is_ok());
+        let differ = r#"{"url": "https://example.com/a", "target_url": "https://example.com/b"}"#;
+        assert_eq!(create(differ), Err(LinkRequestError::ConflictingTargets));
+    }
+
+    #[test]
+    fn every_setting_is_accepted_at_creation() {
+        let link = create(
+            r#"{"target_url": "https://example.com", "custom_key": "My-Key",
+                "expires_at": "2030-01-01T00:00:00Z", "max_clicks": 10,
+                "redirect_status": 308, "forward_query": false}"#,
+        )
+        .unwrap();
+        assert_eq!(link.custom_key.unwrap().as_str(), "my-key");
+        assert_eq!(
+            link.expires_at.unwrap().to_rfc3339(),
+            "2030-01-01T00:00:00Z"
+        );
+        assert_eq!(link.max_clicks, Some(10));
+        assert_eq!(
+            link.redirect_status,
+            Some(RedirectStatus::PermanentRedirect)
+        );
+        assert!(!link.forward_query);
+        let nulls = create(
+            r#"{"target_url": "https://example.com", "custom_key": null, "expires_at": null,
+                "max_clicks": null, "redirect_status": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (nulls.custom_key, nulls.expires_at, nulls.max_clicks),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_reported_as_such() {
+        for body in [
+            "",
+            "{",
+            "target_url=https://example.com",
+            "[]",
+            "\"https://example.com\"",
+            "null",
+            "{}",
+            r#"{"target_url": 5}"#,
+            r#"{"target_url": null}"#,
+            r#"{"url": ["https://a.com"]}"#,
+            r#"{"target_url": "https://a.com", "custom_key": 7}"#,
+            r#"{"target_url": "https://a.com", "customKey": "x"}"#,
+            r#"{"target_url": "https://a.com", "is_active": false}"#,
+            r#"{"target_url": "https://a.com", "max_clicks": "10"}"#,
+            r#"{"target_url": "https://a.com", "max_clicks": 1.5}"#,
+            r#"{"target_url": "https://a.com", "redirect_status": "301"}"#,
+            r#"{"target_url": "https://a.com", "expires_at": 1893456000}"#,
+            r#"{"target_url": "https://a.com", "forward_query": "yes"}"#,
+            r#"{"target_url": "https://a.com", "reuse": 1}"#,
+        ] {
+            let e = create(body).unwrap_err();
+            assert!(e.is_malformed_body(), "{body:?} gave {e:?}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_rule_errors_not_malformed_bodies() {
+        for body in [
+            r#"{"target_url": "javascript:alert(1)"}"#,
+            r#"{"target_url": "https://sho.rt/x"}"#,
+            r#"{"target_url": "https://a.com", "custom_key": "admin"}"#,
+            r#"{"target_url": "https://a.com", "custom_key": "a b"}"#,
+            r#"{"target_url": "https://a.com", "custom_key": "ab"}"#,
+            r#"{"target_url": "https://a.com", "max_clicks": 0}"#,
+            r#"{"target_url": "https://a.com", "max_clicks": -3}"#,
+            r#"{"target_url": "https://a.com", "redirect_status": 303}"#,
+            r#"{"target_url": "https://a.com", "expires_at": "tomorrow"}"#,
+            r#"{"target_url": "https://a.com", "expires_at": "2020-01-01T00:00:00Z"}"#,
+            r#"{"target_url": "https://a.com", "reuse": true, "custom_key": "mine"}"#,
+            r#"{"target_url": "https://a.com", "reuse": true, "max_clicks": 3}"#,
+        ] {
+            let e = create(body).unwrap_err();
+            assert!(!e.is_malformed_body(), "{body:?} gave {e:?}");
+            assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_patch_names_only_what_changes() {
+        let p = patch(r#"{"is_active": false}"#).unwrap();
+        assert_eq!(p.is_active, Some(false));
+        assert_eq!(p.target, None);
+        assert!(p.expires_at.is_keep() && p.max_clicks.is_keep() && p.redirect_status.is_keep());
+        let p = patch(r#"{"url": "https://b.com/x", "max_clicks": null, "redirect_status": 301}"#)
+            .unwrap();
+        assert_eq!(p.target.unwrap().as_str(), "https://b.com/x");
+        assert_eq!(p.max_clicks, Change::Clear);
+        assert_eq!(
+            p.redirect_status,
+            Change::Set(RedirectStatus::MovedPermanently)
+        );
+    }
+
+    #[test]
+    fn a_patch_follows_the_creation_rules() {
+        assert_eq!(patch("{}"), Err(LinkRequestError::NothingToChange));
+        assert!(patch("[]").unwrap_err().is_malformed_body());
+        assert!(patch(r#"{"custom_key": "x"}"#)
+            .unwrap_err()
+            .is_malformed_body());
+        assert!(patch(r#"{"reuse": true}"#).unwrap_err().is_malformed_body());
+        assert!(patch(r#"{"is_active": "no"}"#)
+            .unwrap_err()
+            .is_malformed_body());
+        assert!(!patch(r#"{"target_url": "ftp://a.com/"}"#)
+            .unwrap_err()
+            .is_malformed_body());
+        assert!(!patch(r#"{"max_clicks": 0}"#)
+            .unwrap_err()
+            .is_malformed_body());
+        assert!(!patch(r#"{"expires_at": "2001-01-01T00:00:00Z"}"#)
+            .unwrap_err()
+            .is_malformed_body());
+    }
+}

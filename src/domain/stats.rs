@@ -1,0 +1,156 @@
+//! Visit statistics: the reporting window and the shape of the answer.
+
+use serde::Serialize;
+
+use super::timestamp::{Timestamp, DAY_MS};
+
+/// Days of history in a statistics answer unless `?days=` says otherwise.
+pub const DEFAULT_DAYS: u32 = 30;
+pub const MAX_DAYS: u32 = 365;
+/// Rows in each "top" list.
+pub const TOP: usize = 10;
+
+/// The days a statistics answer covers: `days` whole UTC days ending today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub days: u32,
+    /// Midnight UTC of the first day.
+    pub since: Timestamp,
+}
+
+/// `?days=` outside 1..=365 or not a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidDays(pub String);
+
+impl std::fmt::Display for InvalidDays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "days must be an integer from 1 to {MAX_DAYS}, got '{}'",
+            self.0
+        )
+    }
+}
+
+impl Window {
+    pub fn parse(days: Option<&str>, now: Timestamp) -> Result<Window, InvalidDays> {
+        let days = match days {
+            None => DEFAULT_DAYS,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=MAX_DAYS).contains(d))
+                .ok_or_else(|| InvalidDays(raw.chars().take(20).collect()))?,
+        };
+        let since =
+            Timestamp::from_millis(now.start_of_day().millis() - i64::from(days - 1) * DAY_MS);
+        Ok(Window { days, since })
+    }
+
+    /// One entry per day of the window, oldest first, with days without clicks as 0.
+    /// `counts` are (day number since 1970, clicks) pairs from storage, in any order.
+    pub fn by_day(&self, counts: &[(i64, i64)]) -> Vec<DayClicks> {
+        let first = self.since.millis().div_euclid(DAY_MS);
+        (0..i64::from(self.days))
+            .map(|i| {
+                let day = first + i;
+                let clicks = counts
+                    .iter()
+                    .filter(|(d, _)| *d == day)
+                    .map(|(_, c)| c)
+                    .sum();
+                DayClicks {
+                    date: Timestamp::from_millis(day * DAY_MS).date(),
+                    clicks,
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayClicks {
+    pub date: String,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostClicks {
+    pub host: String,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountryClicks {
+    pub country: String,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceClicks {
+    pub device: String,
+    pub clicks: i64,
+}
+
+/// The answer of `GET /admin/{secret_key}/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub clicks: i64,
+    pub humans: i64,
+    pub bots: i64,
+    pub first_click_at: Option<String>,
+    pub last_click_at: Option<String>,
+    pub days: u32,
+    pub by_day: Vec<DayClicks>,
+    pub referrers: Vec<HostClicks>,
+    pub countries: Vec<CountryClicks>,
+    pub devices: Vec<DeviceClicks>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000); // 2026-11-21T19:48:09Z
+
+    #[test]
+    fn the_window_defaults_to_30_days_ending_today() {
+        let w = Window::parse(None, NOW).unwrap();
+        assert_eq!(w.days, 30);
+        assert_eq!(w.since.to_rfc3339(), "2026-10-23T00:00:00Z");
+        let one = Window::parse(Some("1"), NOW).unwrap();
+        assert_eq!(one.since.to_rfc3339(), "2026-11-21T00:00:00Z");
+    }
+
+    #[test]
+    fn days_outside_1_to_365_are_refused() {
+        for raw in ["0", "366", "-1", "abc", "", "1.5", "99999999999"] {
+            assert!(Window::parse(Some(raw), NOW).is_err(), "{raw:?}");
+        }
+        assert!(Window::parse(Some("365"), NOW).is_ok());
+    }
+
+    #[test]
+    fn by_day_fills_missing_days_with_zero() {
+        let w = Window::parse(Some("3"), NOW).unwrap();
+        let today = NOW.millis() / DAY_MS;
+        let days = w.by_day(&[(today, 4), (today - 2, 1), (today - 10, 99)]);
+        assert_eq!(
+            days,
+            vec![
+                DayClicks {
+                    date: "2026-11-19".into(),
+                    clicks: 1
+                },
+                DayClicks {
+                    date: "2026-11-20".into(),
+                    clicks: 0
+                },
+                DayClicks {
+                    date: "2026-11-21".into(),
+                    clicks: 4
+                },
+            ]
+        );
+    }
+}

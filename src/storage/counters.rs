@@ -1,0 +1,36 @@
+//! Storage operation counters for the benchmark: how many D1 statements and KV calls
+//! the worker made in this isolate. Counting is a relaxed atomic add; the counts are
+//! only shown when the `BENCH_COUNTERS` var is "1".
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static D1_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+static KV_READS: AtomicU64 = AtomicU64::new(0);
+static KV_WRITES: AtomicU64 = AtomicU64::new(0);
+static KV_DELETES: AtomicU64 = AtomicU64::new(0);
+
+pub fn d1_statements(n: u64) {
+    D1_STATEMENTS.fetch_add(n, Ordering::Relaxed);
+}
+
+pub fn kv_read() {
+    KV_READS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn kv_write() {
+    KV_WRITES.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn kv_delete() {
+    KV_DELETES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The counts so far, as the benchmark reads them.
+pub fn snapshot() -> serde_json::Value {
+    serde_json::json!({
+        "d1_statements": D1_STATEMENTS.load(Ordering::Relaxed),
+        "kv_reads": KV_READS.load(Ordering::Relaxed),
+        "kv_writes": KV_WRITES.load(Ordering::Relaxed),
+        "kv_deletes": KV_DELETES.load(Ordering::Relaxed),
+    })
+}
