@@ -177,10 +177,17 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
     let url = format!("{}/{key}", cx.origin);
     let code = QrCode::new(url.as_bytes())
         .map_err(|e| ApiError::Internal(format!("QR encoding of {url}: {e}")))?;
+    // One unit per module; the viewBox scales it to exactly `size` pixels (the crate's
+    // own sizing rounds down to a whole number of pixels per module).
+    let modules = code.width() + 8; // 4-module quiet zone on each side
     let image = code
         .render::<svg::Color>()
-        .min_dimensions(size, size)
-        .max_dimensions(size, size)
-        .build();
+        .module_dimensions(1, 1)
+        .build()
+        .replacen(
+            &format!("width=\"{modules}\" height=\"{modules}\""),
+            &format!("width=\"{size}\" height=\"{size}\""),
+            1,
+        );
     Ok(response::svg(image)?)
 }
