@@ -1,13 +1,19 @@
 //! Binding names and settings. The binding names must match `wrangler.toml`.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use worker::Env;
 
+use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
 
 /// The D1 database of links.
 pub const DB_BINDING: &str = "DB";
 /// The KV namespace that caches key -> redirect rule.
 pub const KV_BINDING: &str = "LINKS";
+/// The Workers Rate Limiting binding that limits creations per client IP.
+pub const CREATE_LIMITER_BINDING: &str = "CREATE_LIMITER";
 
 /// How long a KV read may be served from the reading location's cache. This bounds how
 /// long another location can keep redirecting after a deactivation or edit (plus KV's
@@ -18,17 +24,65 @@ pub const KV_CACHE_TTL_SECONDS: u64 = 60;
 pub const KV_ENTRY_TTL_SECONDS: u64 = 24 * 60 * 60;
 /// Default browser cache lifetime of 301/308 redirects (`PERMANENT_REDIRECT_MAX_AGE`).
 pub const DEFAULT_PERMANENT_MAX_AGE: u32 = 300;
+/// `Retry-After` of a rate-limited creation: the longest period the binding supports.
+pub const RATE_LIMIT_RETRY_AFTER_SECONDS: u32 = 60;
 
-/// Settings read from `[vars]` and secrets once per request.
+/// Which browser origins may call the JSON API (`CORS_ORIGINS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    None,
+    Any,
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    fn parse(raw: Option<String>) -> CorsOrigins {
+        match raw.as_deref().map(str::trim) {
+            None | Some("") => CorsOrigins::None,
+            Some("*") => CorsOrigins::Any,
+            Some(list) => CorsOrigins::List(
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub fn allow(&self, origin: &str) -> Option<String> {
+        match self {
+            CorsOrigins::None => None,
+            CorsOrigins::Any => Some("*".into()),
+            CorsOrigins::List(list) => list
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
+                .then(|| origin.to_string()),
+        }
+    }
+}
+
+/// Settings from `[vars]` and secrets. They are fixed for the life of a deployment, so
+/// they are read once per isolate, not once per request.
 pub struct Config {
     /// The public origin of short links, without a trailing slash (`BASE_URL`).
     pub base_url: Option<String>,
+    /// The host of `BASE_URL`, refused as a target.
+    pub base_host: Option<String>,
     /// Status of links that do not choose one (`DEFAULT_REDIRECT_STATUS`, else 302).
     pub default_redirect: RedirectStatus,
     /// Seconds a browser may cache a 301/308 (`PERMANENT_REDIRECT_MAX_AGE`).
     pub permanent_max_age: u32,
     /// The operator API's bearer token (`ADMIN_TOKEN` secret); `None` disables `/api`.
     pub admin_token: Option<String>,
+    /// Target hosts refused at creation and on redirect (`BLOCKED_HOSTS`, comma-separated).
+    pub blocked_hosts: Vec<String>,
+    /// Origins allowed to call the API from a browser (`CORS_ORIGINS`: `*` or a list).
+    pub cors: CorsOrigins,
+    /// Length of generated keys (`KEY_LENGTH`, 3 to 8; only collision tests lower it).
+    pub key_length: usize,
+    /// Whether `/__bench/counters` answers (`BENCH_COUNTERS` = "1").
+    pub bench_counters: bool,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -38,10 +92,25 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+thread_local! {
+    static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+}
+
 impl Config {
-    pub fn from_env(env: &Env) -> Config {
+    /// The isolate's settings, read from `env` on first use.
+    pub fn get(env: &Env) -> Rc<Config> {
+        CONFIG.with(|cell| cell.get_or_init(|| Rc::new(Config::from_env(env))).clone())
+    }
+
+    fn from_env(env: &Env) -> Config {
+        let base_url = var(env, "BASE_URL").map(|v| v.trim_end_matches('/').to_string());
+        let base_host = base_url
+            .as_deref()
+            .and_then(|b| url::Url::parse(b).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
         Config {
-            base_url: var(env, "BASE_URL").map(|v| v.trim_end_matches('/').to_string()),
+            base_url,
+            base_host,
             default_redirect: var(env, "DEFAULT_REDIRECT_STATUS")
                 .and_then(|v| v.parse().ok())
                 .and_then(RedirectStatus::from_code)
@@ -54,6 +123,44 @@ impl Config {
                 .ok()
                 .map(|v| v.to_string())
                 .filter(|v| !v.is_empty()),
+            blocked_hosts: var(env, "BLOCKED_HOSTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cors: CorsOrigins::parse(var(env, "CORS_ORIGINS")),
+            key_length: var(env, "KEY_LENGTH")
+                .and_then(|v| v.parse().ok())
+                .map_or(GENERATED_LEN, |n: usize| n.clamp(MIN_LEN, GENERATED_LEN)),
+            bench_counters: var(env, "BENCH_COUNTERS").as_deref() == Some("1"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_allow_exactly_what_was_configured() {
+        let list = CorsOrigins::parse(Some("https://app.example, https://Other.example/".into()));
+        assert_eq!(
+            list.allow("https://app.example"),
+            Some("https://app.example".into())
+        );
+        assert_eq!(
+            list.allow("https://other.example"),
+            Some("https://other.example".into())
+        );
+        assert_eq!(list.allow("https://evil.example"), None);
+        assert_eq!(
+            CorsOrigins::parse(Some("*".into())).allow("https://x.example"),
+            Some("*".into())
+        );
+        assert_eq!(CorsOrigins::parse(None).allow("https://app.example"), None);
+        assert_eq!(CorsOrigins::parse(Some(" ".into())), CorsOrigins::None);
     }
 }

@@ -10,15 +10,17 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** Binding names and settings, read from wrangler.toml so they are written once. */
 export function wranglerConfig() {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  const section = (name) => {
+  const section = (name, field) => {
     const m = toml.match(new RegExp(`\\[\\[${name}\\]\\]([\\s\\S]*?)(?=\\n\\[|$)`));
     if (!m) throw new Error(`wrangler.toml has no [[${name}]]`);
-    return m[1].match(/^binding\s*=\s*"([^"]+)"/m)[1];
+    return m[1].match(new RegExp(`^${field}\\s*=\\s*"([^"]+)"`, "m"))[1];
   };
   return {
     compatibilityDate: toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1],
-    db: section("d1_databases"),
-    kv: section("kv_namespaces"),
+    db: section("d1_databases", "binding"),
+    kv: section("kv_namespaces", "binding"),
+    limiter: section("ratelimits", "name"),
+    limiterNamespace: section("ratelimits", "namespace_id"),
   };
 }
 
@@ -39,38 +41,67 @@ export function migrationStatements() {
     );
 }
 
-/** A log that keeps every line the worker prints, for tests that inspect logs. */
-class CapturingLog extends Log {
-  constructor() {
-    super(LogLevel.DEBUG);
-    this.lines = [];
+// A KV binding that wraps the real local KV namespace (INNER) to inject faults: every
+// call fails ("failing"), or writes land late ("slow"). It runs in the worker's own
+// isolate as a workerd wrapped binding, so the worker sees an ordinary KV namespace.
+const KV_WRAPPER = `
+export default function (env) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const fail = async () => { throw new Error("KV is unavailable (injected fault)"); };
+  if (env.mode === "failing") {
+    return { get: fail, getWithMetadata: fail, put: fail, list: fail, delete: fail };
   }
-  log(message) {
-    this.lines.push(message);
-  }
-}
+  return {
+    get: (k, o) => env.INNER.get(k, o),
+    getWithMetadata: (k, o) => env.INNER.getWithMetadata(k, o),
+    list: (o) => env.INNER.list(o),
+    delete: (k) => env.INNER.delete(k),
+    put: async (k, v, o) => { await sleep(env.putDelayMs); return env.INNER.put(k, v, o); },
+  };
+}`;
 
 /**
- * Starts the worker. Options: `vars` (extra [vars]), `withDb`/`withKv` (default true),
- * `host`/`port` to listen for real HTTP clients.
+ * Starts the worker. Options: `vars` (extra [vars] and secrets), `withDb`/`withKv`
+ * (default true), `kvFault` ("failing" or "slow", with `putDelayMs`), `rateLimit`
+ * ({limit, period} for the creation limiter), `host`/`port` to listen for real clients.
  */
-export async function startWorker({ vars = {}, withDb = true, withKv = true, ...rest } = {}) {
+export async function startWorker({ vars = {}, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, host, port, ...rest } = {}) {
   const cfg = wranglerConfig();
-  const log = new CapturingLog();
-  const mf = new Miniflare({
+  const log = { lines: [] };
+  const collect = (stream) => {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => log.lines.push(...chunk.split("\n").filter(Boolean)));
+  };
+  const main = {
+    name: "shortener",
     modules: true,
     scriptPath: join(ROOT, "build/index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: cfg.compatibilityDate,
     d1Databases: withDb ? [cfg.db] : [],
-    kvNamespaces: withKv ? [cfg.kv] : [],
+    kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
     bindings: vars,
-    log,
+    ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
+    ...(kvFault ? { wrappedBindings: { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } } : {}),
     ...rest,
+  };
+  const workers = [main];
+  if (kvFault) workers.push({ name: "kv-fault", modules: true, script: KV_WRAPPER, kvNamespaces: { INNER: "links-kv" } });
+  const mf = new Miniflare({
+    workers,
+    ...(host ? { host } : {}),
+    ...(port ? { port } : {}),
+    log: new Log(LogLevel.WARN),
+    handleRuntimeStdio: (stdout, stderr) => {
+      collect(stdout);
+      collect(stderr);
+    },
   });
   await mf.ready;
   const db = withDb ? await mf.getD1Database(cfg.db) : null;
-  const kv = withKv ? await mf.getKVNamespace(cfg.kv) : null;
+  let kv = null;
+  if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
+  else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   return new Worker(mf, db, kv, log);
 }
@@ -100,8 +131,8 @@ class Worker {
     return this.fetch(path, { method: "POST", body: data, headers });
   }
   /** Creates a link and returns the parsed 201 body. */
-  async create(body) {
-    const res = await this.post("/url", body);
+  async create(body, headers) {
+    const res = await this.post("/url", body, headers);
     if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
     return res.json();
   }

@@ -7,6 +7,14 @@ use serde_json::{Map, Value};
 use super::key::{Key, KeyError};
 use super::link::RedirectStatus;
 use super::target_url::{TargetUrl, TargetUrlError};
+
+/// What a target must satisfy beyond the URL rules: not this service's own hosts, not
+/// the operator's blocklist.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetPolicy<'a> {
+    pub own_hosts: &'a [&'a str],
+    pub blocked_hosts: &'a [String],
+}
 use super::timestamp::Timestamp;
 
 /// A change to a nullable setting: leave it, clear it, or set it.
@@ -244,8 +252,12 @@ fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
     })
 }
 
-fn target(raw: &str, own_hosts: &[&str]) -> Result<TargetUrl, LinkRequestError> {
-    TargetUrl::parse(raw, own_hosts).map_err(LinkRequestError::Target)
+fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
+    let target = TargetUrl::parse(raw, policy.own_hosts).map_err(LinkRequestError::Target)?;
+    target
+        .check_blocklist(policy.blocked_hosts)
+        .map_err(LinkRequestError::Target)?;
+    Ok(target)
 }
 
 /// `Change::Clear` and `Change::Keep` both mean "none" at creation.
@@ -260,26 +272,26 @@ impl NewLink {
     /// Parses a JSON creation body.
     pub fn from_json(
         body: &[u8],
-        own_hosts: &[&str],
+        policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<NewLink, LinkRequestError> {
         let fields = object(body, CREATE_FIELDS, CREATE_ACCEPTED)?;
-        NewLink::from_fields(&fields, own_hosts, now)
+        NewLink::from_fields(&fields, policy, now)
     }
 
     /// Parses one already-decoded creation body (an item of a bulk request).
     pub fn from_value(
         value: Value,
-        own_hosts: &[&str],
+        policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<NewLink, LinkRequestError> {
         let fields = object_value(value, CREATE_FIELDS, CREATE_ACCEPTED)?;
-        NewLink::from_fields(&fields, own_hosts, now)
+        NewLink::from_fields(&fields, policy, now)
     }
 
     fn from_fields(
         fields: &Fields,
-        own_hosts: &[&str],
+        policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<NewLink, LinkRequestError> {
         let raw_target = target_field(fields)?.ok_or(LinkRequestError::MissingTarget)?;
@@ -298,7 +310,7 @@ impl NewLink {
         let redirect_status = set(nullable(fields, "redirect_status", redirect_status)?);
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
-        let target = target(raw_target, own_hosts)?;
+        let target = target(raw_target, policy)?;
         // A reused link is shared by everyone who shortens the same target, so it can
         // carry nothing personal: no chosen key, no expiry, no click limit.
         if reuse && (custom_key.is_some() || expires_at.is_some() || max_clicks.is_some()) {
@@ -323,7 +335,7 @@ impl LinkPatch {
     /// Parses a JSON `PATCH` body; at least one field must be present.
     pub fn from_json(
         body: &[u8],
-        own_hosts: &[&str],
+        policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<LinkPatch, LinkRequestError> {
         let fields = object(body, PATCH_FIELDS, PATCH_ACCEPTED)?;
@@ -331,7 +343,7 @@ impl LinkPatch {
             return Err(LinkRequestError::NothingToChange);
         }
         let target = match target_field(&fields)? {
-            Some(raw) => Some(target(raw, own_hosts)?),
+            Some(raw) => Some(target(raw, policy)?),
             None => None,
         };
         Ok(LinkPatch {
@@ -351,12 +363,33 @@ mod tests {
 
     const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000);
 
+    const POLICY: TargetPolicy = TargetPolicy {
+        own_hosts: &["sho.rt"],
+        blocked_hosts: &[],
+    };
+
     fn create(body: &str) -> Result<NewLink, LinkRequestError> {
-        NewLink::from_json(body.as_bytes(), &["sho.rt"], NOW)
+        NewLink::from_json(body.as_bytes(), &POLICY, NOW)
     }
 
     fn patch(body: &str) -> Result<LinkPatch, LinkRequestError> {
-        LinkPatch::from_json(body.as_bytes(), &["sho.rt"], NOW)
+        LinkPatch::from_json(body.as_bytes(), &POLICY, NOW)
+    }
+
+    #[test]
+    fn blocked_hosts_are_refused_at_creation_and_in_a_patch() {
+        let blocked = vec!["evil.example".to_string()];
+        let policy = TargetPolicy {
+            own_hosts: &[],
+            blocked_hosts: &blocked,
+        };
+        let body = br#"{"target_url": "https://www.evil.example/x"}"#;
+        let e = NewLink::from_json(body, &policy, NOW).unwrap_err();
+        assert!(
+            !e.is_malformed_body() && e.to_string().contains("blocked"),
+            "{e}"
+        );
+        assert!(LinkPatch::from_json(body, &policy, NOW).is_err());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub enum TargetUrlError {
     PrivateAddress,
     OwnHost,
     TooLong(usize),
+    Blocked(String),
 }
 
 impl std::fmt::Display for TargetUrlError {
@@ -51,6 +52,7 @@ impl std::fmt::Display for TargetUrlError {
             ),
             Self::OwnHost => f.write_str("target_url must not point to this shortener itself"),
             Self::TooLong(n) => write!(f, "target_url is {n} bytes once normalized; at most {MAX_LEN} are accepted"),
+            Self::Blocked(host) => write!(f, "target_url host '{host}' is blocked on this service"),
         }
     }
 }
@@ -125,6 +127,37 @@ impl TargetUrl {
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
     }
+
+    /// Refuses a target whose host is on the operator's blocklist.
+    pub fn check_blocklist(&self, blocked: &[String]) -> Result<(), TargetUrlError> {
+        if host_is_blocked(self.host(), blocked) {
+            return Err(TargetUrlError::Blocked(self.host().to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// True when `host` or one of its parent domains is in `blocked` (lower-case names
+/// without a trailing dot): blocking `example.com` blocks `www.example.com` too.
+pub fn host_is_blocked(host: &str, blocked: &[String]) -> bool {
+    let host = host.trim_end_matches('.');
+    blocked.iter().any(|b| {
+        host.eq_ignore_ascii_case(b)
+            || (host.len() > b.len()
+                && host.to_ascii_lowercase().ends_with(b.as_str())
+                && host.as_bytes().get(host.len() - b.len() - 1) == Some(&b'.'))
+    })
+}
+
+/// The host of a stored (already normalized) target, by string slicing only: the
+/// redirect path checks the blocklist without parsing a URL.
+pub fn host_of(target: &str) -> &str {
+    let rest = target.split_once("://").map_or(target, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.starts_with('[') {
+        return authority.split_inclusive(']').next().unwrap_or(authority);
+    }
+    authority.split(':').next().unwrap_or(authority)
 }
 
 /// Host names compare case-insensitively and without the root's trailing dot.
@@ -383,6 +416,53 @@ mod tests {
         ));
         let huge = format!("https://example.com/{}", "a".repeat(MAX_RAW_LEN));
         assert!(matches!(err(&huge), TargetUrlError::RawTooLong(_)));
+    }
+
+    #[test]
+    fn blocked_hosts_and_their_subdomains_are_refused() {
+        let blocked = vec!["evil.example".to_string(), "bad.test".to_string()];
+        for raw in [
+            "https://evil.example/",
+            "https://EVIL.example./x",
+            "https://www.evil.example/",
+            "http://a.b.bad.test:8080/",
+        ] {
+            let target = TargetUrl::parse(raw, OWN).unwrap();
+            assert!(
+                matches!(
+                    target.check_blocklist(&blocked),
+                    Err(TargetUrlError::Blocked(_))
+                ),
+                "{raw}"
+            );
+        }
+        for raw in [
+            "https://notevil.example/",
+            "https://evil.example.org/",
+            "https://example.com/",
+        ] {
+            assert!(
+                TargetUrl::parse(raw, OWN)
+                    .unwrap()
+                    .check_blocklist(&blocked)
+                    .is_ok(),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn host_of_reads_the_host_of_a_normalized_target() {
+        let cases = [
+            ("https://example.com/", "example.com"),
+            ("https://example.com:8443/a?b#c", "example.com"),
+            ("http://sub.example.com?x", "sub.example.com"),
+            ("https://[2606:4700::1111]:443/", "[2606:4700::1111]"),
+            ("https://example.com#frag", "example.com"),
+        ];
+        for (target, host) in cases {
+            assert_eq!(host_of(target), host, "{target}");
+        }
     }
 
     #[test]

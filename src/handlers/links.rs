@@ -2,11 +2,12 @@
 //! the hash of the secret) and the operator's (found by key) share these handlers.
 
 use serde::Serialize;
-use worker::{Request, Response};
+use worker::{console_error, Request, Response};
 
 use super::redirect::fill_checked;
 use super::Ctx;
-use crate::domain::key::{Key, GENERATED_LEN};
+use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
+use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkState, RedirectRule, RedirectStatus};
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretHash, SecretKey};
@@ -98,10 +99,10 @@ pub struct Draft {
 
 impl Draft {
     /// Draws a key (unless the creator chose one) and a secret for it.
-    pub fn draw(new: &NewLink) -> Result<Draft, ApiError> {
+    pub fn draw(new: &NewLink, key_length: usize) -> Result<Draft, ApiError> {
         let key = match &new.custom_key {
             Some(custom) => custom.clone(),
-            None => Key::generate(GENERATED_LEN)?,
+            None => Key::generate(key_length)?,
         };
         let secret = SecretKey::generate(&key)?;
         let secret_hash = secret.hash();
@@ -161,8 +162,10 @@ fn reused(link: &Link, cx: &Ctx) -> Result<Response, ApiError> {
 /// collisions) and answers `201` with the secret, which is never shown again. With
 /// `"reuse": true`, an existing shared link for the same target is answered with `200`.
 pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
+    rate_limit(req, cx).await?;
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
-    let new = NewLink::from_json(&body, &cx.own_hosts(), cx.now)?;
+    let own_hosts = cx.own_hosts();
+    let new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     let store = LinkStore::from_env(&cx.env)?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
@@ -176,7 +179,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
         MAX_KEY_ATTEMPTS
     };
     for _ in 0..attempts {
-        let draft = Draft::draw(&new)?;
+        let draft = Draft::draw(&new, cx.config.key_length)?;
         if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
             let link = draft.link(&new, cx.now);
             return Ok(response::json(
@@ -196,6 +199,31 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
         }
     }
     Err(ApiError::KeySpaceExhausted)
+}
+
+/// Limits creations per client IP with the Workers Rate Limiting binding, when it is
+/// bound. The limiter is an abuse brake, not a source of truth: if it fails, the
+/// request goes through and the failure is logged.
+async fn rate_limit(req: &Request, cx: &Ctx) -> Result<(), ApiError> {
+    let Ok(limiter) = cx.env.rate_limiter(CREATE_LIMITER_BINDING) else {
+        return Ok(());
+    };
+    let client = req
+        .headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".into());
+    match limiter.limit(client).await {
+        Ok(outcome) if !outcome.success => {
+            Err(ApiError::RateLimited(RATE_LIMIT_RETRY_AFTER_SECONDS))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            console_error!("rate limiter failed, allowing the request: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// `GET /admin/{secret_key}` and `GET /api/links/{key}`: the link with its state.
@@ -241,7 +269,8 @@ pub async fn patch(
     cx: &Ctx,
 ) -> Result<Response, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
-    let patch = LinkPatch::from_json(&body, &cx.own_hosts(), cx.now)?;
+    let own_hosts = cx.own_hosts();
+    let patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     let updated = apply(link, &patch, cx).await?;
     Ok(response::json(
         OK,

@@ -5,9 +5,12 @@ mod operator;
 mod redirect;
 mod service;
 
+use std::rc::Rc;
+
 use worker::{Context, Date, Env, Request, Response};
 
 use crate::config::Config;
+use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
@@ -19,7 +22,7 @@ use crate::storage::counters;
 pub struct Ctx {
     pub env: Env,
     pub ctx: Context,
-    pub config: Config,
+    pub config: Rc<Config>,
     /// `BASE_URL`, or the request's own origin: the prefix of every short URL.
     pub origin: String,
     /// Host names this service answers on; targets on them would loop.
@@ -31,19 +34,16 @@ pub struct Ctx {
 
 impl Ctx {
     fn new(req: &Request, env: Env, ctx: Context) -> Result<Ctx, ApiError> {
-        let config = Config::from_env(&env);
+        let config = Config::get(&env);
         let url = req.url()?;
-        let mut own_hosts: Vec<String> = url.host_str().map(str::to_string).into_iter().collect();
+        let own_hosts: Vec<String> = url
+            .host_str()
+            .into_iter()
+            .chain(config.base_host.as_deref())
+            .map(str::to_string)
+            .collect();
         let origin = match &config.base_url {
-            Some(base) => {
-                if let Some(host) = url::Url::parse(base)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                {
-                    own_hosts.push(host);
-                }
-                base.clone()
-            }
+            Some(base) => base.clone(),
             None => url.origin().ascii_serialization(),
         };
         Ok(Ctx {
@@ -59,6 +59,14 @@ impl Ctx {
 
     pub fn own_hosts(&self) -> Vec<&str> {
         self.own_hosts.iter().map(String::as_str).collect()
+    }
+
+    /// The rules a target must meet here, for `own_hosts` borrowed from the caller.
+    pub fn target_policy<'a>(&'a self, own_hosts: &'a [&'a str]) -> TargetPolicy<'a> {
+        TargetPolicy {
+            own_hosts,
+            blocked_hosts: &self.config.blocked_hosts,
+        }
     }
 
     /// The first value of a query parameter.
@@ -79,19 +87,34 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     // The raw method, not `req.method()`, which maps unknown methods to GET.
     let method = Method::parse(&req.inner().method());
     let path = req.path();
-    if path == "/__bench/counters" && bench_counters_enabled(&env) {
+    let cx = match Ctx::new(&req, env, ctx) {
+        Ok(cx) => cx,
+        Err(e) => return e.into_response(),
+    };
+    if path == "/__bench/counters" && cx.config.bench_counters {
         return response::json(OK, &counters::snapshot());
     }
-    let result = match Ctx::new(&req, env, ctx) {
-        Ok(cx) => match authorize(&path, &req, &cx)
-            .and_then(|()| route_error(route::resolve(method, &path)))
-        {
-            Ok(route) => dispatch(route, &mut req, cx).await,
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
+    let cors_origin = req
+        .headers()
+        .get("Origin")
+        .ok()
+        .flatten()
+        .and_then(|origin| cx.config.cors.allow(&origin));
+    let resolved =
+        authorize(&path, &req, &cx).and_then(|()| route_error(route::resolve(method, &path)));
+    let result = match (resolved, &cors_origin) {
+        (Ok(route), _) => dispatch(route, &mut req, cx).await,
+        // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
+        (Err(ApiError::MethodNotAllowed(allowed)), Some(_)) if method == Method::Options => {
+            response::preflight(allowed).map_err(ApiError::from)
+        }
+        (Err(e), _) => Err(e),
     };
-    result.or_else(ApiError::into_response)
+    let mut res = result.or_else(ApiError::into_response)?;
+    if let Some(origin) = cors_origin {
+        response::allow_origin(&mut res, &origin)?;
+    }
+    Ok(res)
 }
 
 fn route_error(result: Result<Route, NoRoute>) -> Result<Route, ApiError> {
@@ -118,13 +141,6 @@ fn authorize(path: &str, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
         Some(token) if token_matches(token, expected) => Ok(()),
         _ => Err(ApiError::Unauthorized),
     }
-}
-
-/// The benchmark's storage counters are shown only when `BENCH_COUNTERS` is "1".
-fn bench_counters_enabled(env: &Env) -> bool {
-    env.var("BENCH_COUNTERS")
-        .map(|v| v.to_string() == "1")
-        .unwrap_or(false)
 }
 
 async fn dispatch(route: Route, req: &mut Request, cx: Ctx) -> Result<Response, ApiError> {

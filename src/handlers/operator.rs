@@ -95,10 +95,11 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
         )));
     }
     let own_hosts = cx.own_hosts();
+    let policy = cx.target_policy(&own_hosts);
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut pending: Vec<(usize, NewLink, String)> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match NewLink::from_value(item, &own_hosts, cx.now) {
+        match NewLink::from_value(item, &policy, cx.now) {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
                 "reuse is not supported in bulk requests".into(),
             ))),
@@ -118,7 +119,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
         }
         let drafts = pending
             .iter()
-            .map(|(_, new, _)| Draft::draw(new))
+            .map(|(_, new, _)| Draft::draw(new, cx.config.key_length))
             .collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<_> = pending
             .iter()

@@ -7,6 +7,7 @@ use worker::{console_error, Request, Response};
 use super::Ctx;
 use crate::domain::key::Key;
 use crate::domain::link::{with_forwarded_query, LinkState, RedirectRule};
+use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::visit::Visit;
 use crate::http::error::ApiError;
@@ -29,23 +30,29 @@ struct Resolved {
 /// hit needs only the expiry check; a miss learns from D1 whether the link exists and
 /// may redirect.
 async fn resolve(key: &Key, cache: &LinkCache, cx: &Ctx) -> Result<Resolved, ApiError> {
-    if let Some(rule) = cache.get(key).await {
-        if rule.is_expired(cx.now) {
-            return Err(ApiError::Gone(LinkState::Expired));
+    let resolved = match cache.get(key).await {
+        Some(rule) if rule.is_expired(cx.now) => return Err(ApiError::Gone(LinkState::Expired)),
+        Some(rule) => Resolved { rule, cached: true },
+        None => {
+            let link = LinkStore::from_env(&cx.env)?
+                .find(&LinkRef::Key(key))
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            match link.state(cx.now) {
+                LinkState::Active => Resolved {
+                    rule: RedirectRule::of(&link),
+                    cached: false,
+                },
+                other => return Err(ApiError::Gone(other)),
+            }
         }
-        return Ok(Resolved { rule, cached: true });
+    };
+    // A host blocked after the link was made stops redirecting, cached or not.
+    let blocked = &cx.config.blocked_hosts;
+    if !blocked.is_empty() && host_is_blocked(host_of(&resolved.rule.target), blocked) {
+        return Err(ApiError::TargetBlocked);
     }
-    let link = LinkStore::from_env(&cx.env)?
-        .find(&LinkRef::Key(key))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    match link.state(cx.now) {
-        LinkState::Active => Ok(Resolved {
-            rule: RedirectRule::of(&link),
-            cached: false,
-        }),
-        other => Err(ApiError::Gone(other)),
-    }
+    Ok(resolved)
 }
 
 /// Why a link that looked live refused a visit, for the 410's message.

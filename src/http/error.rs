@@ -25,6 +25,10 @@ pub enum ApiError {
     Gone(LinkState),
     /// 413: the body is over the limit (bytes).
     PayloadTooLarge(usize),
+    /// 410: the link's target host was blocked by the operator after it was made.
+    TargetBlocked,
+    /// 429: too many creations from this client; carries `Retry-After` seconds.
+    RateLimited(u32),
     /// 415: the body is declared as something other than JSON.
     UnsupportedMediaType,
     /// 422: the body is not a JSON object of the expected shape.
@@ -45,7 +49,8 @@ impl ApiError {
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
-            ApiError::Gone(_) => 410,
+            ApiError::Gone(_) | ApiError::TargetBlocked => 410,
+            ApiError::RateLimited(_) => 429,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Unprocessable(_) => 422,
@@ -69,6 +74,12 @@ impl ApiError {
                 "This short link has reached its click limit".into()
             }
             ApiError::Gone(_) => "This short link has been deactivated".into(),
+            ApiError::TargetBlocked => {
+                "This short link's target has been blocked by the operator of this service".into()
+            }
+            ApiError::RateLimited(after) => {
+                format!("Too many links created from this address; try again in {after} seconds")
+            }
             ApiError::PayloadTooLarge(limit) => {
                 format!("Request body is too large; at most {limit} bytes are accepted")
             }
@@ -102,6 +113,9 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed(allowed) => res.headers_mut().set("Allow", allowed)?,
             ApiError::Unauthorized => res.headers_mut().set("WWW-Authenticate", "Bearer")?,
+            ApiError::RateLimited(after) => {
+                res.headers_mut().set("Retry-After", &after.to_string())?
+            }
             _ => {}
         }
         Ok(res)
@@ -153,6 +167,8 @@ mod tests {
             (ApiError::Gone(LinkState::Expired), 410),
             (ApiError::PayloadTooLarge(8192), 413),
             (ApiError::UnsupportedMediaType, 415),
+            (ApiError::TargetBlocked, 410),
+            (ApiError::RateLimited(60), 429),
             (ApiError::Unprocessable("x".into()), 422),
             (ApiError::StorageUnavailable("x".into()), 503),
             (ApiError::KeySpaceExhausted, 503),

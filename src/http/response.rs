@@ -8,6 +8,7 @@ use crate::domain::link::RedirectStatus;
 
 pub const OK: u16 = 200;
 pub const CREATED: u16 = 201;
+pub const NO_CONTENT: u16 = 204;
 
 /// Headers on every response: no MIME sniffing, and no full URL leaked in `Referer`
 /// to other origins.
@@ -102,6 +103,29 @@ pub fn redirect(
         .with_status(status.code())
         .with_headers(headers)
         .empty())
+}
+
+/// The answer to a CORS preflight for a path that allows `methods`.
+pub fn preflight(methods: &str) -> worker::Result<Response> {
+    let headers = common_headers()?;
+    headers.set("Access-Control-Allow-Methods", methods)?;
+    headers.set(
+        "Access-Control-Allow-Headers",
+        "Content-Type, Authorization",
+    )?;
+    headers.set("Access-Control-Max-Age", "600")?;
+    Ok(ResponseBuilder::new()
+        .with_status(NO_CONTENT)
+        .with_headers(headers)
+        .empty())
+}
+
+/// Lets the browser page at `origin` read this response.
+pub fn allow_origin(res: &mut Response, origin: &str) -> worker::Result<()> {
+    res.headers_mut()
+        .set("Access-Control-Allow-Origin", origin)?;
+    res.headers_mut().append("Vary", "Origin")?;
+    Ok(())
 }
 
 /// A streamed JSON Lines response.

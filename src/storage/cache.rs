@@ -1,6 +1,8 @@
 //! The KV cache of key -> redirect rule for active links. KV is an optimisation: every
 //! failure here is logged and treated as a miss, so redirects fall back to D1.
 
+use std::cell::Cell;
+
 use worker::{console_error, Env, KvStore};
 
 use super::counters;
@@ -12,9 +14,12 @@ use crate::domain::timestamp::Timestamp;
 /// KV refuses expirations less than 60 s ahead.
 const KV_MIN_TTL_SECONDS: u64 = 60;
 
-/// The KV namespace of cached rules, when it is bound.
+/// The KV namespace of cached rules, when it is bound. One per request: it logs the
+/// first KV failure of the request and stays quiet after, so an outage does not flood
+/// the logs with one line per call.
 pub struct LinkCache {
     kv: Option<KvStore>,
+    failed: Cell<bool>,
 }
 
 /// The one place that knows how a link's key is spelled in KV.
@@ -69,14 +74,28 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
 impl LinkCache {
     /// Opens the KV binding; without one the cache is simply empty.
     pub fn from_env(env: &Env) -> LinkCache {
-        let kv = match env.kv(KV_BINDING) {
-            Ok(kv) => Some(kv),
-            Err(e) => {
-                console_error!("KV binding {KV_BINDING} unavailable, serving from D1: {e}");
-                None
-            }
+        let cache = LinkCache {
+            kv: None,
+            failed: Cell::new(false),
         };
-        LinkCache { kv }
+        match env.kv(KV_BINDING) {
+            Ok(kv) => LinkCache {
+                kv: Some(kv),
+                ..cache
+            },
+            Err(e) => {
+                cache.report(&format!(
+                    "KV binding {KV_BINDING} unavailable, serving from D1: {e}"
+                ));
+                cache
+            }
+        }
+    }
+
+    fn report(&self, message: &str) {
+        if !self.failed.replace(true) {
+            console_error!("{message}");
+        }
     }
 
     /// The cached rule of an active link, if any.
@@ -91,7 +110,7 @@ impl LinkCache {
         {
             Ok(value) => value.as_deref().and_then(decode),
             Err(e) => {
-                console_error!("KV read for key {key} failed: {e}");
+                self.report(&format!("KV read for key {key} failed: {e}"));
                 None
             }
         }
@@ -115,7 +134,7 @@ impl LinkCache {
             Err(e) => Err(e),
         };
         if let Err(e) = put {
-            console_error!("KV write for key {key} failed: {e}");
+            self.report(&format!("KV write for key {key} failed: {e}"));
         }
     }
 
@@ -124,7 +143,7 @@ impl LinkCache {
         let Some(kv) = self.kv.as_ref() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {
-            console_error!("KV delete for key {key} failed: {e}");
+            self.report(&format!("KV delete for key {key} failed: {e}"));
         }
     }
 }
