@@ -29,12 +29,14 @@ export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
 export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: help bootstrap bootstrap-rust bootstrap-node build dev migrate-local test lint unit e2e deploy clean
+.PHONY: help bootstrap bootstrap-rust bootstrap-node build dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
 	@echo "make test   fmt, clippy, unit tests, release wasm build, Miniflare tests"
 	@echo "make deploy build and deploy with wrangler (see README)"
+	@echo "make load   20,000 redirects and 1,000 concurrent creations under Miniflare, then checks"
+	@echo "make fuzz   each cargo-fuzz target for FUZZ_SECONDS (default 60)"
 
 bootstrap: bootstrap-rust bootstrap-node
 
@@ -76,6 +78,25 @@ e2e: build
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 test: bootstrap lint unit e2e
+
+# Not part of `make test`: a few minutes of load on 127.0.0.1.
+load: build
+	node tests/load.mjs
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := target_url key route link_request
+
+bootstrap-fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+
+# Each target runs for FUZZ_SECONDS; a crash stops the run and leaves its input in
+# fuzz/artifacts/<target>/ (turn it into a unit test before fixing).
+fuzz: bootstrap-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run --fuzz-dir fuzz $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; \
+	done
 
 deploy: build
 	wrangler d1 migrations apply DB --remote

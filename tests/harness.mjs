@@ -97,13 +97,15 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
       collect(stderr);
     },
   });
-  await mf.ready;
+  const url = await mf.ready;
   const db = withDb ? await mf.getD1Database(cfg.db) : null;
   let kv = null;
   if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
   else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  return new Worker(mf, db, kv, log);
+  const worker = new Worker(mf, db, kv, log);
+  worker.url = url;
+  return worker;
 }
 
 class Worker {
