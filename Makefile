@@ -29,7 +29,7 @@ export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
 export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: help bootstrap bootstrap-rust bootstrap-node build dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
+.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
@@ -74,7 +74,19 @@ lint:
 unit:
 	cargo test
 
-e2e: build
+# The browser test needs Debian's Chromium (never a browser download). Installed here
+# when we may (root with apt-get); otherwise that test reports itself skipped.
+bootstrap-browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+	    || echo "could not install chromium: the browser test will be skipped"; \
+	else echo "no /usr/bin/chromium and not root: the browser test will be skipped"; fi
+
+e2e: build bootstrap-browser
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 test: bootstrap lint unit e2e

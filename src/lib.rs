@@ -8,6 +8,7 @@ pub mod domain;
 pub mod handlers;
 pub mod http;
 pub mod storage;
+pub mod web;
 
 use worker::{event, Context, Env, Request, Response};
 

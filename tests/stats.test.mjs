@@ -137,6 +137,10 @@ describe("API description", () => {
     assert.match(res.headers.get("content-security-policy"), /default-src 'none'/);
     const html = await res.text();
     assert.ok(html.includes("<code>/admin/{secret_key}/stats</code>"));
-    assert.ok(!/<script|<link |src=|@import/i.test(html));
+    assert.ok(!/<script/i.test(html));
+    // Self-contained: every reference is to this service itself.
+    const refs = [...html.matchAll(/(?:href|src)="([^"]*)"/g)].map((m) => m[1]);
+    assert.ok(refs.includes("/static/app.css"));
+    assert.ok(refs.every((r) => r.startsWith("/") || r.startsWith("#")), refs.join(" "));
   });
 });

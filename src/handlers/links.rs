@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::response::{self, CREATED, OK};
 use crate::storage::cache::LinkCache;
 use crate::storage::d1::{LinkRef, LinkStore, NewRow};
+use crate::web::pages::{self, AdminContext};
 
 /// Fresh keys tried before giving up with 503. At 8 symbols a single collision is already
 /// improbable; five in a row means the key space is effectively full.
@@ -240,6 +241,29 @@ pub async fn show(
         OK,
         &LinkView::new(&found, secret, &Viewer::of(cx)),
     )?)
+}
+
+/// `GET /admin/{secret_key}` for browsers: the link, its last 30 days, and the controls.
+pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Response, ApiError> {
+    let store = LinkStore::from_env(&cx.env)?;
+    let link = store
+        .find(&LinkRef::Secret(&secret.hash()))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let key = Key::parse(&link.key).map_err(|e| ApiError::Internal(format!("stored key: {e}")))?;
+    let window = Window::parse(None, cx.now)?;
+    let stats = store.stats(&key, &window).await?;
+    let view = LinkView::new(&link, Some(secret), &Viewer::of(cx));
+    let page = pages::admin(
+        &link,
+        &stats,
+        &AdminContext {
+            short_url: &view.url,
+            state: view.state,
+            redirect_status: view.redirect_status,
+        },
+    );
+    Ok(response::html(OK, page)?)
 }
 
 /// Applies a change in D1, then rewrites (or drops) the KV entry in the same request,

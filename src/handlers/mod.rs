@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::response::{self, OK};
 use crate::http::route::{self, is_operator_path, Method, NoRoute, Route};
 use crate::storage::counters;
+use crate::web::{pages, wants_html};
 
 /// What every handler may need about the request it serves.
 pub struct Ctx {
@@ -77,6 +78,11 @@ impl Ctx {
     }
 }
 
+/// True when the client asked for a page rather than JSON (a browser).
+fn accepts_html(req: &Request) -> bool {
+    wants_html(req.headers().get("Accept").ok().flatten().as_deref())
+}
+
 /// The current time. `Date::now()` is whole milliseconds, so the cast loses nothing.
 pub fn now() -> Timestamp {
     Timestamp::from_millis(Date::now().as_millis() as i64)
@@ -110,7 +116,16 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         }
         (Err(e), _) => Err(e),
     };
-    let mut res = result.or_else(ApiError::into_response)?;
+    let mut res = match result {
+        Ok(res) => res,
+        // People following a dead link get a page; API clients get the JSON error.
+        Err(e @ (ApiError::NotFound | ApiError::Gone(_) | ApiError::TargetBlocked))
+            if accepts_html(&req) =>
+        {
+            response::html(e.status(), pages::error(e.status(), &e.detail()))?
+        }
+        Err(e) => e.into_response()?,
+    };
     if let Some(origin) = cors_origin {
         response::allow_origin(&mut res, &origin)?;
     }
@@ -146,14 +161,16 @@ fn authorize(path: &str, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
 async fn dispatch(route: Route, req: &mut Request, cx: Ctx) -> Result<Response, ApiError> {
     use crate::storage::d1::LinkRef;
     match route {
-        Route::Home => service::home(&cx),
+        Route::Home => service::home(accepts_html(req), &cx),
         Route::Health => service::health(&cx).await,
         Route::OpenApi => service::openapi(),
         Route::Docs => service::docs(),
+        Route::Asset(path) => service::asset(path),
         Route::Create => links::create(req, &cx).await,
         Route::Redirect { key, count_click } => redirect::redirect(key, count_click, req, cx).await,
-        Route::Peek { key } => redirect::peek(&key, &cx).await,
+        Route::Peek { key } => redirect::peek(&key, accepts_html(req), &cx).await,
         Route::Qr { key } => redirect::qr(&key, &cx).await,
+        Route::AdminShow { secret } if accepts_html(req) => links::admin_page(&secret, &cx).await,
         Route::AdminShow { secret } => {
             links::show(&LinkRef::Secret(&secret.hash()), Some(&secret), &cx).await
         }

@@ -14,6 +14,7 @@ use crate::http::error::ApiError;
 use crate::http::response::{self, OK};
 use crate::storage::cache::LinkCache;
 use crate::storage::d1::{LinkRef, LinkStore};
+use crate::web::pages;
 
 /// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
 const QR_DEFAULT_SIZE: u32 = 256;
@@ -154,10 +155,18 @@ pub async fn fill_checked(
     }
 }
 
-/// `GET /{key}+`: where the link goes, without following it or counting a click.
-pub async fn peek(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
+/// `GET /{key}+`: where the link goes, without following it or counting a click; a
+/// page with a button to continue for browsers.
+pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Response, ApiError> {
     let cache = LinkCache::from_env(&cx.env);
     let resolved = resolve(key, &cache, cx).await?;
+    if html {
+        let short = format!("{}/{key}", cx.origin);
+        return Ok(response::html(
+            OK,
+            pages::preview(&short, &resolved.rule.target),
+        )?);
+    }
     let body = serde_json::json!({
         "key": key.as_str(),
         "url": format!("{}/{key}", cx.origin),

@@ -7,12 +7,17 @@ use super::Ctx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, OK};
 use crate::storage::d1::LinkStore;
+use crate::web::html::{escape, page};
+use crate::web::{pages, APP_CSS, APP_JS};
 
 /// The OpenAPI 3.1 description of every route (a unit test holds it to the router).
 pub const OPENAPI: &str = include_str!("../assets/openapi.json");
 
-/// `GET /`: what this is and where to start.
-pub fn home(cx: &Ctx) -> Result<Response, ApiError> {
+/// `GET /`: the form for browsers; for API clients, what this is and where to start.
+pub fn home(html: bool, cx: &Ctx) -> Result<Response, ApiError> {
+    if html {
+        return Ok(response::html(OK, pages::home())?);
+    }
     let body = serde_json::json!({
         "name": "shortener",
         "message": "An edge URL shortener. POST a JSON body {\"target_url\": \"https://...\"} to /url to make a short link.",
@@ -28,6 +33,15 @@ pub async fn health(cx: &Ctx) -> Result<Response, ApiError> {
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
+/// `GET /static/app.css` and `GET /static/app.js`: embedded in the wasm at build time.
+pub fn asset(path: &str) -> Result<Response, ApiError> {
+    let (content_type, body) = match path {
+        "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
+        _ => ("text/javascript; charset=utf-8", APP_JS),
+    };
+    Ok(response::document(content_type, body)?)
+}
+
 /// `GET /openapi.json`.
 pub fn openapi() -> Result<Response, ApiError> {
     Ok(response::document("application/json", OPENAPI)?)
@@ -39,22 +53,6 @@ pub fn docs() -> Result<Response, ApiError> {
     let doc: Value = serde_json::from_str(OPENAPI)
         .map_err(|e| ApiError::Internal(format!("openapi.json: {e}")))?;
     Ok(response::html(OK, render_docs(&doc))?)
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> &'a str {
@@ -77,17 +75,7 @@ fn schema_name(schema: &Value) -> String {
 }
 
 fn render_docs(doc: &Value) -> String {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API — shortener</title><style>\
-         body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
-         h2{margin-top:2.5rem;border-bottom:1px solid #ddd}code{background:#f4f4f4;padding:0 .25rem;border-radius:3px}\
-         .op{border:1px solid #ddd;border-radius:6px;padding:.75rem 1rem;margin:1rem 0}\
-         .m{display:inline-block;min-width:4.5rem;font-weight:700;text-transform:uppercase}\
-         table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;border-top:1px solid #eee;vertical-align:top}\
-         pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style></head><body>",
-    );
+    let mut html = String::new();
     let info = &doc["info"];
     html.push_str(&format!(
         "<h1>{} API {}</h1><p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a></p>",
@@ -157,8 +145,7 @@ fn render_docs(doc: &Value) -> String {
             ));
         }
     }
-    html.push_str("</body></html>");
-    html
+    page("API — shortener", &html, false)
 }
 
 #[cfg(test)]

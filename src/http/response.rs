@@ -50,8 +50,7 @@ pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<
     with_body(OK, content_type, "public, max-age=300", body.into())
 }
 
-/// An HTML page. Pages are self-contained, so the policy forbids every external
-/// source; inline styles are allowed, scripts are not.
+/// An HTML page, under [`PAGE_CSP`].
 pub fn html(status: u16, body: String) -> worker::Result<Response> {
     let mut res = with_body(
         status,
@@ -59,12 +58,14 @@ pub fn html(status: u16, body: String) -> worker::Result<Response> {
         "no-store",
         body.into_bytes(),
     )?;
-    res.headers_mut().set(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    )?;
+    res.headers_mut().set("Content-Security-Policy", PAGE_CSP)?;
     Ok(res)
 }
+
+/// The policy of every page: only this service's own stylesheet, script and images,
+/// no inline script or style, no framing.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// An SVG image that names nothing outside itself.
 pub fn svg(body: String) -> worker::Result<Response> {

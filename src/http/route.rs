@@ -53,6 +53,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/healthz", "GET, HEAD"),
     ("/openapi.json", "GET, HEAD"),
     ("/docs", "GET, HEAD"),
+    ("/static/app.css", "GET, HEAD"),
+    ("/static/app.js", "GET, HEAD"),
     ("/url", "POST"),
     ("/{key}", "GET, HEAD"),
     ("/{key}+", "GET, HEAD"),
@@ -72,6 +74,8 @@ pub enum Route {
     Health,
     OpenApi,
     Docs,
+    /// A file of the web pages, by its path.
+    Asset(&'static str),
     Create,
     /// `GET` counts a click; `HEAD` answers the same and counts nothing.
     Redirect {
@@ -191,6 +195,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/healthz"), _) => Route::Health,
         (Path::Fixed("/openapi.json"), _) => Route::OpenApi,
         (Path::Fixed("/docs"), _) => Route::Docs,
+        (Path::Fixed(asset @ ("/static/app.css" | "/static/app.js")), _) => Route::Asset(asset),
         (Path::Fixed("/url"), _) => Route::Create,
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,

@@ -1,0 +1,86 @@
+//! The clicks-per-day chart, drawn as inline SVG on the server: no chart library, no
+//! script, and nothing for the Content-Security-Policy to allow.
+
+use super::html::escape;
+use crate::domain::stats::DayClicks;
+
+const WIDTH: usize = 600;
+const HEIGHT: usize = 160;
+const TOP: usize = 16;
+const BOTTOM: usize = 20;
+
+/// One bar per day, scaled to the busiest day, each with a `<title>` tooltip.
+pub fn clicks_per_day(days: &[DayClicks]) -> String {
+    let max = days.iter().map(|d| d.clicks).max().unwrap_or(0).max(1);
+    let total: i64 = days.iter().map(|d| d.clicks).sum();
+    let n = days.len().max(1);
+    let slot = WIDTH as f64 / n as f64;
+    let bar = (slot * 0.8).max(1.0);
+    let plot = (HEIGHT - TOP - BOTTOM) as f64;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
+         aria-label=\"Clicks per day: {total} in {} days, at most {max} a day\" \
+         xmlns=\"http://www.w3.org/2000/svg\">",
+        days.len()
+    );
+    svg.push_str(&format!(
+        "<line x1=\"0\" y1=\"{y}\" x2=\"{WIDTH}\" y2=\"{y}\" stroke=\"#c8c8c8\"/>",
+        y = HEIGHT - BOTTOM
+    ));
+    for (i, day) in days.iter().enumerate() {
+        let h = (day.clicks as f64 / max as f64 * plot).round();
+        let x = i as f64 * slot + (slot - bar) / 2.0;
+        let y = (HEIGHT - BOTTOM) as f64 - h;
+        svg.push_str(&format!(
+            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" fill=\"#2f6fdf\">\
+             <title>{}: {} clicks</title></rect>",
+            escape(&day.date),
+            day.clicks
+        ));
+    }
+    if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{HEIGHT}\" font-size=\"12\" fill=\"#555\">{}</text>\
+             <text x=\"{WIDTH}\" y=\"{HEIGHT}\" font-size=\"12\" fill=\"#555\" text-anchor=\"end\">{}</text>\
+             <text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#555\">{max} max</text>",
+            escape(&first.date),
+            escape(&last.date)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(date: &str, clicks: i64) -> DayClicks {
+        DayClicks {
+            date: date.into(),
+            clicks,
+        }
+    }
+
+    #[test]
+    fn bars_are_scaled_to_the_busiest_day() {
+        let svg = clicks_per_day(&[
+            day("2026-11-20", 0),
+            day("2026-11-21", 4),
+            day("2026-11-22", 2),
+        ]);
+        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 3);
+        assert!(svg.contains("height=\"124.0\""), "{svg}"); // the busiest day fills the plot
+        assert!(svg.contains("height=\"62.0\""));
+        assert!(svg.contains("height=\"0.0\""));
+        assert!(svg.contains("2026-11-21: 4 clicks"));
+        assert!(svg.contains("6 in 3 days"));
+    }
+
+    #[test]
+    fn an_empty_window_draws_an_empty_chart() {
+        let svg = clicks_per_day(&[]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(!svg.contains("<rect"));
+    }
+}

@@ -1,0 +1,57 @@
+//! Escaping and the page frame shared by every HTML answer.
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `title` is text (escaped here), `main` is markup (already escaped).
+pub fn page(title: &str, main: &str, with_script: bool) -> String {
+    let script = if with_script {
+        "<script src=\"/static/app.js\" defer></script>"
+    } else {
+        ""
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/static/app.css\">{script}</head>\
+         <body><header><a class=\"brand\" href=\"/\">shortener</a>\
+         <nav><a href=\"/docs\">API</a></nav></header><main>{main}</main></body></html>",
+        escape(title)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_characters_are_escaped() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(escape("plain"), "plain");
+    }
+
+    #[test]
+    fn pages_name_only_their_own_assets() {
+        let html = page("<t>", "<p>x</p>", true);
+        assert!(html.contains("<title>&lt;t&gt;</title>"));
+        assert!(html.contains("src=\"/static/app.js\""));
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        assert!(!page("t", "", false).contains("<script"));
+    }
+}

@@ -1,0 +1,319 @@
+//! The HTML pages. Each is a pure function of the data it shows, so it is tested
+//! natively; the handlers only fetch that data and wrap the result in a response.
+
+use super::chart::clicks_per_day;
+use super::html::{escape, page};
+use crate::domain::link::Link;
+use crate::domain::stats::Stats;
+
+/// `GET /` for browsers: the form. Creating needs the script (the API takes JSON);
+/// without it the page says how to use the API instead.
+pub fn home() -> String {
+    let main = r##"<h1>Shorten a link</h1>
+<form id="shorten" class="card" novalidate>
+  <div class="field">
+    <label for="target_url">Long URL</label>
+    <input id="target_url" name="target_url" type="url" inputmode="url" autocomplete="url" required placeholder="https://example.com/a/very/long/path" aria-describedby="target_url-error">
+    <p class="error" id="target_url-error" role="alert" hidden></p>
+  </div>
+  <div class="row">
+    <div class="field">
+      <label for="custom_key">Custom key <span class="hint">(optional, 3–64 of a–z 0–9 _ -)</span></label>
+      <input id="custom_key" name="custom_key" type="text" autocapitalize="none" spellcheck="false" aria-describedby="custom_key-error">
+      <p class="error" id="custom_key-error" role="alert" hidden></p>
+    </div>
+    <div class="field">
+      <label for="expires_at">Expires <span class="hint">(optional, your local time)</span></label>
+      <input id="expires_at" name="expires_at" type="datetime-local" aria-describedby="expires_at-error">
+      <p class="error" id="expires_at-error" role="alert" hidden></p>
+    </div>
+  </div>
+  <button type="submit">Shorten</button>
+  <p class="error" id="form-error" role="alert" hidden></p>
+</form>
+<noscript><p class="card">This form needs JavaScript. Without it, use the API:
+<code>curl -X POST /url -H 'content-type: application/json' -d '{"target_url": "https://…"}'</code> (see <a href="/docs">the API</a>).</p></noscript>
+<section id="result" class="card" hidden aria-live="polite">
+  <h2>Your short link</h2>
+  <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy">Copy</button> <span id="copied" role="status" hidden>Copied</span></p>
+  <img id="qr" alt="QR code of the short link" width="192" height="192">
+  <div class="warning" role="note">
+    <p><strong>Keep this admin link.</strong> It is the only way to see the statistics of this link, change it or deactivate it, and it is shown only this once.</p>
+    <p><a id="admin-url" href="#"></a></p>
+  </div>
+</section>"##;
+    page("Shorten a link", main, true)
+}
+
+/// The state of a link as a word people read.
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "active" => "Active",
+        "deactivated" => "Deactivated",
+        "expired" => "Expired",
+        "exhausted" => "Click limit reached",
+        _ => "Unknown",
+    }
+}
+
+fn top_table(caption: &str, head: &str, rows: &[(String, i64)]) -> String {
+    let mut html = format!("<div><h3>{}</h3>", escape(caption));
+    if rows.is_empty() {
+        html.push_str("<p class=\"hint\">No clicks in this period.</p></div>");
+        return html;
+    }
+    html.push_str(&format!(
+        "<table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"num\">Clicks</th></tr></thead><tbody>",
+        escape(head)
+    ));
+    for (name, clicks) in rows {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td class=\"num\">{clicks}</td></tr>",
+            escape(name)
+        ));
+    }
+    html.push_str("</tbody></table></div>");
+    html
+}
+
+/// What the admin page shows besides the link and its statistics.
+pub struct AdminContext<'a> {
+    pub short_url: &'a str,
+    pub state: &'a str,
+    pub redirect_status: u16,
+}
+
+/// `GET /admin/{secret_key}` for browsers. Everything is readable without the script;
+/// the buttons and the form call the JSON API through it.
+pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
+    let key = escape(&link.key);
+    let short = escape(cx.short_url);
+    let target = escape(&link.target_url);
+    let expires = link
+        .expires_at
+        .map_or("Never".to_string(), |t| escape(&t.to_rfc3339()));
+    let limit = link
+        .max_clicks
+        .map_or("None".to_string(), |m| m.to_string());
+    let toggle = if link.is_active {
+        r#"<button type="button" class="danger" data-patch='{"is_active":false}'>Deactivate</button>"#
+    } else {
+        r#"<button type="button" data-patch='{"is_active":true}'>Reactivate</button>"#
+    };
+    let main = format!(
+        r#"<h1>Link <code>{key}</code></h1>
+<dl class="facts card">
+  <dt>Short URL</dt><dd><a href="{short}">{short}</a></dd>
+  <dt>Target</dt><dd class="target"><a href="{target}" rel="noreferrer noopener">{target}</a></dd>
+  <dt>State</dt><dd><span class="state state-{state_class}" id="state">{state}</span></dd>
+  <dt>Created</dt><dd><time datetime="{created}">{created}</time></dd>
+  <dt>Expires</dt><dd>{expires}</dd>
+  <dt>Click limit</dt><dd>{limit}</dd>
+  <dt>Redirect</dt><dd>{status}</dd>
+  <dt>Clicks</dt><dd><strong id="clicks">{clicks}</strong> <span class="hint">({humans} by people, {bots} by bots)</span></dd>
+</dl>
+<section class="card">
+  <h2>Clicks per day, last {days} days</h2>
+  {chart}
+</section>
+<section class="card grid">
+  {referrers}{countries}{devices}
+</section>
+<section class="card">
+  <h2>Manage</h2>
+  <p>{toggle}</p>
+  <form id="retarget">
+    <div class="field">
+      <label for="new_target">New target URL</label>
+      <input id="new_target" name="target_url" type="url" inputmode="url" required value="{target}" aria-describedby="retarget-error">
+      <p class="error" id="retarget-error" role="alert" hidden></p>
+    </div>
+    <button type="submit">Change target</button>
+  </form>
+  <p class="error" id="manage-error" role="alert" hidden></p>
+  <noscript><p class="hint">Changing the link needs JavaScript, or the API: <code>PATCH</code> this page's URL with a JSON body.</p></noscript>
+  <h3>QR code</h3>
+  <img src="/{key}/qr?size=160" alt="QR code of {short}" width="160" height="160">
+</section>"#,
+        state_class = escape(cx.state),
+        state = state_label(cx.state),
+        created = escape(&link.created_at.to_rfc3339()),
+        status = cx.redirect_status,
+        clicks = stats.clicks,
+        humans = stats.humans,
+        bots = stats.bots,
+        days = stats.days,
+        chart = clicks_per_day(&stats.by_day),
+        referrers = top_table(
+            "Top referrers",
+            "Referrer",
+            &stats
+                .referrers
+                .iter()
+                .map(|r| (r.host.clone(), r.clicks))
+                .collect::<Vec<_>>()
+        ),
+        countries = top_table(
+            "Countries",
+            "Country",
+            &stats
+                .countries
+                .iter()
+                .map(|c| (c.country.clone(), c.clicks))
+                .collect::<Vec<_>>()
+        ),
+        devices = top_table(
+            "Devices",
+            "Device",
+            &stats
+                .devices
+                .iter()
+                .map(|d| (d.device.clone(), d.clicks))
+                .collect::<Vec<_>>()
+        ),
+    );
+    page(&format!("Link {}", link.key), &main, true)
+}
+
+/// `GET /{key}+` for browsers: where the link goes, and a way to continue.
+pub fn preview(short_url: &str, target: &str) -> String {
+    let main = format!(
+        r#"<h1>Where this link goes</h1>
+<div class="card">
+  <p><a href="{short}">{short}</a> goes to:</p>
+  <p class="target"><strong>{target}</strong></p>
+  <p><a class="button" href="{target}" rel="noreferrer noopener">Continue</a></p>
+</div>"#,
+        short = escape(short_url),
+        target = escape(target)
+    );
+    page("Link preview", &main, false)
+}
+
+/// A short page for a link that does not exist or no longer redirects.
+pub fn error(status: u16, detail: &str) -> String {
+    let title = match status {
+        404 => "Link not found",
+        410 => "This link no longer works",
+        _ => "Something went wrong",
+    };
+    let main = format!(
+        "<h1>{}</h1><div class=\"card\"><p>{}</p><p><a href=\"/\">Make a new short link</a></p></div>",
+        escape(title),
+        escape(detail)
+    );
+    page(title, &main, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stats::{DayClicks, DeviceClicks, HostClicks};
+    use crate::domain::timestamp::Timestamp;
+
+    fn link() -> Link {
+        Link {
+            key: "abc".into(),
+            target_url: "https://example.com/<script>".into(),
+            is_active: true,
+            clicks: 3,
+            created_at: Timestamp::from_millis(1_795_290_489_000),
+            expires_at: None,
+            max_clicks: None,
+            redirect_status: None,
+            forward_query: true,
+            version: 1,
+        }
+    }
+
+    fn stats() -> Stats {
+        Stats {
+            clicks: 3,
+            humans: 2,
+            bots: 1,
+            first_click_at: None,
+            last_click_at: None,
+            days: 2,
+            by_day: vec![
+                DayClicks {
+                    date: "2026-11-20".into(),
+                    clicks: 1,
+                },
+                DayClicks {
+                    date: "2026-11-21".into(),
+                    clicks: 2,
+                },
+            ],
+            referrers: vec![HostClicks {
+                host: "direct".into(),
+                clicks: 3,
+            }],
+            countries: vec![],
+            devices: vec![DeviceClicks {
+                device: "mobile".into(),
+                clicks: 3,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_admin_page_shows_the_link_its_numbers_and_a_chart_with_text_escaped() {
+        let cx = AdminContext {
+            short_url: "https://sho.rt/abc",
+            state: "active",
+            redirect_status: 302,
+        };
+        let html = admin(&link(), &stats(), &cx);
+        assert!(html.contains("https://example.com/&lt;script&gt;"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("<strong id=\"clicks\">3</strong>"));
+        assert!(html.contains("<svg class=\"chart\""));
+        assert!(html.contains("Deactivate"));
+        assert!(html.contains("No clicks in this period."));
+        assert!(html.contains("2026-11-21T19:48:09Z"));
+        let off = admin(
+            &Link {
+                is_active: false,
+                ..link()
+            },
+            &stats(),
+            &AdminContext {
+                state: "deactivated",
+                ..cx
+            },
+        );
+        assert!(off.contains("Reactivate") && off.contains("Deactivated"));
+    }
+
+    #[test]
+    fn every_input_has_a_label() {
+        let cx = AdminContext {
+            short_url: "https://sho.rt/abc",
+            state: "active",
+            redirect_status: 302,
+        };
+        for html in [home(), admin(&link(), &stats(), &cx)] {
+            let inputs = html.matches("<input id=\"").count();
+            assert!(inputs > 0);
+            for id in html
+                .split("<input id=\"")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap())
+            {
+                assert!(
+                    html.contains(&format!("<label for=\"{id}\"")),
+                    "input {id} has no label"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn preview_and_error_pages_escape_what_they_show() {
+        let html = preview("https://sho.rt/abc", "https://example.com/?q=<b>");
+        assert!(html.contains("?q=&lt;b&gt;") && html.contains("Continue"));
+        assert!(!html.contains("<script"));
+        let gone = error(410, "This short link has expired");
+        assert!(gone.contains("no longer works") && gone.contains("expired"));
+    }
+}

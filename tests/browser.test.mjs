@@ -1,0 +1,158 @@
+// End to end in a real browser: Debian's Chromium, driven by playwright-core, against
+// the built worker served by Miniflare on 127.0.0.1. Shortens a link through the form,
+// follows it, reads the admin page, changes the target, deactivates, and sees the 410
+// page. Saves screenshots to tests/screenshots/ (git-ignored).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { chromium } from "playwright-core";
+import { startWorker } from "./harness.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM}: install Debian's chromium package (make test does so when run as root)`;
+
+let w;
+let browser;
+let base;
+let site;
+let targets;
+before(async () => {
+  if (skip) return;
+  w = await startWorker({ host: "127.0.0.1", port: 0 });
+  base = String(w.url).replace(/\/$/, "");
+  // The targets live on example.com, which the browser resolves to a page served
+  // here on 127.0.0.1 (no traffic leaves the machine).
+  site = createServer((req, res) => res.end(`<h1>target ${req.url}</h1>`));
+  await new Promise((r) => site.listen(0, "127.0.0.1", r));
+  targets = `http://example.com:${site.address().port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-features=HttpsUpgrades",
+      "--host-resolver-rules=MAP example.com 127.0.0.1",
+    ],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await w?.dispose();
+  site?.close();
+});
+
+async function newPage(viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // Expected 4xx answers (an API error shown in the form, the 410 page) log "Failed
+  // to load resource"; anything else on the console is a script error.
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+  return { context, page, errors };
+}
+
+async function noHorizontalScroll(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
+test("a person shortens, follows, manages and deactivates a link in the browser", { skip }, async () => {
+  const { page, errors } = await newPage();
+  await page.goto(`${base}/`);
+  assert.equal(await page.title(), "Shorten a link");
+  await page.screenshot({ path: `${SHOTS}home-desktop.png`, fullPage: true });
+
+  // Errors from the API appear next to the field they concern.
+  await page.fill("#target_url", "javascript:alert(1)");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#target_url-error:not([hidden])");
+  assert.match(await page.textContent("#target_url-error"), /http or https/);
+  await page.fill("#target_url", `${targets}/from-the-browser`);
+  await page.fill("#custom_key", "admin");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#custom_key-error:not([hidden])");
+  assert.match(await page.textContent("#custom_key-error"), /reserved/);
+  assert.ok(await page.isHidden("#target_url-error"));
+  await page.fill("#custom_key", "");
+
+  // Keyboard only: Tab to the URL field, type, and press Enter to submit.
+  await page.fill("#target_url", "");
+  await page.goto(`${base}/`);
+  for (let i = 0; i < 6 && (await page.evaluate(() => document.activeElement?.id)) !== "target_url"; i++) {
+    await page.keyboard.press("Tab");
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "target_url");
+  await page.keyboard.type(`${targets}/from-the-browser`);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#result:not([hidden])");
+  const shortUrl = await page.textContent("#short-url");
+  const adminUrl = await page.textContent("#admin-url");
+  assert.match(shortUrl, new RegExp(`^${base}/[23456789a-hjkmnp-z]{8}$`));
+  assert.ok(adminUrl.startsWith(`${base}/admin/`));
+  assert.match(await page.textContent(".warning"), /only way/);
+  await page.waitForFunction(() => document.getElementById("qr").naturalWidth > 0);
+  await page.click("#copy");
+  await page.waitForSelector("#copied:not([hidden])");
+  await page.screenshot({ path: `${SHOTS}home-result-desktop.png`, fullPage: true });
+
+  // Follow the short link: a real redirect to the target.
+  const visit = await page.goto(shortUrl);
+  assert.equal(page.url(), `${targets}/from-the-browser`);
+  assert.equal(visit.request().redirectedFrom()?.url(), shortUrl);
+  const key = shortUrl.split("/").pop();
+  await w.settleClicks(key, 1);
+
+  // The admin page: the click counted and the chart drawn.
+  await page.goto(adminUrl);
+  assert.equal(await page.textContent("#clicks"), "1");
+  assert.equal(await page.locator("svg.chart rect.bar").count(), 30);
+  const tallest = await page.$$eval("svg.chart rect.bar", (bars) => Math.max(...bars.map((b) => Number(b.getAttribute("height")))));
+  assert.ok(tallest > 0);
+  assert.match(await page.textContent("#state"), /Active/);
+  await page.screenshot({ path: `${SHOTS}admin-desktop.png`, fullPage: true });
+
+  // Change the target; the next visit goes to the new one.
+  await page.fill("#new_target", `${targets}/changed-in-the-browser`);
+  await Promise.all([page.waitForEvent("load"), page.click("#retarget button[type=submit]")]);
+  assert.match(await page.textContent(".facts .target"), /changed-in-the-browser/);
+  await page.goto(shortUrl);
+  assert.equal(page.url(), `${targets}/changed-in-the-browser`);
+
+  // Deactivate; the short link now shows the 410 page.
+  await page.goto(adminUrl);
+  await Promise.all([page.waitForEvent("load"), page.click("button[data-patch]")]);
+  assert.match(await page.textContent("#state"), /Deactivated/);
+  const gone = await page.goto(shortUrl);
+  assert.equal(gone.status(), 410);
+  assert.match(await page.textContent("h1"), /no longer works/);
+  assert.deepEqual(errors, []);
+});
+
+test("pages are readable at phone width, previews need no script, and unknown links get a 404 page", { skip }, async () => {
+  const link = await w.create({ target_url: "https://example.com/a/rather/long/path/that/must/wrap/on/a/small/screen?with=query&and=more" });
+  const { page, context } = await newPage({ width: 390, height: 844 });
+  await page.goto(`${base}/`);
+  assert.ok(await noHorizontalScroll(page), "home scrolls sideways at 390 px");
+  await page.screenshot({ path: `${SHOTS}home-phone.png`, fullPage: true });
+  await page.goto(link.admin_url.replace("http://localhost", base));
+  assert.ok(await noHorizontalScroll(page), "admin page scrolls sideways at 390 px");
+  await page.screenshot({ path: `${SHOTS}admin-phone.png`, fullPage: true });
+  await context.close();
+
+  const noScript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const p2 = await noScript.newPage();
+  await p2.goto(`${base}/${link.key}+`);
+  assert.match(await p2.textContent("h1"), /Where this link goes/);
+  assert.equal(await p2.getAttribute("a.button", "href"), link.target_url);
+  await p2.goto(link.admin_url.replace("http://localhost", base));
+  assert.equal(await p2.textContent("#clicks"), "0");
+  const missing = await p2.goto(`${base}/no-such-link`);
+  assert.equal(missing.status(), 404);
+  assert.match(await p2.textContent("h1"), /not found/);
+  await noScript.close();
+});
