@@ -12,13 +12,16 @@ use crate::domain::link::RedirectStatus;
 pub const DB_BINDING: &str = "DB";
 /// The KV namespace that caches key -> redirect rule.
 pub const KV_BINDING: &str = "LINKS";
+/// The queue that carries click batches to D1 when bound (`[[queues.producers]]`).
+pub const CLICKS_QUEUE_BINDING: &str = "CLICKS";
 /// The Workers Rate Limiting binding that limits creations per client IP.
 pub const CREATE_LIMITER_BINDING: &str = "CREATE_LIMITER";
 
-/// How long a KV read may be served from the reading location's cache. This bounds how
-/// long another location can keep redirecting after a deactivation or edit (plus KV's
-/// own propagation, documented as up to 60 s).
-pub const KV_CACHE_TTL_SECONDS: u64 = 60;
+/// How long a KV read may be served from the reading location's cache (KV's minimum),
+/// and also how long an isolate keeps a rule in memory. Together, 60 s: with KV's own
+/// propagation (documented as up to 60 s) this bounds how long another location can
+/// keep redirecting after a deactivation or edit.
+pub const KV_CACHE_TTL_SECONDS: u64 = 30;
 /// How long a cache entry lives at all; a link not visited for a day is read from D1
 /// again, which keeps KV from holding every link ever made.
 pub const KV_ENTRY_TTL_SECONDS: u64 = 24 * 60 * 60;

@@ -10,9 +10,19 @@ pub mod http;
 pub mod storage;
 pub mod web;
 
-use worker::{event, Context, Env, Request, Response};
+use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     handlers::handle(req, env, ctx).await
+}
+
+/// Consumer of the optional click queue (`CLICKS`), which writes click batches to D1.
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<storage::clicks::ClickBatch>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    storage::clicks::consume(batch, &env).await
 }

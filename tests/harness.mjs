@@ -63,9 +63,10 @@ export default function (env) {
 /**
  * Starts the worker. Options: `vars` (extra [vars] and secrets), `withDb`/`withKv`
  * (default true), `kvFault` ("failing" or "slow", with `putDelayMs`), `rateLimit`
- * ({limit, period} for the creation limiter), `host`/`port` to listen for real clients.
+ * ({limit, period} for the creation limiter), `queue` (record clicks through the CLICKS
+ * queue), `host`/`port` to listen for real clients.
  */
-export async function startWorker({ vars = {}, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, host, port, ...rest } = {}) {
+export async function startWorker({ vars = {}, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
   const cfg = wranglerConfig();
   const log = { lines: [] };
   const collect = (stream) => {
@@ -81,6 +82,13 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
     d1Databases: withDb ? [cfg.db] : [],
     kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
     bindings: vars,
+    // The click queue, as the commented [[queues]] sections of wrangler.toml set it up.
+    ...(queue
+      ? {
+          queueProducers: { CLICKS: "shortener-clicks" },
+          queueConsumers: { "shortener-clicks": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+        }
+      : {}),
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
     ...(kvFault ? { wrappedBindings: { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } } : {}),
     ...rest,

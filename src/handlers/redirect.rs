@@ -9,10 +9,11 @@ use crate::domain::key::Key;
 use crate::domain::link::{with_forwarded_query, LinkState, RedirectRule};
 use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::timestamp::Timestamp;
-use crate::domain::visit::Visit;
+use crate::domain::visit::PendingVisit;
 use crate::http::error::ApiError;
 use crate::http::response::{self, OK};
 use crate::storage::cache::LinkCache;
+use crate::storage::clicks;
 use crate::storage::d1::{LinkRef, LinkStore};
 use crate::web::pages;
 
@@ -31,7 +32,7 @@ struct Resolved {
 /// hit needs only the expiry check; a miss learns from D1 whether the link exists and
 /// may redirect.
 async fn resolve(key: &Key, cache: &LinkCache, cx: &Ctx) -> Result<Resolved, ApiError> {
-    let resolved = match cache.get(key).await {
+    let resolved = match cache.get(key, cx.now).await {
         Some(rule) if rule.is_expired(cx.now) => return Err(ApiError::Gone(LinkState::Expired)),
         Some(rule) => Resolved { rule, cached: true },
         None => {
@@ -66,14 +67,15 @@ async fn refusal(store: &LinkStore, key: &Key, now: Timestamp) -> ApiError {
     }
 }
 
-fn visit_of(req: &Request) -> Visit {
+fn pending_visit(key: &Key, req: &Request, now: Timestamp) -> PendingVisit {
     let header = |name| req.headers().get(name).ok().flatten();
-    let country = req.cf().and_then(|cf| cf.country());
-    Visit::new(
-        header("User-Agent").as_deref(),
-        header("Referer").as_deref(),
-        country,
-    )
+    PendingVisit {
+        key: key.as_str().to_string(),
+        at: now.millis(),
+        user_agent: header("User-Agent"),
+        referer: header("Referer"),
+        country: req.cf().and_then(|cf| cf.country()),
+    }
 }
 
 /// `GET|HEAD /{key}`: redirects with the link's status. The click, the visit row and
@@ -87,23 +89,12 @@ pub async fn redirect(
 ) -> Result<Response, ApiError> {
     let cache = LinkCache::from_env(&cx.env);
     let Resolved { rule, cached } = resolve(&key, &cache, &cx).await?;
-    let visit = count_click.then(|| visit_of(req));
-    let mut counted = false;
+    let mut flush = false;
     if rule.metered {
-        let store = LinkStore::from_env(&cx.env)?;
-        let admitted = match &visit {
-            // The conditional increment decides, so concurrent visits cannot overrun.
-            Some(visit) => store.record_visit(&key, visit, cx.now).await?,
-            // HEAD counts nothing but must not promise a redirect GET would refuse.
-            None => store
-                .find(&LinkRef::Key(&key))
-                .await?
-                .is_some_and(|l| l.state(cx.now) == LinkState::Active),
-        };
-        if !admitted {
-            return Err(refusal(&store, &key, cx.now).await);
-        }
-        counted = true;
+        admit(&key, count_click, req, &cx).await?;
+    } else if count_click {
+        // Only raw header values are kept here; they are classified after the response.
+        flush = clicks::collect(pending_visit(&key, req, cx.now));
     }
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, &cx.query)
@@ -112,25 +103,42 @@ pub async fn redirect(
     };
     let status = rule.status.unwrap_or(cx.config.default_redirect);
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
-    let visit = visit.filter(|_| !counted);
-    if visit.is_some() || !cached {
+    if flush || !cached {
         let (env, now) = (cx.env.clone(), cx.now);
         cx.ctx.wait_until(async move {
-            let store = match LinkStore::from_env(&env) {
-                Ok(store) => store,
-                Err(e) => return console_error!("after redirect of key {key}: {e:?}"),
-            };
-            if let Some(visit) = visit {
-                if let Err(e) = store.record_visit(&key, &visit, now).await {
-                    console_error!("click for key {key} was not recorded: {e:?}");
+            if !cached {
+                match LinkStore::from_env(&env) {
+                    Ok(store) => fill_checked(&cache, &store, &key, &rule, now).await,
+                    Err(e) => console_error!("cache fill of key {key}: {e:?}"),
                 }
             }
-            if !cached {
-                fill_checked(&cache, &store, &key, &rule, now).await;
+            if flush {
+                clicks::flush_after_window(&env).await;
             }
         });
     }
     Ok(res)
+}
+
+/// On a link with `max_clicks`, D1 must admit the visit before the redirect: the
+/// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
+/// counts nothing but must not promise a redirect that GET would refuse.
+async fn admit(key: &Key, count_click: bool, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
+    let store = LinkStore::from_env(&cx.env)?;
+    let admitted = if count_click {
+        let visit = pending_visit(key, req, cx.now).into_record(String::new());
+        store.record_visit(key, &visit, cx.now).await?
+    } else {
+        store
+            .find(&LinkRef::Key(key))
+            .await?
+            .is_some_and(|l| l.state(cx.now) == LinkState::Active)
+    };
+    if admitted {
+        Ok(())
+    } else {
+        Err(refusal(&store, key, cx.now).await)
+    }
 }
 
 /// Caches a rule read from D1, then reads D1 again: a deactivation or edit that landed

@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use worker::{console_error, Env, KvStore};
 
-use super::counters;
+use super::{counters, memory};
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
 use crate::domain::key::Key;
 use crate::domain::link::{RedirectRule, RedirectStatus};
@@ -98,8 +98,11 @@ impl LinkCache {
         }
     }
 
-    /// The cached rule of an active link, if any.
-    pub async fn get(&self, key: &Key) -> Option<RedirectRule> {
+    /// The cached rule of an active link, if any: from this isolate's memory, else KV.
+    pub async fn get(&self, key: &Key, now: Timestamp) -> Option<RedirectRule> {
+        if let Some(rule) = memory::get(key.as_str(), now) {
+            return Some(rule);
+        }
         let kv = self.kv.as_ref()?;
         counters::kv_read();
         match kv
@@ -108,7 +111,11 @@ impl LinkCache {
             .text()
             .await
         {
-            Ok(value) => value.as_deref().and_then(decode),
+            Ok(value) => {
+                let rule = value.as_deref().and_then(decode)?;
+                memory::put(key.as_str(), &rule, now);
+                Some(rule)
+            }
             Err(e) => {
                 self.report(&format!("KV read for key {key} failed: {e}"));
                 None
@@ -119,6 +126,7 @@ impl LinkCache {
     /// Caches the rule of a link that D1 just showed to be active. The entry expires
     /// with the link (or after a day); a link expiring within a minute is not cached.
     pub async fn put(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
+        memory::put(key.as_str(), rule, now);
         let Some(kv) = self.kv.as_ref() else { return };
         let mut ttl = KV_ENTRY_TTL_SECONDS;
         if let Some(at) = rule.expires_at {
@@ -140,6 +148,7 @@ impl LinkCache {
 
     /// Drops a link from the cache after D1 stopped or changed its redirect.
     pub async fn evict(&self, key: &Key) {
+        memory::forget(key.as_str());
         let Some(kv) = self.kv.as_ref() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {

@@ -12,7 +12,7 @@ use crate::domain::link_request::{Change, LinkPatch};
 use crate::domain::secret::{sha256_hex, SecretHash};
 use crate::domain::stats::{CountryClicks, DeviceClicks, HostClicks, Stats, Window, TOP};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::domain::visit::Visit;
+use crate::domain::visit::VisitRecord;
 use crate::http::error::ApiError;
 
 /// A new row, with the secret already hashed.
@@ -289,16 +289,17 @@ impl LinkStore {
     pub async fn record_visit(
         &self,
         key: &Key,
-        visit: &Visit,
+        visit: &VisitRecord,
         now: Timestamp,
     ) -> Result<bool, ApiError> {
+        let bot = int(i64::from(visit.bot));
         let count = self.statement(
             "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
              first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
              WHERE key = ?1 AND is_active = 1 \
              AND (expires_at IS NULL OR expires_at > ?2) \
              AND (max_clicks IS NULL OR clicks < max_clicks)",
-            &[key.as_str().into(), ms(now), flag(visit.is_bot())],
+            &[key.as_str().into(), ms(now), bot.clone()],
             "count click",
         )?;
         // changes() is the row count of the UPDATE just before, in the same transaction.
@@ -311,12 +312,46 @@ impl LinkStore {
                 opt(visit.referrer_host.as_deref(), JsValue::from),
                 opt(visit.country.as_deref(), JsValue::from),
                 visit.device.as_str().into(),
-                flag(visit.is_bot()),
+                bot,
             ],
             "record visit",
         )?;
         let results = self.batch(vec![count, row], "record visit").await?;
         Ok(results.first().is_some_and(|r| changes(r) == 1))
+    }
+
+    /// Writes a batch of visits and their clicks in one D1 batch (one transaction, two
+    /// statements whatever the batch size). Visits go in first, each under its id, so
+    /// a redelivered batch adds nothing; then every link gains exactly the visits this
+    /// write added (those tagged with `batch`). Every visit counts, even if its link
+    /// was deactivated before the batch landed: the redirect was served.
+    pub async fn record_visits(&self, visits: &[VisitRecord], batch: &str) -> Result<(), ApiError> {
+        let json = serde_json::to_string(visits)
+            .map_err(|e| ApiError::Internal(format!("visit batch: {e}")))?;
+        let insert = self.statement(
+            "INSERT OR IGNORE INTO visits \
+             (visit_id, batch, link_id, at, referrer_host, country, device, is_bot) \
+             SELECT v.value ->> 'id', ?2, l.id, v.value ->> 'at', v.value ->> 'ref', \
+                    v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot' \
+             FROM json_each(?1) AS v JOIN links AS l ON l.key = v.value ->> 'key'",
+            &[json.into(), batch.into()],
+            "record visits",
+        )?;
+        let mine = "FROM visits v WHERE v.batch = ?1 AND v.link_id = links.id";
+        let count = self.statement(
+            &format!(
+                "UPDATE links SET \
+                 clicks = clicks + (SELECT COUNT(*) {mine}), \
+                 bot_clicks = bot_clicks + (SELECT COUNT(*) {mine} AND v.is_bot = 1), \
+                 first_click_at = COALESCE(first_click_at, (SELECT MIN(at) {mine})), \
+                 last_click_at = MAX(COALESCE(last_click_at, 0), (SELECT MAX(at) {mine})) \
+                 WHERE id IN (SELECT link_id FROM visits WHERE batch = ?1)"
+            ),
+            &[batch.into()],
+            "count clicks",
+        )?;
+        self.batch(vec![insert, count], "record visits").await?;
+        Ok(())
     }
 
     /// Statistics of one link: O(1) totals from the link row, and breakdowns over the
