@@ -1,7 +1,5 @@
 //! The hot path: forwarding visitors; and the read-only views of a link (peek, QR).
 
-use qrcode::render::svg;
-use qrcode::QrCode;
 use worker::{console_error, Request, Response};
 
 use super::Ctx;
@@ -15,7 +13,7 @@ use crate::http::response::{self, OK};
 use crate::storage::cache::LinkCache;
 use crate::storage::clicks;
 use crate::storage::d1::{LinkRef, LinkStore};
-use crate::web::pages;
+use crate::web::{pages, qr};
 
 /// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
 const QR_DEFAULT_SIZE: u32 = 256;
@@ -199,19 +197,6 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
     };
     resolve(key, &LinkCache::from_env(&cx.env), cx).await?;
     let url = format!("{}/{key}", cx.origin);
-    let code = QrCode::new(url.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("QR encoding of {url}: {e}")))?;
-    // One unit per module; the viewBox scales it to exactly `size` pixels (the crate's
-    // own sizing rounds down to a whole number of pixels per module).
-    let modules = code.width() + 8; // 4-module quiet zone on each side
-    let image = code
-        .render::<svg::Color>()
-        .module_dimensions(1, 1)
-        .build()
-        .replacen(
-            &format!("width=\"{modules}\" height=\"{modules}\""),
-            &format!("width=\"{size}\" height=\"{size}\""),
-            1,
-        );
+    let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)
 }

@@ -13,10 +13,13 @@ const BOTTOM: usize = 20;
 pub fn clicks_per_day(days: &[DayClicks]) -> String {
     let max = days.iter().map(|d| d.clicks).max().unwrap_or(0).max(1);
     let total: i64 = days.iter().map(|d| d.clicks).sum();
-    let n = days.len().max(1);
-    let slot = WIDTH as f64 / n as f64;
-    let bar = (slot * 0.8).max(1.0);
-    let plot = (HEIGHT - TOP - BOTTOM) as f64;
+    // Geometry in tenths of a unit, in integers: formatting floats would pull about
+    // 14 KB of float-printing code into the wasm for this one chart.
+    let n = days.len().max(1) as i64;
+    let slot = WIDTH as i64 * 10 / n;
+    let bar = (slot * 8 / 10).max(10);
+    let plot = (HEIGHT - TOP - BOTTOM) as i64 * 10;
+    let base = (HEIGHT - BOTTOM) as i64 * 10;
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
          aria-label=\"Clicks per day: {total} in {} days, at most {max} a day\" \
@@ -27,13 +30,16 @@ pub fn clicks_per_day(days: &[DayClicks]) -> String {
         "<line x1=\"0\" y1=\"{y}\" x2=\"{WIDTH}\" y2=\"{y}\" stroke=\"#c8c8c8\"/>",
         y = HEIGHT - BOTTOM
     ));
-    for (i, day) in days.iter().enumerate() {
-        let h = (day.clicks as f64 / max as f64 * plot).round();
-        let x = i as f64 * slot + (slot - bar) / 2.0;
-        let y = (HEIGHT - BOTTOM) as f64 - h;
+    for (i, day) in (0_i64..).zip(days) {
+        let h = (day.clicks * plot + max / 2) / max;
+        let x = i * slot + (slot - bar) / 2;
         svg.push_str(&format!(
-            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" fill=\"#2f6fdf\">\
+            "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#2f6fdf\">\
              <title>{}: {} clicks</title></rect>",
+            tenths(x),
+            tenths(base - h),
+            tenths(bar),
+            tenths(h),
             escape(&day.date),
             day.clicks
         ));
@@ -49,6 +55,11 @@ pub fn clicks_per_day(days: &[DayClicks]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// `1234` tenths as `123.4`.
+fn tenths(v: i64) -> String {
+    format!("{}.{}", v / 10, (v % 10).abs())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod html;
 pub mod pages;
+pub mod qr;
 
 /// The stylesheet of every page.
 pub const APP_CSS: &str = include_str!("../assets/app.css");
