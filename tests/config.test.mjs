@@ -2,15 +2,10 @@
 // without its D1 or KV binding.
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker } from "./harness.mjs";
+import { workerPerTest } from "./harness.mjs";
 
-const started = [];
-async function worker(opts) {
-  const w = await startWorker(opts);
-  started.push(w);
-  return w;
-}
-after(() => Promise.all(started.map((w) => w.dispose())));
+// Each test starts the worker it needs; all are stopped when the file is done.
+const worker = workerPerTest(after);
 
 describe("BASE_URL", () => {
   test("prefixes every short and admin URL, and its host is refused as a target", async () => {

@@ -4,15 +4,10 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startWorker } from "./harness.mjs";
+import { workerPerTest } from "./harness.mjs";
 
-const started = [];
-async function worker(opts) {
-  const w = await startWorker(opts);
-  started.push(w);
-  return w;
-}
-after(() => Promise.all(started.map((w) => w.dispose())));
+// Each test starts the worker it needs; all are stopped when the file is done.
+const worker = workerPerTest(after);
 
 describe("KV unavailable", () => {
   test("every KV call failing: links are created and redirect from D1, and each request logs once", async () => {

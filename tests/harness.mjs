@@ -116,6 +116,20 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
   return worker;
 }
 
+/**
+ * A `startWorker` for files whose tests each need their own configuration: every
+ * worker it starts is disposed by the `after` hook it registers.
+ */
+export function workerPerTest(after) {
+  const started = [];
+  after(() => Promise.all(started.map((w) => w.dispose())));
+  return async (opts) => {
+    const w = await startWorker(opts);
+    started.push(w);
+    return w;
+  };
+}
+
 class Worker {
   constructor(mf, db, kv, log) {
     Object.assign(this, { mf, db, kv, log });

@@ -61,12 +61,7 @@ pub async fn flush_after_window(env: &Env) {
     }
     let count = records.len();
     let result = match env.queue(CLICKS_QUEUE_BINDING) {
-        Ok(queue) => queue
-            .send(ClickBatch {
-                visits: records.clone(),
-            })
-            .await
-            .map_err(|e| format!("queue send: {e}")),
+        Ok(queue) => send(&queue, &records).await,
         Err(_) => write(env, &records).await,
     };
     if let Err(e) = result {
@@ -78,6 +73,41 @@ pub async fn flush_after_window(env: &Env) {
             keys.join(", ")
         );
     }
+}
+
+/// Sends visits to the click queue in messages under the queue's 128 KB limit: a busy
+/// window holds thousands of visits, far more than one message takes.
+async fn send(queue: &worker::Queue, records: &[VisitRecord]) -> Result<(), String> {
+    for chunk in chunks_under(records, MAX_MESSAGE_BYTES) {
+        queue
+            .send(ClickBatch {
+                visits: chunk.to_vec(),
+            })
+            .await
+            .map_err(|e| format!("queue send: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Queue messages stay below this many bytes of JSON (the limit is 128 KB).
+const MAX_MESSAGE_BYTES: usize = 100_000;
+
+/// Splits `records` into consecutive runs whose JSON stays under `limit` bytes.
+fn chunks_under(records: &[VisitRecord], limit: usize) -> Vec<&[VisitRecord]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, record) in records.iter().enumerate() {
+        // The record's JSON plus a separating comma.
+        let len = serde_json::to_vec(record).map_or(limit, |v| v.len()) + 1;
+        if size + len > limit && i > start {
+            chunks.extend(records.get(start..i));
+            start = i;
+            size = 0;
+        }
+        size += len;
+    }
+    chunks.extend(records.get(start..).filter(|rest| !rest.is_empty()));
+    chunks
 }
 
 /// Writes visits to D1 in one batch under a fresh batch id; idempotent per visit id.
@@ -110,4 +140,45 @@ pub async fn consume(batch: worker::MessageBatch<ClickBatch>, env: &Env) -> work
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: usize) -> VisitRecord {
+        VisitRecord {
+            id: format!("visit-{i:08}"),
+            key: "abcdefgh".into(),
+            at: 1_795_290_489_000,
+            referrer_host: Some("news.example.org".into()),
+            country: Some("DE".into()),
+            device: "desktop".into(),
+            bot: 0,
+        }
+    }
+
+    #[test]
+    fn a_busy_window_is_split_into_messages_under_the_limit_in_order() {
+        let records: Vec<VisitRecord> = (0..3000).map(record).collect();
+        let chunks = chunks_under(&records, MAX_MESSAGE_BYTES);
+        assert!(chunks.len() > 1);
+        for chunk in &chunks {
+            let body = serde_json::to_vec(&ClickBatch {
+                visits: chunk.to_vec(),
+            })
+            .unwrap();
+            assert!(body.len() < 128_000, "{} bytes", body.len());
+        }
+        let rejoined: Vec<&VisitRecord> = chunks.iter().flat_map(|c| c.iter()).collect();
+        assert_eq!(rejoined.len(), records.len());
+        assert!(rejoined.iter().zip(&records).all(|(a, b)| *a == b));
+    }
+
+    #[test]
+    fn a_quiet_window_is_one_message_and_an_empty_one_none() {
+        let records: Vec<VisitRecord> = (0..3).map(record).collect();
+        assert_eq!(chunks_under(&records, MAX_MESSAGE_BYTES).len(), 1);
+        assert!(chunks_under(&[], MAX_MESSAGE_BYTES).is_empty());
+    }
 }

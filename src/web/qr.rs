@@ -1,5 +1,5 @@
 //! QR codes of short URLs as SVG. The `qrcodegen` crate encodes (Nayuki's reference
-//! implementation, chosen over `qrcode` for being a third of its size in the wasm);
+//! implementation; about 6 KB of gzipped wasm against 14.6 KB for the `qrcode` crate);
 //! this file only draws the modules it returns.
 
 use std::fmt::Write;
