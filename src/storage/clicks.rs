@@ -20,7 +20,7 @@ use crate::domain::random::random_string;
 use crate::domain::visit::{PendingVisit, VisitRecord};
 
 /// How long visits are collected before they are written.
-pub const FLUSH_WINDOW: Duration = Duration::from_millis(100);
+pub const FLUSH_WINDOW: Duration = Duration::from_millis(500);
 /// Symbols of a visit or batch id: 31^16 ≈ 7 × 10^23, no collision in practice.
 const ID_LEN: usize = 16;
 
