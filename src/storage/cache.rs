@@ -1,7 +1,7 @@
 //! The KV cache of key -> redirect rule for active links. KV is an optimisation: every
 //! failure here is logged and treated as a miss, so redirects fall back to D1.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use worker::{console_error, Env, KvStore};
 
@@ -18,7 +18,8 @@ const KV_MIN_TTL_SECONDS: u64 = 60;
 /// first KV failure of the request and stays quiet after, so an outage does not flood
 /// the logs with one line per call.
 pub struct LinkCache {
-    kv: Option<KvStore>,
+    env: Env,
+    kv: OnceCell<Option<KvStore>>,
     failed: Cell<bool>,
 }
 
@@ -72,24 +73,29 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
 }
 
 impl LinkCache {
-    /// Opens the KV binding; without one the cache is simply empty.
+    /// A cache for one request; the binding is opened when first needed.
     pub fn from_env(env: &Env) -> LinkCache {
-        let cache = LinkCache {
-            kv: None,
+        LinkCache {
+            env: env.clone(),
+            kv: OnceCell::new(),
             failed: Cell::new(false),
-        };
-        match env.kv(KV_BINDING) {
-            Ok(kv) => LinkCache {
-                kv: Some(kv),
-                ..cache
-            },
-            Err(e) => {
-                cache.report(&format!(
-                    "KV binding {KV_BINDING} unavailable, serving from D1: {e}"
-                ));
-                cache
-            }
         }
+    }
+
+    /// The KV binding, looked up on first use: a redirect answered from the isolate's
+    /// memory never pays for the lookup. Without a binding the cache is simply empty.
+    fn kv(&self) -> Option<&KvStore> {
+        self.kv
+            .get_or_init(|| match self.env.kv(KV_BINDING) {
+                Ok(kv) => Some(kv),
+                Err(e) => {
+                    self.report(&format!(
+                        "KV binding {KV_BINDING} unavailable, serving from D1: {e}"
+                    ));
+                    None
+                }
+            })
+            .as_ref()
     }
 
     fn report(&self, message: &str) {
@@ -103,7 +109,7 @@ impl LinkCache {
         if let Some(rule) = memory::get(key.as_str(), now) {
             return Some(rule);
         }
-        let kv = self.kv.as_ref()?;
+        let kv = self.kv()?;
         counters::kv_read();
         match kv
             .get(&entry_name(key))
@@ -127,7 +133,7 @@ impl LinkCache {
     /// with the link (or after a day); a link expiring within a minute is not cached.
     pub async fn put(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
         memory::put(key.as_str(), rule, now);
-        let Some(kv) = self.kv.as_ref() else { return };
+        let Some(kv) = self.kv() else { return };
         let mut ttl = KV_ENTRY_TTL_SECONDS;
         if let Some(at) = rule.expires_at {
             let left = u64::try_from((at.millis() - now.millis()) / 1000).unwrap_or(0);
@@ -149,7 +155,7 @@ impl LinkCache {
     /// Drops a link from the cache after D1 stopped or changed its redirect.
     pub async fn evict(&self, key: &Key) {
         memory::forget(key.as_str());
-        let Some(kv) = self.kv.as_ref() else { return };
+        let Some(kv) = self.kv() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {
             self.report(&format!("KV delete for key {key} failed: {e}"));
