@@ -137,11 +137,11 @@ fn render_docs(doc: &Value) -> String {
         .and_then(Value::as_object)
     {
         for (name, schema) in schemas {
-            let pretty = serde_json::to_string_pretty(schema).unwrap_or_default();
+            let schema_json = serde_json::to_string(schema).unwrap_or_default();
             html.push_str(&format!(
                 "<h3 id=\"{0}\">{0}</h3><pre>{1}</pre>",
                 escape(name),
-                escape(&pretty)
+                escape(&schema_json)
             ));
         }
     }
