@@ -439,7 +439,10 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
     "",
     `How far to trust a ratio: peek, which does no click work at all, measured ${peek.toFixed(2)} of the baseline in this run;`,
     "across runs on this shared machine the same scenario has moved by about ±0.1. A ratio",
-    "within that margin of a target is a noisy result, not a verdict on the code.",
+    "within that margin of a target is a noisy result, not a verdict on the code. Where a",
+    "cached redirect lands close to peek, what separates both from the baseline is the",
+    "per-request work they share (routing, the rule lookup, building a response with its",
+    "headers across the JS boundary), not click recording.",
   );
 
   lines.push(

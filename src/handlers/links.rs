@@ -57,7 +57,7 @@ pub struct Viewer {
 impl Viewer {
     pub fn of(cx: &Ctx) -> Viewer {
         Viewer {
-            origin: cx.origin.clone(),
+            origin: cx.origin().to_string(),
             default_redirect: cx.config.default_redirect,
             now: cx.now,
         }
@@ -149,7 +149,7 @@ impl Draft {
 
 /// The answer to a `reuse` request: public fields only, never the creator's secret.
 fn reused(link: &Link, cx: &Ctx) -> Result<Response, ApiError> {
-    let url = format!("{}/{}", cx.origin, link.key);
+    let url = format!("{}/{}", cx.origin(), link.key);
     let body = serde_json::json!({
         "key": link.key,
         "url": url,

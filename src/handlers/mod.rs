@@ -5,11 +5,12 @@ mod operator;
 mod redirect;
 mod service;
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use worker::{Context, Date, Env, Request, Response};
 
-use crate::config::Config;
+use crate::config::{Config, CorsOrigins};
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::token::{bearer_token, token_matches};
@@ -24,42 +25,57 @@ pub struct Ctx {
     pub env: Env,
     pub ctx: Context,
     pub config: Rc<Config>,
-    /// `BASE_URL`, or the request's own origin: the prefix of every short URL.
-    pub origin: String,
-    /// Host names this service answers on; targets on them would loop.
-    pub own_hosts: Vec<String>,
-    /// The request's query string, without `?` (empty when there is none).
-    pub query: String,
     pub now: Timestamp,
+    /// The request URL as the runtime gave it; parsed only by the handlers that need
+    /// its origin or host (a redirect needs neither).
+    url: String,
+    parsed: OnceCell<Option<url::Url>>,
+    origin: OnceCell<String>,
 }
 
 impl Ctx {
     fn new(req: &Request, env: Env, ctx: Context) -> Result<Ctx, ApiError> {
-        let config = Config::get(&env);
-        let url = req.url()?;
-        let own_hosts: Vec<String> = url
-            .host_str()
-            .into_iter()
-            .chain(config.base_host.as_deref())
-            .map(str::to_string)
-            .collect();
-        let origin = match &config.base_url {
-            Some(base) => base.clone(),
-            None => url.origin().ascii_serialization(),
-        };
         Ok(Ctx {
+            config: Config::get(&env),
             env,
             ctx,
-            config,
-            origin,
-            own_hosts,
-            query: url.query().unwrap_or_default().to_string(),
             now: now(),
+            url: req.inner().url(),
+            parsed: OnceCell::new(),
+            origin: OnceCell::new(),
         })
     }
 
+    fn parsed(&self) -> Option<&url::Url> {
+        self.parsed
+            .get_or_init(|| url::Url::parse(&self.url).ok())
+            .as_ref()
+    }
+
+    /// `BASE_URL`, or the request's own origin: the prefix of every short URL.
+    pub fn origin(&self) -> &str {
+        self.origin
+            .get_or_init(|| match (&self.config.base_url, self.parsed()) {
+                (Some(base), _) => base.clone(),
+                (None, Some(url)) => url.origin().ascii_serialization(),
+                (None, None) => String::new(),
+            })
+    }
+
+    /// The request's query string without `?` (empty when there is none). Request URLs
+    /// carry no fragment, so everything after the first `?` is the query.
+    pub fn query(&self) -> &str {
+        self.url.split_once('?').map_or("", |(_, query)| query)
+    }
+
+    /// Host names this service answers on (the request's and `BASE_URL`'s); targets on
+    /// them would loop.
     pub fn own_hosts(&self) -> Vec<&str> {
-        self.own_hosts.iter().map(String::as_str).collect()
+        self.parsed()
+            .and_then(url::Url::host_str)
+            .into_iter()
+            .chain(self.config.base_host.as_deref())
+            .collect()
     }
 
     /// The rules a target must meet here, for `own_hosts` borrowed from the caller.
@@ -72,7 +88,7 @@ impl Ctx {
 
     /// The first value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
+        url::form_urlencoded::parse(self.query().as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
@@ -100,12 +116,13 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     if path == "/__bench/counters" && cx.config.bench_counters {
         return response::json(OK, &counters::snapshot());
     }
-    let cors_origin = req
-        .headers()
-        .get("Origin")
-        .ok()
-        .flatten()
-        .and_then(|origin| cx.config.cors.allow(&origin));
+    // The Origin header is read only when CORS is configured at all.
+    let cors_origin = if cx.config.cors == CorsOrigins::None {
+        None
+    } else {
+        let origin = req.headers().get("Origin").ok().flatten();
+        origin.and_then(|origin| cx.config.cors.allow(&origin))
+    };
     let resolved =
         authorize(&path, &req, &cx).and_then(|()| route_error(route::resolve(method, &path)));
     let result = match (resolved, &cors_origin) {

@@ -95,7 +95,7 @@ pub async fn redirect(
         flush = clicks::collect(pending_visit(&key, req, cx.now));
     }
     let location = if rule.forward_query {
-        with_forwarded_query(&rule.target, &cx.query)
+        with_forwarded_query(&rule.target, cx.query())
     } else {
         rule.target.clone()
     };
@@ -167,7 +167,7 @@ pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Response, ApiError>
     let cache = LinkCache::from_env(&cx.env);
     let resolved = resolve(key, &cache, cx).await?;
     if html {
-        let short = format!("{}/{key}", cx.origin);
+        let short = format!("{}/{key}", cx.origin());
         return Ok(response::html(
             OK,
             pages::preview(&short, &resolved.rule.target),
@@ -175,7 +175,7 @@ pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Response, ApiError>
     }
     let body = serde_json::json!({
         "key": key.as_str(),
-        "url": format!("{}/{key}", cx.origin),
+        "url": format!("{}/{key}", cx.origin()),
         "target_url": resolved.rule.target,
     });
     Ok(response::json(OK, &body)?)
@@ -196,7 +196,7 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
             })?,
     };
     resolve(key, &LinkCache::from_env(&cx.env), cx).await?;
-    let url = format!("{}/{key}", cx.origin);
+    let url = format!("{}/{key}", cx.origin());
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)
 }

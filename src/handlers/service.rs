@@ -21,8 +21,8 @@ pub fn home(html: bool, cx: &Ctx) -> Result<Response, ApiError> {
     let body = serde_json::json!({
         "name": "shortener",
         "message": "An edge URL shortener. POST a JSON body {\"target_url\": \"https://...\"} to /url to make a short link.",
-        "create": format!("{}/url", cx.origin),
-        "docs": format!("{}/docs", cx.origin),
+        "create": format!("{}/url", cx.origin()),
+        "docs": format!("{}/docs", cx.origin()),
     });
     Ok(response::json(OK, &body)?)
 }
