@@ -34,8 +34,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn new(req: &Request, env: Env, ctx: Context) -> Result<Ctx, ApiError> {
-        Ok(Ctx {
+    fn new(req: &Request, env: Env, ctx: Context) -> Ctx {
+        Ctx {
             config: Config::get(&env),
             env,
             ctx,
@@ -43,7 +43,7 @@ impl Ctx {
             url: req.inner().url(),
             parsed: OnceCell::new(),
             origin: OnceCell::new(),
-        })
+        }
     }
 
     fn parsed(&self) -> Option<&url::Url> {
@@ -109,10 +109,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     // The raw method, not `req.method()`, which maps unknown methods to GET.
     let method = Method::parse(&req.inner().method());
     let path = req.path();
-    let cx = match Ctx::new(&req, env, ctx) {
-        Ok(cx) => cx,
-        Err(e) => return e.into_response(),
-    };
+    let cx = Ctx::new(&req, env, ctx);
     if path == "/__bench/counters" && cx.config.bench_counters {
         return response::json(OK, &counters::snapshot());
     }
