@@ -25,12 +25,6 @@ pub enum Change<T> {
     Set(T),
 }
 
-impl<T> Change<T> {
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Change::Keep)
-    }
-}
-
 /// What a creator asked for, already validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLink {
@@ -499,7 +493,10 @@ mod tests {
         let p = patch(r#"{"is_active": false}"#).unwrap();
         assert_eq!(p.is_active, Some(false));
         assert_eq!(p.target, None);
-        assert!(p.expires_at.is_keep() && p.max_clicks.is_keep() && p.redirect_status.is_keep());
+        assert_eq!(
+            (p.expires_at, p.max_clicks, p.redirect_status),
+            (Change::Keep, Change::Keep, Change::Keep)
+        );
         let p = patch(r#"{"url": "https://b.com/x", "max_clicks": null, "redirect_status": 301}"#)
             .unwrap();
         assert_eq!(p.target.unwrap().as_str(), "https://b.com/x");
