@@ -10,10 +10,11 @@ pub mod http;
 pub mod storage;
 pub mod web;
 
-use worker::{event, Context, Env, MessageBatch, Request, Response};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, MessageBatch, Request};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     handlers::handle(req, env, ctx).await
 }
 

@@ -8,7 +8,8 @@ mod service;
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use worker::{Context, Date, Env, Request, Response};
+use worker::worker_sys::web_sys;
+use worker::{Context, Date, Env, Request};
 
 use crate::config::{Config, CorsOrigins};
 use crate::domain::link_request::TargetPolicy;
@@ -105,13 +106,13 @@ pub fn now() -> Timestamp {
 }
 
 /// Routes a request and turns any failure into its JSON error response.
-pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     // The raw method, not `req.method()`, which maps unknown methods to GET.
     let method = Method::parse(&req.inner().method());
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     if path == "/__bench/counters" && cx.config.bench_counters {
-        return response::json(OK, &counters::snapshot());
+        return response::json(OK, &counters::snapshot()).map(Into::into);
     }
     // The Origin header is read only when CORS is configured at all.
     let cors_origin = if cx.config.cors == CorsOrigins::None {
@@ -126,22 +127,24 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         (Ok(route), _) => dispatch(route, &mut req, cx).await,
         // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
         (Err(ApiError::MethodNotAllowed(allowed)), Some(_)) if method == Method::Options => {
-            response::preflight(allowed).map_err(ApiError::from)
+            response::preflight(allowed)
+                .map(Into::into)
+                .map_err(ApiError::from)
         }
         (Err(e), _) => Err(e),
     };
-    let mut res = match result {
+    let res = match result {
         Ok(res) => res,
         // People following a dead link get a page; API clients get the JSON error.
         Err(e @ (ApiError::NotFound | ApiError::Gone(_) | ApiError::TargetBlocked))
             if accepts_html(&req) =>
         {
-            response::html(e.status(), pages::error(e.status(), &e.detail()))?
+            response::html(e.status(), pages::error(e.status(), &e.detail()))?.into()
         }
-        Err(e) => e.into_response()?,
+        Err(e) => e.into_response()?.into(),
     };
     if let Some(origin) = cors_origin {
-        response::allow_origin(&mut res, &origin)?;
+        response::allow_origin(&res, &origin)?;
     }
     Ok(res)
 }
@@ -172,16 +175,19 @@ fn authorize(path: &str, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
     }
 }
 
-async fn dispatch(route: Route, req: &mut Request, cx: Ctx) -> Result<Response, ApiError> {
+async fn dispatch(route: Route, req: &mut Request, cx: Ctx) -> Result<web_sys::Response, ApiError> {
     use crate::storage::d1::LinkRef;
-    match route {
+    let res = match route {
         Route::Home => service::home(accepts_html(req), &cx),
         Route::Health => service::health(&cx).await,
         Route::OpenApi => service::openapi(),
         Route::Docs => service::docs(),
         Route::Asset(path) => service::asset(path),
         Route::Create => links::create(req, &cx).await,
-        Route::Redirect { key, count_click } => redirect::redirect(key, count_click, req, cx).await,
+        // The hot path builds the runtime's response itself (see `response::redirect`).
+        Route::Redirect { key, count_click } => {
+            return redirect::redirect(key, count_click, req, cx).await;
+        }
         Route::Peek { key } => redirect::peek(&key, accepts_html(req), &cx).await,
         Route::Qr { key } => redirect::qr(&key, &cx).await,
         Route::AdminShow { secret } if accepts_html(req) => links::admin_page(&secret, &cx).await,
@@ -201,5 +207,6 @@ async fn dispatch(route: Route, req: &mut Request, cx: Ctx) -> Result<Response, 
         Route::ApiShow { key } => links::show(&LinkRef::Key(&key), None, &cx).await,
         Route::ApiPatch { key } => links::patch(req, &LinkRef::Key(&key), None, &cx).await,
         Route::ApiDelete { key } => links::deactivate(&LinkRef::Key(&key), &cx).await,
-    }
+    };
+    res.map(Into::into)
 }

@@ -1,5 +1,6 @@
 //! The hot path: forwarding visitors; and the read-only views of a link (peek, QR).
 
+use worker::worker_sys::web_sys;
 use worker::{console_error, Request, Response};
 
 use super::Ctx;
@@ -84,7 +85,7 @@ pub async fn redirect(
     count_click: bool,
     req: &Request,
     cx: Ctx,
-) -> Result<Response, ApiError> {
+) -> Result<web_sys::Response, ApiError> {
     let cache = LinkCache::from_env(&cx.env);
     let Resolved { rule, cached } = resolve(&key, &cache, &cx).await?;
     let mut flush = false;

@@ -1,7 +1,10 @@
 //! Building responses: JSON bodies, redirects, other media, and the headers every
 //! response carries.
 
+use std::cell::RefCell;
+
 use serde::Serialize;
+use worker::worker_sys::web_sys;
 use worker::{Headers, Response, ResponseBuilder};
 
 use crate::domain::link::RedirectStatus;
@@ -82,28 +85,61 @@ pub fn svg(body: String) -> worker::Result<Response> {
     Ok(res)
 }
 
-/// A redirect to `location`. Temporary redirects are immediately stale in the browser,
-/// so an edit or deactivation takes effect on the visitor's next click. Permanent
-/// ones may be cached by the browser for `permanent_max_age` seconds (kept short: for
-/// that long the browser skips this service, so its clicks go uncounted and a change
-/// to the link is not seen). Never cached by shared caches.
+/// A redirect to `location`, built directly as the runtime's `Response`: it is the hot
+/// path, and every header set from Rust is a separate call into JS. Temporary redirects
+/// are immediately stale in the browser, so an edit or deactivation takes effect on the
+/// visitor's next click. Permanent ones may be cached by the browser for
+/// `permanent_max_age` seconds (kept short: for that long the browser skips this
+/// service, so its clicks go uncounted and a change to the link is not seen). Never
+/// cached by shared caches.
 pub fn redirect(
     location: &str,
     status: RedirectStatus,
     permanent_max_age: u32,
-) -> worker::Result<Response> {
+) -> worker::Result<web_sys::Response> {
+    let res = REDIRECT_INITS.with(|inits| {
+        let mut inits = inits.borrow_mut();
+        let code = status.code();
+        let cached = inits
+            .iter()
+            .find(|(c, age, _)| *c == code && *age == permanent_max_age);
+        let init = match cached {
+            Some((_, _, init)) => init.clone(),
+            None => {
+                let init = redirect_init(status, permanent_max_age)?;
+                inits.push((code, permanent_max_age, init.clone()));
+                init
+            }
+        };
+        web_sys::Response::new_with_opt_str_and_init(None, &init).map_err(worker::Error::from)
+    })?;
+    res.headers().set("Location", location)?;
+    Ok(res)
+}
+
+thread_local! {
+    /// The status and headers shared by every redirect with the same status, built once
+    /// per isolate: `new Response(null, init)` copies the headers, and only `Location`
+    /// is set per request. Keyed by status code and permanent max-age.
+    static REDIRECT_INITS: RefCell<Vec<(u16, u32, web_sys::ResponseInit)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+fn redirect_init(
+    status: RedirectStatus,
+    permanent_max_age: u32,
+) -> worker::Result<web_sys::ResponseInit> {
     let headers = common_headers()?;
-    headers.set("Location", location)?;
     let cache = if status.is_permanent() {
         format!("private, max-age={permanent_max_age}")
     } else {
         "private, max-age=0".to_string()
     };
     headers.set("Cache-Control", &cache)?;
-    Ok(ResponseBuilder::new()
-        .with_status(status.code())
-        .with_headers(headers)
-        .empty())
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status.code());
+    init.set_headers(&headers.0);
+    Ok(init)
 }
 
 /// The answer to a CORS preflight for a path that allows `methods`.
@@ -122,10 +158,10 @@ pub fn preflight(methods: &str) -> worker::Result<Response> {
 }
 
 /// Lets the browser page at `origin` read this response.
-pub fn allow_origin(res: &mut Response, origin: &str) -> worker::Result<()> {
-    res.headers_mut()
-        .set("Access-Control-Allow-Origin", origin)?;
-    res.headers_mut().append("Vary", "Origin")?;
+pub fn allow_origin(res: &web_sys::Response, origin: &str) -> worker::Result<()> {
+    let headers = res.headers();
+    headers.set("Access-Control-Allow-Origin", origin)?;
+    headers.append("Vary", "Origin")?;
     Ok(())
 }
 
