@@ -43,13 +43,27 @@ test("a redelivered batch adds nothing: visits are written once per id", async (
   const batch = {
     visits: [1, 2, 3].map((i) => ({ id: `redelivery-${i}`, key: link.key, at: Date.now(), ref: null, cc: "DE", dev: "desktop", bot: 0 })),
   };
-  await producer.send(batch);
+  // The worker sends each batch as JSON text.
+  await producer.send(JSON.stringify(batch), { contentType: "text" });
   await w.until(async () => (await w.clicks(link.key)) === 3, "the first delivery");
-  await producer.send(batch);
+  await producer.send(JSON.stringify(batch), { contentType: "text" });
+  // A batch sent as an object (the format before JSON text) is read too.
   await producer.send({ visits: [...batch.visits, { ...batch.visits[0], id: "redelivery-4" }] });
   await w.until(async () => (await w.clicks(link.key)) >= 4, "the new visit", 10000);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(await w.clicks(link.key), 4);
   const rows = await w.db.prepare("SELECT COUNT(*) AS n FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(link.key).first();
   assert.equal(rows.n, 4);
+});
+
+test("a message that is not a click batch is logged and dropped; the visits sent with it are written", async () => {
+  const link = await w.create({ target_url: "https://example.com/garbled" });
+  const producer = await w.mf.getQueueProducer("CLICKS", "shortener");
+  const visit = { id: "garbled-1", key: link.key, at: Date.now(), ref: null, cc: null, dev: "bot", bot: 1 };
+  await producer.sendBatch([
+    { body: "{not json", contentType: "text" },
+    { body: JSON.stringify({ visits: [visit] }), contentType: "text" },
+  ]);
+  await w.until(async () => (await w.clicks(link.key)) === 1, "the valid message's visit", 10000);
+  await w.until(async () => w.log.lines.some((l) => l.includes("click queue message dropped")), "the log line", 10000);
 });

@@ -320,21 +320,25 @@ impl LinkStore {
         Ok(results.first().is_some_and(|r| changes(r) == 1))
     }
 
-    /// Writes a batch of visits and their clicks in one D1 batch (one transaction, two
-    /// statements whatever the batch size). Visits go in first, each under its id, so
+    /// Writes visits and their clicks in one D1 batch (one transaction, two statements
+    /// whatever the batch size). `batches` is a JSON array of click batches, each
+    /// `{"visits":[...]}` as `storage::clicks` builds them, read here by `json_each`
+    /// (so the worker never parses them). Visits go in first, each under its id, so
     /// a redelivered batch adds nothing; then every link gains exactly the visits this
     /// write added (those tagged with `batch`). Every visit counts, even if its link
     /// was deactivated before the batch landed: the redirect was served.
-    pub async fn record_visits(&self, visits: &[VisitRecord], batch: &str) -> Result<(), ApiError> {
-        let json = serde_json::to_string(visits)
-            .map_err(|e| ApiError::Internal(format!("visit batch: {e}")))?;
+    pub async fn record_visits(&self, batches: &str, batch: &str) -> Result<(), ApiError> {
+        // Rows without an id could not be told apart on a redelivery, and rows that break
+        // a constraint are skipped (OR IGNORE covers CHECK and NOT NULL), not the batch.
         let insert = self.statement(
             "INSERT OR IGNORE INTO visits \
              (visit_id, batch, link_id, at, referrer_host, country, device, is_bot) \
              SELECT v.value ->> 'id', ?2, l.id, v.value ->> 'at', v.value ->> 'ref', \
                     v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot' \
-             FROM json_each(?1) AS v JOIN links AS l ON l.key = v.value ->> 'key'",
-            &[json.into(), batch.into()],
+             FROM json_each(?1) AS m, json_each(m.value, '$.visits') AS v \
+             JOIN links AS l ON l.key = v.value ->> 'key' \
+             WHERE v.value ->> 'id' IS NOT NULL",
+            &[batches.into(), batch.into()],
             "record visits",
         )?;
         let mine = "FROM visits v WHERE v.batch = ?1 AND v.link_id = links.id";
