@@ -8,9 +8,16 @@ static D1_STATEMENTS: AtomicU64 = AtomicU64::new(0);
 static KV_READS: AtomicU64 = AtomicU64::new(0);
 static KV_WRITES: AtomicU64 = AtomicU64::new(0);
 static KV_DELETES: AtomicU64 = AtomicU64::new(0);
+static CLICK_ROWS_READ: AtomicU64 = AtomicU64::new(0);
 
 pub fn d1_statements(n: u64) {
     D1_STATEMENTS.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Rows D1 reports reading for click-batch writes: they must grow with the batch,
+/// never with a link's history.
+pub fn click_rows_read(n: u64) {
+    CLICK_ROWS_READ.fetch_add(n, Ordering::Relaxed);
 }
 
 pub fn kv_read() {
@@ -32,5 +39,6 @@ pub fn snapshot() -> serde_json::Value {
         "kv_reads": KV_READS.load(Ordering::Relaxed),
         "kv_writes": KV_WRITES.load(Ordering::Relaxed),
         "kv_deletes": KV_DELETES.load(Ordering::Relaxed),
+        "click_rows_read": CLICK_ROWS_READ.load(Ordering::Relaxed),
     })
 }

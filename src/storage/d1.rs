@@ -341,20 +341,26 @@ impl LinkStore {
             &[batches.into(), batch.into()],
             "record visits",
         )?;
-        let mine = "FROM visits v WHERE v.batch = ?1 AND v.link_id = links.id";
+        // One pass over this batch's rows (the `visits_batch` index), grouped per link.
+        // Correlated subqueries here would be planned on `visits (link_id, at)` and read
+        // every visit the link ever had, on every flush.
         let count = self.statement(
-            &format!(
-                "UPDATE links SET \
-                 clicks = clicks + (SELECT COUNT(*) {mine}), \
-                 bot_clicks = bot_clicks + (SELECT COUNT(*) {mine} AND v.is_bot = 1), \
-                 first_click_at = COALESCE(first_click_at, (SELECT MIN(at) {mine})), \
-                 last_click_at = MAX(COALESCE(last_click_at, 0), (SELECT MAX(at) {mine})) \
-                 WHERE id IN (SELECT link_id FROM visits WHERE batch = ?1)"
-            ),
+            "UPDATE links SET \
+             clicks = clicks + agg.n, \
+             bot_clicks = bot_clicks + agg.bots, \
+             first_click_at = COALESCE(first_click_at, agg.first), \
+             last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
+             FROM (SELECT link_id, COUNT(*) AS n, SUM(is_bot) AS bots, \
+                          MIN(at) AS first, MAX(at) AS last \
+                   FROM visits WHERE batch = ?1 GROUP BY link_id) AS agg \
+             WHERE links.id = agg.link_id",
             &[batch.into()],
             "count clicks",
         )?;
-        self.batch(vec![insert, count], "record visits").await?;
+        let results = self.batch(vec![insert, count], "record visits").await?;
+        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
+            counters::click_rows_read(meta.rows_read.unwrap_or(0) as u64);
+        }
         Ok(())
     }
 
