@@ -18,7 +18,11 @@ const TMP = join(BENCH, "tmp"); // raw wrk output of every run (git-ignored)
 // Fixed load: one wrk thread (the other core runs workerd), 16 connections.
 const THREADS = 1;
 const CONNECTIONS = 16;
-const ROUNDS = 5;
+// Rounds: each ratio is the median of the rounds' ratios. On this shared 2-core machine a
+// single round's ratio moves by ±0.15 (the baseline alone moves as much from one run to the
+// next), so more rounds narrow the median; 6 (3 in each order) keep `make bench`, builds
+// included, under 10 minutes on a fresh clone.
+const ROUNDS = 6;
 const RUN_SECONDS = 7;
 const WARMUP_SECONDS = 3;
 // wrk sends no new request in the last 2 s of a run: everything it sent is answered
@@ -116,7 +120,7 @@ function wrk(name, origin, seconds, { method = "GET", path, body = "", cold = nu
   });
 }
 
-const COUNTER_KEYS = ["d1_statements", "kv_reads", "kv_writes", "kv_deletes"];
+const COUNTER_KEYS = ["d1_statements", "click_rows_read", "kv_reads", "kv_writes", "kv_deletes"];
 
 /** Cumulative D1/KV counters of the worker's isolate, or null without BENCH_COUNTERS. */
 async function counters(origin) {
@@ -337,9 +341,12 @@ async function main() {
 
     console.log(`bench: warm-up, ${WARMUP_SECONDS} s per scenario`);
     for (const s of scenarios) await runOnce(s, `warmup-${s.id}`, WARMUP_SECONDS, false);
+    // Even rounds run the scenarios in reverse order, so no scenario always runs right
+    // after another (the baseline, cached and queue-mode runs stay next to each other).
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`bench: round ${round}/${ROUNDS}, ${RUN_SECONDS} s per scenario`);
-      for (const s of scenarios) await runOnce(s, `r${round}-${s.id}`, RUN_SECONDS, true);
+      const order = round % 2 ? scenarios : [...scenarios].reverse();
+      for (const s of order) await runOnce(s, `r${round}-${s.id}`, RUN_SECONDS, true);
     }
 
     // Clicks: every worker's click work has settled (drain), so each D1 must hold one
@@ -395,15 +402,16 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
     "Median over the rounds. The ratio is each round's requests/s divided by the baseline's",
     "in the same round, then the median of those ratios.",
     "",
-    "| scenario | requests/s | p50 | p99 | ratio to baseline | requests/s per round |",
-    "| --- | ---: | ---: | ---: | ---: | --- |",
+    "| scenario | requests/s | p50 | p99 | ratio to baseline | ratio per round (min–max) | requests/s per round |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
   );
   for (const s of scenarios) {
     const ratios = s.runs.map((r, i) => r.rps / baseline.runs[i].rps);
     const ratio = s === baseline ? "1" : median(ratios).toFixed(2);
+    const spread = s === baseline ? "" : `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
     lines.push(
       `| ${s.label} | ${fmtInt(median(s.runs.map((r) => r.rps)))} | ${fmtMs(median(s.runs.map((r) => r.p50_us)))} | ` +
-        `${fmtMs(median(s.runs.map((r) => r.p99_us)))} | ${ratio} | ${s.runs.map((r) => fmtInt(r.rps)).join(", ")} |`,
+        `${fmtMs(median(s.runs.map((r) => r.p99_us)))} | ${ratio} | ${spread} | ${s.runs.map((r) => fmtInt(r.rps)).join(", ")} |`,
     );
   }
   const problems = scenarios.flatMap((s) =>
@@ -424,6 +432,8 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
   };
   const met = (ok) => (ok ? "met" : "**missed**");
   const peek = ratioOf("peek");
+  const cachedRatios = scenarios.find((x) => x.id === "cached").runs.map((r, i) => r.rps / baseline.runs[i].rps);
+  const baseRps = baseline.runs.map((r) => r.rps);
   lines.push(
     "",
     "## Targets",
@@ -437,12 +447,11 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
     }),
     `| release wasm at most 250 KB gzip (${sizes.main.gzipTool}) | ${fmtInt(sizes.main.gzip)} B | ${met(sizes.main.gzip <= WASM_GZIP_TARGET)} |`,
     "",
-    `How far to trust a ratio: peek, which does no click work at all, measured ${peek.toFixed(2)} of the baseline in this run;`,
-    "across runs on this shared machine the same scenario has moved by about ±0.1. A ratio",
-    "within that margin of a target is a noisy result, not a verdict on the code. Where a",
-    "cached redirect lands close to peek, what separates both from the baseline is the",
-    "per-request work they share (routing, the rule lookup, building a response with its",
-    "headers across the JS boundary), not click recording.",
+    `How far to trust a ratio: in this run the baseline alone moved between ${fmtInt(Math.min(...baseRps))} and ` +
+      `${fmtInt(Math.max(...baseRps))} requests/s from round to round, and the cached redirect's ratio between ` +
+      `${Math.min(...cachedRatios).toFixed(2)} and ${Math.max(...cachedRatios).toFixed(2)}. The median over the rounds is`,
+    "the figure to read; a median within about 0.05 of a target is a noisy result, not a",
+    `verdict on the code. For comparison, peek (the same lookup, no click work, a JSON body) measured ${peek.toFixed(2)}.`,
   );
 
   lines.push(
@@ -458,10 +467,12 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
     "",
     "From `GET /__bench/counters` (var `BENCH_COUNTERS=1`) of the worker each scenario",
     "targets, read before each measured run and after its click work settled, summed over",
-    "the rounds. For the redirect scenarios a request is a redirect served.",
+    "the rounds. For the redirect scenarios a request is a redirect served. Rows read by",
+    "click writes is D1's own `rows_read` for the click batches: it grows with the number",
+    "of clicks, not with a link's history (tests/click-cost.test.mjs holds it there).",
     "",
-    "| scenario | D1 statements | KV reads | KV writes | KV deletes |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| scenario | D1 statements | D1 rows read by click writes | KV reads | KV writes | KV deletes |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
   );
   const perK = (s, k) =>
     !s.target.hasCounters || s.countersLost || s.opsRequests === 0 ? null : (s.ops[k] * 1000) / s.opsRequests;
