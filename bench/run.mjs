@@ -200,7 +200,8 @@ function gitRevision() {
     let dirty = "";
     try {
       // Read-only (unlike `git status`, it never refreshes the index).
-      execFileSync("git", ["-C", ROOT, "diff-index", "--quiet", "HEAD", "--"], quiet);
+      // results.md itself is left out: it is this run's output, not part of what is measured.
+      execFileSync("git", ["-C", ROOT, "diff-index", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results.md"], quiet);
     } catch {
       dirty = " + uncommitted changes";
     }
