@@ -19,7 +19,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
 }
 
 /// Consumer of the optional click queue (`CLICKS`), which writes click batches to D1.
-/// Each message body is the JSON text of a `storage::clicks::ClickBatch`.
+/// Each message body is a click batch as JSON text (see `storage::clicks`).
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
     storage::clicks::consume(batch, &env).await
