@@ -1,5 +1,7 @@
 //! A stored short link, its redirect settings, and whether it may redirect right now.
 
+use std::borrow::Cow;
+
 use super::timestamp::Timestamp;
 
 /// The HTTP status a link redirects with.
@@ -113,11 +115,12 @@ impl RedirectRule {
 
 /// Appends the visitor's query string to the target's own query, keeping the target's
 /// fragment last: `https://a.com/p?x=1#top` + `utm=1` → `https://a.com/p?x=1&utm=1#top`.
-/// String work only: this runs on every redirect.
-pub fn with_forwarded_query(target: &str, visitor_query: &str) -> String {
+/// String work only: this runs on every redirect, and without a visitor query (the
+/// usual case) it borrows the target instead of copying it.
+pub fn with_forwarded_query<'a>(target: &'a str, visitor_query: &str) -> Cow<'a, str> {
     let visitor_query = visitor_query.trim_start_matches('?');
     if visitor_query.is_empty() {
-        return target.to_string();
+        return Cow::Borrowed(target);
     }
     let (base, fragment) = match target.find('#') {
         Some(i) => target.split_at(i),
@@ -128,7 +131,7 @@ pub fn with_forwarded_query(target: &str, visitor_query: &str) -> String {
         Some(i) if i + 1 == base.len() => "",
         Some(_) => "&",
     };
-    format!("{base}{joiner}{visitor_query}{fragment}")
+    Cow::Owned(format!("{base}{joiner}{visitor_query}{fragment}"))
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The hot path: forwarding visitors; and the read-only views of a link (peek, QR).
 
+use std::borrow::Cow;
+
 use worker::worker_sys::web_sys;
 use worker::{console_error, Request, Response};
 
@@ -98,7 +100,7 @@ pub async fn redirect(
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, cx.query())
     } else {
-        rule.target.clone()
+        Cow::Borrowed(rule.target.as_str())
     };
     let status = rule.status.unwrap_or(cx.config.default_redirect);
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;

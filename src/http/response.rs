@@ -97,21 +97,18 @@ pub fn redirect(
     status: RedirectStatus,
     permanent_max_age: u32,
 ) -> worker::Result<web_sys::Response> {
+    let key = (status.code(), permanent_max_age);
     let res = REDIRECT_INITS.with(|inits| {
         let mut inits = inits.borrow_mut();
-        let code = status.code();
-        let cached = inits
-            .iter()
-            .find(|(c, age, _)| *c == code && *age == permanent_max_age);
-        let init = match cached {
-            Some((_, _, init)) => init.clone(),
+        let init = match inits.iter().position(|(k, _)| *k == key) {
+            Some(i) => inits.get(i),
             None => {
-                let init = redirect_init(status, permanent_max_age)?;
-                inits.push((code, permanent_max_age, init.clone()));
-                init
+                inits.push((key, redirect_init(status, permanent_max_age)?));
+                inits.last()
             }
         };
-        web_sys::Response::new_with_opt_str_and_init(None, &init).map_err(worker::Error::from)
+        let (_, init) = init.ok_or_else(|| worker::Error::RustError("redirect init".into()))?;
+        web_sys::Response::new_with_opt_str_and_init(None, init).map_err(worker::Error::from)
     })?;
     res.headers().set("Location", location)?;
     Ok(res)
@@ -121,7 +118,7 @@ thread_local! {
     /// The status and headers shared by every redirect with the same status, built once
     /// per isolate: `new Response(null, init)` copies the headers, and only `Location`
     /// is set per request. Keyed by status code and permanent max-age.
-    static REDIRECT_INITS: RefCell<Vec<(u16, u32, web_sys::ResponseInit)>> =
+    static REDIRECT_INITS: RefCell<Vec<((u16, u32), web_sys::ResponseInit)>> =
         const { RefCell::new(Vec::new()) };
 }
 
