@@ -63,9 +63,15 @@ node_modules/.package-lock.json: package-lock.json
 # and the producers section, and runs -Oz once more over the final module, which saves
 # another 1.4 KB gzip (measured: 250,227 -> 248,795 B). The bench baseline gets the same.
 WASM_FINISH := wasm-opt -Oz --strip-debug --strip-producers
-build: bootstrap
+# One build per start: `make dev` builds here, then wrangler's [build] command runs
+# `make build` again, which finds build/index.js newer than every source and does
+# nothing. A real change to a source rebuilds.
+WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock build.rs
+build: build/index.js
+build/index.js: $(WORKER_SOURCES) | bootstrap
 	worker-build --release
 	$(WASM_FINISH) build/index_bg.wasm -o build/index_bg.wasm
+	@touch $@
 
 migrate-local: bootstrap
 	wrangler d1 migrations apply DB --local

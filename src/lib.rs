@@ -3,6 +3,7 @@
 //! The entry point only hands the request to [`handlers::handle`]; the domain types in
 //! [`domain`] know nothing of the Workers runtime and are tested natively.
 
+pub mod clicks;
 pub mod config;
 pub mod domain;
 pub mod handlers;
@@ -19,8 +20,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
 }
 
 /// Consumer of the optional click queue (`CLICKS`), which writes click batches to D1.
-/// Each message body is a click batch as JSON text (see `storage::clicks`).
+/// Each message body is a click batch as JSON text (see `clicks::batch`). Always `Ok`:
+/// the consumer acknowledges or retries each delivery itself.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    storage::clicks::consume(batch, &env).await
+    clicks::consume(batch, &env).await;
+    Ok(())
 }

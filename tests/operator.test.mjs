@@ -148,6 +148,8 @@ describe("export", () => {
     assert.ok(text.endsWith("\n"));
     const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l));
     const total = (await w.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
+    // A finished export ends with a line saying so, which a broken-off stream lacks.
+    assert.deepEqual(lines.pop(), { export: "complete", links: total, skipped: 0 });
     assert.equal(lines.length, total);
     assert.equal(new Set(lines.map((l) => l.key)).size, total);
     const hashes = (await w.db.prepare("SELECT secret_hash FROM links").all()).results.map((r) => r.secret_hash);
@@ -165,7 +167,9 @@ describe("export", () => {
     );
     await w.db.batch(stmts);
     const text = await (await api("/api/links/export")).text();
-    const keys = text.trimEnd().split("\n").map((l) => JSON.parse(l).key);
+    const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.pop(), { export: "complete", links: before + 1200, skipped: 0 });
+    const keys = lines.map((l) => l.key);
     assert.equal(keys.length, before + 1200);
     assert.equal(new Set(keys).size, keys.length);
   });

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::key::Key;
 use super::timestamp::Timestamp;
 
 /// The HTTP status a link redirects with.
@@ -47,7 +48,7 @@ impl RedirectStatus {
 /// One row of the `links` table, minus the secret hash, which never leaves storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
-    pub key: String,
+    pub key: Key,
     pub target_url: String,
     pub is_active: bool,
     pub clicks: i64,
@@ -140,7 +141,7 @@ mod tests {
 
     fn link() -> Link {
         Link {
-            key: "abc".into(),
+            key: Key::parse("abc").unwrap(),
             target_url: "https://example.com/".into(),
             is_active: true,
             clicks: 3,

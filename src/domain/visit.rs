@@ -107,7 +107,8 @@ impl Visit {
 }
 
 /// A visit as the redirect saw it: the raw facts, kept for after the response, when
-/// they are classified. Nothing here is parsed on the redirect path.
+/// they are classified (`clicks::batch::VisitRecord::new`). Nothing here is parsed on
+/// the redirect path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingVisit {
     pub key: String,
@@ -115,43 +116,6 @@ pub struct PendingVisit {
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     pub country: Option<String>,
-}
-
-/// One visit ready to be written in a batch, and the body of a click-queue message.
-/// `id` makes a redelivered message harmless. Field names are short because every
-/// visit travels through the queue and a JSON parameter of the batch write.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct VisitRecord {
-    pub id: String,
-    pub key: String,
-    pub at: i64,
-    #[serde(rename = "ref")]
-    pub referrer_host: Option<String>,
-    #[serde(rename = "cc")]
-    pub country: Option<String>,
-    #[serde(rename = "dev")]
-    pub device: String,
-    pub bot: u8,
-}
-
-impl PendingVisit {
-    /// Classifies the visit and gives it its id.
-    pub fn into_record(self, id: String) -> VisitRecord {
-        let visit = Visit::new(
-            self.user_agent.as_deref(),
-            self.referer.as_deref(),
-            self.country,
-        );
-        VisitRecord {
-            id,
-            key: self.key,
-            at: self.at,
-            bot: u8::from(visit.is_bot()),
-            device: visit.device.as_str().to_string(),
-            referrer_host: visit.referrer_host,
-            country: visit.country,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -196,26 +160,6 @@ mod tests {
         assert_eq!(referrer_host(Some("")), None);
         assert_eq!(referrer_host(Some("not a url")), None);
         assert_eq!(referrer_host(Some("android-app://com.example")), None);
-    }
-
-    #[test]
-    fn a_pending_visit_is_classified_when_it_becomes_a_record() {
-        let pending = PendingVisit {
-            key: "abc".into(),
-            at: 5,
-            user_agent: Some("curl/8.5.0".into()),
-            referer: Some("https://news.example/story?id=1".into()),
-            country: Some("DE".into()),
-        };
-        let record = pending.into_record("v1".into());
-        assert_eq!(record.device, "bot");
-        assert_eq!(record.bot, 1);
-        assert_eq!(record.referrer_host.as_deref(), Some("news.example"));
-        let json = serde_json::to_string(&record).unwrap();
-        assert_eq!(
-            json,
-            r#"{"id":"v1","key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1}"#
-        );
     }
 
     #[test]

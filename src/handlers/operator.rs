@@ -1,17 +1,18 @@
 //! The operator API (`/api/links...`): listing, bulk creation and export. Requests get
-//! here only with the `ADMIN_TOKEN` bearer token (see `handlers::authorize`).
+//! here only with the `ADMIN_TOKEN` bearer token (see `handlers::auth`).
 
 use futures_util::stream;
 use serde_json::Value;
-use worker::{Request, Response};
+use worker::{console_error, Request};
 
-use super::links::{Draft, LinkView, Viewer, MAX_KEY_ATTEMPTS};
-use super::Ctx;
+use super::context::Ctx;
+use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::present::{LinkView, Viewer};
 use crate::domain::link_request::NewLink;
 use crate::domain::secret::sha256_hex;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
-use crate::http::response::{self, CREATED, OK};
+use crate::http::response::{self, Reply, CREATED, OK};
 use crate::storage::d1::{Cursor, LinkStore};
 
 const DEFAULT_PAGE: u32 = 50;
@@ -22,7 +23,7 @@ pub const MAX_BULK_ITEMS: usize = 100;
 const EXPORT_PAGE: u32 = 500;
 
 /// `GET /api/links?cursor=&limit=&q=`: newest first; `q` is a target host (exact).
-pub async fn list(cx: &Ctx) -> Result<Response, ApiError> {
+pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = match cx.query_param("limit") {
         None => DEFAULT_PAGE,
         Some(raw) => raw
@@ -50,7 +51,8 @@ pub async fn list(cx: &Ctx) -> Result<Response, ApiError> {
                 .ok_or_else(|| ApiError::BadRequest("q must be a host name".into()))?,
         ),
     };
-    let page = LinkStore::from_env(&cx.env)?
+    let page = cx
+        .links()?
         .list(cursor.as_ref(), limit, host.as_deref())
         .await?;
     let viewer = Viewer::of(cx);
@@ -73,7 +75,7 @@ fn item_error(e: &ApiError) -> Value {
 /// per item, in order: `{"status": 201, "link": {...}}` or `{"status": 4xx, "detail"}`.
 /// All valid items are inserted in one D1 batch; only items whose drawn key collided
 /// go into another.
-pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
+pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BULK_BODY_BYTES).await?;
     let items = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Array(items)) => items,
@@ -111,7 +113,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
             Err(e) => results.push(item_error(&ApiError::from(e))),
         }
     }
-    let store = LinkStore::from_env(&cx.env)?;
+    let store = cx.links()?;
     let viewer = Viewer::of(cx);
     for _ in 0..MAX_KEY_ATTEMPTS {
         if pending.is_empty() {
@@ -159,40 +161,95 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Response, ApiError> {
 /// `GET /api/links/export`: every link as JSON Lines, oldest first, streamed page by
 /// page so the export of a large deployment never sits in memory. No secrets: only
 /// their hashes are stored, and those are never exported.
-pub fn export(cx: &Ctx) -> Result<Response, ApiError> {
-    let store = LinkStore::from_env(&cx.env)?;
+///
+/// A stream that fails is never mistaken for a complete one: the last line of a
+/// finished export is `{"export":"complete","links":N,"skipped":M}`, and it is absent
+/// when the export broke off (the log names the cause). A row that cannot be read is
+/// reported on a line of its own, `{"error":"unreadable link","key":...}`, logged
+/// with its cause, and skipped; the export goes on.
+pub fn export(cx: &Ctx) -> Result<Reply, ApiError> {
+    let store = cx.links()?;
     let viewer = Viewer::of(cx);
-    let pages = stream::try_unfold(Some((store, None::<Cursor>)), move |state| {
+    let start = Export {
+        store,
+        after: None,
+        written: 0,
+        skipped: 0,
+        done: false,
+    };
+    let pages = stream::try_unfold(start, move |state| {
         let viewer = viewer.clone();
-        async move {
-            let Some((store, after)) = state else {
-                return Ok(None);
-            };
-            let links = store
-                .export_page(after.as_ref(), EXPORT_PAGE)
-                .await
-                .map_err(export_error)?;
-            let mut chunk = Vec::new();
-            for link in &links {
-                serde_json::to_writer(&mut chunk, &LinkView::new(link, None, &viewer))?;
-                chunk.push(b'\n');
-            }
-            let next = match links.last() {
-                Some(last) if links.len() == EXPORT_PAGE as usize => Some((
-                    store,
-                    Some(Cursor {
-                        created_at: last.created_at,
-                        key: last.key.clone(),
-                    }),
-                )),
-                _ => None,
-            };
-            Ok::<_, worker::Error>(Some((chunk, next)))
-        }
+        async move { state.next_chunk(&viewer).await }
     });
     Ok(response::json_lines(pages)?)
 }
 
-fn export_error(e: ApiError) -> worker::Error {
-    worker::Error::RustError(e.detail())
+/// Where an export stands between two pages.
+struct Export {
+    store: LinkStore,
+    after: Option<Cursor>,
+    written: u64,
+    skipped: u64,
+    done: bool,
+}
+
+impl Export {
+    /// The next page as JSON Lines (the completion line after the last page), or
+    /// `None` once that line was sent.
+    async fn next_chunk(
+        mut self,
+        viewer: &Viewer,
+    ) -> Result<Option<(Vec<u8>, Export)>, worker::Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = match self
+            .store
+            .export_page(self.after.as_ref(), EXPORT_PAGE)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                console_error!(
+                    "export stopped after {} links: {e}",
+                    self.written + self.skipped
+                );
+                return Err(worker::Error::RustError(e.to_string()));
+            }
+        };
+        let mut chunk = Vec::new();
+        for row in &page.rows {
+            match row {
+                Ok(link) => {
+                    serde_json::to_writer(&mut chunk, &LinkView::new(link, None, viewer))?;
+                    self.written += 1;
+                }
+                Err(bad) => {
+                    console_error!("export skipped the link {:?}: {}", bad.key, bad.error);
+                    serde_json::to_writer(
+                        &mut chunk,
+                        &serde_json::json!({ "error": "unreadable link", "key": bad.key }),
+                    )?;
+                    self.skipped += 1;
+                }
+            }
+            chunk.push(b'\n');
+        }
+        match page.next {
+            Some(next) => self.after = Some(next),
+            None => {
+                serde_json::to_writer(
+                    &mut chunk,
+                    &serde_json::json!({
+                        "export": "complete",
+                        "links": self.written,
+                        "skipped": self.skipped,
+                    }),
+                )?;
+                chunk.push(b'\n');
+                self.done = true;
+            }
+        }
+        Ok(Some((chunk, self)))
+    }
 }

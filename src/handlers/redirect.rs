@@ -2,20 +2,20 @@
 
 use std::borrow::Cow;
 
-use worker::worker_sys::web_sys;
-use worker::{console_error, Request, Response};
+use worker::Request;
 
-use super::Ctx;
+use super::context::Ctx;
+use crate::clicks::batch::VisitRecord;
+use crate::clicks::writer::ID_LEN;
+use crate::clicks::{self, Admission};
 use crate::domain::key::Key;
-use crate::domain::link::{with_forwarded_query, LinkState, RedirectRule};
+use crate::domain::link::with_forwarded_query;
+use crate::domain::random::random_string;
 use crate::domain::target_url::{host_is_blocked, host_of};
-use crate::domain::timestamp::Timestamp;
 use crate::domain::visit::PendingVisit;
 use crate::http::error::ApiError;
-use crate::http::response::{self, OK};
-use crate::storage::cache::LinkCache;
-use crate::storage::clicks;
-use crate::storage::d1::{LinkRef, LinkStore};
+use crate::http::response::{self, Reply, OK};
+use crate::storage::rules::{Found, Lookup};
 use crate::web::{pages, qr};
 
 /// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
@@ -23,56 +23,26 @@ const QR_DEFAULT_SIZE: u32 = 256;
 const QR_MIN_SIZE: u32 = 64;
 const QR_MAX_SIZE: u32 = 1024;
 
-/// How a link should redirect, and whether the answer came from KV.
-struct Resolved {
-    rule: RedirectRule,
-    cached: bool,
-}
-
-/// Reads through the cache: KV first, D1 on a miss. Only active links are cached, so a
-/// hit needs only the expiry check; a miss learns from D1 whether the link exists and
-/// may redirect.
-async fn resolve(key: &Key, cache: &LinkCache, cx: &Ctx) -> Result<Resolved, ApiError> {
-    let resolved = match cache.get(key, cx.now).await {
-        Some(rule) if rule.is_expired(cx.now) => return Err(ApiError::Gone(LinkState::Expired)),
-        Some(rule) => Resolved { rule, cached: true },
-        None => {
-            let link = LinkStore::from_env(&cx.env)?
-                .find(&LinkRef::Key(key))
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            match link.state(cx.now) {
-                LinkState::Active => Resolved {
-                    rule: RedirectRule::of(&link),
-                    cached: false,
-                },
-                other => return Err(ApiError::Gone(other)),
-            }
-        }
+/// The rule of a link that redirects now, or why it does not.
+async fn live_rule(key: &Key, cx: &Ctx) -> Result<Found, ApiError> {
+    let found = match cx.rules().lookup(key, cx.now).await? {
+        Lookup::Found(found) => found,
+        Lookup::Gone(state) => return Err(ApiError::Gone(state)),
+        Lookup::Missing => return Err(ApiError::NotFound),
     };
     // A host blocked after the link was made stops redirecting, cached or not.
     let blocked = &cx.config.blocked_hosts;
-    if !blocked.is_empty() && host_is_blocked(host_of(&resolved.rule.target), blocked) {
+    if !blocked.is_empty() && host_is_blocked(host_of(&found.rule.target), blocked) {
         return Err(ApiError::TargetBlocked);
     }
-    Ok(resolved)
+    Ok(found)
 }
 
-/// Why a link that looked live refused a visit, for the 410's message.
-async fn refusal(store: &LinkStore, key: &Key, now: Timestamp) -> ApiError {
-    match store.find(&LinkRef::Key(key)).await {
-        Ok(Some(link)) if link.state(now) != LinkState::Active => ApiError::Gone(link.state(now)),
-        Ok(Some(_)) => ApiError::Gone(LinkState::Exhausted),
-        Ok(None) => ApiError::NotFound,
-        Err(e) => e,
-    }
-}
-
-fn pending_visit(key: &Key, req: &Request, now: Timestamp) -> PendingVisit {
+fn pending_visit(key: &Key, req: &Request, cx: &Ctx) -> PendingVisit {
     let header = |name| req.headers().get(name).ok().flatten();
     PendingVisit {
         key: key.as_str().to_string(),
-        at: now.millis(),
+        at: cx.now.millis(),
         user_agent: header("User-Agent"),
         referer: header("Referer"),
         country: req.cf().and_then(|cf| cf.country()),
@@ -86,16 +56,16 @@ pub async fn redirect(
     key: Key,
     count_click: bool,
     req: &Request,
-    cx: Ctx,
-) -> Result<web_sys::Response, ApiError> {
-    let cache = LinkCache::from_env(&cx.env);
-    let Resolved { rule, cached } = resolve(&key, &cache, &cx).await?;
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let found = live_rule(&key, cx).await?;
+    let rule = &found.rule;
     let mut flush = false;
     if rule.metered {
-        admit(&key, count_click, req, &cx).await?;
+        admit(&key, count_click, req, cx).await?;
     } else if count_click {
         // Only raw header values are kept here; they are classified after the response.
-        flush = clicks::collect(pending_visit(&key, req, cx.now));
+        flush = clicks::collect(pending_visit(&key, req, cx));
     }
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, cx.query())
@@ -104,14 +74,12 @@ pub async fn redirect(
     };
     let status = rule.status.unwrap_or(cx.config.default_redirect);
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
-    if flush || !cached {
-        let (env, now) = (cx.env.clone(), cx.now);
+    let refill = cx.rules().refill(key, &found, cx.now);
+    if flush || refill.is_some() {
+        let env = cx.env.clone();
         cx.ctx.wait_until(async move {
-            if !cached {
-                match LinkStore::from_env(&env) {
-                    Ok(store) => fill_checked(&cache, &store, &key, &rule, now).await,
-                    Err(e) => console_error!("cache fill of key {key}: {e:?}"),
-                }
+            if let Some(refill) = refill {
+                refill.await;
             }
             if flush {
                 clicks::flush_after_window(&env).await;
@@ -125,50 +93,25 @@ pub async fn redirect(
 /// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
 /// counts nothing but must not promise a redirect that GET would refuse.
 async fn admit(key: &Key, count_click: bool, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
-    let store = LinkStore::from_env(&cx.env)?;
-    let admitted = if count_click {
-        let visit = pending_visit(key, req, cx.now).into_record(String::new());
-        store.record_visit(key, &visit, cx.now).await?
+    let record = if count_click {
+        Some(VisitRecord::new(
+            pending_visit(key, req, cx),
+            random_string(ID_LEN)?,
+        ))
     } else {
-        store
-            .find(&LinkRef::Key(key))
-            .await?
-            .is_some_and(|l| l.state(cx.now) == LinkState::Active)
+        None
     };
-    if admitted {
-        Ok(())
-    } else {
-        Err(refusal(&store, key, cx.now).await)
-    }
-}
-
-/// Caches a rule read from D1, then reads D1 again: a deactivation or edit that landed
-/// between the first read and the KV write would otherwise be undone by this fill, and
-/// the old target would redirect again until the entry expired. Every change bumps the
-/// link's version, so comparing versions catches all of them.
-pub async fn fill_checked(
-    cache: &LinkCache,
-    store: &LinkStore,
-    key: &Key,
-    rule: &RedirectRule,
-    now: Timestamp,
-) {
-    cache.put(key, rule, now).await;
-    match store.find(&LinkRef::Key(key)).await {
-        Ok(Some(link)) if link.version == rule.version && link.state(now) == LinkState::Active => {}
-        Ok(_) => cache.evict(key).await,
-        Err(e) => {
-            console_error!("re-check after cache fill of key {key} failed: {e:?}");
-            cache.evict(key).await;
-        }
+    match cx.clicks()?.admit(key, record.as_ref(), cx.now).await? {
+        Admission::Counted => Ok(()),
+        Admission::Refused(state) => Err(ApiError::Gone(state)),
+        Admission::Missing => Err(ApiError::NotFound),
     }
 }
 
 /// `GET /{key}+`: where the link goes, without following it or counting a click; a
 /// page with a button to continue for browsers.
-pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Response, ApiError> {
-    let cache = LinkCache::from_env(&cx.env);
-    let resolved = resolve(key, &cache, cx).await?;
+pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
+    let resolved = live_rule(key, cx).await?;
     if html {
         let short = format!("{}/{key}", cx.origin());
         return Ok(response::html(
@@ -185,7 +128,7 @@ pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Response, ApiError>
 }
 
 /// `GET /{key}/qr?size=N`: an SVG QR code of the short URL. Counts nothing.
-pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
+pub async fn qr(key: &Key, cx: &Ctx) -> Result<Reply, ApiError> {
     let size = match cx.query_param("size") {
         None => QR_DEFAULT_SIZE,
         Some(raw) => raw
@@ -198,7 +141,7 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Response, ApiError> {
                 ))
             })?,
     };
-    resolve(key, &LinkCache::from_env(&cx.env), cx).await?;
+    live_rule(key, cx).await?;
     let url = format!("{}/{key}", cx.origin());
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)

@@ -1,20 +1,13 @@
 //! The service's own endpoints: the welcome, the health check, and the API description.
 
-use serde_json::Value;
-use worker::Response;
-
-use super::Ctx;
+use super::context::Ctx;
 use crate::http::error::ApiError;
-use crate::http::response::{self, OK};
-use crate::storage::d1::LinkStore;
-use crate::web::html::{escape, page};
+use crate::http::response::{self, Reply, OK};
+use crate::web::docs::{self, OPENAPI};
 use crate::web::{pages, APP_CSS, APP_JS};
 
-/// The OpenAPI 3.1 description of every route (a unit test holds it to the router).
-pub const OPENAPI: &str = include_str!("../assets/openapi.json");
-
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
-pub fn home(html: bool, cx: &Ctx) -> Result<Response, ApiError> {
+pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
     if html {
         return Ok(response::html(OK, pages::home())?);
     }
@@ -28,13 +21,13 @@ pub fn home(html: bool, cx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `GET /healthz`: healthy only when D1 answers a query.
-pub async fn health(cx: &Ctx) -> Result<Response, ApiError> {
-    LinkStore::from_env(&cx.env)?.ping().await?;
+pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
+    cx.links()?.ping().await?;
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
 /// `GET /static/app.css` and `GET /static/app.js`: embedded in the wasm at build time.
-pub fn asset(path: &str) -> Result<Response, ApiError> {
+pub fn asset(path: &str) -> Result<Reply, ApiError> {
     let (content_type, body) = match path {
         "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
         _ => ("text/javascript; charset=utf-8", APP_JS),
@@ -43,183 +36,13 @@ pub fn asset(path: &str) -> Result<Response, ApiError> {
 }
 
 /// `GET /openapi.json`.
-pub fn openapi() -> Result<Response, ApiError> {
+pub fn openapi() -> Result<Reply, ApiError> {
     Ok(response::document("application/json", OPENAPI)?)
 }
 
 /// `GET /docs`: the OpenAPI document rendered as one self-contained page, on the
 /// server, so it needs no script and no CDN.
-pub fn docs() -> Result<Response, ApiError> {
-    let doc: Value = serde_json::from_str(OPENAPI)
-        .map_err(|e| ApiError::Internal(format!("openapi.json: {e}")))?;
-    Ok(response::html(OK, render_docs(&doc))?)
-}
-
-fn text<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The name of a `$ref`, or a short description of an inline schema.
-fn schema_name(schema: &Value) -> String {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return r.rsplit('/').next().unwrap_or(r).to_string();
-    }
-    match schema.get("type") {
-        Some(Value::String(t)) if t == "array" => format!(
-            "array of {}",
-            schema.get("items").map(schema_name).unwrap_or_default()
-        ),
-        Some(Value::String(t)) => t.clone(),
-        _ => "object".into(),
-    }
-}
-
-fn render_docs(doc: &Value) -> String {
-    let mut html = String::new();
-    let info = &doc["info"];
-    html.push_str(&format!(
-        "<h1>{} API {}</h1><p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a></p>",
-        escape(text(info, "title")),
-        escape(text(info, "version")),
-        escape(text(info, "description"))
-    ));
-    html.push_str("<h2>Endpoints</h2>");
-    if let Some(paths) = doc["paths"].as_object() {
-        for (path, ops) in paths {
-            for (method, op) in ops.as_object().into_iter().flatten() {
-                html.push_str(&format!(
-                    "<div class=\"op\"><p><span class=\"m\">{}</span> <code>{}</code> — {}</p>",
-                    escape(method),
-                    escape(path),
-                    escape(text(op, "summary"))
-                ));
-                if !text(op, "description").is_empty() {
-                    html.push_str(&format!("<p>{}</p>", escape(text(op, "description"))));
-                }
-                if op.get("security").is_some() {
-                    html.push_str(
-                        "<p>Requires <code>Authorization: Bearer &lt;ADMIN_TOKEN&gt;</code>.</p>",
-                    );
-                }
-                if let Some(params) = op["parameters"].as_array() {
-                    html.push_str("<table><tr><th>parameter</th><th>in</th><th>meaning</th></tr>");
-                    for p in params {
-                        html.push_str(&format!(
-                            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                            escape(text(p, "name")),
-                            escape(text(p, "in")),
-                            escape(text(p, "description"))
-                        ));
-                    }
-                    html.push_str("</table>");
-                }
-                if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-                    html.push_str(&format!(
-                        "<p>Body: <code>{}</code> (JSON)</p>",
-                        escape(&schema_name(schema))
-                    ));
-                }
-                html.push_str("<table><tr><th>status</th><th>meaning</th></tr>");
-                for (status, res) in op["responses"].as_object().into_iter().flatten() {
-                    html.push_str(&format!(
-                        "<tr><td>{}</td><td>{}</td></tr>",
-                        escape(status),
-                        escape(text(res, "description"))
-                    ));
-                }
-                html.push_str("</table></div>");
-            }
-        }
-    }
-    html.push_str("<h2>Schemas</h2>");
-    if let Some(schemas) = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    {
-        for (name, schema) in schemas {
-            let schema_json = serde_json::to_string(schema).unwrap_or_default();
-            html.push_str(&format!(
-                "<h3 id=\"{0}\">{0}</h3><pre>{1}</pre>",
-                escape(name),
-                escape(&schema_json)
-            ));
-        }
-    }
-    page("API — shortener", &html, false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::http::route::ROUTES;
-    use std::collections::BTreeSet;
-
-    #[test]
-    fn the_openapi_document_lists_exactly_the_routes_the_router_knows() {
-        let doc: Value = serde_json::from_str(OPENAPI).unwrap();
-        assert_eq!(doc["openapi"], "3.1.0");
-        let documented: BTreeSet<(String, String)> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .flat_map(|(path, ops)| {
-                ops.as_object()
-                    .unwrap()
-                    .keys()
-                    .map(move |m| (path.clone(), m.to_uppercase()))
-            })
-            .collect();
-        // HEAD is implied by GET and described once in info.description.
-        let routed: BTreeSet<(String, String)> = ROUTES
-            .iter()
-            .flat_map(|(path, allow)| {
-                allow
-                    .split(", ")
-                    .filter(|m| *m != "HEAD")
-                    .map(move |m| (path.to_string(), m.to_string()))
-            })
-            .collect();
-        assert_eq!(documented, routed);
-    }
-
-    #[test]
-    fn every_operation_documents_its_responses_and_path_parameters() {
-        let doc: Value = serde_json::from_str(OPENAPI).unwrap();
-        for (path, ops) in doc["paths"].as_object().unwrap() {
-            for (method, op) in ops.as_object().unwrap() {
-                assert!(
-                    !op["responses"].as_object().unwrap().is_empty(),
-                    "{method} {path}"
-                );
-                for name in ["key", "secret_key"] {
-                    if path.contains(&format!("{{{name}}}")) {
-                        let params = op["parameters"].as_array().unwrap();
-                        assert!(
-                            params
-                                .iter()
-                                .any(|p| p["name"] == name && p["in"] == "path"),
-                            "{method} {path}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_docs_page_shows_every_path_and_escapes_text() {
-        let doc: Value = serde_json::from_str(OPENAPI).unwrap();
-        let html = render_docs(&doc);
-        for (path, _) in ROUTES {
-            assert!(
-                html.contains(&format!("<code>{}</code>", escape(path))),
-                "{path}"
-            );
-        }
-        assert!(!html.contains("<script"));
-        assert_eq!(
-            escape("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
+pub fn docs() -> Result<Reply, ApiError> {
+    let page = docs::page(OPENAPI).map_err(|e| ApiError::Internal(format!("openapi.json: {e}")))?;
+    Ok(response::html(OK, page)?)
 }

@@ -1,12 +1,14 @@
 //! The one error type of the HTTP boundary: every failed outcome, its status, and its body.
 
-use worker::{console_error, Response};
+use worker::console_error;
 
-use super::response;
+use super::response::{self, Reply};
+use super::route::NoRoute;
 use crate::domain::link::LinkState;
 use crate::domain::link_request::LinkRequestError;
 use crate::domain::random::RandomUnavailable;
 use crate::domain::stats::InvalidDays;
+use crate::storage::error::StorageError;
 
 /// Everything that can go wrong with a request, as the client will see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +100,7 @@ impl ApiError {
 
     /// Logs server-side failures with their context (client errors are not logged) and
     /// renders the `{"detail": ...}` response.
-    pub fn into_response(self) -> worker::Result<Response> {
+    pub fn into_response(self) -> worker::Result<Reply> {
         match &self {
             ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
                 console_error!("{} {}: {context}", self.status(), self.detail());
@@ -106,7 +108,7 @@ impl ApiError {
             ApiError::KeySpaceExhausted => console_error!("key space exhausted"),
             _ => {}
         }
-        let mut res = response::json(
+        let mut res = response::json_response(
             self.status(),
             &serde_json::json!({ "detail": self.detail() }),
         )?;
@@ -118,7 +120,7 @@ impl ApiError {
             }
             _ => {}
         }
-        Ok(res)
+        Ok(res.into())
     }
 }
 
@@ -141,6 +143,22 @@ impl From<InvalidDays> for ApiError {
 impl From<RandomUnavailable> for ApiError {
     fn from(e: RandomUnavailable) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<NoRoute> for ApiError {
+    fn from(e: NoRoute) -> Self {
+        match e {
+            NoRoute::NotFound => ApiError::NotFound,
+            NoRoute::MethodNotAllowed(allowed) => ApiError::MethodNotAllowed(allowed),
+        }
+    }
+}
+
+/// Storage failures are outages to the client; the log gets the operation and cause.
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::StorageUnavailable(e.to_string())
     }
 }
 

@@ -9,6 +9,11 @@ use worker::{Headers, Response, ResponseBuilder};
 
 use crate::domain::link::RedirectStatus;
 
+/// What every handler answers: the runtime's own `Response`. The hot redirect builds
+/// one directly (see [`redirect`]); converting between the `worker` crate's type and
+/// this one costs calls into JS, so every route answers this type.
+pub type Reply = web_sys::Response;
+
 pub const OK: u16 = 200;
 pub const CREATED: u16 = 201;
 pub const NO_CONTENT: u16 = 204;
@@ -39,7 +44,12 @@ fn with_body(
 
 /// A JSON response. `no-store` because admin answers carry the secret and every answer
 /// reflects state that can change at any time.
-pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
+pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Reply> {
+    json_response(status, body).map(Into::into)
+}
+
+/// A JSON response that still takes headers from Rust (an error's `Allow`, say).
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
     with_body(
         status,
         "application/json",
@@ -49,12 +59,12 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> worker::Result<Response> {
 }
 
 /// A static document (OpenAPI, docs page): cacheable for a few minutes.
-pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Response> {
-    with_body(OK, content_type, "public, max-age=300", body.into())
+pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Reply> {
+    with_body(OK, content_type, "public, max-age=300", body.into()).map(Into::into)
 }
 
 /// An HTML page, under [`PAGE_CSP`].
-pub fn html(status: u16, body: String) -> worker::Result<Response> {
+pub fn html(status: u16, body: String) -> worker::Result<Reply> {
     let mut res = with_body(
         status,
         "text/html; charset=utf-8",
@@ -62,7 +72,7 @@ pub fn html(status: u16, body: String) -> worker::Result<Response> {
         body.into_bytes(),
     )?;
     res.headers_mut().set("Content-Security-Policy", PAGE_CSP)?;
-    Ok(res)
+    Ok(res.into())
 }
 
 /// The policy of every page: only this service's own stylesheet, script and images,
@@ -71,7 +81,7 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// An SVG image that names nothing outside itself.
-pub fn svg(body: String) -> worker::Result<Response> {
+pub fn svg(body: String) -> worker::Result<Reply> {
     let mut res = with_body(
         OK,
         "image/svg+xml",
@@ -82,7 +92,7 @@ pub fn svg(body: String) -> worker::Result<Response> {
         "Content-Security-Policy",
         "default-src 'none'; style-src 'unsafe-inline'",
     )?;
-    Ok(res)
+    Ok(res.into())
 }
 
 /// A redirect to `location`, built directly as the runtime's `Response`: it is the hot
@@ -96,7 +106,7 @@ pub fn redirect(
     location: &str,
     status: RedirectStatus,
     permanent_max_age: u32,
-) -> worker::Result<web_sys::Response> {
+) -> worker::Result<Reply> {
     let key = (status.code(), permanent_max_age);
     let res = REDIRECT_INITS.with(|inits| {
         let mut inits = inits.borrow_mut();
@@ -140,7 +150,7 @@ fn redirect_init(
 }
 
 /// The answer to a CORS preflight for a path that allows `methods`.
-pub fn preflight(methods: &str) -> worker::Result<Response> {
+pub fn preflight(methods: &str) -> worker::Result<Reply> {
     let headers = common_headers()?;
     headers.set("Access-Control-Allow-Methods", methods)?;
     headers.set(
@@ -151,11 +161,12 @@ pub fn preflight(methods: &str) -> worker::Result<Response> {
     Ok(ResponseBuilder::new()
         .with_status(NO_CONTENT)
         .with_headers(headers)
-        .empty())
+        .empty()
+        .into())
 }
 
 /// Lets the browser page at `origin` read this response.
-pub fn allow_origin(res: &web_sys::Response, origin: &str) -> worker::Result<()> {
+pub fn allow_origin(res: &Reply, origin: &str) -> worker::Result<()> {
     let headers = res.headers();
     headers.set("Access-Control-Allow-Origin", origin)?;
     headers.append("Vary", "Origin")?;
@@ -163,7 +174,7 @@ pub fn allow_origin(res: &web_sys::Response, origin: &str) -> worker::Result<()>
 }
 
 /// A streamed JSON Lines response.
-pub fn json_lines<S>(stream: S) -> worker::Result<Response>
+pub fn json_lines<S>(stream: S) -> worker::Result<Reply>
 where
     S: futures_util::TryStream + 'static,
     S::Ok: Into<Vec<u8>>,
@@ -172,5 +183,5 @@ where
     let headers = common_headers()?;
     headers.set("Content-Type", "application/x-ndjson")?;
     headers.set("Cache-Control", "no-store")?;
-    Ok(Response::from_stream(stream)?.with_headers(headers))
+    Ok(Response::from_stream(stream)?.with_headers(headers).into())
 }

@@ -112,7 +112,13 @@ pub enum Route {
     ApiDelete {
         key: Key,
     },
+    /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
+    /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
+    BenchCounters,
 }
+
+/// Where the benchmark reads the storage counters.
+pub const BENCH_COUNTERS_PATH: &str = "/__bench/counters";
 
 /// Why no route matched.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,12 @@
-//! The KV cache of key -> redirect rule for active links. KV is an optimisation: every
-//! failure here is logged and treated as a miss, so redirects fall back to D1.
+//! The KV tier of the rule cache: key -> redirect rule for active links, and the one
+//! place that knows how an entry is named and spelled in KV. KV is an optimisation:
+//! every failure here is logged and treated as a miss, so redirects fall back to D1.
 
 use std::cell::{Cell, OnceCell};
 
 use worker::{console_error, Env, KvStore};
 
-use super::{counters, memory};
+use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
 use crate::domain::key::Key;
 use crate::domain::link::{RedirectRule, RedirectStatus};
@@ -104,11 +105,8 @@ impl LinkCache {
         }
     }
 
-    /// The cached rule of an active link, if any: from this isolate's memory, else KV.
-    pub async fn get(&self, key: &Key, now: Timestamp) -> Option<RedirectRule> {
-        if let Some(rule) = memory::get(key.as_str(), now) {
-            return Some(rule);
-        }
+    /// The rule KV holds for an active link, if any.
+    pub async fn get(&self, key: &Key) -> Option<RedirectRule> {
         let kv = self.kv()?;
         counters::kv_read();
         match kv
@@ -117,11 +115,7 @@ impl LinkCache {
             .text()
             .await
         {
-            Ok(value) => {
-                let rule = value.as_deref().and_then(decode)?;
-                memory::put(key.as_str(), &rule, now);
-                Some(rule)
-            }
+            Ok(value) => value.as_deref().and_then(decode),
             Err(e) => {
                 self.report(&format!("KV read for key {key} failed: {e}"));
                 None
@@ -132,7 +126,6 @@ impl LinkCache {
     /// Caches the rule of a link that D1 just showed to be active. The entry expires
     /// with the link (or after a day); a link expiring within a minute is not cached.
     pub async fn put(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
-        memory::put(key.as_str(), rule, now);
         let Some(kv) = self.kv() else { return };
         let mut ttl = KV_ENTRY_TTL_SECONDS;
         if let Some(at) = rule.expires_at {
@@ -154,7 +147,6 @@ impl LinkCache {
 
     /// Drops a link from the cache after D1 stopped or changed its redirect.
     pub async fn evict(&self, key: &Key) {
-        memory::forget(key.as_str());
         let Some(kv) = self.kv() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {

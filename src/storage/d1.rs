@@ -1,10 +1,14 @@
-//! The `links` and `visits` tables in D1. All SQL of the service lives in this file.
+//! The `links` table in D1, and the database handle every table's code shares. The SQL
+//! of links lives here; the SQL of clicks lives with the click writer (`clicks::writer`).
+
+use std::rc::Rc;
 
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 use super::counters;
+use super::error::StorageError;
 use crate::config::DB_BINDING;
 use crate::domain::key::Key;
 use crate::domain::link::{Link, RedirectStatus};
@@ -12,8 +16,6 @@ use crate::domain::link_request::{Change, LinkPatch};
 use crate::domain::secret::{sha256_hex, SecretHash};
 use crate::domain::stats::{CountryClicks, DeviceClicks, HostClicks, Stats, Window, TOP};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::domain::visit::VisitRecord;
-use crate::http::error::ApiError;
 
 /// A new row, with the secret already hashed.
 pub struct NewRow<'a> {
@@ -42,55 +44,182 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// The D1 database of links.
-pub struct LinkStore {
-    db: D1Database,
+/// One page of an export: every row in order, each decoded or the reason it could not
+/// be, and where the next page starts (absent after the last page).
+pub struct ExportPage {
+    pub rows: Vec<Result<Link, UnreadableRow>>,
+    pub next: Option<Cursor>,
 }
 
+/// A stored row that does not decode into a [`Link`]: its key as stored, and why.
+#[derive(Debug)]
+pub struct UnreadableRow {
+    pub key: String,
+    pub error: StorageError,
+}
+
+/// The D1 binding and the calls every table's code makes through it: each statement is
+/// counted for the benchmark and each failure keeps its operation and cause. Cloning
+/// shares the binding (one lookup per request).
+#[derive(Clone)]
+pub struct Database {
+    db: Rc<D1Database>,
+}
+
+impl Database {
+    /// Opens the D1 binding; a missing binding is an unavailable store.
+    pub fn from_env(env: &Env) -> Result<Database, StorageError> {
+        let db = env
+            .d1(DB_BINDING)
+            .map_err(|e| StorageError::new(format!("D1 binding {DB_BINDING}"), e))?;
+        Ok(Database { db: Rc::new(db) })
+    }
+
+    pub fn statement(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+        what: &str,
+    ) -> Result<D1PreparedStatement, StorageError> {
+        counters::d1_statements(1);
+        self.db.prepare(sql).bind(args).map_err(failed(what))
+    }
+
+    /// Runs statements in one round trip and one transaction.
+    pub async fn batch(
+        &self,
+        statements: Vec<D1PreparedStatement>,
+        what: &str,
+    ) -> Result<Vec<D1Result>, StorageError> {
+        self.db.batch(statements).await.map_err(failed(what))
+    }
+
+    /// The first row of a query, decoded as `T`.
+    pub async fn first<T: for<'de> Deserialize<'de>>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+        what: &str,
+    ) -> Result<Option<T>, StorageError> {
+        self.statement(sql, args, what)?
+            .first(None)
+            .await
+            .map_err(failed(what))
+    }
+
+    /// Every row of a query.
+    async fn rows<T: for<'de> Deserialize<'de>>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+        what: &str,
+    ) -> Result<Vec<T>, StorageError> {
+        self.statement(sql, args, what)?
+            .all()
+            .await
+            .map_err(failed(what))?
+            .results()
+            .map_err(failed(what))
+    }
+}
+
+/// The D1 table of links.
+#[derive(Clone)]
+pub struct LinkStore {
+    db: Database,
+}
+
+/// A row as D1 gives it. Numbers are read as JavaScript gives them (f64) and checked
+/// in [`Link::try_from`], so a value out of range fails its own row, not the whole query.
 #[derive(Deserialize)]
 struct LinkRow {
     key: String,
     target_url: String,
-    is_active: i64,
-    clicks: i64,
-    created_at: i64,
-    expires_at: Option<i64>,
-    max_clicks: Option<i64>,
-    redirect_status: Option<i64>,
-    forward_query: i64,
-    version: i64,
+    is_active: f64,
+    clicks: f64,
+    created_at: f64,
+    expires_at: Option<f64>,
+    max_clicks: Option<f64>,
+    redirect_status: Option<f64>,
+    forward_query: f64,
+    version: f64,
 }
 
-impl From<LinkRow> for Link {
-    fn from(row: LinkRow) -> Link {
-        Link {
-            key: row.key,
-            target_url: row.target_url,
-            is_active: row.is_active != 0,
-            clicks: row.clicks,
-            created_at: Timestamp::from_millis(row.created_at),
-            expires_at: row.expires_at.map(Timestamp::from_millis),
-            max_clicks: row.max_clicks,
-            redirect_status: row.redirect_status.and_then(RedirectStatus::from_code),
-            forward_query: row.forward_query != 0,
-            version: row.version,
-        }
+/// Numbers that JavaScript (and so D1's binding) represents exactly.
+const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
+
+/// A whole number within the exact range, or why not.
+fn whole(n: f64, column: &str) -> Result<i64, String> {
+    if n.fract() == 0.0 && n.abs() <= MAX_EXACT {
+        Ok(n as i64)
+    } else {
+        Err(format!("{column} = {n} is not an exact integer"))
+    }
+}
+
+impl TryFrom<LinkRow> for Link {
+    type Error = StorageError;
+
+    /// Parses the stored key once, here: every layer above holds a [`Key`].
+    fn try_from(row: LinkRow) -> Result<Link, StorageError> {
+        let bad = |e: String| StorageError::new(format!("D1 row of key {:?}", row.key), e);
+        let key = Key::parse(&row.key).map_err(|e| bad(e.to_string()))?;
+        let time = |n: f64, column| whole(n, column).map(Timestamp::from_millis);
+        Ok(Link {
+            target_url: row.target_url.clone(),
+            is_active: row.is_active != 0.0,
+            clicks: whole(row.clicks, "clicks").map_err(bad)?,
+            created_at: time(row.created_at, "created_at").map_err(bad)?,
+            expires_at: row
+                .expires_at
+                .map(|n| time(n, "expires_at"))
+                .transpose()
+                .map_err(bad)?,
+            max_clicks: row
+                .max_clicks
+                .map(|n| whole(n, "max_clicks"))
+                .transpose()
+                .map_err(bad)?,
+            redirect_status: row
+                .redirect_status
+                .and_then(|n| RedirectStatus::from_code(n as i64)),
+            forward_query: row.forward_query != 0.0,
+            version: whole(row.version, "version").map_err(bad)?,
+            key,
+        })
+    }
+}
+
+/// Decodes one row; the error names the row's key.
+fn link_of(row: LinkRow) -> Result<Link, UnreadableRow> {
+    let key = row.key.clone();
+    Link::try_from(row).map_err(|error| UnreadableRow { key, error })
+}
+
+/// The first row, decoded; an unreadable row is an error of the whole call.
+fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
+    match rows.into_iter().next() {
+        None => Ok(None),
+        Some(row) => link_of(row).map(Some).map_err(|bad| bad.error),
     }
 }
 
 const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, created_at, expires_at, \
                             max_clicks, redirect_status, forward_query, version";
 
-fn unavailable(what: &str) -> impl Fn(worker::Error) -> ApiError + '_ {
-    move |e| ApiError::StorageUnavailable(format!("D1 {what}: {e}"))
+/// Keeps the operation and the runtime's cause together for the log.
+fn failed(what: &str) -> impl Fn(worker::Error) -> StorageError + '_ {
+    move |e| StorageError::new(format!("D1 {what}"), e)
 }
 
-fn ms(t: Timestamp) -> JsValue {
-    // Milliseconds since 1970 stay below 2^53 for another 285,000 years.
+/// Milliseconds since 1970 as D1 binds them: the domain bounds every timestamp it
+/// accepts well below 2^53, where f64 stops being exact.
+pub fn ms(t: Timestamp) -> JsValue {
     JsValue::from_f64(t.millis() as f64)
 }
 
-fn int(n: i64) -> JsValue {
+/// An integer as D1 binds it (an f64); the domain keeps accepted integers below 2^53.
+pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
@@ -102,7 +231,8 @@ fn flag(b: bool) -> JsValue {
     int(i64::from(b))
 }
 
-fn changes(result: &D1Result) -> usize {
+/// Rows the statement changed, as D1 reports it.
+pub fn changes(result: &D1Result) -> usize {
     result
         .meta()
         .ok()
@@ -122,9 +252,13 @@ impl LinkRef<'_> {
 
 impl LinkStore {
     /// Opens the D1 binding; a missing binding is an unavailable store.
-    pub fn from_env(env: &Env) -> Result<LinkStore, ApiError> {
-        let db = env.d1(DB_BINDING).map_err(unavailable("binding"))?;
-        Ok(LinkStore { db })
+    pub fn from_env(env: &Env) -> Result<LinkStore, StorageError> {
+        Database::from_env(env).map(LinkStore::on)
+    }
+
+    /// The links table of an already opened database.
+    pub fn on(db: Database) -> LinkStore {
+        LinkStore { db }
     }
 
     fn statement(
@@ -132,46 +266,19 @@ impl LinkStore {
         sql: &str,
         args: &[JsValue],
         what: &str,
-    ) -> Result<D1PreparedStatement, ApiError> {
-        counters::d1_statements(1);
-        self.db.prepare(sql).bind(args).map_err(unavailable(what))
+    ) -> Result<D1PreparedStatement, StorageError> {
+        self.db.statement(sql, args, what)
     }
 
     async fn batch(
         &self,
         statements: Vec<D1PreparedStatement>,
         what: &str,
-    ) -> Result<Vec<D1Result>, ApiError> {
-        self.db.batch(statements).await.map_err(unavailable(what))
+    ) -> Result<Vec<D1Result>, StorageError> {
+        self.db.batch(statements, what).await
     }
 
-    async fn first<T: for<'de> Deserialize<'de>>(
-        &self,
-        sql: &str,
-        args: &[JsValue],
-        what: &str,
-    ) -> Result<Option<T>, ApiError> {
-        self.statement(sql, args, what)?
-            .first(None)
-            .await
-            .map_err(unavailable(what))
-    }
-
-    async fn all<T: for<'de> Deserialize<'de>>(
-        &self,
-        sql: &str,
-        args: &[JsValue],
-        what: &str,
-    ) -> Result<Vec<T>, ApiError> {
-        self.statement(sql, args, what)?
-            .all()
-            .await
-            .map_err(unavailable(what))?
-            .results()
-            .map_err(unavailable(what))
-    }
-
-    fn insert_statement(&self, row: &NewRow<'_>) -> Result<D1PreparedStatement, ApiError> {
+    fn insert_statement(&self, row: &NewRow<'_>) -> Result<D1PreparedStatement, StorageError> {
         // DO NOTHING on any uniqueness conflict: a taken key, or (for reuse) another
         // shared link for the same target. The caller tells them apart.
         self.statement(
@@ -197,17 +304,17 @@ impl LinkStore {
 
     /// Inserts a link unless a unique index refuses it. Returns whether the row was
     /// inserted: the index decides collisions, never a read-then-write.
-    pub async fn insert(&self, row: &NewRow<'_>) -> Result<bool, ApiError> {
+    pub async fn insert(&self, row: &NewRow<'_>) -> Result<bool, StorageError> {
         let result = self
             .insert_statement(row)?
             .run()
             .await
-            .map_err(unavailable("insert"))?;
+            .map_err(failed("insert"))?;
         Ok(changes(&result) == 1)
     }
 
     /// Inserts many links in one round trip; one `bool` per row, in order.
-    pub async fn insert_many(&self, rows: &[NewRow<'_>]) -> Result<Vec<bool>, ApiError> {
+    pub async fn insert_many(&self, rows: &[NewRow<'_>]) -> Result<Vec<bool>, StorageError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -220,21 +327,21 @@ impl LinkStore {
     }
 
     /// The active shared link for a target, found through the partial unique index.
-    pub async fn find_reusable(&self, target_hash: &str) -> Result<Option<Link>, ApiError> {
+    pub async fn find_reusable(&self, target_hash: &str) -> Result<Option<Link>, StorageError> {
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM links WHERE target_hash = ?1 AND reuse = 1 AND is_active = 1"
         );
-        let row: Option<LinkRow> = self
-            .first(&sql, &[target_hash.into()], "find reusable")
-            .await?;
-        Ok(row.map(Link::from))
+        single(
+            self.db
+                .rows(&sql, &[target_hash.into()], "find reusable")
+                .await?,
+        )
     }
 
-    pub async fn find(&self, link: &LinkRef<'_>) -> Result<Option<Link>, ApiError> {
+    pub async fn find(&self, link: &LinkRef<'_>) -> Result<Option<Link>, StorageError> {
         let (condition, arg) = link.condition();
         let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}");
-        let row: Option<LinkRow> = self.first(&sql, &[arg], "find").await?;
-        Ok(row.map(Link::from))
+        single(self.db.rows(&sql, &[arg], "find").await?)
     }
 
     /// Applies a change and returns the link as it now is. Every change bumps
@@ -245,7 +352,7 @@ impl LinkStore {
         link: &LinkRef<'_>,
         patch: &LinkPatch,
         now: Timestamp,
-    ) -> Result<Option<Link>, ApiError> {
+    ) -> Result<Option<Link>, StorageError> {
         let (condition, selector) = link.condition();
         let mut args = vec![selector, ms(now)];
         let mut sets = vec![
@@ -277,96 +384,12 @@ impl LinkStore {
             "UPDATE links SET {} WHERE {condition} RETURNING {LINK_COLUMNS}",
             sets.join(", ")
         );
-        let row: Option<LinkRow> = self.first(&sql, &args, "update").await?;
-        Ok(row.map(Link::from))
-    }
-
-    /// Counts one visit: the click increment and the visit row are written together in
-    /// one batch (one transaction). The increment is conditional, so the database
-    /// decides whether the link may still be visited: a deactivated, expired or
-    /// exhausted link gains nothing, and concurrent visits can never push `clicks` past
-    /// `max_clicks`. Returns whether the visit was counted.
-    pub async fn record_visit(
-        &self,
-        key: &Key,
-        visit: &VisitRecord,
-        now: Timestamp,
-    ) -> Result<bool, ApiError> {
-        let bot = int(i64::from(visit.bot));
-        let count = self.statement(
-            "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
-             first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
-             WHERE key = ?1 AND is_active = 1 \
-             AND (expires_at IS NULL OR expires_at > ?2) \
-             AND (max_clicks IS NULL OR clicks < max_clicks)",
-            &[key.as_str().into(), ms(now), bot.clone()],
-            "count click",
-        )?;
-        // changes() is the row count of the UPDATE just before, in the same transaction.
-        let row = self.statement(
-            "INSERT INTO visits (link_id, at, referrer_host, country, device, is_bot) \
-             SELECT id, ?2, ?3, ?4, ?5, ?6 FROM links WHERE key = ?1 AND changes() = 1",
-            &[
-                key.as_str().into(),
-                ms(now),
-                opt(visit.referrer_host.as_deref(), JsValue::from),
-                opt(visit.country.as_deref(), JsValue::from),
-                visit.device.as_str().into(),
-                bot,
-            ],
-            "record visit",
-        )?;
-        let results = self.batch(vec![count, row], "record visit").await?;
-        Ok(results.first().is_some_and(|r| changes(r) == 1))
-    }
-
-    /// Writes visits and their clicks in one D1 batch (one transaction, two statements
-    /// whatever the batch size). `batches` is a JSON array of click batches, each
-    /// `{"visits":[...]}` as `storage::clicks` builds them, read here by `json_each`
-    /// (so the worker never parses them). Visits go in first, each under its id, so
-    /// a redelivered batch adds nothing; then every link gains exactly the visits this
-    /// write added (those tagged with `batch`). Every visit counts, even if its link
-    /// was deactivated before the batch landed: the redirect was served.
-    pub async fn record_visits(&self, batches: &str, batch: &str) -> Result<(), ApiError> {
-        // Rows without an id could not be told apart on a redelivery, and rows that break
-        // a constraint are skipped (OR IGNORE covers CHECK and NOT NULL), not the batch.
-        let insert = self.statement(
-            "INSERT OR IGNORE INTO visits \
-             (visit_id, batch, link_id, at, referrer_host, country, device, is_bot) \
-             SELECT v.value ->> 'id', ?2, l.id, v.value ->> 'at', v.value ->> 'ref', \
-                    v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot' \
-             FROM json_each(?1) AS m, json_each(m.value, '$.visits') AS v \
-             JOIN links AS l ON l.key = v.value ->> 'key' \
-             WHERE v.value ->> 'id' IS NOT NULL",
-            &[batches.into(), batch.into()],
-            "record visits",
-        )?;
-        // One pass over this batch's rows (the `visits_batch` index), grouped per link.
-        // Correlated subqueries here would be planned on `visits (link_id, at)` and read
-        // every visit the link ever had, on every flush.
-        let count = self.statement(
-            "UPDATE links SET \
-             clicks = clicks + agg.n, \
-             bot_clicks = bot_clicks + agg.bots, \
-             first_click_at = COALESCE(first_click_at, agg.first), \
-             last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
-             FROM (SELECT link_id, COUNT(*) AS n, SUM(is_bot) AS bots, \
-                          MIN(at) AS first, MAX(at) AS last \
-                   FROM visits WHERE batch = ?1 GROUP BY link_id) AS agg \
-             WHERE links.id = agg.link_id",
-            &[batch.into()],
-            "count clicks",
-        )?;
-        let results = self.batch(vec![insert, count], "record visits").await?;
-        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-            counters::click_rows_read(meta.rows_read.unwrap_or(0) as u64);
-        }
-        Ok(())
+        single(self.db.rows(&sql, &args, "update").await?)
     }
 
     /// Statistics of one link: O(1) totals from the link row, and breakdowns over the
     /// window read through the `visits (link_id, at)` index, all in one round trip.
-    pub async fn stats(&self, key: &Key, window: &Window) -> Result<Stats, ApiError> {
+    pub async fn stats(&self, key: &Key, window: &Window) -> Result<Option<Stats>, StorageError> {
         #[derive(Deserialize)]
         struct Totals {
             clicks: i64,
@@ -409,23 +432,25 @@ impl LinkStore {
             self.statement(&group("device", 5), &args(), "stats devices")?,
         ];
         let results = self.batch(statements, "stats").await?;
-        let rows = |i: usize| -> Result<&D1Result, ApiError> {
+        let rows = |i: usize| -> Result<&D1Result, StorageError> {
             results
                 .get(i)
-                .ok_or_else(|| ApiError::StorageUnavailable("D1 stats: short batch".into()))
+                .ok_or_else(|| StorageError::new("D1 stats", "short batch"))
         };
-        let parse = |e: worker::Error| ApiError::StorageUnavailable(format!("D1 stats: {e}"));
-        let totals: Totals = rows(0)?
+        let parse = failed("stats");
+        let Some(totals) = rows(0)?
             .results::<Totals>()
-            .map_err(parse)?
+            .map_err(&parse)?
             .into_iter()
             .next()
-            .ok_or(ApiError::NotFound)?;
-        let days: Vec<Day> = rows(1)?.results().map_err(parse)?;
+        else {
+            return Ok(None);
+        };
+        let days: Vec<Day> = rows(1)?.results().map_err(&parse)?;
         let groups =
-            |i: usize| -> Result<Vec<Group>, ApiError> { rows(i)?.results().map_err(parse) };
+            |i: usize| -> Result<Vec<Group>, StorageError> { rows(i)?.results().map_err(&parse) };
         let fmt = |t: Option<i64>| t.map(|ms| Timestamp::from_millis(ms).to_rfc3339());
-        Ok(Stats {
+        Ok(Some(Stats {
             clicks: totals.clicks,
             humans: totals.clicks - totals.bot_clicks,
             bots: totals.bot_clicks,
@@ -454,7 +479,7 @@ impl LinkStore {
                     clicks: g.clicks,
                 })
                 .collect(),
-        })
+        }))
     }
 
     /// One page of links, newest first, by keyset pagination on (created_at, key): each
@@ -464,7 +489,7 @@ impl LinkStore {
         cursor: Option<&Cursor>,
         limit: u32,
         host: Option<&str>,
-    ) -> Result<Page, ApiError> {
+    ) -> Result<Page, StorageError> {
         let mut conditions = Vec::new();
         let mut args: Vec<JsValue> = Vec::new();
         if let Some(host) = host {
@@ -490,18 +515,19 @@ impl LinkStore {
             "SELECT {LINK_COLUMNS} FROM links {filter} ORDER BY created_at DESC, key DESC LIMIT {}",
             limit + 1
         );
-        let mut links: Vec<Link> = self
-            .all::<LinkRow>(&sql, &args, "list")
+        let mut links = self
+            .db
+            .rows(&sql, &args, "list")
             .await?
             .into_iter()
-            .map(Link::from)
-            .collect();
+            .map(|row| link_of(row).map_err(|bad| bad.error))
+            .collect::<Result<Vec<Link>, _>>()?;
         let next_cursor = if links.len() > limit as usize {
             links.truncate(limit as usize);
             links.last().map(|l| {
                 Cursor {
                     created_at: l.created_at,
-                    key: l.key.clone(),
+                    key: l.key.as_str().to_string(),
                 }
                 .encode()
             })
@@ -512,20 +538,21 @@ impl LinkStore {
     }
 
     /// A trivial query that proves the database answers.
-    pub async fn ping(&self) -> Result<(), ApiError> {
+    pub async fn ping(&self) -> Result<(), StorageError> {
         self.statement("SELECT 1", &[], "ping")?
             .run()
             .await
-            .map_err(unavailable("ping"))?;
+            .map_err(failed("ping"))?;
         Ok(())
     }
 
-    /// Up to `limit` links after `after`, oldest first: one page of an export.
+    /// Up to `limit` links after `after`, oldest first: one page of an export. A row
+    /// that does not decode is returned as such, so the export can report it and go on.
     pub async fn export_page(
         &self,
         after: Option<&Cursor>,
         limit: u32,
-    ) -> Result<Vec<Link>, ApiError> {
+    ) -> Result<ExportPage, StorageError> {
         let (filter, args) = match after {
             Some(c) => (
                 "WHERE (created_at, key) > (?1, ?2)",
@@ -536,8 +563,24 @@ impl LinkStore {
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM links {filter} ORDER BY created_at, key LIMIT {limit}"
         );
-        let rows = self.all::<LinkRow>(&sql, &args, "export").await?;
-        Ok(rows.into_iter().map(Link::from).collect())
+        let raw: Vec<LinkRow> = self.db.rows(&sql, &args, "export").await?;
+        let full = raw.len() == limit as usize;
+        // The cursor comes from the raw row, so an unreadable last row does not end the
+        // export early.
+        let next = match raw.last() {
+            Some(row) if full => Some(Cursor {
+                created_at: Timestamp::from_millis(
+                    whole(row.created_at, "created_at")
+                        .map_err(|e| StorageError::new("D1 export cursor", e))?,
+                ),
+                key: row.key.clone(),
+            }),
+            _ => None,
+        };
+        Ok(ExportPage {
+            rows: raw.into_iter().map(link_of).collect(),
+            next,
+        })
     }
 }
 

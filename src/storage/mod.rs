@@ -1,7 +1,9 @@
-//! Storage: D1 holds the truth about links; KV caches key -> redirect rule.
+//! Storage: D1 holds the truth about links; KV and the isolate's memory cache each
+//! link's redirect rule. Storage reports its own errors ([`error::StorageError`]).
 
 pub mod cache;
-pub mod clicks;
 pub mod counters;
 pub mod d1;
+pub mod error;
 pub mod memory;
+pub mod rules;

@@ -2,6 +2,7 @@
 //! JavaScript), one stylesheet and one small script, all served by the worker itself.
 
 pub mod chart;
+pub mod docs;
 pub mod html;
 pub mod pages;
 pub mod qr;

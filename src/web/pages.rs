@@ -86,7 +86,7 @@ pub struct AdminContext<'a> {
 /// `GET /admin/{secret_key}` for browsers. Everything is readable without the script;
 /// the buttons and the form call the JSON API through it.
 pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
-    let key = escape(&link.key);
+    let key = escape(link.key.as_str());
     let short = escape(cx.short_url);
     let target = escape(&link.target_url);
     let expires = link
@@ -213,7 +213,7 @@ mod tests {
 
     fn link() -> Link {
         Link {
-            key: "abc".into(),
+            key: crate::domain::key::Key::parse("abc").unwrap(),
             target_url: "https://example.com/<script>".into(),
             is_active: true,
             clicks: 3,

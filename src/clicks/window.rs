@@ -1,0 +1,80 @@
+//! The per-isolate click window for links without a click limit: visits are collected
+//! in this isolate and written together, one batch per short window, instead of one D1
+//! write per redirect (work after the response still costs CPU, and D1 takes about
+//! 1,000 writes/s per database).
+//!
+//! The first visit of a window makes its own request's `waitUntil` wait out the window
+//! and then write everything collected, so every visit is written by a request that is
+//! still alive: nothing depends on an idle isolate surviving. With the `CLICKS` queue
+//! bound, the batch goes to the queue instead, and the consumer writes it to D1.
+
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+
+use worker::{console_error, Delay, Env};
+
+use super::batch::{batches_under, VisitRecord, MAX_MESSAGE_BYTES};
+use super::queue;
+use super::writer::{ClickWriter, ID_LEN};
+use crate::config::CLICKS_QUEUE_BINDING;
+use crate::domain::random::random_string;
+use crate::domain::visit::PendingVisit;
+use crate::storage::d1::Database;
+
+/// How long visits are collected before they are written.
+pub const FLUSH_WINDOW: Duration = Duration::from_millis(500);
+
+thread_local! {
+    static PENDING: RefCell<Vec<PendingVisit>> = const { RefCell::new(Vec::new()) };
+    static FLUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Adds a visit to this isolate's window. Returns true when the caller's request must
+/// flush the window (it brought the first visit of it); see [`flush_after_window`].
+pub fn collect(visit: PendingVisit) -> bool {
+    PENDING.with(|p| p.borrow_mut().push(visit));
+    !FLUSH_SCHEDULED.with(|s| s.replace(true))
+}
+
+/// Waits out the window, then writes every visit collected in it: to the click queue
+/// when it is bound, else to D1 directly.
+pub async fn flush_after_window(env: &Env) {
+    Delay::from(FLUSH_WINDOW).await;
+    // No await between these two lines: a visit collected from now on starts a new
+    // window (and a new flush) instead of being left behind.
+    FLUSH_SCHEDULED.with(|s| s.set(false));
+    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    if pending.is_empty() {
+        return;
+    }
+    let mut records = Vec::with_capacity(pending.len());
+    for visit in pending {
+        match random_string(ID_LEN) {
+            Ok(id) => records.push(VisitRecord::new(visit, id)),
+            Err(e) => console_error!("click for key {} was not recorded: {e}", visit.key),
+        }
+    }
+    let result = match batches_under(&records, MAX_MESSAGE_BYTES) {
+        Ok(batches) => match env.queue(CLICKS_QUEUE_BINDING) {
+            Ok(transport) => queue::send(&transport, batches).await,
+            Err(_) => match Database::from_env(env) {
+                Ok(db) => ClickWriter::on(db)
+                    .write(&batches)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        let mut keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        console_error!(
+            "{} clicks for keys {} were not recorded: {e}",
+            records.len(),
+            keys.join(", ")
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! What every handler may need about the request it serves: the bindings (each opened
+//! at most once), the settings, the time, and the request URL parsed only on demand.
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use worker::{Context, Date, Env, Request};
+
+use crate::clicks::ClickWriter;
+use crate::config::Config;
+use crate::domain::link_request::TargetPolicy;
+use crate::domain::timestamp::Timestamp;
+use crate::storage::d1::LinkStore;
+use crate::storage::error::StorageError;
+use crate::storage::rules::RuleStore;
+use crate::web::wants_html;
+
+/// The per-request context.
+pub struct Ctx {
+    pub env: Env,
+    pub ctx: Context,
+    pub config: Rc<Config>,
+    pub now: Timestamp,
+    /// The request URL as the runtime gave it; parsed only by the handlers that need
+    /// its origin or host (a redirect needs neither).
+    url: String,
+    parsed: OnceCell<Option<url::Url>>,
+    origin: OnceCell<String>,
+    rules: OnceCell<RuleStore>,
+}
+
+impl Ctx {
+    pub fn new(req: &Request, env: Env, ctx: Context) -> Ctx {
+        Ctx {
+            config: Config::get(&env),
+            env,
+            ctx,
+            now: now(),
+            url: req.inner().url(),
+            parsed: OnceCell::new(),
+            origin: OnceCell::new(),
+            rules: OnceCell::new(),
+        }
+    }
+
+    /// Redirect rules through every cache tier; the storage every other store of this
+    /// request shares its D1 binding with.
+    pub fn rules(&self) -> &RuleStore {
+        self.rules.get_or_init(|| RuleStore::from_env(&self.env))
+    }
+
+    /// The links table.
+    pub fn links(&self) -> Result<LinkStore, StorageError> {
+        self.rules().database().map(LinkStore::on)
+    }
+
+    /// The click writer (for click-limited links, which count before redirecting).
+    pub fn clicks(&self) -> Result<ClickWriter, StorageError> {
+        self.rules().database().map(ClickWriter::on)
+    }
+
+    fn parsed(&self) -> Option<&url::Url> {
+        self.parsed
+            .get_or_init(|| url::Url::parse(&self.url).ok())
+            .as_ref()
+    }
+
+    /// `BASE_URL`, or the request's own origin: the prefix of every short URL.
+    pub fn origin(&self) -> &str {
+        self.origin
+            .get_or_init(|| match (&self.config.base_url, self.parsed()) {
+                (Some(base), _) => base.clone(),
+                (None, Some(url)) => url.origin().ascii_serialization(),
+                (None, None) => String::new(),
+            })
+    }
+
+    /// The request's query string without `?` (empty when there is none). Request URLs
+    /// carry no fragment, so everything after the first `?` is the query.
+    pub fn query(&self) -> &str {
+        self.url.split_once('?').map_or("", |(_, query)| query)
+    }
+
+    /// Host names this service answers on (the request's and `BASE_URL`'s); targets on
+    /// them would loop.
+    pub fn own_hosts(&self) -> Vec<&str> {
+        self.parsed()
+            .and_then(url::Url::host_str)
+            .into_iter()
+            .chain(self.config.base_host.as_deref())
+            .collect()
+    }
+
+    /// The rules a target must meet here, for `own_hosts` borrowed from the caller.
+    pub fn target_policy<'a>(&'a self, own_hosts: &'a [&'a str]) -> TargetPolicy<'a> {
+        TargetPolicy {
+            own_hosts,
+            blocked_hosts: &self.config.blocked_hosts,
+        }
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// True when the client asked for a page rather than JSON (a browser).
+pub fn accepts_html(req: &Request) -> bool {
+    wants_html(req.headers().get("Accept").ok().flatten().as_deref())
+}
+
+/// The current time. `Date::now()` is whole milliseconds, so the cast loses nothing.
+pub fn now() -> Timestamp {
+    Timestamp::from_millis(Date::now().as_millis() as i64)
+}

@@ -1,0 +1,69 @@
+//! Drawing a new link's key and secret: shared by single and bulk creation.
+
+use crate::domain::key::Key;
+use crate::domain::link::Link;
+use crate::domain::link_request::NewLink;
+use crate::domain::secret::{SecretHash, SecretKey};
+use crate::domain::timestamp::Timestamp;
+use crate::http::error::ApiError;
+use crate::storage::d1::NewRow;
+
+/// Fresh keys tried before giving up with 503. At 8 symbols a single collision is already
+/// improbable; five in a row means the key space is effectively full.
+pub const MAX_KEY_ATTEMPTS: usize = 5;
+
+/// The parts of a new row drawn for one attempt: a key and its secret.
+pub struct Draft {
+    pub key: Key,
+    pub secret: SecretKey,
+    pub secret_hash: SecretHash,
+}
+
+impl Draft {
+    /// Draws a key (unless the creator chose one) and a secret for it.
+    pub fn draw(new: &NewLink, key_length: usize) -> Result<Draft, ApiError> {
+        let key = match &new.custom_key {
+            Some(custom) => custom.clone(),
+            None => Key::generate(key_length)?,
+        };
+        let secret = SecretKey::generate(&key)?;
+        let secret_hash = secret.hash();
+        Ok(Draft {
+            key,
+            secret,
+            secret_hash,
+        })
+    }
+
+    pub fn row<'a>(&'a self, new: &'a NewLink, target_hash: &'a str, now: Timestamp) -> NewRow<'a> {
+        NewRow {
+            key: &self.key,
+            target_url: new.target.as_str(),
+            target_host: new.target.host(),
+            target_hash,
+            secret_hash: &self.secret_hash,
+            expires_at: new.expires_at,
+            max_clicks: new.max_clicks,
+            redirect_status: new.redirect_status,
+            forward_query: new.forward_query,
+            reuse: new.reuse,
+            now,
+        }
+    }
+
+    /// The link as it was inserted.
+    pub fn link(&self, new: &NewLink, now: Timestamp) -> Link {
+        Link {
+            key: self.key.clone(),
+            target_url: new.target.as_str().to_string(),
+            is_active: true,
+            clicks: 0,
+            created_at: now,
+            expires_at: new.expires_at,
+            max_clicks: new.max_clicks,
+            redirect_status: new.redirect_status,
+            forward_query: new.forward_query,
+            version: 1,
+        }
+    }
+}

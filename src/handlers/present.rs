@@ -1,0 +1,76 @@
+//! How a link is shown in JSON: the one presenter shared by the owner's and the
+//! operator's endpoints, and by the export.
+
+use serde::Serialize;
+
+use super::context::Ctx;
+use crate::domain::link::{Link, LinkState, RedirectStatus};
+use crate::domain::secret::SecretKey;
+use crate::domain::timestamp::Timestamp;
+
+/// A link as its owner (with `secret`) or the operator (without) sees it.
+#[derive(Serialize)]
+pub struct LinkView<'a> {
+    key: &'a str,
+    target_url: &'a str,
+    is_active: bool,
+    pub state: &'static str,
+    clicks: i64,
+    pub url: String,
+    tiny_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key: Option<&'a str>,
+    created_at: String,
+    expires_at: Option<String>,
+    max_clicks: Option<i64>,
+    pub redirect_status: u16,
+    forward_query: bool,
+}
+
+/// What rendering a [`LinkView`] needs from the request; owned, so a response stream
+/// can keep it after the handler returns.
+#[derive(Clone)]
+pub struct Viewer {
+    pub origin: String,
+    pub default_redirect: RedirectStatus,
+    pub now: Timestamp,
+}
+
+impl Viewer {
+    pub fn of(cx: &Ctx) -> Viewer {
+        Viewer {
+            origin: cx.origin().to_string(),
+            default_redirect: cx.config.default_redirect,
+            now: cx.now,
+        }
+    }
+}
+
+impl<'a> LinkView<'a> {
+    pub fn new(link: &'a Link, secret: Option<&'a SecretKey>, cx: &Viewer) -> LinkView<'a> {
+        let url = format!("{}/{}", cx.origin, link.key);
+        LinkView {
+            key: link.key.as_str(),
+            target_url: &link.target_url,
+            is_active: link.is_active,
+            state: match link.state(cx.now) {
+                LinkState::Active => "active",
+                LinkState::Deactivated => "deactivated",
+                LinkState::Expired => "expired",
+                LinkState::Exhausted => "exhausted",
+            },
+            clicks: link.clicks,
+            tiny_url: url.clone(),
+            url,
+            admin_url: secret.map(|s| format!("{}/admin/{}", cx.origin, s.as_str())),
+            secret_key: secret.map(SecretKey::as_str),
+            created_at: link.created_at.to_rfc3339(),
+            expires_at: link.expires_at.map(Timestamp::to_rfc3339),
+            max_clicks: link.max_clicks,
+            redirect_status: link.redirect_status.unwrap_or(cx.default_redirect).code(),
+            forward_query: link.forward_query,
+        }
+    }
+}

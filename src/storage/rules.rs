@@ -1,0 +1,151 @@
+//! The one type the redirect asks for a link's redirect rule: this isolate's memory,
+//! then KV, then D1, and after a D1 read the verified refill of both caches. Each
+//! binding is opened at most once per request.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use worker::{console_error, Env};
+
+use super::cache::LinkCache;
+use super::d1::{Database, LinkRef, LinkStore};
+use super::error::StorageError;
+use super::memory;
+use crate::domain::key::Key;
+use crate::domain::link::{Link, LinkState, RedirectRule};
+use crate::domain::timestamp::Timestamp;
+
+/// The answer to a lookup by key.
+pub enum Lookup {
+    /// The link redirects by this rule.
+    Found(Found),
+    /// The link exists but does not redirect now.
+    Gone(LinkState),
+    /// No link has this key.
+    Missing,
+}
+
+/// A live rule, and whether it was read from D1 (then the caches are owed a refill).
+pub struct Found {
+    pub rule: RedirectRule,
+    from_d1: bool,
+}
+
+/// Redirect rules for one request, through every tier. Cloning shares the bindings.
+#[derive(Clone)]
+pub struct RuleStore {
+    env: Env,
+    db: Rc<OnceCell<Result<Database, StorageError>>>,
+    kv: Rc<LinkCache>,
+}
+
+impl RuleStore {
+    /// The tiers for one request; each binding is opened when first needed.
+    pub fn from_env(env: &Env) -> RuleStore {
+        RuleStore {
+            env: env.clone(),
+            db: Rc::new(OnceCell::new()),
+            kv: Rc::new(LinkCache::from_env(env)),
+        }
+    }
+
+    /// The D1 database, opened on first use and shared by every later call.
+    pub fn database(&self) -> Result<Database, StorageError> {
+        self.db
+            .get_or_init(|| Database::from_env(&self.env))
+            .clone()
+    }
+
+    /// The rule of `key` now. Only active links are cached, so a cache hit needs only
+    /// the expiry check; a miss learns from D1 whether the link exists and redirects.
+    pub async fn lookup(&self, key: &Key, now: Timestamp) -> Result<Lookup, StorageError> {
+        let cached = match memory::get(key.as_str(), now) {
+            Some(rule) => Some(rule),
+            None => {
+                let rule = self.kv.get(key).await;
+                if let Some(rule) = &rule {
+                    memory::put(key.as_str(), rule, now);
+                }
+                rule
+            }
+        };
+        if let Some(rule) = cached {
+            return Ok(if rule.is_expired(now) {
+                Lookup::Gone(LinkState::Expired)
+            } else {
+                Lookup::Found(Found {
+                    rule,
+                    from_d1: false,
+                })
+            });
+        }
+        let link = LinkStore::on(self.database()?)
+            .find(&LinkRef::Key(key))
+            .await?;
+        Ok(match link {
+            None => Lookup::Missing,
+            Some(link) => match link.state(now) {
+                LinkState::Active => Lookup::Found(Found {
+                    rule: RedirectRule::of(&link),
+                    from_d1: true,
+                }),
+                other => Lookup::Gone(other),
+            },
+        })
+    }
+
+    /// The cache fill a lookup answered from D1 owes, to run after the response (it
+    /// is `None` for a cache hit).
+    pub fn refill(
+        &self,
+        key: Key,
+        found: &Found,
+        now: Timestamp,
+    ) -> Option<impl Future<Output = ()>> {
+        if !found.from_d1 {
+            return None;
+        }
+        let (store, rule) = (self.clone(), found.rule.clone());
+        Some(async move { store.fill_checked(&key, &rule, now).await })
+    }
+
+    /// Brings the caches in line with a link D1 just changed: its new rule if it still
+    /// redirects, else no entry at all.
+    pub async fn settle(&self, link: &Link, now: Timestamp) {
+        if link.state(now) == LinkState::Active {
+            self.fill_checked(&link.key, &RedirectRule::of(link), now)
+                .await;
+        } else {
+            self.evict(&link.key).await;
+        }
+    }
+
+    /// Caches a rule read from D1, then reads D1 again: a deactivation or edit that
+    /// landed between the first read and the KV write would otherwise be undone by this
+    /// fill, and the old target would redirect again until the entry expired. Every
+    /// change bumps the link's version, so comparing versions catches all of them.
+    async fn fill_checked(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
+        memory::put(key.as_str(), rule, now);
+        self.kv.put(key, rule, now).await;
+        let current = match self.database() {
+            Ok(db) => LinkStore::on(db).find(&LinkRef::Key(key)).await,
+            Err(e) => Err(e),
+        };
+        match current {
+            Ok(Some(link))
+                if link.version == rule.version && link.state(now) == LinkState::Active => {}
+            Ok(_) => self.evict(key).await,
+            Err(e) => {
+                console_error!("re-check after cache fill of key {key} failed: {e}");
+                self.evict(key).await;
+            }
+        }
+    }
+
+    /// Drops a link from both caches after D1 stopped or changed its redirect.
+    async fn evict(&self, key: &Key) {
+        memory::forget(key.as_str());
+        self.kv.evict(key).await;
+    }
+}
