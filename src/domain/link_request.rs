@@ -215,8 +215,16 @@ fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> 
     })?;
     let at = Timestamp::parse_rfc3339(raw).map_err(|_| LinkRequestError::Invalid {
         field,
-        why: format!("is not an RFC 3339 date-time such as 2030-01-31T12:00:00Z: '{raw}'"),
+        why: format!(
+            "must be an RFC 3339 date-time from {} to {}, such as 2030-01-31T12:00:00Z; got '{}'",
+            Timestamp::MIN.to_rfc3339(),
+            Timestamp::MAX.to_rfc3339(),
+            raw.chars().take(64).collect::<String>()
+        ),
     })?;
+    // Responses show expiry to the second; keeping only that much makes the stored
+    // instant the one the owner is shown, and the echo parse back to it.
+    let at = at.truncated_to_second();
     if at <= now {
         return Err(LinkRequestError::Invalid {
             field,
@@ -572,6 +580,48 @@ mod tests {
             .unwrap_err();
             assert!(e.is_malformed_body(), "{v} gave {e:?}");
             assert!(e.to_string().contains("9007199254740991"), "{v} gave {e}");
+        }
+    }
+
+    #[test]
+    fn expires_at_outside_the_four_digit_years_is_a_rule_error_that_names_the_range() {
+        for raw in [
+            "9999-12-31T23:59:60Z",
+            "9999-12-31T23:59:59-00:01",
+            "10000-01-01T00:00:00Z",
+            "2030-01-01",
+        ] {
+            let body = format!(r#"{{"target_url": "https://a.com", "expires_at": "{raw}"}}"#);
+            let e = create(&body).unwrap_err();
+            assert!(!e.is_malformed_body(), "{raw} gave {e:?}");
+            assert!(
+                e.to_string()
+                    .contains("from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
+                "{raw} gave {e}"
+            );
+        }
+        let long = "9".repeat(5000);
+        let e = create(&format!(
+            r#"{{"target_url": "https://a.com", "expires_at": "{long}"}}"#
+        ))
+        .unwrap_err();
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    #[test]
+    fn an_accepted_expiry_is_kept_to_the_second_so_its_echo_parses_back_to_it() {
+        for (raw, echo) in [
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59Z"),
+            ("9999-12-31T00:00:59.5-23:59", "9999-12-31T23:59:59Z"),
+            ("2030-01-01T00:00:00.250+00:00", "2030-01-01T00:00:00Z"),
+            ("2030-06-30T23:59:60Z", "2030-07-01T00:00:00Z"),
+        ] {
+            let body = format!(r#"{{"target_url": "https://a.com", "expires_at": "{raw}"}}"#);
+            let at = create(&body).unwrap().expires_at.unwrap();
+            assert_eq!(at.to_rfc3339(), echo, "{raw}");
+            assert_eq!(Timestamp::parse_rfc3339(echo), Ok(at), "{raw}");
+            let patched = patch(&format!(r#"{{"expires_at": "{raw}"}}"#)).unwrap();
+            assert_eq!(patched.expires_at, Change::Set(at), "{raw}");
         }
     }
 
