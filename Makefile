@@ -108,7 +108,7 @@ load: build
 	node tests/load.mjs
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := target_url key route link_request
+FUZZ_TARGETS := target_url key route link_request accepted_round_trip
 
 bootstrap-fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal

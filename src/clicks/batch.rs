@@ -136,6 +136,36 @@ mod tests {
     }
 
     #[test]
+    fn records_of_odd_headers_survive_the_wire_format_unchanged() {
+        let long = "İ".repeat(300);
+        let odd = [
+            "",
+            "\u{0}\u{7f}",
+            "https://NEWS.example/x",
+            long.as_str(),
+            "de",
+            "Mozilla/5.0 (iPhone) Mobile",
+        ];
+        for ua in odd {
+            for referer in odd {
+                for country in odd {
+                    let pending = PendingVisit {
+                        key: "abc".into(),
+                        at: 1,
+                        user_agent: Some(ua.into()),
+                        referer: Some(referer.into()),
+                        country: Some(country.into()),
+                    };
+                    let r = VisitRecord::new(pending, "v1".into());
+                    assert_eq!(r.bot, u8::from(r.device == "bot"), "{r:?}");
+                    let json = serde_json::to_string(&r).unwrap();
+                    assert_eq!(serde_json::from_str::<VisitRecord>(&json).unwrap(), r);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_sql_columns_name_every_serialized_field_in_order() {
         let json = serde_json::to_value(record(1)).unwrap();
         let names: Vec<&str> = json

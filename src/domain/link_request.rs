@@ -126,6 +126,13 @@ const PATCH_FIELDS: &[&str] = &[
 const PATCH_ACCEPTED: &str =
     "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query";
 
+/// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
+/// JavaScript double, which holds integers exactly only up to this; a larger limit would
+/// be stored rounded and read back as another number (or refused on every read).
+pub const MAX_CLICKS_LIMIT: i64 = (1 << 53) - 1;
+
+const MAX_CLICKS_EXPECTED: &str = "an integer from 1 to 9007199254740991, or null";
+
 type Fields = Map<String, Value>;
 
 fn object(
@@ -208,8 +215,16 @@ fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> 
     })?;
     let at = Timestamp::parse_rfc3339(raw).map_err(|_| LinkRequestError::Invalid {
         field,
-        why: format!("is not an RFC 3339 date-time such as 2030-01-31T12:00:00Z: '{raw}'"),
+        why: format!(
+            "must be an RFC 3339 date-time from {} to {}, such as 2030-01-31T12:00:00Z; got '{}'",
+            Timestamp::MIN.to_rfc3339(),
+            Timestamp::MAX.to_rfc3339(),
+            raw.chars().take(64).collect::<String>()
+        ),
     })?;
+    // Responses show expiry to the second; keeping only that much makes the stored
+    // instant the one the owner is shown, and the echo parse back to it.
+    let at = at.truncated_to_second();
     if at <= now {
         return Err(LinkRequestError::Invalid {
             field,
@@ -221,17 +236,36 @@ fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> 
 
 fn max_clicks(v: &Value) -> Result<i64, LinkRequestError> {
     let field = "max_clicks";
-    let n = v.as_i64().ok_or(LinkRequestError::WrongType {
+    let out_of_range = |got: &dyn std::fmt::Display| LinkRequestError::Invalid {
         field,
-        expected: "a positive integer or null",
-    })?;
-    if n < 1 {
-        return Err(LinkRequestError::Invalid {
+        why: format!("must be an integer from 1 to {MAX_CLICKS_LIMIT}, got {got}"),
+    };
+    let Value::Number(n) = v else {
+        return Err(LinkRequestError::WrongType {
             field,
-            why: format!("must be at least 1, got {n}"),
+            expected: MAX_CLICKS_EXPECTED,
         });
+    };
+    if let Some(i) = n.as_i64() {
+        return if (1..=MAX_CLICKS_LIMIT).contains(&i) {
+            Ok(i)
+        } else {
+            Err(out_of_range(&i))
+        };
     }
-    Ok(n)
+    // An integer literal too big for i64 arrives as u64 or, past u64, as an integral
+    // f64: it is an integer, only out of range, so it gets the range message and not
+    // "wrong type".
+    let integral_but_huge = n.is_u64()
+        || n.as_f64()
+            .is_some_and(|f| f.fract() == 0.0 && f.abs() > MAX_CLICKS_LIMIT as f64);
+    if integral_but_huge {
+        return Err(out_of_range(n));
+    }
+    Err(LinkRequestError::WrongType {
+        field,
+        expected: MAX_CLICKS_EXPECTED,
+    })
 }
 
 fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
@@ -485,6 +519,109 @@ mod tests {
             let e = create(body).unwrap_err();
             assert!(!e.is_malformed_body(), "{body:?} gave {e:?}");
             assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn max_clicks_is_accepted_from_1_to_2_pow_53_minus_1() {
+        assert_eq!(MAX_CLICKS_LIMIT, 9_007_199_254_740_991);
+        assert_eq!(MAX_CLICKS_LIMIT as f64 as i64, MAX_CLICKS_LIMIT);
+        for n in ["1", "2", "1000", "9007199254740991"] {
+            let body = format!(r#"{{"target_url": "https://a.com", "max_clicks": {n}}}"#);
+            assert_eq!(
+                create(&body).unwrap().max_clicks.map(|m| m.to_string()),
+                Some(n.to_string())
+            );
+            let body = format!(r#"{{"max_clicks": {n}}}"#);
+            assert!(matches!(patch(&body).unwrap().max_clicks, Change::Set(_)));
+        }
+    }
+
+    #[test]
+    fn max_clicks_outside_the_range_is_a_rule_error_that_names_the_range() {
+        for n in [
+            "0",
+            "-1",
+            "9007199254740992",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "100000000000000000000000",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1e16",
+            "-1e300",
+        ] {
+            for e in [
+                create(&format!(
+                    r#"{{"target_url": "https://a.com", "max_clicks": {n}}}"#
+                ))
+                .unwrap_err(),
+                patch(&format!(r#"{{"max_clicks": {n}}}"#)).unwrap_err(),
+            ] {
+                assert!(!e.is_malformed_body(), "{n} gave {e:?}");
+                assert!(
+                    e.to_string()
+                        .contains("must be an integer from 1 to 9007199254740991"),
+                    "{n} gave {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_max_clicks_that_is_not_an_integer_is_a_malformed_body_naming_the_range() {
+        assert!(MAX_CLICKS_EXPECTED.contains(&MAX_CLICKS_LIMIT.to_string()));
+        for v in ["1.5", "10.0", "1e3", "\"10\"", "true", "[1]", "{}"] {
+            let e = create(&format!(
+                r#"{{"target_url": "https://a.com", "max_clicks": {v}}}"#
+            ))
+            .unwrap_err();
+            assert!(e.is_malformed_body(), "{v} gave {e:?}");
+            assert!(e.to_string().contains("9007199254740991"), "{v} gave {e}");
+        }
+    }
+
+    #[test]
+    fn expires_at_outside_the_four_digit_years_is_a_rule_error_that_names_the_range() {
+        for raw in [
+            "9999-12-31T23:59:60Z",
+            "9999-12-31T23:59:59-00:01",
+            "10000-01-01T00:00:00Z",
+            "2030-01-01",
+        ] {
+            let body = format!(r#"{{"target_url": "https://a.com", "expires_at": "{raw}"}}"#);
+            let e = create(&body).unwrap_err();
+            assert!(!e.is_malformed_body(), "{raw} gave {e:?}");
+            assert!(
+                e.to_string()
+                    .contains("from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
+                "{raw} gave {e}"
+            );
+        }
+        let long = "9".repeat(5000);
+        let e = create(&format!(
+            r#"{{"target_url": "https://a.com", "expires_at": "{long}"}}"#
+        ))
+        .unwrap_err();
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    #[test]
+    fn an_accepted_expiry_is_kept_to_the_second_so_its_echo_parses_back_to_it() {
+        for (raw, echo) in [
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59Z"),
+            ("9999-12-31T00:00:59.5-23:59", "9999-12-31T23:59:59Z"),
+            ("2030-01-01T00:00:00.250+00:00", "2030-01-01T00:00:00Z"),
+            ("2030-06-30T23:59:60Z", "2030-07-01T00:00:00Z"),
+        ] {
+            let body = format!(r#"{{"target_url": "https://a.com", "expires_at": "{raw}"}}"#);
+            let at = create(&body).unwrap().expires_at.unwrap();
+            assert_eq!(at.to_rfc3339(), echo, "{raw}");
+            assert_eq!(Timestamp::parse_rfc3339(echo), Ok(at), "{raw}");
+            let patched = patch(&format!(r#"{{"expires_at": "{raw}"}}"#)).unwrap();
+            assert_eq!(patched.expires_at, Change::Set(at), "{raw}");
         }
     }
 

@@ -1,6 +1,6 @@
 //! Target URLs: the http(s) address a short link forwards to, parsed and normalized once.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
@@ -48,7 +48,7 @@ impl std::fmt::Display for TargetUrlError {
                 "target_url host must be a public domain name (with a dot) or a public IP address",
             ),
             Self::PrivateAddress => f.write_str(
-                "target_url must not point to a loopback, private, link-local or unspecified address",
+                "target_url must not point to a loopback, private, link-local, unspecified or other special-purpose or reserved IP address",
             ),
             Self::OwnHost => f.write_str("target_url must not point to this shortener itself"),
             Self::TooLong(n) => write!(f, "target_url is {n} bytes once normalized; at most {MAX_LEN} are accepted"),
@@ -181,39 +181,165 @@ fn check_domain(domain: &str) -> Result<(), TargetUrlError> {
     Ok(())
 }
 
+const fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+}
+
+const fn v6(segments: [u16; 8]) -> IpAddr {
+    let [a, b, c, d, e, f, g, h] = segments;
+    IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h))
+}
+
+/// Where the IANA Address Space registry puts what is not Global Unicast (2000::/3).
+const NOT_GLOBAL_UNICAST: &str =
+    "Reserved by the IETF or not unicast: outside Global Unicast 2000::/3 (RFC 4291 §2.4)";
+
+/// Every address block a target may not point to, as (network, prefix length, name with
+/// the RFC that assigned it).
+///
+/// The rows are, in order and in full:
+/// - every block of the IANA IPv4 Special-Purpose Address Registry,
+///   <https://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml>;
+/// - every block of the IANA IPv6 Special-Purpose Address Registry,
+///   <https://www.iana.org/assignments/iana-ipv6-special-registry/iana-ipv6-special-registry.xhtml>;
+/// - what other IANA registries reserve: IPv4 multicast (IANA IPv4 Multicast Address
+///   Space Registry), and in IPv6 the deprecated IPv4-compatible and site-local forms,
+///   multicast, and everything outside Global Unicast 2000::/3 (IANA Internet Protocol
+///   Version 6 Address Space: reserved by the IETF, or not unicast).
+///
+/// Every registry block is refused whole, also those the registries mark "globally
+/// reachable" (192.0.0.9/32, 192.0.0.10/32, 192.31.196.0/24, 192.52.193.0/24,
+/// 192.175.48.0/24, 2001:1::1/128, 2001:1::2/128, 2001:1::3/128, 2001:3::/32,
+/// 2001:4:112::/48, 2001:20::/28, 2001:30::/28, 2620:4f:8000::/48): they are anycast
+/// service addresses and infrastructure (PCP, TURN, DNS-SD, AS112, AMT, ORCHIDv2, drone
+/// IDs), never a page a short link should lead to; the README promises that reserved
+/// ranges are refused, and one rule without exceptions is the one a reader can check.
+///
+/// Two blocks are judged by the IPv4 address they carry instead: an IPv4-mapped address
+/// (::ffff:0:0/96) is how a dual-stack socket names an IPv4 host, and a NAT64 translator
+/// sends the well-known prefix (64:ff9b::/96, globally reachable in the registry) on to
+/// its IPv4 host; a connection to either reaches that IPv4 address, so it is refused
+/// exactly when that address is. Their rows stay for completeness: their first and last
+/// addresses carry 0.0.0.0 and 255.255.255.255, both refused.
+///
+/// The registries grow: when one of them adds a block, add its row here and to
+/// `the_table_holds_every_block_of_both_registries`.
+#[rustfmt::skip]
+pub const SPECIAL_PURPOSE_BLOCKS: &[(IpAddr, u8, &str)] = &[
+    // IANA IPv4 Special-Purpose Address Registry.
+    (v4(0, 0, 0, 0),                            8,   "\"This network\" (RFC 791 §3.2)"),
+    (v4(0, 0, 0, 0),                            32,  "\"This host on this network\" (RFC 1122 §3.2.1.3)"),
+    (v4(10, 0, 0, 0),                           8,   "Private-Use (RFC 1918)"),
+    (v4(100, 64, 0, 0),                         10,  "Shared Address Space (RFC 6598)"),
+    (v4(127, 0, 0, 0),                          8,   "Loopback (RFC 1122 §3.2.1.3)"),
+    (v4(169, 254, 0, 0),                        16,  "Link Local (RFC 3927)"),
+    (v4(172, 16, 0, 0),                         12,  "Private-Use (RFC 1918)"),
+    (v4(192, 0, 0, 0),                          24,  "IETF Protocol Assignments (RFC 6890 §2.1)"),
+    (v4(192, 0, 0, 0),                          29,  "IPv4 Service Continuity Prefix (RFC 7335)"),
+    (v4(192, 0, 0, 8),                          32,  "IPv4 dummy address (RFC 7600)"),
+    (v4(192, 0, 0, 9),                          32,  "Port Control Protocol Anycast (RFC 7723)"),
+    (v4(192, 0, 0, 10),                         32,  "Traversal Using Relays around NAT Anycast (RFC 8155)"),
+    (v4(192, 0, 0, 170),                        32,  "NAT64/DNS64 Discovery (RFC 8880, RFC 7050 §2.2)"),
+    (v4(192, 0, 0, 171),                        32,  "NAT64/DNS64 Discovery (RFC 8880, RFC 7050 §2.2)"),
+    (v4(192, 0, 2, 0),                          24,  "Documentation (TEST-NET-1) (RFC 5737)"),
+    (v4(192, 31, 196, 0),                       24,  "AS112-v4 (RFC 7535)"),
+    (v4(192, 52, 193, 0),                       24,  "AMT (RFC 7450)"),
+    (v4(192, 88, 99, 0),                        24,  "Deprecated (6to4 Relay Anycast) (RFC 7526)"),
+    (v4(192, 88, 99, 2),                        32,  "6a44-relay anycast address (RFC 6751)"),
+    (v4(192, 168, 0, 0),                        16,  "Private-Use (RFC 1918)"),
+    (v4(192, 175, 48, 0),                       24,  "Direct Delegation AS112 Service (RFC 7534)"),
+    (v4(198, 18, 0, 0),                         15,  "Benchmarking (RFC 2544)"),
+    (v4(198, 51, 100, 0),                       24,  "Documentation (TEST-NET-2) (RFC 5737)"),
+    (v4(203, 0, 113, 0),                        24,  "Documentation (TEST-NET-3) (RFC 5737)"),
+    (v4(240, 0, 0, 0),                          4,   "Reserved (RFC 1112 §4)"),
+    (v4(255, 255, 255, 255),                    32,  "Limited Broadcast (RFC 8190, RFC 919 §7)"),
+    // IANA IPv4 Multicast Address Space Registry.
+    (v4(224, 0, 0, 0),                          4,   "Multicast (RFC 5771)"),
+    // IANA IPv6 Special-Purpose Address Registry.
+    (v6([0, 0, 0, 0, 0, 0, 0, 1]),              128, "Loopback Address (RFC 4291)"),
+    (v6([0, 0, 0, 0, 0, 0, 0, 0]),              128, "Unspecified Address (RFC 4291)"),
+    (v6([0, 0, 0, 0, 0, 0xffff, 0, 0]),         96,  "IPv4-mapped Address (RFC 4291)"),
+    (v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0]),      96,  "IPv4-IPv6 Translat. (RFC 6052)"),
+    (v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0]),      48,  "IPv4-IPv6 Translat. (RFC 8215)"),
+    (v6([0x100, 0, 0, 0, 0, 0, 0, 0]),          64,  "Discard-Only Address Block (RFC 6666)"),
+    (v6([0x100, 0, 0, 1, 0, 0, 0, 0]),          64,  "Dummy IPv6 Prefix (RFC 9780)"),
+    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0]),         23,  "IETF Protocol Assignments (RFC 2928)"),
+    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0]),         32,  "TEREDO (RFC 4380, RFC 8190)"),
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 1]),         128, "Port Control Protocol Anycast (RFC 7723)"),
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 2]),         128, "Traversal Using Relays around NAT Anycast (RFC 8155)"),
+    (v6([0x2001, 1, 0, 0, 0, 0, 0, 3]),         128, "DNS-SD Service Registration Protocol Anycast Address (RFC 9665)"),
+    (v6([0x2001, 2, 0, 0, 0, 0, 0, 0]),         48,  "Benchmarking (RFC 5180, RFC Errata 1752)"),
+    (v6([0x2001, 3, 0, 0, 0, 0, 0, 0]),         32,  "AMT (RFC 7450)"),
+    (v6([0x2001, 4, 0x112, 0, 0, 0, 0, 0]),     48,  "AS112-v6 (RFC 7535)"),
+    (v6([0x2001, 0x10, 0, 0, 0, 0, 0, 0]),      28,  "Deprecated (previously ORCHID) (RFC 4843)"),
+    (v6([0x2001, 0x20, 0, 0, 0, 0, 0, 0]),      28,  "ORCHIDv2 (RFC 7343)"),
+    (v6([0x2001, 0x30, 0, 0, 0, 0, 0, 0]),      28,  "Drone Remote ID Protocol Entity Tags (DETs) Prefix (RFC 9374)"),
+    (v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0]),     32,  "Documentation (RFC 3849)"),
+    (v6([0x2002, 0, 0, 0, 0, 0, 0, 0]),         16,  "6to4 (RFC 3056)"),
+    (v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0]), 48,  "Direct Delegation AS112 Service (RFC 7534)"),
+    (v6([0x3fff, 0, 0, 0, 0, 0, 0, 0]),         20,  "Documentation (RFC 9637)"),
+    (v6([0x5f00, 0, 0, 0, 0, 0, 0, 0]),         16,  "Segment Routing (SRv6) SIDs (RFC 9602)"),
+    (v6([0xfc00, 0, 0, 0, 0, 0, 0, 0]),         7,   "Unique-Local (RFC 4193, RFC 8190)"),
+    (v6([0xfe80, 0, 0, 0, 0, 0, 0, 0]),         10,  "Link-Local Unicast (RFC 4291)"),
+    // IANA Internet Protocol Version 6 Address Space.
+    (v6([0, 0, 0, 0, 0, 0, 0, 0]),              96,  "IPv4-compatible Address, deprecated (RFC 4291 §2.5.5.1)"),
+    (v6([0xfec0, 0, 0, 0, 0, 0, 0, 0]),         10,  "Site-Local Unicast, deprecated (RFC 3879)"),
+    (v6([0xff00, 0, 0, 0, 0, 0, 0, 0]),         8,   "Multicast (RFC 4291 §2.7)"),
+    (v6([0, 0, 0, 0, 0, 0, 0, 0]),              3,   NOT_GLOBAL_UNICAST),
+    (v6([0x4000, 0, 0, 0, 0, 0, 0, 0]),         2,   NOT_GLOBAL_UNICAST),
+    (v6([0x8000, 0, 0, 0, 0, 0, 0, 0]),         1,   NOT_GLOBAL_UNICAST),
+];
+
+/// True when `ip` lies in the block `network`/`prefix_len` (of the same family).
+fn block_contains(network: IpAddr, prefix_len: u8, ip: IpAddr) -> bool {
+    let host_bits = |bits: u32| bits.saturating_sub(u32::from(prefix_len));
+    match (network, ip) {
+        (IpAddr::V4(net), IpAddr::V4(ip)) => {
+            // A /0 shifts by the full width, which `checked_shl` turns into a zero mask.
+            let mask = u32::MAX.checked_shl(host_bits(32)).unwrap_or(0);
+            (u32::from(net) ^ u32::from(ip)) & mask == 0
+        }
+        (IpAddr::V6(net), IpAddr::V6(ip)) => {
+            let mask = u128::MAX.checked_shl(host_bits(128)).unwrap_or(0);
+            (u128::from(net) ^ u128::from(ip)) & mask == 0
+        }
+        _ => false,
+    }
+}
+
+/// The name of the first block of [`SPECIAL_PURPOSE_BLOCKS`] that holds `ip`, if any.
+/// An address there is refused as a target, except where [`SPECIAL_PURPOSE_BLOCKS`]
+/// says an IPv6 address is judged by the IPv4 address it carries.
+pub fn special_purpose_block(ip: IpAddr) -> Option<&'static str> {
+    SPECIAL_PURPOSE_BLOCKS
+        .iter()
+        .find(|(network, prefix_len, _)| block_contains(*network, *prefix_len, ip))
+        .map(|(_, _, name)| *name)
+}
+
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(a == 0                                   // "this network", incl. 0.0.0.0
-        || a == 10                             // private
-        || a == 127                            // loopback
-        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
-        || (a == 169 && b == 254)              // link-local
-        || (a == 172 && (16..32).contains(&b)) // private
-        || (a == 192 && b == 0 && c == 0)      // IETF protocol assignments
-        || (a == 192 && b == 168)              // private
-        || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || a >= 224) // multicast, reserved and broadcast
+    special_purpose_block(IpAddr::V4(ip)).is_none()
+}
+
+/// The IPv4 host a connection to `ip` reaches: the address carried by an IPv4-mapped
+/// address or by the NAT64 well-known prefix (see [`SPECIAL_PURPOSE_BLOCKS`]).
+fn ipv4_reached_through(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match ip.segments() {
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
+            Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)))
+        }
+        _ => None,
+    }
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
+    match ipv4_reached_through(ip) {
+        Some(v4) => is_public_v4(v4),
+        None => special_purpose_block(IpAddr::V6(ip)).is_none(),
     }
-    let seg = ip.segments();
-    let [s0, s1, s2, s3, s4, s5, ..] = seg;
-    // Deprecated IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) both embed an IPv4.
-    let embeds_v4 = (s0, s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0, 0)
-        || (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0);
-    if embeds_v4 {
-        let [.., hi, lo] = seg;
-        let v4 = Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
-        return !ip.is_unspecified() && !ip.is_loopback() && is_public_v4(v4);
-    }
-    !((s0 & 0xfe00) == 0xfc00     // unique local
-        || (s0 & 0xffc0) == 0xfe80 // link-local
-        || (s0 & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || (s0 & 0xff00) == 0xff00 // multicast
-        || (s0 == 0x2001 && s1 == 0x0db8)) // documentation
 }
 
 #[cfg(test)]
@@ -361,6 +487,241 @@ mod tests {
         ] {
             ok(raw);
         }
+    }
+
+    fn url_of(ip: IpAddr) -> String {
+        match ip {
+            IpAddr::V4(v4) => format!("http://{v4}/"),
+            IpAddr::V6(v6) => format!("http://[{v6}]/"),
+        }
+    }
+
+    fn last_of(network: IpAddr, prefix_len: u8) -> IpAddr {
+        match network {
+            IpAddr::V4(n) => {
+                let host = u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0);
+                IpAddr::V4(Ipv4Addr::from(u32::from(n) | host))
+            }
+            IpAddr::V6(n) => {
+                let host = u128::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(n) | host))
+            }
+        }
+    }
+
+    #[test]
+    fn every_block_in_the_table_is_a_network_address_with_a_valid_prefix_and_an_rfc() {
+        for &(network, prefix_len, name) in SPECIAL_PURPOSE_BLOCKS {
+            let width = if network.is_ipv4() { 32 } else { 128 };
+            assert!(prefix_len <= width, "{network}/{prefix_len} {name}");
+            assert!(name.contains("RFC"), "{network}/{prefix_len} {name}");
+            // No host bits: the address below the network is outside its block.
+            let below = match network {
+                IpAddr::V4(n) => u32::from(n).checked_sub(1).map(|n| IpAddr::V4(n.into())),
+                IpAddr::V6(n) => u128::from(n).checked_sub(1).map(|n| IpAddr::V6(n.into())),
+            };
+            assert!(
+                below.is_none_or(|b| !block_contains(network, prefix_len, b)),
+                "{network}/{prefix_len} has host bits"
+            );
+        }
+    }
+
+    #[test]
+    fn every_block_in_the_table_is_refused_from_its_first_to_its_last_address() {
+        for &(network, prefix_len, name) in SPECIAL_PURPOSE_BLOCKS {
+            for ip in [network, last_of(network, prefix_len)] {
+                assert_eq!(
+                    TargetUrl::parse(&url_of(ip), OWN),
+                    Err(TargetUrlError::PrivateAddress),
+                    "{ip} in {network}/{prefix_len} {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_holds_every_block_of_both_registries() {
+        // Copied from the two IANA Special-Purpose Address Registries (see
+        // SPECIAL_PURPOSE_BLOCKS), one row per registry entry, so that a row dropped
+        // from the table fails here.
+        let registries = [
+            "0.0.0.0/8",
+            "0.0.0.0/32",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.0.0.0/24",
+            "192.0.0.0/29",
+            "192.0.0.8/32",
+            "192.0.0.9/32",
+            "192.0.0.10/32",
+            "192.0.0.170/32",
+            "192.0.0.171/32",
+            "192.0.2.0/24",
+            "192.31.196.0/24",
+            "192.52.193.0/24",
+            "192.88.99.0/24",
+            "192.88.99.2/32",
+            "192.168.0.0/16",
+            "192.175.48.0/24",
+            "198.18.0.0/15",
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+            "240.0.0.0/4",
+            "255.255.255.255/32",
+            "::1/128",
+            "::/128",
+            "::ffff:0:0/96",
+            "64:ff9b::/96",
+            "64:ff9b:1::/48",
+            "100::/64",
+            "100:0:0:1::/64",
+            "2001::/23",
+            "2001::/32",
+            "2001:1::1/128",
+            "2001:1::2/128",
+            "2001:1::3/128",
+            "2001:2::/48",
+            "2001:3::/32",
+            "2001:4:112::/48",
+            "2001:10::/28",
+            "2001:20::/28",
+            "2001:30::/28",
+            "2001:db8::/32",
+            "2002::/16",
+            "2620:4f:8000::/48",
+            "3fff::/20",
+            "5f00::/16",
+            "fc00::/7",
+            "fe80::/10",
+        ];
+        for block in registries {
+            let (network, len) = block.split_once('/').unwrap();
+            let (network, len): (IpAddr, u8) = (network.parse().unwrap(), len.parse().unwrap());
+            assert!(
+                SPECIAL_PURPOSE_BLOCKS
+                    .iter()
+                    .any(|&(n, l, _)| (n, l) == (network, len)),
+                "{block} is missing from SPECIAL_PURPOSE_BLOCKS"
+            );
+        }
+    }
+
+    #[test]
+    fn globally_reachable_registry_blocks_are_refused_too() {
+        for raw in [
+            "http://192.0.0.9/",
+            "http://192.0.0.10/",
+            "http://192.31.196.1/",
+            "http://192.52.193.1/",
+            "http://192.175.48.1/",
+            "http://[2001:1::1]/",
+            "http://[2001:1::2]/",
+            "http://[2001:1::3]/",
+            "http://[2001:3::1]/",
+            "http://[2001:4:112::1]/",
+            "http://[2001:20::1]/",
+            "http://[2001:30::1]/",
+            "http://[2620:4f:8000::1]/",
+        ] {
+            assert_eq!(err(raw), TargetUrlError::PrivateAddress, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn public_addresses_just_outside_each_block_are_accepted() {
+        for raw in [
+            "http://1.0.0.0/",
+            "http://9.255.255.255/",
+            "http://11.0.0.0/",
+            "http://100.63.255.255/",
+            "http://100.128.0.0/",
+            "http://126.255.255.255/",
+            "http://128.0.0.0/",
+            "http://169.253.255.255/",
+            "http://169.255.0.0/",
+            "http://172.15.255.255/",
+            "http://172.32.0.0/",
+            "http://191.255.255.255/",
+            "http://192.0.1.0/",
+            "http://192.0.1.255/",
+            "http://192.0.3.0/",
+            "http://192.31.195.255/",
+            "http://192.31.197.0/",
+            "http://192.52.192.255/",
+            "http://192.52.194.0/",
+            "http://192.88.98.255/",
+            "http://192.88.100.0/",
+            "http://192.167.255.255/",
+            "http://192.169.0.0/",
+            "http://192.175.47.255/",
+            "http://192.175.49.0/",
+            "http://198.17.255.255/",
+            "http://198.20.0.0/",
+            "http://198.51.99.255/",
+            "http://198.51.101.0/",
+            "http://203.0.112.255/",
+            "http://203.0.114.0/",
+            "http://223.255.255.255/",
+            "http://[2001:200::]/",
+            "http://[2001:db7:ffff:ffff:ffff:ffff:ffff:ffff]/",
+            "http://[2001:db9::]/",
+            "http://[2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff]/",
+            "http://[2003::]/",
+            "http://[2620:4f:7fff:ffff:ffff:ffff:ffff:ffff]/",
+            "http://[2620:4f:8001::]/",
+        ] {
+            ok(raw);
+        }
+    }
+
+    #[test]
+    fn ipv6_that_reaches_an_ipv4_host_is_judged_by_that_host() {
+        for raw in [
+            "http://[::ffff:8.8.8.8]/",
+            "http://[64:ff9b::8.8.8.8]/",
+            "http://[64:ff9b::1.0.0.0]/",
+        ] {
+            ok(raw);
+        }
+        for raw in [
+            "http://[::ffff:192.0.0.9]/",
+            "http://[::ffff:192.88.99.2]/",
+            "http://[::ffff:100.64.0.1]/",
+            "http://[::ffff:198.18.0.1]/",
+            "http://[::ffff:240.0.0.1]/",
+            "http://[64:ff9b::192.0.0.170]/",
+            "http://[64:ff9b::203.0.113.9]/",
+            "http://[64:ff9b::224.0.0.1]/",
+            // Other IPv6 forms that carry an IPv4 address are reserved whole.
+            "http://[::8.8.8.8]/",
+            "http://[64:ff9b:1::808:808]/",
+            "http://[2002:808:808::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        ] {
+            assert_eq!(err(raw), TargetUrlError::PrivateAddress, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn ipv6_outside_global_unicast_is_refused() {
+        for raw in [
+            "http://[::2]/",
+            "http://[::1:0:0:0]/",
+            "http://[1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]/",
+            "http://[4000::1]/",
+            "http://[5f00::1]/",
+            "http://[e000::1]/",
+            "http://[fe00::1]/",
+            "http://[fec0::1]/",
+        ] {
+            assert_eq!(err(raw), TargetUrlError::PrivateAddress, "{raw:?}");
+        }
+        ok("http://[2000::1]/");
+        ok("http://[3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff]/");
     }
 
     #[test]
