@@ -180,6 +180,9 @@ describe("reuse", () => {
       url: created.url,
       tiny_url: created.url,
       target_url: "https://example.com/shared",
+      // What the shared link does: what this caller asked for (the defaults).
+      redirect_status: 302,
+      forward_query: true,
     });
     const fresh = await w.create({ target_url: "https://example.com/shared" });
     assert.notEqual(fresh.key, created.key);

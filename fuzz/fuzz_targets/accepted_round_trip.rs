@@ -51,10 +51,10 @@ fuzz_target!(|data: &[u8]| {
     let now = Timestamp::from_millis(1_795_290_489_000);
 
     if let Ok(new) = NewLink::from_json(body, &policy, now) {
-        if let Some(n) = new.max_clicks {
+        if let Some(n) = new.settings.max_clicks {
             check_max_clicks(n);
         }
-        if let Some(at) = new.expires_at {
+        if let Some(at) = new.settings.expires_at {
             check_expiry(at);
         }
     }

@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[] };
     let now = Timestamp::from_millis(1_795_290_489_000);
     if let Ok(new) = NewLink::from_json(data, &policy, now) {
-        assert!(new.max_clicks.is_none_or(|n| n >= 1));
-        assert!(new.expires_at.is_none_or(|t| t > now));
+        assert!(new.settings.max_clicks.is_none_or(|n| n >= 1));
+        assert!(new.settings.expires_at.is_none_or(|t| t > now));
         assert!(!(new.reuse && new.custom_key.is_some()));
     }
     let _ = LinkPatch::from_json(data, &policy, now);

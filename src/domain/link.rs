@@ -45,6 +45,29 @@ impl RedirectStatus {
     }
 }
 
+/// How a link behaves, as its creator set it: one type from the creation request to
+/// the stored row and back, so no layer copies these field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSettings {
+    pub expires_at: Option<Timestamp>,
+    pub max_clicks: Option<i64>,
+    /// `None`: the deployment's default (`DEFAULT_REDIRECT_STATUS`).
+    pub redirect_status: Option<RedirectStatus>,
+    pub forward_query: bool,
+}
+
+impl Default for LinkSettings {
+    /// A plain link: no expiry, no click limit, the default status, queries forwarded.
+    fn default() -> LinkSettings {
+        LinkSettings {
+            expires_at: None,
+            max_clicks: None,
+            redirect_status: None,
+            forward_query: true,
+        }
+    }
+}
+
 /// One row of the `links` table, minus the secret hash, which never leaves storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
@@ -53,11 +76,7 @@ pub struct Link {
     pub is_active: bool,
     pub clicks: i64,
     pub created_at: Timestamp,
-    pub expires_at: Option<Timestamp>,
-    pub max_clicks: Option<i64>,
-    /// `None`: the deployment's default (`DEFAULT_REDIRECT_STATUS`).
-    pub redirect_status: Option<RedirectStatus>,
-    pub forward_query: bool,
+    pub settings: LinkSettings,
     /// Bumped by every change to the row's redirect behaviour; the cache checks it.
     pub version: i64,
 }
@@ -75,9 +94,13 @@ impl Link {
     pub fn state(&self, now: Timestamp) -> LinkState {
         if !self.is_active {
             LinkState::Deactivated
-        } else if self.expires_at.is_some_and(|at| at <= now) {
+        } else if self.settings.expires_at.is_some_and(|at| at <= now) {
             LinkState::Expired
-        } else if self.max_clicks.is_some_and(|max| self.clicks >= max) {
+        } else if self
+            .settings
+            .max_clicks
+            .is_some_and(|max| self.clicks >= max)
+        {
             LinkState::Exhausted
         } else {
             LinkState::Active
@@ -102,10 +125,10 @@ impl RedirectRule {
         RedirectRule {
             target: link.target_url.clone(),
             version: link.version,
-            status: link.redirect_status,
-            forward_query: link.forward_query,
-            expires_at: link.expires_at,
-            metered: link.max_clicks.is_some(),
+            status: link.settings.redirect_status,
+            forward_query: link.settings.forward_query,
+            expires_at: link.settings.expires_at,
+            metered: link.settings.max_clicks.is_some(),
         }
     }
 
@@ -146,10 +169,7 @@ mod tests {
             is_active: true,
             clicks: 3,
             created_at: Timestamp::from_millis(0),
-            expires_at: None,
-            max_clicks: None,
-            redirect_status: None,
-            forward_query: true,
+            settings: LinkSettings::default(),
             version: 1,
         }
     }
@@ -167,18 +187,27 @@ mod tests {
             LinkState::Deactivated
         );
         let expired = Link {
-            expires_at: Some(Timestamp::from_millis(1_000)),
+            settings: LinkSettings {
+                expires_at: Some(Timestamp::from_millis(1_000)),
+                ..LinkSettings::default()
+            },
             ..link()
         };
         assert_eq!(expired.state(now), LinkState::Expired);
         let later = Link {
-            expires_at: Some(Timestamp::from_millis(1_001)),
+            settings: LinkSettings {
+                expires_at: Some(Timestamp::from_millis(1_001)),
+                ..LinkSettings::default()
+            },
             ..link()
         };
         assert_eq!(later.state(now), LinkState::Active);
         assert_eq!(
             Link {
-                max_clicks: Some(3),
+                settings: LinkSettings {
+                    max_clicks: Some(3),
+                    ..LinkSettings::default()
+                },
                 ..link()
             }
             .state(now),
@@ -186,7 +215,10 @@ mod tests {
         );
         assert_eq!(
             Link {
-                max_clicks: Some(4),
+                settings: LinkSettings {
+                    max_clicks: Some(4),
+                    ..LinkSettings::default()
+                },
                 ..link()
             }
             .state(now),

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::key::{Key, KeyError};
-use super::link::RedirectStatus;
+use super::link::{LinkSettings, RedirectStatus};
 use super::target_url::{TargetUrl, TargetUrlError};
 
 /// What a target must satisfy beyond the URL rules: not this service's own hosts, not
@@ -30,10 +30,7 @@ pub enum Change<T> {
 pub struct NewLink {
     pub target: TargetUrl,
     pub custom_key: Option<Key>,
-    pub expires_at: Option<Timestamp>,
-    pub max_clicks: Option<i64>,
-    pub redirect_status: Option<RedirectStatus>,
-    pub forward_query: bool,
+    pub settings: LinkSettings,
     /// Return an existing link made with `reuse` for the same target instead.
     pub reuse: bool,
 }
@@ -350,10 +347,12 @@ impl NewLink {
         Ok(NewLink {
             target,
             custom_key,
-            expires_at,
-            max_clicks,
-            redirect_status,
-            forward_query,
+            settings: LinkSettings {
+                expires_at,
+                max_clicks,
+                redirect_status,
+                forward_query,
+            },
             reuse,
         })
     }
@@ -425,10 +424,10 @@ mod tests {
         let link = create(r#"{"target_url": "https://example.com"}"#).unwrap();
         assert_eq!(link.target.as_str(), "https://example.com/");
         assert_eq!(link.custom_key, None);
-        assert_eq!(link.expires_at, None);
-        assert_eq!(link.max_clicks, None);
-        assert_eq!(link.redirect_status, None);
-        assert!(link.forward_query);
+        assert_eq!(link.settings.expires_at, None);
+        assert_eq!(link.settings.max_clicks, None);
+        assert_eq!(link.settings.redirect_status, None);
+        assert!(link.settings.forward_query);
         assert!(!link.reuse);
     }
 
@@ -452,22 +451,26 @@ mod tests {
         .unwrap();
         assert_eq!(link.custom_key.unwrap().as_str(), "my-key");
         assert_eq!(
-            link.expires_at.unwrap().to_rfc3339(),
+            link.settings.expires_at.unwrap().to_rfc3339(),
             "2030-01-01T00:00:00Z"
         );
-        assert_eq!(link.max_clicks, Some(10));
+        assert_eq!(link.settings.max_clicks, Some(10));
         assert_eq!(
-            link.redirect_status,
+            link.settings.redirect_status,
             Some(RedirectStatus::PermanentRedirect)
         );
-        assert!(!link.forward_query);
+        assert!(!link.settings.forward_query);
         let nulls = create(
             r#"{"target_url": "https://example.com", "custom_key": null, "expires_at": null,
                 "max_clicks": null, "redirect_status": null}"#,
         )
         .unwrap();
         assert_eq!(
-            (nulls.custom_key, nulls.expires_at, nulls.max_clicks),
+            (
+                nulls.custom_key,
+                nulls.settings.expires_at,
+                nulls.settings.max_clicks
+            ),
             (None, None, None)
         );
     }
@@ -529,7 +532,11 @@ mod tests {
         for n in ["1", "2", "1000", "9007199254740991"] {
             let body = format!(r#"{{"target_url": "https://a.com", "max_clicks": {n}}}"#);
             assert_eq!(
-                create(&body).unwrap().max_clicks.map(|m| m.to_string()),
+                create(&body)
+                    .unwrap()
+                    .settings
+                    .max_clicks
+                    .map(|m| m.to_string()),
                 Some(n.to_string())
             );
             let body = format!(r#"{{"max_clicks": {n}}}"#);
@@ -617,7 +624,7 @@ mod tests {
             ("2030-06-30T23:59:60Z", "2030-07-01T00:00:00Z"),
         ] {
             let body = format!(r#"{{"target_url": "https://a.com", "expires_at": "{raw}"}}"#);
-            let at = create(&body).unwrap().expires_at.unwrap();
+            let at = create(&body).unwrap().settings.expires_at.unwrap();
             assert_eq!(at.to_rfc3339(), echo, "{raw}");
             assert_eq!(Timestamp::parse_rfc3339(echo), Ok(at), "{raw}");
             let patched = patch(&format!(r#"{{"expires_at": "{raw}"}}"#)).unwrap();

@@ -38,15 +38,9 @@ impl Draft {
     pub fn row<'a>(&'a self, new: &'a NewLink, target_hash: &'a str, now: Timestamp) -> NewRow<'a> {
         NewRow {
             key: &self.key,
-            target_url: new.target.as_str(),
-            target_host: new.target.host(),
+            new,
             target_hash,
             secret_hash: &self.secret_hash,
-            expires_at: new.expires_at,
-            max_clicks: new.max_clicks,
-            redirect_status: new.redirect_status,
-            forward_query: new.forward_query,
-            reuse: new.reuse,
             now,
         }
     }
@@ -59,10 +53,7 @@ impl Draft {
             is_active: true,
             clicks: 0,
             created_at: now,
-            expires_at: new.expires_at,
-            max_clicks: new.max_clicks,
-            redirect_status: new.redirect_status,
-            forward_query: new.forward_query,
+            settings: new.settings.clone(),
             version: 1,
         }
     }

@@ -17,7 +17,9 @@ use crate::http::response::{self, Reply, CREATED, OK};
 use crate::storage::d1::LinkRef;
 use crate::web::pages::{self, AdminContext};
 
-/// The answer to a `reuse` request: public fields only, never the creator's secret.
+/// The answer to a `reuse` request: public fields only, never the creator's secret,
+/// and what the shared link does (which is what this caller asked for; see
+/// [`behaves_as_asked`]).
 fn reused(link: &Link, cx: &Ctx) -> Result<Reply, ApiError> {
     let url = format!("{}/{}", cx.origin(), link.key);
     let body = serde_json::json!({
@@ -25,23 +27,40 @@ fn reused(link: &Link, cx: &Ctx) -> Result<Reply, ApiError> {
         "url": url,
         "tiny_url": url,
         "target_url": link.target_url,
+        "redirect_status": link.settings.redirect_status.unwrap_or(cx.config.default_redirect).code(),
+        "forward_query": link.settings.forward_query,
     });
     Ok(response::json(OK, &body)?)
 }
 
+/// A shared link is handed out only when it redirects the way this caller asked: the
+/// same effective status and the same query forwarding. (Shared links carry no expiry
+/// or click limit, so nothing else can differ.) Otherwise the caller gets a link of
+/// its own, as without `reuse`.
+fn behaves_as_asked(link: &Link, new: &NewLink, cx: &Ctx) -> bool {
+    let default = cx.config.default_redirect;
+    link.settings.redirect_status.unwrap_or(default)
+        == new.settings.redirect_status.unwrap_or(default)
+        && link.settings.forward_query == new.settings.forward_query
+}
+
 /// `POST /url`: validates the body, inserts the row (the unique index on `key` decides
 /// collisions) and answers `201` with the secret, which is never shown again. With
-/// `"reuse": true`, an existing shared link for the same target is answered with `200`.
+/// `"reuse": true`, an existing shared link for the same target that redirects the same
+/// way is answered with `200`.
 pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     rate_limit(req, cx).await?;
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let own_hosts = cx.own_hosts();
-    let new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
-        if let Some(link) = store.find_reusable(&target_hash).await? {
-            return reused(&link, cx);
+        match store.find_reusable(&target_hash).await? {
+            Some(link) if behaves_as_asked(&link, &new, cx) => return reused(&link, cx),
+            // The shared link of this target redirects otherwise: a link of one's own.
+            Some(_) => new.reuse = false,
+            None => {}
         }
     }
     let attempts = if new.custom_key.is_some() {
@@ -59,10 +78,16 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             )?);
         }
         // Refused by a unique index: another shared link for this target won a race
-        // (answer it), or the key is taken (a custom key is final; a drawn one is redrawn).
+        // (answer it, if it redirects as asked), or the key is taken (a custom key is
+        // final; a drawn one is redrawn).
         if new.reuse {
-            if let Some(link) = store.find_reusable(&target_hash).await? {
-                return reused(&link, cx);
+            match store.find_reusable(&target_hash).await? {
+                Some(link) if behaves_as_asked(&link, &new, cx) => return reused(&link, cx),
+                Some(_) => {
+                    new.reuse = false;
+                    continue;
+                }
+                None => {}
             }
         }
         if new.custom_key.is_some() {

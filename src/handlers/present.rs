@@ -67,10 +67,14 @@ impl<'a> LinkView<'a> {
             admin_url: secret.map(|s| format!("{}/admin/{}", cx.origin, s.as_str())),
             secret_key: secret.map(SecretKey::as_str),
             created_at: link.created_at.to_rfc3339(),
-            expires_at: link.expires_at.map(Timestamp::to_rfc3339),
-            max_clicks: link.max_clicks,
-            redirect_status: link.redirect_status.unwrap_or(cx.default_redirect).code(),
-            forward_query: link.forward_query,
+            expires_at: link.settings.expires_at.map(Timestamp::to_rfc3339),
+            max_clicks: link.settings.max_clicks,
+            redirect_status: link
+                .settings
+                .redirect_status
+                .unwrap_or(cx.default_redirect)
+                .code(),
+            forward_query: link.settings.forward_query,
         }
     }
 }

@@ -11,24 +11,19 @@ use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
 use crate::domain::key::Key;
-use crate::domain::link::{Link, RedirectStatus};
-use crate::domain::link_request::{Change, LinkPatch};
+use crate::domain::link::{Link, LinkSettings, RedirectStatus};
+use crate::domain::link_request::{Change, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretHash};
 use crate::domain::stats::{CountryClicks, DeviceClicks, HostClicks, Stats, Window, TOP};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 
-/// A new row, with the secret already hashed.
+/// A new row: what the creator asked for, under a drawn key, with the secret already
+/// hashed.
 pub struct NewRow<'a> {
     pub key: &'a Key,
-    pub target_url: &'a str,
-    pub target_host: &'a str,
+    pub new: &'a NewLink,
     pub target_hash: &'a str,
     pub secret_hash: &'a SecretHash,
-    pub expires_at: Option<Timestamp>,
-    pub max_clicks: Option<i64>,
-    pub redirect_status: Option<RedirectStatus>,
-    pub forward_query: bool,
-    pub reuse: bool,
     pub now: Timestamp,
 }
 
@@ -170,20 +165,22 @@ impl TryFrom<LinkRow> for Link {
             is_active: row.is_active != 0.0,
             clicks: whole(row.clicks, "clicks").map_err(bad)?,
             created_at: time(row.created_at, "created_at").map_err(bad)?,
-            expires_at: row
-                .expires_at
-                .map(|n| time(n, "expires_at"))
-                .transpose()
-                .map_err(bad)?,
-            max_clicks: row
-                .max_clicks
-                .map(|n| whole(n, "max_clicks"))
-                .transpose()
-                .map_err(bad)?,
-            redirect_status: row
-                .redirect_status
-                .and_then(|n| RedirectStatus::from_code(n as i64)),
-            forward_query: row.forward_query != 0.0,
+            settings: LinkSettings {
+                expires_at: row
+                    .expires_at
+                    .map(|n| time(n, "expires_at"))
+                    .transpose()
+                    .map_err(bad)?,
+                max_clicks: row
+                    .max_clicks
+                    .map(|n| whole(n, "max_clicks"))
+                    .transpose()
+                    .map_err(bad)?,
+                redirect_status: row
+                    .redirect_status
+                    .and_then(|n| RedirectStatus::from_code(n as i64)),
+                forward_query: row.forward_query != 0.0,
+            },
             version: whole(row.version, "version").map_err(bad)?,
             key,
         })
@@ -279,6 +276,7 @@ impl LinkStore {
     }
 
     fn insert_statement(&self, row: &NewRow<'_>) -> Result<D1PreparedStatement, StorageError> {
+        let settings = &row.new.settings;
         // DO NOTHING on any uniqueness conflict: a taken key, or (for reuse) another
         // shared link for the same target. The caller tells them apart.
         self.statement(
@@ -287,15 +285,15 @@ impl LinkStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
-                row.target_url.into(),
-                row.target_host.into(),
+                row.new.target.as_str().into(),
+                row.new.target.host().into(),
                 row.target_hash.into(),
                 row.secret_hash.as_str().into(),
-                opt(row.expires_at, ms),
-                opt(row.max_clicks, int),
-                opt(row.redirect_status, |s| int(i64::from(s.code()))),
-                flag(row.forward_query),
-                flag(row.reuse),
+                opt(settings.expires_at, ms),
+                opt(settings.max_clicks, int),
+                opt(settings.redirect_status, |s| int(i64::from(s.code()))),
+                flag(settings.forward_query),
+                flag(row.new.reuse),
                 ms(row.now),
             ],
             "insert",

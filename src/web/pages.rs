@@ -90,9 +90,11 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
     let short = escape(cx.short_url);
     let target = escape(&link.target_url);
     let expires = link
+        .settings
         .expires_at
         .map_or("Never".to_string(), |t| escape(&t.to_rfc3339()));
     let limit = link
+        .settings
         .max_clicks
         .map_or("None".to_string(), |m| m.to_string());
     let toggle = if link.is_active {
@@ -218,10 +220,7 @@ mod tests {
             is_active: true,
             clicks: 3,
             created_at: Timestamp::from_millis(1_795_290_489_000),
-            expires_at: None,
-            max_clicks: None,
-            redirect_status: None,
-            forward_query: true,
+            settings: crate::domain::link::LinkSettings::default(),
             version: 1,
         }
     }
