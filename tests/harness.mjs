@@ -321,10 +321,6 @@ class RunningWorker {
   waitUntilCached(key) {
     return waitFor(() => this.cached(key), { message: `the KV entry ${kvKey(key)}` });
   }
-  /** The old name of `waitFor`, kept until every test file has moved over. */
-  until(probe, what = "condition", timeoutMs = 5000) {
-    return waitFor(probe, { timeout: timeoutMs, message: what });
-  }
   /** Waits for a log line containing `text` and returns it. */
   waitForLog(text, timeout = 5000) {
     return waitFor(() => this.log.lines.find((l) => l.includes(text)), { timeout, message: `a log line with "${text}"` });
