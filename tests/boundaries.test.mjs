@@ -1,22 +1,20 @@
 // Everything the service accepts it can store, count and serve: values at and across
 // every boundary of the domain go through the HTTP door, the real local D1, and back;
 // hostile visitor input never costs a click or turns a redirect into a 5xx.
-import { describe, test, before, after } from "node:test";
+import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker } from "./harness.mjs";
+import { workerForFile } from "./harness.mjs";
 
-const TOKEN = "boundaries-operator-token";
 const MAX_SAFE = 2 ** 53 - 1;
 
+// One worker: every test reads and writes only the links it creates, except the export
+// test, which counts what the table holds when it runs.
 let w;
 before(async () => {
-  w = await startWorker({ vars: { ADMIN_TOKEN: TOKEN } });
+  w = await workerForFile({ vars: { ADMIN_TOKEN: "boundaries-operator-token" } });
 });
-after(() => w.dispose());
 
-const api = (path, init = {}) =>
-  w.fetch(path, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
-const show = async (key) => (await api(`/api/links/${key}`)).json();
+const show = async (key) => (await w.operator(`/api/links/${key}`)).json();
 
 describe("every accepted value round-trips through D1", () => {
   // [what is sent, what the API must echo]: at each boundary, inside it.
@@ -36,17 +34,12 @@ describe("every accepted value round-trips through D1", () => {
       const read = await show(made.key);
       for (const [field, value] of Object.entries(echoed)) assert.equal(read[field], value, field);
       // The echo is itself accepted as input, unchanged.
-      const again = await api(`/api/links/${made.key}`, {
-        method: "PATCH",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(echoed),
-      });
+      const again = await w.operator(`/api/links/${made.key}`, { method: "PATCH", json: echoed });
       assert.equal(again.status, 200);
       for (const [field, value] of Object.entries(echoed)) assert.equal((await again.json())[field], value, field);
-      const visit = await w.fetch(`/${made.key}`);
-      assert.equal(visit.status, 302);
+      assert.equal((await w.visit(made.key)).status, 302);
       assert.equal(await w.settleClicks(made.key, 1), 1);
-      assert.equal((await (await w.fetch(`/admin/${made.secret_key}/stats`)).json()).clicks, 1);
+      assert.equal((await (await w.stats(made)).json()).clicks, 1);
     });
   }
 
@@ -63,11 +56,11 @@ describe("every accepted value round-trips through D1", () => {
   ];
   for (const [what, body] of refused) {
     test(`${what} is refused with a 4xx and stores nothing`, async () => {
-      const before = (await w.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
-      const res = await w.post("/url", body);
+      const before = await w.linkCount();
+      const res = await w.tryCreate(body);
       assert.ok(res.status === 400 || res.status === 422, `${res.status}`);
       assert.match((await res.json()).detail, /max_clicks|expires_at/);
-      assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n, before);
+      assert.equal(await w.linkCount(), before);
     });
   }
 });
@@ -112,7 +105,7 @@ describe("special-purpose addresses are refused as targets", () => {
   // A few from each IANA registry; the unit tests walk every block of the table.
   for (const host of ["192.0.0.9", "100.64.0.1", "198.18.0.1", "192.88.99.1", "240.0.0.1", "[2001:db8::1]", "[64:ff9b::a00:1]", "[::ffff:127.0.0.1]", "[fec0::1]", "[3fff::1]"]) {
     test(`http://${host}/ is refused`, async () => {
-      const res = await w.post("/url", { target_url: `http://${host}/` });
+      const res = await w.tryCreate({ target_url: `http://${host}/` });
       assert.equal(res.status, 400);
     });
   }
@@ -123,14 +116,14 @@ describe("reuse never surprises", () => {
     const target = "https://example.com/shared-behaviour";
     const first = await w.create({ target_url: target, reuse: true, redirect_status: 301, forward_query: false });
     // Asked for the defaults: a link of one's own, not the 301 without query forwarding.
-    const plain = await w.post("/url", { target_url: target, reuse: true });
+    const plain = await w.tryCreate({ target_url: target, reuse: true });
     assert.equal(plain.status, 201);
     const own = await plain.json();
     assert.notEqual(own.key, first.key);
     assert.equal(own.redirect_status, 302);
     assert.equal(own.forward_query, true);
     // Asked for what the shared link does: that link, and the answer says what it does.
-    const same = await w.post("/url", { target_url: target, reuse: true, redirect_status: 301, forward_query: false });
+    const same = await w.tryCreate({ target_url: target, reuse: true, redirect_status: 301, forward_query: false });
     assert.equal(same.status, 200);
     const shared = await same.json();
     assert.equal(shared.key, first.key);
@@ -149,13 +142,13 @@ describe("a failed export is never mistaken for a complete one", () => {
       .prepare("INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, max_clicks) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")
       .bind("broken-row", "https://example.com/broken", "f".repeat(64), Date.now(), 1e300)
       .run();
-    const text = await (await api("/api/links/export")).text();
+    const text = await (await w.operator("/api/links/export")).text();
     const lines = text.trimEnd().split("\n").map((l) => JSON.parse(l));
-    const total = (await w.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
+    const total = await w.linkCount();
     assert.deepEqual(lines.at(-1), { export: "complete", links: total - 1, skipped: 1 });
     assert.ok(lines.some((l) => l.error === "unreadable link" && l.key === "broken-row"));
     assert.ok(lines.some((l) => l.key === good.key && l.target_url === "https://example.com/exported"));
-    assert.ok(w.log.lines.some((l) => l.includes("broken-row") && l.includes("max_clicks")), w.log.lines.join("\n"));
+    assert.match(await w.waitForLog("broken-row"), /max_clicks/);
   });
 });
 

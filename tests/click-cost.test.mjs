@@ -1,24 +1,25 @@
 // The cost of recording clicks must follow the traffic, not a link's age: a flush reads
 // the rows of its own batch, never every visit the link ever had (which would make a
 // popular link slower, and its D1 reads dearer, with every click it gets).
-import { test, after } from "node:test";
+// Each test starts its own worker (one per click-recording mode).
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { workerPerTest } from "./harness.mjs";
 
-const start = workerPerTest(after);
+const start = workerPerTest();
 const HISTORY = 3000;
 const VISITS = 200;
 
 /** D1 rows read by click writes per redirect, over VISITS redirects to `key`. */
 async function rowsReadPerClick(w, key) {
-  const before = (await (await w.get("/__bench/counters")).json()).click_rows_read;
+  const before = (await w.counters()).click_rows_read;
   const clicksBefore = await w.clicks(key);
   for (let i = 0; i < VISITS; i += 50) {
-    const answers = await Promise.all(Array.from({ length: 50 }, () => w.get(`/${key}`)));
+    const answers = await w.visitConcurrently(key, 50);
     assert.ok(answers.every((r) => r.status === 302));
   }
   assert.equal(await w.settleClicks(key, clicksBefore + VISITS), clicksBefore + VISITS);
-  const after = (await (await w.get("/__bench/counters")).json()).click_rows_read;
+  const after = (await w.counters()).click_rows_read;
   return (after - before) / VISITS;
 }
 
@@ -36,8 +37,10 @@ for (const queue of [false, true]) {
       )
       .bind(old.key, Date.now())
       .run();
+
     const perFresh = await rowsReadPerClick(w, fresh.key);
     const perOld = await rowsReadPerClick(w, old.key);
+
     assert.ok(perFresh > 0, "D1 reports rows read for click writes");
     assert.ok(perOld <= perFresh * 1.5 + 1, `rows read per click: ${perOld} for the old link, ${perFresh} for the new one`);
   });

@@ -1,35 +1,35 @@
 // Black-box fault tests: KV failing or slow, D1 missing or failing, and the race
 // between a slow cache fill and a deactivation. KV faults come from a wrapper around
-// the real local KV namespace (see harness.mjs), not from a mock of the worker.
-import { test, describe, after } from "node:test";
+// the real local KV namespace (see harness.mjs), not from a mock of the worker. Each
+// test starts the worker its fault needs.
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { workerPerTest } from "./harness.mjs";
 
-// Each test starts the worker it needs; all are stopped when the file is done.
-const worker = workerPerTest(after);
+const worker = workerPerTest();
 
 describe("KV unavailable", () => {
-  test("every KV call failing: links are created and redirect from D1, and each request logs once", async () => {
+  test("with every KV call failing, links are created and redirect from D1, and each request logs once", async () => {
     const w = await worker({ kvFault: "failing" });
     const link = await w.create({ target_url: "https://example.com/kv-down" });
+
     for (let i = 0; i < 3; i++) {
-      const res = await w.get(`/${link.key}`);
+      const res = await w.visit(link.key);
       assert.equal(res.status, 302);
       assert.equal(res.headers.get("location"), "https://example.com/kv-down");
     }
     assert.equal(await w.settleClicks(link.key, 3), 3);
-    assert.equal((await w.get(`/${link.key}+`)).status, 200);
-    const patched = await w.fetch(`/admin/${link.secret_key}`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ target_url: "https://example.com/kv-down-2" }),
-    });
+    assert.equal((await w.peek(link.key)).status, 200);
+    const patched = await w.patch(link, { target_url: "https://example.com/kv-down-2" });
     assert.equal(patched.status, 200);
-    assert.equal((await w.get(`/${link.key}`)).headers.get("location"), "https://example.com/kv-down-2");
-    assert.equal((await w.delete(`/admin/${link.secret_key}`)).status, 200);
-    assert.equal((await w.get(`/${link.key}`)).status, 410);
+    assert.equal((await w.visit(link.key)).headers.get("location"), "https://example.com/kv-down-2");
+    assert.equal((await w.deactivate(link)).status, 200);
+    assert.equal((await w.visit(link.key)).status, 410);
+    // A sleep on purpose: KV failures are logged after the response, and the count
+    // below must also prove that no fifth line comes.
     await sleep(300);
+
     // Four of those requests reached KV: the first redirect (read, then fill), the
     // PATCH (write), the DELETE (delete) and the last redirect (read; the DELETE had
     // cleared the isolate's copy). The others were answered from the isolate's memory.
@@ -40,18 +40,20 @@ describe("KV unavailable", () => {
 });
 
 describe("D1 unavailable", () => {
-  test("without the D1 binding: 503 JSON everywhere storage is needed, and nothing in KV", async () => {
+  test("without the D1 binding, every request that needs storage answers 503 JSON and nothing reaches KV", async () => {
     const w = await worker({ withDb: false });
-    const cases = [
-      () => w.post("/url", { target_url: "https://example.com/" }),
+    const secret = `abcdefgh_${"a".repeat(27)}`;
+    const requests = [
+      () => w.tryCreate({ target_url: "https://example.com/" }),
       () => w.get("/healthz"),
-      () => w.get("/abcdefgh"),
-      () => w.get("/abcdefgh+"),
-      () => w.get(`/admin/abcdefgh_${"a".repeat(27)}`),
-      () => w.delete(`/admin/abcdefgh_${"a".repeat(27)}`),
+      () => w.visit("abcdefgh"),
+      () => w.peek("abcdefgh"),
+      () => w.showAdmin(secret),
+      () => w.deactivate(secret),
     ];
-    for (const run of cases) {
-      const res = await run();
+    for (const send of requests) {
+      const res = await send();
+
       assert.equal(res.status, 503);
       assert.match((await res.json()).detail, /unavailable/);
     }
@@ -62,11 +64,13 @@ describe("D1 unavailable", () => {
     const w = await worker();
     const link = await w.create({ target_url: "https://example.com/lost-click" });
     // Break the visits table so the click batch fails inside waitUntil.
-    await w.db.prepare("DROP TABLE visits").run();
-    const res = await w.get(`/${link.key}`);
+    await w.breakClickWrites();
+
+    const res = await w.visit(link.key);
+    const line = await w.waitForLog("not recorded");
+
     assert.equal(res.status, 302);
     assert.equal(res.headers.get("location"), "https://example.com/lost-click");
-    const line = await w.until(() => w.log.lines.find((l) => l.includes("not recorded")), "the log line");
     assert.ok(line.includes(link.key), line);
     assert.ok(!w.log.lines.some((l) => l.includes(link.secret_key)));
     // The batch is atomic: the failed visit insert also rolled back the increment.
@@ -78,29 +82,36 @@ describe("deactivation races", () => {
   test("a slow cache fill that started before a deactivation does not bring the old target back", async () => {
     const w = await worker({ kvFault: "slow", putDelayMs: 600 });
     const link = await w.create({ target_url: "https://example.com/race" });
+
     // The visit reads D1 (active), answers, and starts a KV fill that lands 600 ms later.
-    assert.equal((await w.get(`/${link.key}`)).status, 302);
+    const visit = await w.visit(link.key);
+    // A sleep on purpose: the deactivation must land while the fill is in flight.
     await sleep(100);
-    assert.equal((await w.delete(`/admin/${link.secret_key}`)).status, 200);
-    // Wait for the late fill and the re-check that follows it.
+    const deactivated = await w.deactivate(link);
+    // A sleep on purpose: it outlasts the late fill and the re-check that follows it,
+    // and what is proven is that the old target does not come back.
     await sleep(1500);
-    assert.equal(await w.kv.get(`link:${link.key}`), null);
-    assert.equal((await w.get(`/${link.key}`)).status, 410);
+
+    assert.equal(visit.status, 302);
+    assert.equal(deactivated.status, 200);
+    assert.equal(await w.cached(link.key), null);
+    assert.equal((await w.visit(link.key)).status, 410);
   });
 
   test("a slow fill racing an edit leaves the new target, not the old one", async () => {
     const w = await worker({ kvFault: "slow", putDelayMs: 600 });
     const link = await w.create({ target_url: "https://example.com/before" });
-    await w.get(`/${link.key}`);
+
+    await w.visit(link.key);
+    // A sleep on purpose: the edit must land while the fill is in flight.
     await sleep(100);
-    await w.fetch(`/admin/${link.secret_key}`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ target_url: "https://example.com/after" }),
-    });
+    await w.patch(link, { target_url: "https://example.com/after" });
+    // A sleep on purpose: it outlasts the late fill and the re-check that follows it,
+    // and what is proven is that the old target does not come back.
     await sleep(1500);
-    const cached = await w.kv.get(`link:${link.key}`);
+
+    const cached = await w.cached(link.key);
     assert.ok(cached === null || cached.endsWith("https://example.com/after"), String(cached));
-    assert.equal((await w.get(`/${link.key}`)).headers.get("location"), "https://example.com/after");
+    assert.equal((await w.visit(link.key)).headers.get("location"), "https://example.com/after");
   });
 });

@@ -1,11 +1,48 @@
 // Starts the built worker (build/index.js + wasm) under Miniflare with real local D1 and
-// KV bindings, applies every migration, and offers one helper per HTTP verb.
+// KV bindings, applies every migration, and offers one verb per thing a test does to it:
+// create a link, visit it, peek, patch, deactivate, read its stats, call the operator
+// API, and read what it stored (its D1 row, its visits, its KV entry).
+//
+// Known state: every Miniflare instance starts with an empty, in-memory D1 and KV, so
+// no file sees what another left behind. Within a file, one worker is shared
+// (`workerForFile`) only when each test touches nothing but the links it creates
+// itself, under targets and custom keys no other test in the file uses. A test that
+// reads or fills table-wide state (counts every link, sums every click, takes the whole
+// key space) or needs its own configuration gets a fresh worker (`workerPerTest`).
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { after } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Miniflare, Log, LogLevel } from "miniflare";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The KV entry name of a link's cached redirect rule (the worker's `link:{key}`). */
+export const kvKey = (key) => `link:${key}`;
+
+/** The click queue, as the commented [[queues]] sections of wrangler.toml set it up. */
+const CLICKS_QUEUE = { binding: "CLICKS", name: "shortener-clicks" };
+
+/**
+ * Polls `condition` until it returns a truthy value, and returns that value. Fails
+ * with `message`, the time waited and the last value seen when `timeout` ms pass.
+ */
+export async function waitFor(condition, { timeout = 5000, interval = 20, message = "a condition" } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() - started > timeout) {
+      throw new Error(`waitFor: timed out after ${timeout} ms waiting for ${message} (last value: ${JSON.stringify(value)})`);
+    }
+    await sleep(interval);
+  }
+}
+
+/** The parsed JSON body of a response (or of a promise of one). */
+export async function readJson(response) {
+  return (await response).json();
+}
 
 /** Binding names and settings, read from wrangler.toml so they are written once. */
 export function wranglerConfig() {
@@ -61,10 +98,11 @@ export default function (env) {
 }`;
 
 /**
- * Starts the worker. Options: `vars` (extra [vars] and secrets), `withDb`/`withKv`
- * (default true), `kvFault` ("failing" or "slow", with `putDelayMs`), `rateLimit`
- * ({limit, period} for the creation limiter), `queue` (record clicks through the CLICKS
- * queue), `host`/`port` to listen for real clients.
+ * Starts the worker. Options: `vars` (extra [vars] and secrets; `ADMIN_TOKEN` becomes
+ * the default token of `operator`), `withDb`/`withKv` (default true), `kvFault`
+ * ("failing" or "slow", with `putDelayMs`), `rateLimit` ({limit, period} for the
+ * creation limiter), `queue` (record clicks through the CLICKS queue), `host`/`port` to
+ * listen for real clients.
  */
 export async function startWorker({ vars = {}, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
   const cfg = wranglerConfig();
@@ -82,11 +120,10 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
     d1Databases: withDb ? [cfg.db] : [],
     kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
     bindings: vars,
-    // The click queue, as the commented [[queues]] sections of wrangler.toml set it up.
     ...(queue
       ? {
-          queueProducers: { CLICKS: "shortener-clicks" },
-          queueConsumers: { "shortener-clicks": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+          queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },
+          queueConsumers: { [CLICKS_QUEUE.name]: { maxBatchSize: 100, maxBatchTimeout: 1 } },
         }
       : {}),
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
@@ -111,16 +148,24 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
   if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
   else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  const worker = new Worker(mf, db, kv, log);
+  const worker = new RunningWorker(mf, db, kv, log, vars.ADMIN_TOKEN);
   worker.url = url;
   return worker;
 }
 
+/** One worker for every test of the file, stopped when the file is done. */
+export async function workerForFile(opts) {
+  const w = await startWorker(opts);
+  after(() => w.dispose());
+  return w;
+}
+
 /**
- * A `startWorker` for files whose tests each need their own configuration: every
- * worker it starts is disposed by the `after` hook it registers.
+ * A `startWorker` for files whose tests each need their own worker (their own
+ * configuration, or a table no other test has written to): every worker it starts is
+ * stopped when the file is done.
  */
-export function workerPerTest(after) {
+export function workerPerTest() {
   const started = [];
   after(() => Promise.all(started.map((w) => w.dispose())));
   return async (opts) => {
@@ -130,11 +175,18 @@ export function workerPerTest(after) {
   };
 }
 
-class Worker {
-  constructor(mf, db, kv, log) {
-    Object.assign(this, { mf, db, kv, log });
+/** A link as the tests name it: the body `create` returned, or its secret key alone. */
+const secretOf = (link) => (typeof link === "string" ? link : link.secret_key);
+const JSON_TYPE = { "content-type": "application/json" };
+const asBody = (body) => (typeof body === "string" ? body : JSON.stringify(body));
+
+class RunningWorker {
+  constructor(mf, db, kv, log, adminToken) {
+    Object.assign(this, { mf, db, kv, log, adminToken });
     this.origin = "http://localhost";
   }
+
+  // Plain HTTP. Redirects are never followed: a test sees the 3xx itself.
 
   fetch(path, init = {}) {
     const url = path.startsWith("http") ? path : this.origin + path;
@@ -150,37 +202,137 @@ class Worker {
     return this.fetch(path, { method: "DELETE" });
   }
   /** POSTs `body` as JSON unless it is already a string. */
-  post(path, body, headers = { "content-type": "application/json" }) {
-    const data = typeof body === "string" ? body : JSON.stringify(body);
-    return this.fetch(path, { method: "POST", body: data, headers });
+  post(path, body, headers = JSON_TYPE) {
+    return this.fetch(path, { method: "POST", body: asBody(body), headers });
   }
-  /** Creates a link and returns the parsed 201 body. */
-  async create(body, headers) {
-    const res = await this.post("/url", body, headers);
+
+  // A visitor's and an owner's verbs.
+
+  /**
+   * `POST /url` and its answer, whatever the status. `fields` is sent as JSON unless it
+   * is already a string. Options: `ip` (the client's address, for the rate limiter),
+   * `headers` (added to, or replacing, the JSON content type).
+   */
+  tryCreate(fields, { ip, headers = {} } = {}) {
+    return this.post("/url", fields, { ...JSON_TYPE, ...(ip ? { "cf-connecting-ip": ip } : {}), ...headers });
+  }
+  /** Creates a link and returns the parsed 201 body; any other answer throws. */
+  async create(fields, options) {
+    const res = await this.tryCreate(fields, options);
     if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
     return res.json();
   }
+  /**
+   * Follows the short link once, as a visitor would: `GET /{key}` (or `method`), the
+   * redirect answered, not followed. Options: `query` ("?a=b"), `userAgent`, `referer`,
+   * `country` (what Cloudflare would put in `request.cf`), `headers`.
+   */
+  visit(key, { method = "GET", query = "", userAgent, referer, country, headers = {} } = {}) {
+    const sent = { ...headers };
+    if (userAgent) sent["user-agent"] = userAgent;
+    if (referer) sent.referer = referer;
+    return this.fetch(`/${key}${query}`, { method, headers: sent, ...(country ? { cf: { country } } : {}) });
+  }
+  /** `n` visits to `key` at once; resolves to every answer. */
+  visitConcurrently(key, n) {
+    return Promise.all(Array.from({ length: n }, () => this.visit(key)));
+  }
+  /** `GET /{key}+`: where the link goes, without following it. */
+  peek(key) {
+    return this.get(`/${key}+`);
+  }
+  /** `GET /{key}/qr`, with `?size=` when given. */
+  qr(key, size) {
+    return this.get(`/${key}/qr${size === undefined ? "" : `?size=${size}`}`);
+  }
+  /** `GET /admin/{secret_key}`: the owner's view of the link. */
+  showAdmin(link) {
+    return this.get(`/admin/${secretOf(link)}`);
+  }
+  /** `PATCH /admin/{secret_key}` with `fields` as JSON (or a raw string body). */
+  patch(link, fields) {
+    return this.fetch(`/admin/${secretOf(link)}`, { method: "PATCH", headers: JSON_TYPE, body: asBody(fields) });
+  }
+  /** `DELETE /admin/{secret_key}`: the owner deactivates the link. */
+  deactivate(link) {
+    return this.delete(`/admin/${secretOf(link)}`);
+  }
+  /** `GET /admin/{secret_key}/stats`, with `?days=` when given. */
+  stats(link, days) {
+    return this.get(`/admin/${secretOf(link)}/stats${days === undefined ? "" : `?days=${days}`}`);
+  }
+
+  // The operator's verbs.
+
+  /**
+   * A call to the operator API with `Authorization: Bearer {token}`, by default the
+   * worker's ADMIN_TOKEN. `json` is sent as the JSON body.
+   */
+  operator(path, { method = "GET", json, token = this.adminToken } = {}) {
+    const headers = { authorization: `Bearer ${token}` };
+    if (json === undefined) return this.fetch(path, { method, headers });
+    return this.fetch(path, { method, headers: { ...headers, ...JSON_TYPE }, body: JSON.stringify(json) });
+  }
+  /** The `/__bench/counters` snapshot (needs the BENCH_COUNTERS var). */
+  counters() {
+    return readJson(this.get("/__bench/counters"));
+  }
+  /** A producer for the click queue (needs `queue: true`). */
+  clickQueue() {
+    return this.mf.getQueueProducer(CLICKS_QUEUE.binding, "shortener");
+  }
+
+  // What the worker stored, read through the bindings.
 
   /** The stored row of a link, read through the D1 binding. */
   row(key) {
     return this.db.prepare("SELECT * FROM links WHERE key = ?1").bind(key).first();
   }
-  /** Waits until `probe()` returns a truthy value (work done in `waitUntil` is async). */
-  async until(probe, what = "condition", timeoutMs = 5000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
   async clicks(key) {
     return (await this.row(key)).clicks;
   }
-  /** Waits for the clicks of `key` to reach `n`, then checks they stay there. */
+  /** Every visit row recorded for a link. */
+  async visitRows(key) {
+    const rows = await this.db.prepare("SELECT * FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(key).all();
+    return rows.results;
+  }
+  /** How many links the table holds. */
+  async linkCount() {
+    return (await this.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
+  }
+  /** The clicks of every link, summed. */
+  async totalClicks() {
+    return (await this.db.prepare("SELECT SUM(clicks) AS n FROM links").first()).n;
+  }
+  /** Removes a link and its visits from D1 behind the worker's back. */
+  async eraseFromD1(key) {
+    await this.db.prepare("DELETE FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(key).run();
+    await this.db.prepare("DELETE FROM links WHERE key = ?1").bind(key).run();
+  }
+  /** Drops the visits table, so that every click write after it fails. */
+  async breakClickWrites() {
+    await this.db.prepare("DROP TABLE visits").run();
+  }
+  /** The link's KV entry now, or null. */
+  cached(key) {
+    return this.kv.get(kvKey(key));
+  }
+  /** Waits for the link's KV entry (cache fills run after the response) and returns it. */
+  waitUntilCached(key) {
+    return waitFor(() => this.cached(key), { message: `the KV entry ${kvKey(key)}` });
+  }
+  /** Waits for a log line containing `text` and returns it. */
+  waitForLog(text, timeout = 5000) {
+    return waitFor(() => this.log.lines.find((l) => l.includes(text)), { timeout, message: `a log line with "${text}"` });
+  }
+  /**
+   * Waits for the clicks of `key` to reach `n` and returns them once they have stayed
+   * put a while: clicks are written after the response, and a double count would land
+   * after the count first reached `n`.
+   */
   async settleClicks(key, n) {
-    await this.until(async () => (await this.clicks(key)) >= n, `${n} clicks on ${key}`, 15000);
+    await waitFor(async () => (await this.clicks(key)) >= n, { timeout: 15000, message: `${n} clicks on ${key}` });
+    // A sleep on purpose: it proves that no further click lands, which no poll can.
     await sleep(200);
     return this.clicks(key);
   }

@@ -1,17 +1,12 @@
 // A table of hostile and malformed requests against the built wasm. Each must get its
 // documented 4xx with a JSON `detail`, never a 5xx; afterwards the same isolate (its
-// in-memory counters intact, so no panic reset it) still serves a redirect.
-import { test, before, after } from "node:test";
+// in-memory counters intact, so no panic reset it) still serves a redirect. One worker
+// for the file's one test.
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker } from "./harness.mjs";
+import { workerForFile } from "./harness.mjs";
 
-let w;
-let link;
-before(async () => {
-  w = await startWorker({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1" } });
-  link = await w.create({ target_url: "https://example.com/still-here" });
-});
-after(() => w.dispose());
+const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1" } });
 
 const JSON_CT = { "content-type": "application/json" };
 const create = (target_url) => ({ method: "POST", path: "/url", headers: JSON_CT, body: JSON.stringify({ target_url }) });
@@ -160,7 +155,9 @@ const TABLE = [
 
 test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers and no 5xx`, async () => {
   assert.ok(TABLE.length >= 60);
-  const before = await (await w.get("/__bench/counters")).json();
+  const link = await w.create({ target_url: "https://example.com/still-here" });
+  const before = await w.counters();
+
   const failures = [];
   for (const [name, req, status] of TABLE) {
     const path = req.path.replace("{key}", link.key).replace("{secret}", link.secret_key);
@@ -192,10 +189,10 @@ test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers an
     }
     if (res.status >= 500) failures.push(`${name}: a ${res.status}`);
   }
-  assert.deepEqual(failures, []);
 
+  assert.deepEqual(failures, []);
   // Same isolate: a panic would have reset it, and its counters with it.
-  const after = await (await w.get("/__bench/counters")).json();
+  const after = await w.counters();
   assert.ok(after.d1_statements >= before.d1_statements, JSON.stringify({ before, after }));
   const res = await w.fetch(`https://sho.rt/${link.key}`);
   assert.equal(res.status, 302);

@@ -3,7 +3,8 @@
 // exactly once and every concurrent creation got its own key. Not part of `make test`.
 import assert from "node:assert/strict";
 import autocannon from "autocannon";
-import { startWorker } from "./harness.mjs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startWorker, waitFor } from "./harness.mjs";
 
 const LINKS = 100;
 const REDIRECTS = 20_000;
@@ -37,23 +38,19 @@ try {
   const seconds = (Date.now() - started) / 1000;
   const served = redirects["3xx"];
   console.log(`redirects: ${served} x 3xx, ${redirects["5xx"]} x 5xx, ${redirects.errors} errors, ${redirects.timeouts} timeouts in ${seconds.toFixed(1)} s (${Math.round(served / seconds)} req/s, p50 ${redirects.latency.p50} ms, p99 ${redirects.latency.p99} ms)`);
-  // Clicks are written after each response; wait for them to land.
-  const total = async () => (await w.db.prepare("SELECT SUM(clicks) AS n FROM links").first()).n;
-  let clicks = 0;
-  for (let i = 0; i < 300; i++) {
-    clicks = await total();
-    if (clicks >= served) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  clicks = await total();
+  // Clicks are written after each response; wait for them to land. A timeout is not
+  // fatal here: the check below reports how many did.
+  await waitFor(async () => (await w.totalClicks()) >= served, { timeout: 30_000, interval: 100, message: `${served} clicks` }).catch((e) => console.log(e.message));
+  // A sleep on purpose: one more click window, so that a click counted twice shows.
+  await sleep(500);
+  const clicks = await w.totalClicks();
   const visits = (await w.db.prepare("SELECT COUNT(*) AS n FROM visits").first()).n;
   check(served === REDIRECTS, `${served} of ${REDIRECTS} redirects answered 302`);
   check(clicks === REDIRECTS, `${clicks} clicks recorded for ${REDIRECTS} redirects across ${LINKS} links`);
   check(visits === REDIRECTS, `${visits} visit rows recorded`);
   check(redirects["5xx"] === 0 && redirects.errors === 0, `${redirects["5xx"]} server errors, ${redirects.errors} client errors during redirects`);
 
-  const before = (await w.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
+  const before = await w.linkCount();
   const creations = await run({
     url: `${base}/url`,
     connections: CREATIONS,

@@ -1,36 +1,25 @@
 // Black-box tests of visit recording, statistics, QR codes and the API description.
-import { test, before, after, describe } from "node:test";
+// One worker for the file: each test uses only the links it creates.
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker } from "./harness.mjs";
+import { readJson, workerForFile } from "./harness.mjs";
 
-let w;
-before(async () => {
-  w = await startWorker();
-});
-after(() => w.dispose());
+const w = await workerForFile();
 
 const PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
 const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36";
 const BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
-function visit(key, { ua, referer, country } = {}) {
-  const headers = {};
-  if (ua) headers["user-agent"] = ua;
-  if (referer) headers.referer = referer;
-  return w.fetch(`/${key}`, { headers, ...(country ? { cf: { country } } : {}) });
-}
-
 describe("visits", () => {
   test("each counted redirect records one visit row without any IP address", async () => {
     const link = await w.create({ target_url: "https://example.com/v" });
-    await visit(link.key, { ua: PHONE, referer: "https://news.example.org/story?id=secret", country: "DE" });
+
+    await w.visit(link.key, { userAgent: PHONE, referer: "https://news.example.org/story?id=secret", country: "DE" });
     await w.settleClicks(link.key, 1);
-    const rows = await w.db
-      .prepare("SELECT * FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)")
-      .bind(link.key)
-      .all();
-    assert.equal(rows.results.length, 1);
-    const row = rows.results[0];
+
+    const rows = await w.visitRows(link.key);
+    assert.equal(rows.length, 1);
+    const row = rows[0];
     assert.equal(row.referrer_host, "news.example.org");
     assert.equal(row.country, "DE");
     assert.equal(row.device, "mobile");
@@ -44,16 +33,17 @@ describe("visits", () => {
 describe("GET /admin/{secret_key}/stats", () => {
   test("reports totals, humans and bots, days, referrers, countries and devices", async () => {
     const link = await w.create({ target_url: "https://example.com/st" });
-    await visit(link.key, { ua: PHONE, referer: "https://a.example/x", country: "DE" });
-    await visit(link.key, { ua: PHONE, referer: "https://a.example/y", country: "DE" });
-    await visit(link.key, { ua: DESKTOP, country: "FR" });
+    await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/x", country: "DE" });
+    await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/y", country: "DE" });
+    await w.visit(link.key, { userAgent: DESKTOP, country: "FR" });
     // Miniflare fills in a placeholder country when none is given, so name one.
-    await visit(link.key, { ua: BOT, country: "JP" });
-    await w.head(`/${link.key}`);
-    await w.get(`/${link.key}+`);
+    await w.visit(link.key, { userAgent: BOT, country: "JP" });
+    await w.visit(link.key, { method: "HEAD" });
+    await w.peek(link.key);
     await w.settleClicks(link.key, 4);
 
-    const res = await w.get(`/admin/${link.secret_key}/stats`);
+    const res = await w.stats(link);
+
     assert.equal(res.status, 200);
     const s = await res.json();
     assert.equal(s.clicks, 4);
@@ -81,20 +71,24 @@ describe("GET /admin/{secret_key}/stats", () => {
 
   test("?days=N changes the window; values outside 1..365 answer 400", async () => {
     const link = await w.create({ target_url: "https://example.com/days" });
-    const s = await (await w.get(`/admin/${link.secret_key}/stats?days=7`)).json();
-    assert.equal(s.by_day.length, 7);
-    assert.equal(s.first_click_at, null);
-    assert.equal(s.clicks, 0);
+
+    const week = await readJson(w.stats(link, 7));
+
+    assert.equal(week.by_day.length, 7);
+    assert.equal(week.first_click_at, null);
+    assert.equal(week.clicks, 0);
     for (const days of ["0", "366", "x", "-3"]) {
-      const res = await w.get(`/admin/${link.secret_key}/stats?days=${days}`);
+      const res = await w.stats(link, days);
+
       assert.equal(res.status, 400, days);
       assert.match((await res.json()).detail, /days/);
     }
-    assert.equal((await (await w.get(`/admin/${link.secret_key}/stats?days=365`)).json()).by_day.length, 365);
+    assert.equal((await readJson(w.stats(link, 365))).by_day.length, 365);
   });
 
   test("an unknown secret answers 404", async () => {
-    const res = await w.get(`/admin/abcdefgh_${"a".repeat(27)}/stats`);
+    const res = await w.stats(`abcdefgh_${"a".repeat(27)}`);
+
     assert.equal(res.status, 404);
   });
 });
@@ -102,18 +96,20 @@ describe("GET /admin/{secret_key}/stats", () => {
 describe("GET /{key}/qr", () => {
   test("answers an SVG QR code of the short URL and counts nothing", async () => {
     const link = await w.create({ target_url: "https://example.com/qr" });
-    const res = await w.get(`/${link.key}/qr`);
+
+    const res = await w.qr(link.key);
+
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "image/svg+xml");
     const svg = await res.text();
     assert.match(svg, /<svg[^>]*width="256"/);
     assert.ok(!/https?:\/\/(?!www\.w3\.org)/.test(svg.replace(/xmlns(:\w+)?="[^"]*"/g, "")), "no external references");
-    const small = await (await w.get(`/${link.key}/qr?size=100`)).text();
+    const small = await (await w.qr(link.key, 100)).text();
     assert.match(small, /<svg[^>]*width="100"/);
     for (const size of ["10", "5000", "big"]) {
-      assert.equal((await w.get(`/${link.key}/qr?size=${size}`)).status, 400, size);
+      assert.equal((await w.qr(link.key, size)).status, 400, size);
     }
-    assert.equal((await w.get("/nosuchkey/qr")).status, 404);
+    assert.equal((await w.qr("nosuchkey")).status, 404);
     assert.equal((await w.row(link.key)).clicks, 0);
   });
 });
@@ -121,6 +117,7 @@ describe("GET /{key}/qr", () => {
 describe("API description", () => {
   test("GET /openapi.json is an OpenAPI 3.1 document of the routes", async () => {
     const res = await w.get("/openapi.json");
+
     assert.equal(res.status, 200);
     const doc = await res.json();
     assert.equal(doc.openapi, "3.1.0");
@@ -132,6 +129,7 @@ describe("API description", () => {
 
   test("GET /docs renders it as a self-contained page", async () => {
     const res = await w.get("/docs");
+
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type"), /^text\/html/);
     assert.match(res.headers.get("content-security-policy"), /default-src 'none'/);
