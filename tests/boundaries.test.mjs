@@ -1,7 +1,7 @@
 // Everything the service accepts it can store, count and serve: values at and across
 // every boundary of the domain go through the HTTP door, the real local D1, and back;
 // hostile visitor input never costs a click or turns a redirect into a 5xx.
-import { describe, test, before } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { workerForFile } from "./harness.mjs";
 
@@ -9,10 +9,7 @@ const MAX_SAFE = 2 ** 53 - 1;
 
 // One worker: every test reads and writes only the links it creates, except the export
 // test, which counts what the table holds when it runs.
-let w;
-before(async () => {
-  w = await workerForFile({ vars: { ADMIN_TOKEN: "boundaries-operator-token" } });
-});
+const w = await workerForFile({ vars: { ADMIN_TOKEN: "boundaries-operator-token" } });
 
 const show = async (key) => (await w.operator(`/api/links/${key}`)).json();
 
