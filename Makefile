@@ -75,6 +75,7 @@ build/index.js: $(WORKER_SOURCES) | bootstrap
 
 migrate-local: bootstrap
 	wrangler d1 migrations apply DB --local
+	wrangler d1 migrations apply ANALYTICS --local
 
 dev: build migrate-local
 	wrangler dev --ip 127.0.0.1 --port 8787
@@ -124,6 +125,7 @@ fuzz: bootstrap-fuzz
 
 deploy: build
 	wrangler d1 migrations apply DB --remote
+	wrangler d1 migrations apply ANALYTICS --remote
 	wrangler deploy
 
 clean:

@@ -7,6 +7,10 @@ use worker::Env;
 
 use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
+use crate::domain::shard::MAX_SHARDS;
+
+/// The longest `VISIT_RETENTION_DAYS` honoured: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// The D1 database of links.
 pub const DB_BINDING: &str = "DB";
@@ -14,6 +18,24 @@ pub const DB_BINDING: &str = "DB";
 pub const KV_BINDING: &str = "LINKS";
 /// The queue that carries click batches to D1 when bound (`[[queues.producers]]`).
 pub const CLICKS_QUEUE_BINDING: &str = "CLICKS";
+/// The first analytics database; shard `n` > 0 is `ANALYTICS_{n}` (see
+/// [`analytics_binding`]).
+pub const ANALYTICS_BINDING: &str = "ANALYTICS";
+/// The optional Workers Analytics Engine dataset that receives every raw click.
+pub const CLICK_EVENTS_BINDING: &str = "CLICK_EVENTS";
+/// How long the guard of an applied click batch is kept: Cloudflare Queues keep an
+/// unacknowledged message at most 14 days, so no redelivery can come later.
+pub const CLICK_GUARD_DAYS: i64 = 14;
+
+/// The binding name of analytics shard `n`.
+pub fn analytics_binding(n: u32) -> String {
+    if n == 0 {
+        ANALYTICS_BINDING.to_string()
+    } else {
+        format!("{ANALYTICS_BINDING}_{n}")
+    }
+}
+
 /// The Workers Rate Limiting binding that limits creations per client IP.
 pub const CREATE_LIMITER_BINDING: &str = "CREATE_LIMITER";
 
@@ -86,6 +108,11 @@ pub struct Config {
     pub key_length: usize,
     /// Whether `/__bench/counters` answers (`BENCH_COUNTERS` = "1").
     pub bench_counters: bool,
+    /// Analytics databases (`ANALYTICS_SHARDS`, 1 to 64; default 1).
+    pub analytics_shards: u32,
+    /// Days raw visits are kept (`VISIT_RETENTION_DAYS`; default 0: none, only the
+    /// aggregates; see docs/scaling.md for why).
+    pub visit_retention_days: u32,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -139,6 +166,12 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .map_or(GENERATED_LEN, |n: usize| n.clamp(MIN_LEN, GENERATED_LEN)),
             bench_counters: var(env, "BENCH_COUNTERS").as_deref() == Some("1"),
+            analytics_shards: var(env, "ANALYTICS_SHARDS")
+                .and_then(|v| v.parse().ok())
+                .map_or(1, |n: u32| n.clamp(1, MAX_SHARDS)),
+            visit_retention_days: var(env, "VISIT_RETENTION_DAYS")
+                .and_then(|v| v.parse().ok())
+                .map_or(0, |n: u32| n.min(MAX_RETENTION_DAYS)),
         }
     }
 }

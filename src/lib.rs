@@ -4,6 +4,7 @@
 //! [`domain`] know nothing of the Workers runtime and are tested natively.
 
 pub mod clicks;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod handlers;
@@ -12,7 +13,7 @@ pub mod storage;
 pub mod web;
 
 use worker::worker_sys::web_sys;
-use worker::{event, Context, Env, MessageBatch, Request};
+use worker::{event, Context, Env, MessageBatch, Request, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
@@ -24,6 +25,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
 /// the consumer acknowledges or retries each delivery itself.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    clicks::consume(batch, &env).await;
+    clicks::consume(batch, &env, clock::now()).await;
     Ok(())
+}
+
+/// The Cron Trigger (`[triggers] crons`): the click store's upkeep. It returns nothing,
+/// so each step logs its own failure.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    clicks::maintenance::run(&env, clock::now()).await;
 }

@@ -1,12 +1,13 @@
 // The cost of recording clicks must follow the traffic, not a link's age: a flush reads
-// the rows of its own batch, never every visit the link ever had (which would make a
-// popular link slower, and its D1 reads dearer, with every click it gets).
+// the rows of its own batch and today's aggregate rows, never a link's whole history
+// (which would make a popular link slower, and its D1 reads dearer, with every click).
 // Each test starts its own worker (one per click-recording mode).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { workerPerTest } from "./harness.mjs";
 
 const start = workerPerTest();
+/** Days of history, each with a full set of kept values per dimension. */
 const HISTORY = 3000;
 const VISITS = 200;
 
@@ -28,14 +29,15 @@ for (const queue of [false, true]) {
     const w = await start({ queue, vars: { BENCH_COUNTERS: "1" } });
     const fresh = await w.create({ target_url: "https://example.com/fresh" });
     const old = await w.create({ target_url: "https://example.com/old" });
-    // The old link's history, written straight into D1.
-    await w.db
-      .prepare(
-        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HISTORY})
-         INSERT INTO visits (link_id, at, device, is_bot)
-         SELECT (SELECT id FROM links WHERE key = ?1), ?2 - i, 'desktop', 0 FROM n`,
-      )
-      .bind(old.key, Date.now())
+    // The old link's history, written straight into its aggregates: a row per day and
+    // nine referrers per day, for the HISTORY days before today.
+    const today = Math.floor(Date.now() / 86_400_000);
+    const history = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HISTORY})`;
+    await w.analytics[0].prepare(`${history} INSERT INTO daily (link_key, day, clicks, bots) SELECT ?1, ?2 - i, 9, 0 FROM n`).bind(old.key, today).run();
+    await w.analytics[0]
+      .prepare(`${history}, r(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM r WHERE j < 9)
+         INSERT INTO daily_dims (link_key, day, dim, value, clicks) SELECT ?1, ?2 - i, 'r', 'site' || j || '.example', 1 FROM n, r`)
+      .bind(old.key, today)
       .run();
 
     const perFresh = await rowsReadPerClick(w, fresh.key);

@@ -52,18 +52,24 @@ export function wranglerConfig() {
     if (!m) throw new Error(`wrangler.toml has no [[${name}]]`);
     return m[1].match(new RegExp(`^${field}\\s*=\\s*"([^"]+)"`, "m"))[1];
   };
+  // Every [[d1_databases]]: the links database first, then the analytics database.
+  const databases = [...toml.matchAll(/\[\[d1_databases\]\]([\s\S]*?)(?=\n\[|$)/g)].map((m) => ({
+    binding: m[1].match(/^binding\s*=\s*"([^"]+)"/m)[1],
+    migrations: m[1].match(/^migrations_dir\s*=\s*"([^"]+)"/m)[1],
+  }));
   return {
     compatibilityDate: toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1],
     db: section("d1_databases", "binding"),
+    databases,
+    crons: [...(toml.match(/^crons\s*=\s*\[([^\]]*)\]/m)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1]),
     kv: section("kv_namespaces", "binding"),
     limiter: section("ratelimits", "name"),
     limiterNamespace: section("ratelimits", "namespace_id"),
   };
 }
 
-/** Every statement of every migration, in file order. */
-export function migrationStatements() {
-  const dir = join(ROOT, "migrations");
+/** Every statement of every migration in `dir` (the links database's by default), in file order. */
+export function migrationStatements(dir = join(ROOT, "migrations")) {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
@@ -104,8 +110,11 @@ export default function (env) {
  * creation limiter), `queue` (record clicks through the CLICKS queue), `host`/`port` to
  * listen for real clients.
  */
-export async function startWorker({ vars = {}, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
   const cfg = wranglerConfig();
+  // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
+  const analyticsDb = cfg.databases.find((d) => d.binding !== cfg.db);
+  const analyticsBindings = Array.from({ length: shards }, (_, i) => (i === 0 ? analyticsDb.binding : `${analyticsDb.binding}_${i}`));
   const log = { lines: [] };
   const collect = (stream) => {
     stream.setEncoding("utf8");
@@ -117,9 +126,9 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
     scriptPath: join(ROOT, "build/index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: cfg.compatibilityDate,
-    d1Databases: withDb ? [cfg.db] : [],
+    d1Databases: withDb ? [cfg.db, ...analyticsBindings] : [],
     kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
-    bindings: vars,
+    bindings: shards > 1 ? { ANALYTICS_SHARDS: String(shards), ...vars } : vars,
     ...(queue
       ? {
           queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },
@@ -144,11 +153,15 @@ export async function startWorker({ vars = {}, withDb = true, withKv = true, kvF
   });
   const url = await mf.ready;
   const db = withDb ? await mf.getD1Database(cfg.db) : null;
+  const analytics = withDb ? await Promise.all(analyticsBindings.map((b) => mf.getD1Database(b))) : [];
+  for (const shard of analytics) await shard.batch(migrationStatements(join(ROOT, analyticsDb.migrations)).map((s) => shard.prepare(s)));
   let kv = null;
   if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
   else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const worker = new RunningWorker(mf, db, kv, log, vars.ADMIN_TOKEN);
+  worker.analytics = analytics;
+  worker.crons = cfg.crons;
   worker.url = url;
   return worker;
 }
@@ -291,14 +304,31 @@ class RunningWorker {
   async clicks(key) {
     return (await this.row(key)).clicks;
   }
-  /** Every visit row recorded for a link. */
+  /** Every raw visit row kept for a link (with VISIT_RETENTION_DAYS set), on any shard. */
   async visitRows(key) {
-    const rows = await this.db.prepare("SELECT * FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(key).all();
-    return rows.results;
+    const rows = await Promise.all(this.analytics.map((db) => db.prepare("SELECT * FROM visits WHERE link_key = ?1").bind(key).all()));
+    return rows.flatMap((r) => r.results);
+  }
+  /** A link's daily aggregate rows and dimension rows, on any shard. */
+  async aggregates(key) {
+    const read = (sql) => Promise.all(this.analytics.map((db) => db.prepare(sql).bind(key).all()));
+    const days = await read("SELECT day, clicks, bots FROM daily WHERE link_key = ?1 ORDER BY day");
+    const dims = await read("SELECT day, dim, value, clicks FROM daily_dims WHERE link_key = ?1 ORDER BY day, dim, value");
+    return { days: days.flatMap((r) => r.results), dims: dims.flatMap((r) => r.results) };
+  }
+  /** Runs the Cron Trigger once, as the platform would, and waits for it. */
+  async upkeep() {
+    const worker = await this.mf.getWorker();
+    return worker.scheduled({ cron: this.crons[0] });
   }
   /** How many links the table holds. */
   async linkCount() {
     return (await this.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
+  }
+  /** The clicks in every daily aggregate, summed over the shards. */
+  async aggregatedClicks() {
+    const sums = await Promise.all(this.analytics.map((db) => db.prepare("SELECT COALESCE(SUM(clicks), 0) AS n FROM daily").first()));
+    return sums.reduce((total, s) => total + s.n, 0);
   }
   /** The clicks of every link, summed. */
   async totalClicks() {
@@ -309,9 +339,9 @@ class RunningWorker {
     await this.db.prepare("DELETE FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(key).run();
     await this.db.prepare("DELETE FROM links WHERE key = ?1").bind(key).run();
   }
-  /** Drops the visits table, so that every click write after it fails. */
+  /** Drops the counters' batch guards, so that every click write after it fails. */
   async breakClickWrites() {
-    await this.db.prepare("DROP TABLE visits").run();
+    await this.db.prepare("DROP TABLE click_batches").run();
   }
   /** The link's KV entry now, or null. */
   cached(key) {

@@ -2,7 +2,9 @@
 //! optional queue transport and its consumer, the D1 write, and the one wire format
 //! they share (`batch`). Click-limited links use the same record and writer.
 
+pub mod analytics;
 pub mod batch;
+pub mod maintenance;
 pub mod queue;
 pub mod window;
 pub mod writer;

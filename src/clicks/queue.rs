@@ -6,7 +6,10 @@ use worker::{
     console_error, js_sys, Env, MessageBatch, Queue, QueueContentType, RawMessageBuilder,
 };
 
+use super::batch::with_id;
 use super::writer::ClickWriter;
+use crate::config::Config;
+use crate::domain::timestamp::Timestamp;
 use crate::storage::d1::Database;
 
 /// Sends click batches to the queue, one message each (every batch is under the
@@ -39,11 +42,11 @@ fn message_text(body: &JsValue) -> Option<String> {
 /// which the visit ids make harmless. A message that is not JSON can never be written;
 /// it is logged and acknowledged with the rest rather than redelivered forever. Never
 /// returns `Err`: the glue workers-rs generates panics on it, resetting the instance.
-pub async fn consume(delivery: MessageBatch<String>, env: &Env) {
+pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) {
     let mut batches = Vec::new();
     for message in delivery.raw_iter() {
         match message_text(&message.body()) {
-            Some(text) => batches.push(text),
+            Some(text) => batches.push(with_id(text)),
             None => console_error!("click queue message dropped: not a JSON click batch"),
         }
     }
@@ -52,7 +55,11 @@ pub async fn consume(delivery: MessageBatch<String>, env: &Env) {
         return;
     }
     let written = match Database::from_env(env) {
-        Ok(db) => ClickWriter::on(db).write(&batches).await,
+        Ok(db) => {
+            ClickWriter::on(db)
+                .write(env, &Config::get(env), &batches, now, true)
+                .await
+        }
         Err(e) => Err(e),
     };
     match written {

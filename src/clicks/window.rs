@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use worker::{console_error, Delay, Env};
 
-use super::batch::{batches_under, VisitRecord, MAX_MESSAGE_BYTES};
+use super::batch::{batch_id, batches_under, VisitRecord, MAX_MESSAGE_BYTES};
 use super::queue;
 use super::writer::{ClickWriter, ID_LEN};
-use crate::config::CLICKS_QUEUE_BINDING;
+use crate::config::{Config, CLICKS_QUEUE_BINDING};
 use crate::domain::random::random_string;
+use crate::domain::timestamp::Timestamp;
 use crate::domain::visit::PendingVisit;
 use crate::storage::d1::Database;
 
@@ -38,7 +39,7 @@ pub fn collect(visit: PendingVisit) -> bool {
 
 /// Waits out the window, then writes every visit collected in it: to the click queue
 /// when it is bound, else to D1 directly.
-pub async fn flush_after_window(env: &Env) {
+pub async fn flush_after_window(env: &Env, now: impl Fn() -> Timestamp) {
     Delay::from(FLUSH_WINDOW).await;
     // No await between these two lines: a visit collected from now on starts a new
     // window (and a new flush) instead of being left behind.
@@ -47,19 +48,20 @@ pub async fn flush_after_window(env: &Env) {
     if pending.is_empty() {
         return;
     }
-    let mut records = Vec::with_capacity(pending.len());
-    for visit in pending {
-        match random_string(ID_LEN) {
-            Ok(id) => records.push(VisitRecord::new(visit, id)),
-            Err(e) => console_error!("click for key {} was not recorded: {e}", visit.key),
-        }
-    }
-    let result = match batches_under(&records, MAX_MESSAGE_BYTES) {
+    let records: Vec<VisitRecord> = pending.into_iter().map(VisitRecord::new).collect();
+    let config = Config::get(env);
+    let now = now();
+    let ids = || {
+        random_string(ID_LEN)
+            .map(|random| batch_id(now.millis(), &random))
+            .map_err(|e| e.to_string())
+    };
+    let result = match batches_under(&records, config.analytics_shards, MAX_MESSAGE_BYTES, ids) {
         Ok(batches) => match env.queue(CLICKS_QUEUE_BINDING) {
             Ok(transport) => queue::send(&transport, batches).await,
             Err(_) => match Database::from_env(env) {
                 Ok(db) => ClickWriter::on(db)
-                    .write(&batches)
+                    .write(env, &config, &batches, now, false)
                     .await
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),

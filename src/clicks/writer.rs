@@ -1,18 +1,29 @@
-//! The D1 write of clicks: the exact counters on the link row and one row per visit.
-//! The SQL of clicks lives here, next to the format it reads (`batch`).
+//! The D1 writes of clicks: the statistics on the analytics shards, then the exact
+//! counters on the link rows; and the admission of a click-limited visit.
+//!
+//! Each side keeps a guard per click batch (`applied_batches` on a shard,
+//! `click_batches` in the links database), claimed in the same transaction as that
+//! side's update, so a batch applied twice (a queue redelivery after a partial
+//! failure) counts once on each side. The shards are written first, so when a link's
+//! counter shows a click its statistics already hold it.
+
+use std::collections::BTreeMap;
 
 use worker::wasm_bindgen::JsValue;
+use worker::Env;
 
-use super::batch::{joined, VisitRecord, RECORD_COLUMNS, VISITS_PATH};
+use super::analytics::{claimed_sql, guard_sql, Shard};
+use super::batch::{joined, shard_of_batch};
+use crate::config::Config;
 use crate::domain::key::Key;
 use crate::domain::link::LinkState;
 use crate::domain::random::random_string;
-use crate::domain::timestamp::Timestamp;
+use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::counters;
-use crate::storage::d1::{changes, ms, Database, LinkRef, LinkStore};
+use crate::storage::d1::{changes, int, ms, Database, LinkRef, LinkStore};
 use crate::storage::error::StorageError;
 
-/// Symbols of a visit or batch id: 31^16 ≈ 7 × 10^23, no collision in practice.
+/// Symbols of a batch or write id: 31^16 ≈ 7 × 10^23, no collision in practice.
 pub const ID_LEN: usize = 16;
 
 /// Whether a visit to a click-limited link was counted, and if not, why.
@@ -25,120 +36,122 @@ pub enum Admission {
     Missing,
 }
 
-/// Writes clicks to the links database.
+/// Writes clicks to the links database and the analytics shards.
 pub struct ClickWriter {
     db: Database,
 }
 
-/// The visits of the batches in `?1` as rows `r(id, key, at, ref, cc, dev, bot)`, each
-/// value brought within the `visits` CHECK constraints: a row that broke one would be
-/// skipped by the insert and its click lost, so the write never depends on the sender
-/// having normalized it (the domain does; this is the storage's own guarantee).
-fn records_cte() -> String {
-    format!(
-        "WITH raw (id, key, at, ref, cc, dev, bot) AS ( \
-           SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m, json_each(m.value, '{VISITS_PATH}') AS v), \
-         r (id, key, at, ref, cc, dev, bot) AS ( \
-           SELECT id, key, CAST(at AS INTEGER), \
-                  CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
-                  CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
-                  CASE WHEN dev IN ('desktop', 'mobile', 'tablet', 'bot', 'other') THEN dev ELSE 'other' END, \
-                  CASE WHEN bot = 1 THEN 1 ELSE 0 END \
-           FROM raw WHERE id IS NOT NULL AND at IS NOT NULL) "
-    )
-}
-
 impl ClickWriter {
-    /// A writer on an already opened database.
+    /// A writer on an already opened links database.
     pub fn on(db: Database) -> ClickWriter {
         ClickWriter { db }
     }
 
-    /// Writes visits and their clicks in one D1 batch (one transaction, two statements
-    /// whatever the batch size), under a fresh write id. Visits go in first, each under
-    /// its id, so a redelivered batch adds nothing; then every link gains exactly the
-    /// visits this write added (those tagged with the write id). Every visit counts,
-    /// even if its link was deactivated before the batch landed: the redirect was served.
-    pub async fn write(&self, batches: &[String]) -> Result<(), StorageError> {
+    /// Writes click batches: each shard's batches to that shard, then every counter in
+    /// the links database. Either step can fail alone; a retry of the same batches
+    /// (the queue's redelivery) completes the missing one and repeats nothing. A caller
+    /// that cannot retry (`retried` false: the direct write after the click window)
+    /// still gets the counters written when a shard fails: they are the exact record,
+    /// the statistics are not, and the failure is returned for the log.
+    pub async fn write(
+        &self,
+        env: &Env,
+        config: &Config,
+        batches: &[String],
+        now: Timestamp,
+        retried: bool,
+    ) -> Result<(), StorageError> {
         let write_id = random_string(ID_LEN).map_err(|e| StorageError::new("click write id", e))?;
-        let insert = self.db.statement(
-            &format!(
-                "{} INSERT OR IGNORE INTO visits \
-                 (visit_id, batch, link_id, at, referrer_host, country, device, is_bot) \
-                 SELECT r.id, ?2, l.id, r.at, r.ref, r.cc, r.dev, r.bot \
-                 FROM r JOIN links AS l ON l.key = r.key",
-                records_cte()
-            ),
-            &[joined(batches).into(), write_id.as_str().into()],
-            "record visits",
-        )?;
-        // One pass over this write's rows (the `visits_batch` index), grouped per link.
-        // Correlated subqueries here would be planned on `visits (link_id, at)` and read
-        // every visit the link ever had, on every flush.
+        let mut by_shard: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+        for batch in batches {
+            by_shard
+                .entry(shard_of_batch(batch))
+                .or_default()
+                .push(batch);
+        }
+        let keep_since = (config.visit_retention_days > 0).then(|| {
+            Timestamp::from_millis(now.millis() - i64::from(config.visit_retention_days) * DAY_MS)
+        });
+        let mut shard_failure = None;
+        for (shard, batches) in by_shard {
+            let applied = match Shard::open(env, shard) {
+                Ok(db) => db.apply(&batches, &write_id, keep_since).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = applied {
+                if retried {
+                    return Err(e);
+                }
+                shard_failure = Some(e);
+            }
+        }
+        self.count(batches, &write_id).await?;
+        shard_failure.map_or(Ok(()), Err)
+    }
+
+    /// Adds the clicks of the batches to their links' counters, once per batch. Clicks
+    /// a click-limited link counted on admission are left out.
+    async fn count(&self, batches: &[String], write_id: &str) -> Result<(), StorageError> {
+        let args = [JsValue::from(joined(batches)), JsValue::from(write_id)];
+        let guard = self
+            .db
+            .statement(&guard_sql("click_batches"), &args, "claim click batches")?;
+        // One pass over the batches' visits, grouped per link.
         let count = self.db.statement(
-            "UPDATE links SET \
-             clicks = clicks + agg.n, \
-             bot_clicks = bot_clicks + agg.bots, \
-             first_click_at = COALESCE(first_click_at, agg.first), \
-             last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
-             FROM (SELECT link_id, COUNT(*) AS n, SUM(is_bot) AS bots, \
-                          MIN(at) AS first, MAX(at) AS last \
-                   FROM visits WHERE batch = ?1 GROUP BY link_id) AS agg \
-             WHERE links.id = agg.link_id",
-            &[write_id.as_str().into()],
+            &format!(
+                "WITH {} UPDATE links SET \
+                 clicks = clicks + agg.n, \
+                 bot_clicks = bot_clicks + agg.bots, \
+                 first_click_at = COALESCE(first_click_at, agg.first), \
+                 last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
+                 FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
+                       FROM claimed WHERE cnt = 0 GROUP BY key) AS agg \
+                 WHERE links.key = agg.key",
+                claimed_sql("click_batches")
+            ),
+            &args,
             "count clicks",
         )?;
-        let results = self.db.batch(vec![insert, count], "record visits").await?;
+        let results = self.db.batch(vec![guard, count], "count clicks").await?;
         for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-            counters::click_rows_read(meta.rows_read.unwrap_or(0) as u64);
+            counters::click_rows(
+                meta.rows_read.unwrap_or(0) as u64,
+                meta.rows_written.unwrap_or(0) as u64,
+            );
         }
         Ok(())
     }
 
-    /// Counts one visit to a click-limited link before it redirects. The increment and
-    /// the visit row are written together in one batch (one transaction). The increment
-    /// is conditional, so the database decides whether the link may still be visited: a
+    /// Counts one visit to a click-limited link before it redirects. The increment is
+    /// conditional, so the database decides whether the link may still be visited: a
     /// deactivated, expired or exhausted link gains nothing, and concurrent visits can
-    /// never push `clicks` past `max_clicks`. With no record (a HEAD), nothing is
-    /// counted and only the link's state is read.
+    /// never push `clicks` past `max_clicks`. The visit's statistics follow through the
+    /// click window, marked as counted. Without `count` (a HEAD) nothing is counted and
+    /// only the link's state is read.
     pub async fn admit(
         &self,
         key: &Key,
-        record: Option<&VisitRecord>,
+        count: Option<bool>,
         now: Timestamp,
     ) -> Result<Admission, StorageError> {
-        let Some(record) = record else {
+        let Some(bot) = count else {
             return self.state(key, now).await;
         };
-        let batch = super::batch::batches_under(std::slice::from_ref(record), usize::MAX)
-            .map_err(|e| StorageError::new("click record", e))?;
-        let count = self.db.statement(
-            "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
-             first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
-             WHERE key = ?1 AND is_active = 1 \
-             AND (expires_at IS NULL OR expires_at > ?2) \
-             AND (max_clicks IS NULL OR clicks < max_clicks)",
-            &[
-                key.as_str().into(),
-                ms(now),
-                JsValue::from_f64(f64::from(u8::from(record.bot == 1))),
-            ],
-            "count click",
-        )?;
-        // changes() is the row count of the UPDATE just before, in the same transaction.
-        let row = self.db.statement(
-            &format!(
-                "{} INSERT OR IGNORE INTO visits \
-                 (visit_id, link_id, at, referrer_host, country, device, is_bot) \
-                 SELECT r.id, l.id, r.at, r.ref, r.cc, r.dev, r.bot \
-                 FROM r JOIN links AS l ON l.key = r.key WHERE changes() = 1",
-                records_cte()
-            ),
-            &[joined(&batch).into()],
-            "record visit",
-        )?;
-        let results = self.db.batch(vec![count, row], "record visit").await?;
-        if results.first().is_some_and(|r| changes(r) == 1) {
+        let result = self
+            .db
+            .statement(
+                "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
+                 first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
+                 WHERE key = ?1 AND is_active = 1 \
+                 AND (expires_at IS NULL OR expires_at > ?2) \
+                 AND (max_clicks IS NULL OR clicks < max_clicks)",
+                &[key.as_str().into(), ms(now), int(i64::from(bot))],
+                "count click",
+            )?
+            .run()
+            .await
+            .map_err(|e| StorageError::new("D1 count click", e))?;
+        if changes(&result) == 1 {
             return Ok(Admission::Counted);
         }
         // Refused: say why. A link that reads as active again lost a race for its last

@@ -5,6 +5,7 @@ pub mod link;
 pub mod link_request;
 pub mod random;
 pub mod secret;
+pub mod shard;
 pub mod stats;
 pub mod target_url;
 pub mod timestamp;

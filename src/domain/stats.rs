@@ -92,6 +92,39 @@ pub struct DeviceClicks {
     pub clicks: i64,
 }
 
+/// A link's exact counters, from its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub clicks: i64,
+    pub bots: i64,
+    pub first_click_at: Option<Timestamp>,
+    pub last_click_at: Option<Timestamp>,
+}
+
+/// A link's clicks over a window, from the daily aggregates: (day number since 1970,
+/// clicks) pairs, and (stored value, clicks) pairs per dimension, busiest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    pub by_day: Vec<(i64, i64)>,
+    pub referrers: Vec<(String, i64)>,
+    pub countries: Vec<(String, i64)>,
+    pub devices: Vec<(String, i64)>,
+}
+
+/// How the aggregates spell an absent value, and the bucket of a day's values past the
+/// kept ones (see `clicks::analytics`).
+pub const NO_VALUE: &str = "";
+pub const OTHER_VALUE: &str = "~other";
+
+/// The name a statistics answer shows for a stored dimension value.
+fn shown(value: String, absent: &str) -> String {
+    match value.as_str() {
+        NO_VALUE => absent.to_string(),
+        OTHER_VALUE => "(other)".to_string(),
+        _ => value,
+    }
+}
+
 /// The answer of `GET /admin/{secret_key}/stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -107,9 +140,86 @@ pub struct Stats {
     pub devices: Vec<DeviceClicks>,
 }
 
+impl Stats {
+    /// The answer from a link's counters and its aggregates over `window`.
+    pub fn assemble(totals: &Totals, window: &Window, breakdown: Breakdown) -> Stats {
+        let fmt = |t: Option<Timestamp>| t.map(Timestamp::to_rfc3339);
+        Stats {
+            clicks: totals.clicks,
+            humans: totals.clicks - totals.bots,
+            bots: totals.bots,
+            first_click_at: fmt(totals.first_click_at),
+            last_click_at: fmt(totals.last_click_at),
+            days: window.days,
+            by_day: window.by_day(&breakdown.by_day),
+            referrers: breakdown
+                .referrers
+                .into_iter()
+                .map(|(v, clicks)| HostClicks {
+                    host: shown(v, "direct"),
+                    clicks,
+                })
+                .collect(),
+            countries: breakdown
+                .countries
+                .into_iter()
+                .map(|(v, clicks)| CountryClicks {
+                    country: shown(v, "unknown"),
+                    clicks,
+                })
+                .collect(),
+            devices: breakdown
+                .devices
+                .into_iter()
+                .map(|(v, clicks)| DeviceClicks {
+                    device: shown(v, "other"),
+                    clicks,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absent_values_and_the_overflow_bucket_get_readable_names() {
+        let totals = Totals {
+            clicks: 5,
+            bots: 1,
+            first_click_at: Some(Timestamp::from_millis(0)),
+            last_click_at: None,
+        };
+        let window = Window::parse(Some("1"), NOW).unwrap();
+        let stats = Stats::assemble(
+            &totals,
+            &window,
+            Breakdown {
+                by_day: vec![(NOW.millis() / DAY_MS, 5)],
+                referrers: vec![
+                    ("".into(), 3),
+                    ("~other".into(), 1),
+                    ("a.example".into(), 1),
+                ],
+                countries: vec![("".into(), 4), ("DE".into(), 1)],
+                devices: vec![("mobile".into(), 5)],
+            },
+        );
+        assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));
+        assert_eq!(
+            stats.first_click_at.as_deref(),
+            Some("1970-01-01T00:00:00Z")
+        );
+        assert_eq!(stats.by_day.first().map(|d| d.clicks), Some(5));
+        let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.host.as_str()).collect();
+        assert_eq!(hosts, ["direct", "(other)", "a.example"]);
+        assert_eq!(
+            stats.countries.first().map(|c| c.country.as_str()),
+            Some("unknown")
+        );
+    }
 
     const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000); // 2026-11-21T19:48:09Z
 

@@ -159,6 +159,9 @@ pub struct PendingVisit {
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     pub country: Option<String>,
+    /// The link's counters already hold this click (a click-limited link counts before
+    /// it redirects); only the statistics are still owed it.
+    pub counted: bool,
 }
 
 #[cfg(test)]

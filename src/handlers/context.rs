@@ -4,10 +4,13 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use worker::{Context, Date, Env, Request};
+use worker::{Context, Env, Request};
 
+use crate::clicks::analytics::Shard;
 use crate::clicks::ClickWriter;
+use crate::clock::now;
 use crate::config::Config;
+use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
 use crate::storage::d1::LinkStore;
@@ -52,6 +55,11 @@ impl Ctx {
     /// The links table.
     pub fn links(&self) -> Result<LinkStore, StorageError> {
         self.rules().database().map(LinkStore::on)
+    }
+
+    /// The analytics shard that holds `key`'s statistics.
+    pub fn analytics(&self, key: &Key) -> Result<Shard, StorageError> {
+        Shard::of(&self.env, key.as_str(), self.config.analytics_shards)
     }
 
     /// The click writer (for click-limited links, which count before redirecting).
@@ -110,9 +118,4 @@ impl Ctx {
 /// True when the client asked for a page rather than JSON (a browser).
 pub fn accepts_html(req: &Request) -> bool {
     wants_html(req.headers().get("Accept").ok().flatten().as_deref())
-}
-
-/// The current time. `Date::now()` is whole milliseconds, so the cast loses nothing.
-pub fn now() -> Timestamp {
-    Timestamp::from_millis(Date::now().as_millis() as i64)
 }

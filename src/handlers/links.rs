@@ -7,10 +7,11 @@ use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
+use crate::domain::key::Key;
 use crate::domain::link::Link;
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
-use crate::domain::stats::Window;
+use crate::domain::stats::{Stats, Window, TOP};
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -143,10 +144,7 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
         .await?
         .ok_or(ApiError::NotFound)?;
     let window = Window::parse(None, cx.now)?;
-    let stats = store
-        .stats(&link.key, &window)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let stats = stats_of(&link.key, &window, cx).await?;
     let view = LinkView::new(&link, Some(secret), &Viewer::of(cx));
     let page = pages::admin(
         &link,
@@ -214,11 +212,21 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
 /// `GET /admin/{secret_key}/stats?days=N`.
 pub async fn stats(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
     let window = Window::parse(cx.query_param("days").as_deref(), cx.now)?;
-    let store = cx.links()?;
-    let found = store.find(link).await?.ok_or(ApiError::NotFound)?;
-    let stats = store
-        .stats(&found.key, &window)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(response::json(OK, &stats)?)
+    let found = cx.links()?.find(link).await?.ok_or(ApiError::NotFound)?;
+    Ok(response::json(
+        OK,
+        &stats_of(&found.key, &window, cx).await?,
+    )?)
+}
+
+/// A link's statistics: its exact counters from the links database and its daily
+/// aggregates from its analytics shard, read at the same time.
+async fn stats_of(key: &Key, window: &Window, cx: &Ctx) -> Result<Stats, ApiError> {
+    let links = cx.links()?;
+    let shard = cx.analytics(key)?;
+    let (totals, breakdown) =
+        futures_util::future::try_join(links.totals(key), shard.breakdown(key, window, TOP))
+            .await?;
+    let totals = totals.ok_or(ApiError::NotFound)?;
+    Ok(Stats::assemble(&totals, window, breakdown))
 }

@@ -5,14 +5,12 @@ use std::borrow::Cow;
 use worker::Request;
 
 use super::context::Ctx;
-use crate::clicks::batch::VisitRecord;
-use crate::clicks::writer::ID_LEN;
 use crate::clicks::{self, Admission};
+use crate::clock::now;
 use crate::domain::key::Key;
 use crate::domain::link::with_forwarded_query;
-use crate::domain::random::random_string;
 use crate::domain::target_url::{host_is_blocked, host_of};
-use crate::domain::visit::PendingVisit;
+use crate::domain::visit::{Device, PendingVisit};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::storage::rules::{Found, Lookup};
@@ -38,7 +36,7 @@ async fn live_rule(key: &Key, cx: &Ctx) -> Result<Found, ApiError> {
     Ok(found)
 }
 
-fn pending_visit(key: &Key, req: &Request, cx: &Ctx) -> PendingVisit {
+fn pending_visit(key: &Key, req: &Request, cx: &Ctx, counted: bool) -> PendingVisit {
     let header = |name| req.headers().get(name).ok().flatten();
     PendingVisit {
         key: key.as_str().to_string(),
@@ -46,6 +44,7 @@ fn pending_visit(key: &Key, req: &Request, cx: &Ctx) -> PendingVisit {
         user_agent: header("User-Agent"),
         referer: header("Referer"),
         country: req.cf().and_then(|cf| cf.country()),
+        counted,
     }
 }
 
@@ -60,13 +59,12 @@ pub async fn redirect(
 ) -> Result<Reply, ApiError> {
     let found = live_rule(&key, cx).await?;
     let rule = &found.rule;
-    let mut flush = false;
     if rule.metered {
         admit(&key, count_click, req, cx).await?;
-    } else if count_click {
-        // Only raw header values are kept here; they are classified after the response.
-        flush = clicks::collect(pending_visit(&key, req, cx));
     }
+    // Only raw header values are kept here; they are classified after the response. A
+    // click-limited link's counters already hold the click; its statistics follow.
+    let flush = count_click && clicks::collect(pending_visit(&key, req, cx, rule.metered));
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, cx.query())
     } else {
@@ -82,7 +80,7 @@ pub async fn redirect(
                 refill.await;
             }
             if flush {
-                clicks::flush_after_window(&env).await;
+                clicks::flush_after_window(&env, now).await;
             }
         });
     }
@@ -93,15 +91,11 @@ pub async fn redirect(
 /// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
 /// counts nothing but must not promise a redirect that GET would refuse.
 async fn admit(key: &Key, count_click: bool, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
-    let record = if count_click {
-        Some(VisitRecord::new(
-            pending_visit(key, req, cx),
-            random_string(ID_LEN)?,
-        ))
-    } else {
-        None
-    };
-    match cx.clicks()?.admit(key, record.as_ref(), cx.now).await? {
+    let bot = count_click.then(|| {
+        let ua = req.headers().get("User-Agent").ok().flatten();
+        Device::from_user_agent(ua.as_deref().unwrap_or_default()) == Device::Bot
+    });
+    match cx.clicks()?.admit(key, bot, cx.now).await? {
         Admission::Counted => Ok(()),
         Admission::Refused(state) => Err(ApiError::Gone(state)),
         Admission::Missing => Err(ApiError::NotFound),

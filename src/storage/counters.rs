@@ -9,15 +9,23 @@ static KV_READS: AtomicU64 = AtomicU64::new(0);
 static KV_WRITES: AtomicU64 = AtomicU64::new(0);
 static KV_DELETES: AtomicU64 = AtomicU64::new(0);
 static CLICK_ROWS_READ: AtomicU64 = AtomicU64::new(0);
+static CLICK_ROWS_WRITTEN: AtomicU64 = AtomicU64::new(0);
+static STATS_ROWS_READ: AtomicU64 = AtomicU64::new(0);
 
 pub fn d1_statements(n: u64) {
     D1_STATEMENTS.fetch_add(n, Ordering::Relaxed);
 }
 
-/// Rows D1 reports reading for click-batch writes: they must grow with the batch,
-/// never with a link's history.
-pub fn click_rows_read(n: u64) {
-    CLICK_ROWS_READ.fetch_add(n, Ordering::Relaxed);
+/// Rows D1 reports reading and writing for click writes (both databases): reads must
+/// grow with the batch, never with a link's history; writes are what D1 bills.
+pub fn click_rows(read: u64, written: u64) {
+    CLICK_ROWS_READ.fetch_add(read, Ordering::Relaxed);
+    CLICK_ROWS_WRITTEN.fetch_add(written, Ordering::Relaxed);
+}
+
+/// Rows D1 reports reading for a statistics answer's breakdown.
+pub fn stats_rows_read(n: u64) {
+    STATS_ROWS_READ.fetch_add(n, Ordering::Relaxed);
 }
 
 pub fn kv_read() {
@@ -40,5 +48,7 @@ pub fn snapshot() -> serde_json::Value {
         "kv_writes": KV_WRITES.load(Ordering::Relaxed),
         "kv_deletes": KV_DELETES.load(Ordering::Relaxed),
         "click_rows_read": CLICK_ROWS_READ.load(Ordering::Relaxed),
+        "click_rows_written": CLICK_ROWS_WRITTEN.load(Ordering::Relaxed),
+        "stats_rows_read": STATS_ROWS_READ.load(Ordering::Relaxed),
     })
 }

@@ -14,8 +14,8 @@ use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkSettings, RedirectStatus};
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretHash};
-use crate::domain::stats::{CountryClicks, DeviceClicks, HostClicks, Stats, Window, TOP};
-use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::domain::stats::Totals;
+use crate::domain::timestamp::Timestamp;
 
 /// A new row: what the creator asked for, under a drawn key, with the secret already
 /// hashed.
@@ -62,11 +62,16 @@ pub struct Database {
 }
 
 impl Database {
-    /// Opens the D1 binding; a missing binding is an unavailable store.
+    /// Opens the links database; a missing binding is an unavailable store.
     pub fn from_env(env: &Env) -> Result<Database, StorageError> {
+        Database::from_binding(env, DB_BINDING)
+    }
+
+    /// Opens the D1 database bound as `name`.
+    pub fn from_binding(env: &Env, name: &str) -> Result<Database, StorageError> {
         let db = env
-            .d1(DB_BINDING)
-            .map_err(|e| StorageError::new(format!("D1 binding {DB_BINDING}"), e))?;
+            .d1(name)
+            .map_err(|e| StorageError::new(format!("D1 binding {name}"), e))?;
         Ok(Database { db: Rc::new(db) })
     }
 
@@ -103,7 +108,7 @@ impl Database {
     }
 
     /// Every row of a query.
-    async fn rows<T: for<'de> Deserialize<'de>>(
+    pub async fn rows<T: for<'de> Deserialize<'de>>(
         &self,
         sql: &str,
         args: &[JsValue],
@@ -385,99 +390,38 @@ impl LinkStore {
         single(self.db.rows(&sql, &args, "update").await?)
     }
 
-    /// Statistics of one link: O(1) totals from the link row, and breakdowns over the
-    /// window read through the `visits (link_id, at)` index, all in one round trip.
-    pub async fn stats(&self, key: &Key, window: &Window) -> Result<Option<Stats>, StorageError> {
+    /// The exact counters of one link, from its row (O(1) whatever its traffic).
+    pub async fn totals(&self, key: &Key) -> Result<Option<Totals>, StorageError> {
         #[derive(Deserialize)]
-        struct Totals {
-            clicks: i64,
-            bot_clicks: i64,
-            first_click_at: Option<i64>,
-            last_click_at: Option<i64>,
+        struct Row {
+            clicks: f64,
+            bot_clicks: f64,
+            first_click_at: Option<f64>,
+            last_click_at: Option<f64>,
         }
-        #[derive(Deserialize)]
-        struct Group {
-            name: Option<String>,
-            clicks: i64,
-        }
-        #[derive(Deserialize)]
-        struct Day {
-            day: i64,
-            clicks: i64,
-        }
-        let args = || -> [JsValue; 2] { [key.as_str().into(), ms(window.since)] };
-        let in_window =
-            "FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1) AND at >= ?2";
-        let group = |column: &str, limit: usize| {
-            format!(
-                "SELECT {column} AS name, COUNT(*) AS clicks {in_window} \
-                 GROUP BY {column} ORDER BY clicks DESC, name LIMIT {limit}"
-            )
-        };
-        let statements = vec![
-            self.statement(
+        let row: Option<Row> = self
+            .db
+            .first(
                 "SELECT clicks, bot_clicks, first_click_at, last_click_at FROM links WHERE key = ?1",
                 &[key.as_str().into()],
                 "stats totals",
-            )?,
-            self.statement(
-                &format!("SELECT at / {DAY_MS} AS day, COUNT(*) AS clicks {in_window} GROUP BY day"),
-                &args(),
-                "stats by day",
-            )?,
-            self.statement(&group("referrer_host", TOP), &args(), "stats referrers")?,
-            self.statement(&group("country", TOP), &args(), "stats countries")?,
-            self.statement(&group("device", 5), &args(), "stats devices")?,
-        ];
-        let results = self.batch(statements, "stats").await?;
-        let rows = |i: usize| -> Result<&D1Result, StorageError> {
-            results
-                .get(i)
-                .ok_or_else(|| StorageError::new("D1 stats", "short batch"))
+            )
+            .await?;
+        let bad = |e: String| StorageError::new(format!("D1 totals of key {key}"), e);
+        let time = |t: Option<f64>, column| {
+            t.map(|n| whole(n, column).map(Timestamp::from_millis))
+                .transpose()
+                .map_err(bad)
         };
-        let parse = failed("stats");
-        let Some(totals) = rows(0)?
-            .results::<Totals>()
-            .map_err(&parse)?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
-        };
-        let days: Vec<Day> = rows(1)?.results().map_err(&parse)?;
-        let groups =
-            |i: usize| -> Result<Vec<Group>, StorageError> { rows(i)?.results().map_err(&parse) };
-        let fmt = |t: Option<i64>| t.map(|ms| Timestamp::from_millis(ms).to_rfc3339());
-        Ok(Some(Stats {
-            clicks: totals.clicks,
-            humans: totals.clicks - totals.bot_clicks,
-            bots: totals.bot_clicks,
-            first_click_at: fmt(totals.first_click_at),
-            last_click_at: fmt(totals.last_click_at),
-            days: window.days,
-            by_day: window.by_day(&days.iter().map(|d| (d.day, d.clicks)).collect::<Vec<_>>()),
-            referrers: groups(2)?
-                .into_iter()
-                .map(|g| HostClicks {
-                    host: g.name.unwrap_or_else(|| "direct".into()),
-                    clicks: g.clicks,
-                })
-                .collect(),
-            countries: groups(3)?
-                .into_iter()
-                .map(|g| CountryClicks {
-                    country: g.name.unwrap_or_else(|| "unknown".into()),
-                    clicks: g.clicks,
-                })
-                .collect(),
-            devices: groups(4)?
-                .into_iter()
-                .map(|g| DeviceClicks {
-                    device: g.name.unwrap_or_else(|| "other".into()),
-                    clicks: g.clicks,
-                })
-                .collect(),
-        }))
+        row.map(|r| {
+            Ok(Totals {
+                clicks: whole(r.clicks, "clicks").map_err(bad)?,
+                bots: whole(r.bot_clicks, "bot_clicks").map_err(bad)?,
+                first_click_at: time(r.first_click_at, "first_click_at")?,
+                last_click_at: time(r.last_click_at, "last_click_at")?,
+            })
+        })
+        .transpose()
     }
 
     /// One page of links, newest first, by keyset pagination on (created_at, key): each

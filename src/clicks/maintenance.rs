@@ -1,0 +1,194 @@
+//! The scheduled upkeep of the click store (Cron Trigger, `[triggers] crons`): prunes
+//! raw visits past `VISIT_RETENTION_DAYS` and batch guards past the queue's retention,
+//! and folds visits recorded before the aggregates existed into them. Every step is
+//! bounded per run, logs its own failure, and never stops the others.
+
+use serde::Deserialize;
+use worker::{console_error, console_log, Env};
+
+use super::analytics::{prune_guards, Shard};
+use super::batch::{
+    batch_ids_before, batches_under, shard_of_batch, VisitRecord, MAX_MESSAGE_BYTES,
+};
+use super::writer::ID_LEN;
+use crate::config::{Config, CLICK_GUARD_DAYS};
+use crate::domain::random::random_string;
+use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::storage::d1::Database;
+use crate::storage::error::StorageError;
+
+/// Raw visits deleted per statement, and statements per shard per run.
+const PRUNE_BATCH: u32 = 5_000;
+const PRUNE_ROUNDS: u32 = 20;
+/// Legacy visits folded per round, and rounds per run (a D1 statement binds one JSON
+/// text, so a round is one read, one write per shard and one delete).
+const FOLD_BATCH: u32 = 1_000;
+const FOLD_ROUNDS: u32 = 20;
+
+/// What one run did, for the log and the tests.
+#[derive(Debug, Default)]
+pub struct Upkeep {
+    pub visits_pruned: usize,
+    pub guards_pruned: usize,
+    pub visits_folded: usize,
+}
+
+/// Runs every step once.
+pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
+    let config = Config::get(env);
+    let mut done = Upkeep::default();
+    match prune_visits(env, &config, now).await {
+        Ok(n) => done.visits_pruned = n,
+        Err(e) => console_error!("upkeep: pruning raw visits failed: {e}"),
+    }
+    match prune_all_guards(env, &config, now).await {
+        Ok(n) => done.guards_pruned = n,
+        Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
+    }
+    match fold_legacy_visits(env, &config, now).await {
+        Ok(n) => done.visits_folded = n,
+        Err(e) => console_error!("upkeep: folding visits into the aggregates failed: {e}"),
+    }
+    console_log!(
+        "upkeep: {} raw visits pruned, {} batch guards pruned, {} visits folded",
+        done.visits_pruned,
+        done.guards_pruned,
+        done.visits_folded
+    );
+    done
+}
+
+/// Deletes raw visits older than the retention (all of them when it is 0: the
+/// operator turned raw visits off), oldest first, a bounded number per run.
+async fn prune_visits(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
+    let before =
+        Timestamp::from_millis(now.millis() - i64::from(config.visit_retention_days) * DAY_MS + 1);
+    let mut pruned = 0;
+    for shard in 0..config.analytics_shards {
+        let shard = Shard::open(env, shard)?;
+        for _ in 0..PRUNE_ROUNDS {
+            let n = shard.prune_visits(before, PRUNE_BATCH).await?;
+            pruned += n;
+            if n < PRUNE_BATCH as usize {
+                break;
+            }
+        }
+    }
+    Ok(pruned)
+}
+
+/// Deletes the guards of batches sent before the queue could still redeliver them.
+async fn prune_all_guards(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
+    let before = batch_ids_before(now.millis() - CLICK_GUARD_DAYS * DAY_MS);
+    let mut pruned = prune_guards(&Database::from_env(env)?, "click_batches", &before).await?;
+    for shard in 0..config.analytics_shards {
+        pruned += Shard::open(env, shard)?.prune_guards(&before).await?;
+    }
+    Ok(pruned)
+}
+
+/// A visit row of the links database from before the aggregates.
+#[derive(Deserialize)]
+struct LegacyVisit {
+    id: f64,
+    key: Option<String>,
+    at: f64,
+    referrer_host: Option<String>,
+    country: Option<String>,
+    device: String,
+    is_bot: f64,
+}
+
+/// Folds the links database's old `visits` rows into the aggregates, then deletes
+/// them there. Each round's batches are named by the rows they hold, so a round that
+/// is repeated after a failure (between the shard write and the delete) is applied
+/// once: the shards' guards recognize it. Their clicks are in the counters already.
+async fn fold_legacy_visits(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
+    let links = Database::from_env(env)?;
+    let keep_since = (config.visit_retention_days > 0).then(|| {
+        Timestamp::from_millis(now.millis() - i64::from(config.visit_retention_days) * DAY_MS)
+    });
+    let mut folded = 0;
+    for _ in 0..FOLD_ROUNDS {
+        let rows: Vec<LegacyVisit> = links
+            .rows(
+                &format!(
+                    "SELECT v.id AS id, l.key AS key, v.at AS at, v.referrer_host AS referrer_host, \
+                     v.country AS country, v.device AS device, v.is_bot AS is_bot \
+                     FROM visits AS v LEFT JOIN links AS l ON l.id = v.link_id \
+                     ORDER BY v.id LIMIT {FOLD_BATCH}"
+                ),
+                &[],
+                "read legacy visits",
+            )
+            .await?;
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            break;
+        };
+        let (first, last) = (first.id as i64, last.id as i64);
+        let full = rows.len() == FOLD_BATCH as usize;
+        // A visit whose link is gone has nothing to fold into; it is deleted with the rest.
+        let records: Vec<VisitRecord> = rows
+            .into_iter()
+            .filter_map(|v| {
+                Some(VisitRecord {
+                    key: v.key?,
+                    at: v.at as i64,
+                    referrer_host: v.referrer_host,
+                    country: v.country,
+                    device: v.device,
+                    bot: u8::from(v.is_bot != 0.0),
+                    counted: 1,
+                })
+            })
+            .collect();
+        let mut n = 0;
+        let ids = || {
+            n += 1;
+            Ok(format!("fold-{first}-{last}-{n}"))
+        };
+        let batches = batches_under(&records, config.analytics_shards, MAX_MESSAGE_BYTES, ids)
+            .map_err(|e| StorageError::new("fold batches", e))?;
+        for shard in 0..config.analytics_shards {
+            let mine: Vec<&str> = batches
+                .iter()
+                .filter(|b| shard_of_batch(b) == shard)
+                .map(String::as_str)
+                .collect();
+            if !mine.is_empty() {
+                // Fresh per attempt: a repeated round must not claim the guards of the
+                // attempt before it.
+                let write_id =
+                    random_string(ID_LEN).map_err(|e| StorageError::new("fold write id", e))?;
+                Shard::open(env, shard)?
+                    .apply(&mine, &write_id, keep_since)
+                    .await?;
+            }
+        }
+        links
+            .statement(
+                "DELETE FROM visits WHERE id BETWEEN ?1 AND ?2",
+                &[
+                    crate::storage::d1::int(first),
+                    crate::storage::d1::int(last),
+                ],
+                "delete folded visits",
+            )?
+            .run()
+            .await
+            .map_err(|e| StorageError::new("D1 delete folded visits", e))?;
+        folded += records.len();
+        if !full {
+            break;
+        }
+    }
+    Ok(folded)
+}
