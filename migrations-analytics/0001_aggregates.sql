@@ -2,26 +2,20 @@
 -- the statistics read, kept apart from the links database so analytics can never fill
 -- it. Rows are keyed by the link's key, which never changes. See docs/scaling.md.
 
--- Clicks of a link per UTC day (day = epoch ms / 86,400,000).
+-- Clicks of a link per UTC day (day = epoch ms / 86,400,000), and how they split by
+-- dimension: `dims` is a JSON object of "<dim>:<value>" -> clicks, where dim is r
+-- (referrer host, '' for a direct visit), c (country, '' when unknown) or d (device).
+-- At most VALUES_PER_DAY values per dimension (src/clicks/analytics.rs); the rest of
+-- that day counts under "<dim>:~other". One row per link and day, whatever the
+-- dimensions: a flush writes one row per link it saw, and the statistics of a window
+-- read one row per day.
 CREATE TABLE daily (
     link_key TEXT    NOT NULL,
     day      INTEGER NOT NULL,
     clicks   INTEGER NOT NULL CHECK (clicks >= 0),
     bots     INTEGER NOT NULL CHECK (bots >= 0),
+    dims     TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(dims)),
     PRIMARY KEY (link_key, day)
-) WITHOUT ROWID;
-
--- Clicks of a link per UTC day per dimension value: referrer host ('r', '' for a direct
--- visit), country ('c', '' when unknown), device ('d'). At most VALUES_PER_DAY distinct
--- values per link, day and dimension (src/clicks/analytics.rs); the rest of that day
--- counts under '~other'.
-CREATE TABLE daily_dims (
-    link_key TEXT    NOT NULL,
-    day      INTEGER NOT NULL,
-    dim      TEXT    NOT NULL CHECK (dim IN ('r', 'c', 'd')),
-    value    TEXT    NOT NULL CHECK (length(value) <= 255),
-    clicks   INTEGER NOT NULL CHECK (clicks >= 0),
-    PRIMARY KEY (link_key, day, dim, value)
 ) WITHOUT ROWID;
 
 -- Click batches applied here: a guard against a queue redelivery (see click_batches in

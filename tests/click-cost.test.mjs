@@ -29,15 +29,16 @@ for (const queue of [false, true]) {
     const w = await start({ queue, vars: { BENCH_COUNTERS: "1" } });
     const fresh = await w.create({ target_url: "https://example.com/fresh" });
     const old = await w.create({ target_url: "https://example.com/old" });
-    // The old link's history, written straight into its aggregates: a row per day and
-    // nine referrers per day, for the HISTORY days before today.
+    // The old link's history, written straight into its aggregates: a row per day,
+    // each with nine referrers, for the HISTORY days before today.
     const today = Math.floor(Date.now() / 86_400_000);
-    const history = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HISTORY})`;
-    await w.analytics[0].prepare(`${history} INSERT INTO daily (link_key, day, clicks, bots) SELECT ?1, ?2 - i, 9, 0 FROM n`).bind(old.key, today).run();
+    const dims = JSON.stringify(Object.fromEntries(Array.from({ length: 9 }, (_, j) => [`r:site${j}.example`, 1])));
     await w.analytics[0]
-      .prepare(`${history}, r(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM r WHERE j < 9)
-         INSERT INTO daily_dims (link_key, day, dim, value, clicks) SELECT ?1, ?2 - i, 'r', 'site' || j || '.example', 1 FROM n, r`)
-      .bind(old.key, today)
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HISTORY})
+         INSERT INTO daily (link_key, day, clicks, bots, dims) SELECT ?1, ?2 - i, 9, 0, ?3 FROM n`,
+      )
+      .bind(old.key, today, dims)
       .run();
 
     const perFresh = await rowsReadPerClick(w, fresh.key);

@@ -108,9 +108,10 @@ export default function (env) {
  * the default token of `operator`), `withDb`/`withKv` (default true), `kvFault`
  * ("failing" or "slow", with `putDelayMs`), `rateLimit` ({limit, period} for the
  * creation limiter), `queue` (record clicks through the CLICKS queue), `host`/`port` to
- * listen for real clients.
+ * listen for real clients, `shards` (analytics databases), `d1Persist` (a directory for
+ * the D1 files, which the click bench measures; `migrate: false` to reopen them).
  */
-export async function startWorker({ vars = {}, shards = 1, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
   const cfg = wranglerConfig();
   // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
   const analyticsDb = cfg.databases.find((d) => d.binding !== cfg.db);
@@ -145,6 +146,7 @@ export async function startWorker({ vars = {}, shards = 1, withDb = true, withKv
     workers,
     ...(host ? { host } : {}),
     ...(port ? { port } : {}),
+    ...(d1Persist ? { d1Persist } : {}),
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio: (stdout, stderr) => {
       collect(stdout);
@@ -154,11 +156,11 @@ export async function startWorker({ vars = {}, shards = 1, withDb = true, withKv
   const url = await mf.ready;
   const db = withDb ? await mf.getD1Database(cfg.db) : null;
   const analytics = withDb ? await Promise.all(analyticsBindings.map((b) => mf.getD1Database(b))) : [];
-  for (const shard of analytics) await shard.batch(migrationStatements(join(ROOT, analyticsDb.migrations)).map((s) => shard.prepare(s)));
+  if (migrate) for (const shard of analytics) await shard.batch(migrationStatements(join(ROOT, analyticsDb.migrations)).map((s) => shard.prepare(s)));
   let kv = null;
   if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
   else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
-  if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  if (db && migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const worker = new RunningWorker(mf, db, kv, log, vars.ADMIN_TOKEN);
   worker.analytics = analytics;
   worker.crons = cfg.crons;
@@ -309,12 +311,20 @@ class RunningWorker {
     const rows = await Promise.all(this.analytics.map((db) => db.prepare("SELECT * FROM visits WHERE link_key = ?1").bind(key).all()));
     return rows.flatMap((r) => r.results);
   }
-  /** A link's daily aggregate rows and dimension rows, on any shard. */
+  /**
+   * A link's daily aggregates, on any shard: `days` ({day, clicks, bots}) and `dims`,
+   * one {day, dim, value, clicks} per entry of each day's JSON split.
+   */
   async aggregates(key) {
-    const read = (sql) => Promise.all(this.analytics.map((db) => db.prepare(sql).bind(key).all()));
-    const days = await read("SELECT day, clicks, bots FROM daily WHERE link_key = ?1 ORDER BY day");
-    const dims = await read("SELECT day, dim, value, clicks FROM daily_dims WHERE link_key = ?1 ORDER BY day, dim, value");
-    return { days: days.flatMap((r) => r.results), dims: dims.flatMap((r) => r.results) };
+    const read = await Promise.all(
+      this.analytics.map((db) => db.prepare("SELECT day, clicks, bots, dims FROM daily WHERE link_key = ?1 ORDER BY day").bind(key).all()),
+    );
+    const rows = read.flatMap((r) => r.results);
+    const dims = rows.flatMap(({ day, dims }) =>
+      Object.entries(JSON.parse(dims)).map(([name, clicks]) => ({ day, dim: name.slice(0, 1), value: name.slice(2), clicks })),
+    );
+    dims.sort((a, b) => a.day - b.day || a.dim.localeCompare(b.dim) || a.value.localeCompare(b.value));
+    return { days: rows.map(({ day, clicks, bots }) => ({ day, clicks, bots })), dims };
   }
   /** Runs the Cron Trigger once, as the platform would, and waits for it. */
   async upkeep() {

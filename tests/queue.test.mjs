@@ -86,14 +86,14 @@ test("a batch in the format before batch ids is recognized when it comes again",
 test("a shard that fails is retried by the queue until both sides hold the batch once", async () => {
   const w = await withQueue();
   const link = await w.create({ target_url: "https://example.com/retried" });
-  const dims = await w.analytics[0].prepare("SELECT sql FROM sqlite_master WHERE name = 'daily_dims'").first();
-  await w.analytics[0].prepare("DROP TABLE daily_dims").run();
+  const daily = await w.analytics[0].prepare("SELECT sql FROM sqlite_master WHERE name = 'daily'").first();
+  await w.analytics[0].prepare("DROP TABLE daily").run();
 
   const answers = await w.visitConcurrently(link.key, 5);
   await w.waitForLog("will be redelivered", 10000);
   // The statistics could not be written, so the counters were not either.
   assert.equal(await w.clicks(link.key), 0);
-  await w.analytics[0].prepare(dims.sql).run();
+  await w.analytics[0].prepare(daily.sql).run();
   await waitFor(async () => (await w.clicks(link.key)) >= 5, { timeout: 30000, message: "the redelivery" });
   // A sleep on purpose: a second application would land after the first.
   await sleep(1500);

@@ -4,6 +4,8 @@
 //! `ANALYTICS`, `ANALYTICS_1`, ...) so that analytics can never fill it, and a link's
 //! rows live on the shard its key hashes to (`domain::shard`). See docs/scaling.md.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::Env;
@@ -25,7 +27,8 @@ pub const VALUES_PER_DAY: usize = 9;
 /// The value that holds a day's clicks beyond [`VALUES_PER_DAY`] distinct values.
 pub const OTHER: &str = OTHER_VALUE;
 
-/// The dimensions of `daily_dims`: referrer host, country, device.
+/// The dimensions of `daily.dims` (the prefix of each name): referrer host, country,
+/// device.
 pub const REFERRER: &str = "r";
 pub const COUNTRY: &str = "c";
 pub const DEVICE: &str = "d";
@@ -44,7 +47,7 @@ fn claimed(guard_table: &str) -> String {
            SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m \
            JOIN {guard_table} AS g ON g.id = {BATCH_ID} AND g.write_id = ?2, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
-         claimed (key, at, ref, cc, dev, bot, cnt) AS ( \
+         claimed (key, at, ref, cc, dev, bot, cnt) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
                   CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
                   CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
@@ -73,12 +76,7 @@ pub fn claimed_sql(guard_table: &str) -> String {
 struct DayRow {
     day: f64,
     clicks: f64,
-}
-
-#[derive(Deserialize)]
-struct ValueRow {
-    value: String,
-    clicks: f64,
+    dims: String,
 }
 
 impl Shard {
@@ -108,42 +106,41 @@ impl Shard {
         let mut statements = vec![
             self.db
                 .statement(&guard_sql("applied_batches"), &args, "claim batches")?,
-            self.db.statement(
-                &format!(
-                    "WITH {claimed} INSERT INTO daily (link_key, day, clicks, bots) \
-                     SELECT key, at / {DAY_MS}, COUNT(*), SUM(bot) FROM claimed WHERE true \
-                     GROUP BY key, at / {DAY_MS} \
-                     ON CONFLICT (link_key, day) DO UPDATE SET \
-                     clicks = clicks + excluded.clicks, bots = bots + excluded.bots"
-                ),
-                &args,
-                "daily clicks",
-            )?,
-            // Values new to a (link, day, dimension) are admitted up to VALUES_PER_DAY,
-            // the busiest first; the rest of that day counts under OTHER.
+            // One row per link and day: the clicks, and the split by dimension as a
+            // JSON object merged in SQL. Values new to a (link, day, dimension) are
+            // admitted up to VALUES_PER_DAY, the busiest first; the rest count as OTHER.
             self.db.statement(
                 &format!(
                     "WITH {claimed}, \
-                     g (key, day, dim, value, n) AS ( \
-                       SELECT key, at / {DAY_MS}, '{REFERRER}', COALESCE(ref, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 4 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{COUNTRY}', COALESCE(cc, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 4 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{DEVICE}', dev, COUNT(*) FROM claimed GROUP BY 1, 2, 4), \
-                     e AS (SELECT g.*, \
-                       EXISTS (SELECT 1 FROM daily_dims AS d WHERE d.link_key = g.key AND d.day = g.day \
-                               AND d.dim = g.dim AND d.value = g.value) AS known, \
-                       (SELECT COUNT(*) FROM daily_dims AS d WHERE d.link_key = g.key AND d.day = g.day \
-                               AND d.dim = g.dim) AS have \
-                       FROM g), \
-                     r AS (SELECT e.*, ROW_NUMBER() OVER \
-                       (PARTITION BY key, day, dim, known ORDER BY n DESC, value) AS rank FROM e) \
-                     INSERT INTO daily_dims (link_key, day, dim, value, clicks) \
-                     SELECT key, day, dim, \
-                       CASE WHEN known OR have + rank <= {VALUES_PER_DAY} THEN value ELSE '{OTHER}' END AS v, \
-                       SUM(n) FROM r WHERE true GROUP BY key, day, dim, v \
-                     ON CONFLICT (link_key, day, dim, value) DO UPDATE SET clicks = clicks + excluded.clicks"
+                     v (key, day, k, n) AS ( \
+                       SELECT key, at / {DAY_MS}, '{REFERRER}:' || COALESCE(ref, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{COUNTRY}:' || COALESCE(cc, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{DEVICE}:' || dev, COUNT(*) FROM claimed GROUP BY 1, 2, 3), \
+                     ranked AS (SELECT v.*, ROW_NUMBER() OVER \
+                       (PARTITION BY key, day, substr(k, 1, 2) ORDER BY n DESC, k) AS rank FROM v), \
+                     capped (key, day, k, n) AS (SELECT key, day, \
+                       CASE WHEN rank <= {VALUES_PER_DAY} THEN k ELSE substr(k, 1, 2) || '{OTHER}' END, SUM(n) \
+                       FROM ranked GROUP BY 1, 2, 3), \
+                     split (key, day, dims) AS (SELECT key, day, json_group_object(k, n) FROM capped GROUP BY 1, 2), \
+                     totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, COUNT(*), SUM(bot) FROM claimed GROUP BY 1, 2) \
+                     INSERT INTO daily (link_key, day, clicks, bots, dims) \
+                     SELECT t.key, t.day, t.n, t.bots, s.dims FROM totals AS t JOIN split AS s USING (key, day) WHERE true \
+                     ON CONFLICT (link_key, day) DO UPDATE SET \
+                       clicks = clicks + excluded.clicks, bots = bots + excluded.bots, \
+                       dims = (SELECT json_group_object(k, n) FROM ( \
+                         SELECT CASE WHEN known OR have + rank <= {VALUES_PER_DAY} THEN k \
+                                     ELSE substr(k, 1, 2) || '{OTHER}' END AS k, SUM(n) AS n FROM ( \
+                           SELECT k, n, known, have, ROW_NUMBER() OVER \
+                             (PARTITION BY substr(k, 1, 2), src, known ORDER BY n DESC, k) AS rank FROM ( \
+                             SELECT k, n, src, \
+                               MAX(1 - src) OVER (PARTITION BY k) AS known, \
+                               SUM(1 - src) OVER (PARTITION BY substr(k, 1, 2)) AS have \
+                             FROM (SELECT key AS k, value AS n, 0 AS src FROM json_each(daily.dims) \
+                                   UNION ALL SELECT key, value, 1 FROM json_each(excluded.dims)))) \
+                         GROUP BY 1))"
                 ),
                 &args,
-                "daily dimensions",
+                "daily clicks",
             )?,
         ];
         if let Some(since) = keep_since {
@@ -168,8 +165,8 @@ impl Shard {
     }
 
     /// A link's clicks per day and its top values per dimension over `window`: one
-    /// round trip, reading at most one row per day plus `VALUES_PER_DAY + 1` per day
-    /// and dimension.
+    /// statement reading one row per day, whatever the link's traffic; the split by
+    /// dimension is summed here.
     pub async fn breakdown(
         &self,
         key: &Key,
@@ -177,60 +174,55 @@ impl Shard {
         top: usize,
     ) -> Result<Breakdown, StorageError> {
         let since_day = window.since.millis().div_euclid(DAY_MS);
-        let args = [
-            JsValue::from(key.as_str()),
-            JsValue::from_f64(since_day as f64),
-        ];
-        let dim = |name: &str| {
-            format!(
-                "SELECT value, SUM(clicks) AS clicks FROM daily_dims \
-                 WHERE link_key = ?1 AND dim = '{name}' AND day >= ?2 \
-                 GROUP BY value ORDER BY clicks DESC, value LIMIT {top}"
-            )
-        };
-        let statements = vec![
-            self.db.statement(
-                "SELECT day, clicks FROM daily WHERE link_key = ?1 AND day >= ?2",
-                &args,
-                "stats by day",
-            )?,
-            self.db
-                .statement(&dim(REFERRER), &args, "stats referrers")?,
-            self.db.statement(&dim(COUNTRY), &args, "stats countries")?,
-            self.db.statement(&dim(DEVICE), &args, "stats devices")?,
-        ];
-        let results = self.db.batch(statements, "stats").await?;
-        let mut rows_read = 0;
-        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-            rows_read += meta.rows_read.unwrap_or(0) as u64;
+        let result = self
+            .db
+            .statement(
+                "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
+                &[key.as_str().into(), JsValue::from_f64(since_day as f64)],
+                "stats",
+            )?
+            .all()
+            .await
+            .map_err(|e| StorageError::new("D1 stats", e))?;
+        if let Ok(Some(meta)) = result.meta() {
+            counters::stats_rows_read(meta.rows_read.unwrap_or(0) as u64);
         }
-        counters::stats_rows_read(rows_read);
-        let failed = |e: worker::Error| StorageError::new("D1 stats", e);
-        let values = |i: usize| -> Result<Vec<(String, i64)>, StorageError> {
-            let result = results
-                .get(i)
-                .ok_or_else(|| StorageError::new("D1 stats", "short batch"))?;
-            Ok(result
-                .results::<ValueRow>()
-                .map_err(failed)?
-                .into_iter()
-                .map(|r| (r.value, r.clicks as i64))
-                .collect())
-        };
-        let days = results
-            .first()
-            .ok_or_else(|| StorageError::new("D1 stats", "short batch"))?
-            .results::<DayRow>()
-            .map_err(failed)?
-            .into_iter()
-            .map(|r| (r.day as i64, r.clicks as i64))
-            .collect();
-        Ok(Breakdown {
-            by_day: days,
-            referrers: values(1)?,
-            countries: values(2)?,
-            devices: values(3)?,
-        })
+        let rows: Vec<DayRow> = result
+            .results()
+            .map_err(|e| StorageError::new("D1 stats", e))?;
+        let mut breakdown = Breakdown::default();
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for row in rows {
+            breakdown.by_day.push((row.day as i64, row.clicks as i64));
+            let dims: BTreeMap<String, i64> = serde_json::from_str(&row.dims).map_err(|e| {
+                StorageError::new(format!("daily row of key {key} day {}", row.day as i64), e)
+            })?;
+            for (name, clicks) in dims {
+                *totals.entry(name).or_default() += clicks;
+            }
+        }
+        let mut split: [Vec<(String, i64)>; 3] = Default::default();
+        for (name, clicks) in totals {
+            let Some((dim, value)) = name.split_once(':') else {
+                continue;
+            };
+            let slot = match dim {
+                REFERRER => &mut split[0],
+                COUNTRY => &mut split[1],
+                DEVICE => &mut split[2],
+                _ => continue,
+            };
+            slot.push((value.to_string(), clicks));
+        }
+        for values in &mut split {
+            values.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+            values.truncate(top);
+        }
+        let [referrers, countries, devices] = split;
+        breakdown.referrers = referrers;
+        breakdown.countries = countries;
+        breakdown.devices = devices;
+        Ok(breakdown)
     }
 
     /// Deletes up to `limit` raw visits older than `before` (the oldest first: ids grow
