@@ -37,6 +37,7 @@ help:
 	@echo "make deploy build and deploy with wrangler (see README)"
 	@echo "make load   20,000 redirects and 1,000 concurrent creations under Miniflare, then checks"
 	@echo "make fuzz   each cargo-fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make bench  the redirect benchmark (bench/results.md); make bench-clicks: the click store (bench/clicks.md)"
 
 bootstrap: bootstrap-rust bootstrap-node
 
@@ -136,10 +137,15 @@ clean:
 BENCH_BASELINE := bench/baseline
 BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
 
-.PHONY: bench bench-baseline bench-wrk
+.PHONY: bench bench-baseline bench-wrk bench-clicks
 
 bench: build bench-baseline bench-wrk
 	timeout 600 node bench/run.mjs
+
+# `make bench-clicks`: the click store's rows written, rows read and bytes stored per
+# 1,000 clicks, and the stats of a 10-million-click link; writes bench/clicks.md.
+bench-clicks: build
+	timeout 900 node bench/clicks.mjs
 
 # Same worker-build, same env and PATH as `make build`. The baseline's wasm-bindgen must
 # be the root's, since only one wasm-bindgen CLI is installed.

@@ -8,7 +8,8 @@
 // own `meta.rows_written` (summed by the worker's bench counters over both databases),
 // storage bytes per 1,000 clicks (SQLite's dbstat over the D1 files after VACUUM, minus
 // the same files before the clicks), and the statistics endpoint's rows read for a link
-// with 10 million clicks in its window, seeded straight into its aggregates.
+// with 10 million clicks in its window, seeded straight into its aggregates. Also writes
+// bench/clicks.json, the measured inputs of `node bench/project.mjs`.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -66,15 +67,23 @@ function tableBytes(dir) {
   };
   walk(dir);
   const bytes = {};
+  const rows = {};
   for (const file of files) {
     const db = new DatabaseSync(file);
     db.exec("VACUUM");
     for (const row of db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all()) {
       bytes[row.name] = (bytes[row.name] ?? 0) + row.bytes;
     }
+    for (const table of ["daily", "visits", "click_batches", "applied_batches"]) {
+      try {
+        rows[table] = (rows[table] ?? 0) + db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n;
+      } catch {
+        // Not in this database.
+      }
+    }
     db.close();
   }
-  return bytes;
+  return { bytes, rows };
 }
 
 const isUserTable = (name) => !name.startsWith("sqlite_") && !name.startsWith("_cf") && name !== "d1_migrations";
@@ -98,7 +107,7 @@ async function measure(workload, retention) {
       );
     }
     await w.dispose();
-    const before = tableBytes(dir);
+    const { bytes: before } = tableBytes(dir);
     const w2 = await startWorker({ d1Persist: dir, migrate: false, vars: { BENCH_COUNTERS: "1", VISIT_RETENTION_DAYS: String(retention) } });
     const pickLink = workload === "hot" ? () => 0 : zipf(LINKS, 1.0, 7);
     const pickReferrer = zipf(REFERRERS.length, 1.2, 11);
@@ -126,7 +135,7 @@ async function measure(workload, retention) {
     const counters = await w2.counters();
     const exact = (await w2.totalClicks()) === CLICKS && (await w2.aggregatedClicks()) === CLICKS;
     await w2.dispose();
-    const after = tableBytes(dir);
+    const { bytes: after, rows } = tableBytes(dir);
     const grown = {};
     for (const [name, bytes] of Object.entries(after)) {
       if (!isUserTable(name)) continue;
@@ -144,6 +153,13 @@ async function measure(workload, retention) {
       statements: ((counters.d1_statements - counters0.d1_statements) / CLICKS) * 1000,
       bytes: (storage / CLICKS) * 1000,
       grown,
+      rows,
+      dailyRowBytes: rows.daily ? ((grown.daily ?? 0) + (grown.daily_day ?? 0)) / rows.daily : 0,
+      // The links table and its indexes, per link (seeded before the clicks).
+      linkRowBytes:
+        Object.entries(before)
+          .filter(([name]) => name.startsWith("links") || name.startsWith("sqlite_autoindex_links"))
+          .reduce((n, [, b]) => n + b, 0) / keys.length,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -204,11 +220,11 @@ const lines = [
   `${fmt(CLICKS)} clicks per run through Miniflare's \`dispatchFetch\` (${CONCURRENCY} at a time) against the release build, one isolate, the 500 ms click window, direct mode.`,
   "See docs/scaling.md for what the figures mean at the edge, where many isolates each flush their own, smaller windows.",
   "",
-  "| workload | raw visits | D1 rows written | D1 rows read | D1 statements | bytes stored | exact | clicks/s |",
-  "|---|---|---|---|---|---|---|---|",
+  "| workload | raw visits | D1 rows written | D1 rows read | D1 statements | bytes stored | daily rows | bytes per daily row | exact | clicks/s |",
+  "|---|---|---|---|---|---|---|---|---|---|",
   ...results.map(
     (r) =>
-      `| ${r.workload === "hot" ? "one hot link" : `Zipf over ${fmt(LINKS)} links`} | ${r.retention ? `kept ${r.retention} days` : "none (default)"} | ${fmt(r.rowsWritten, 1)} | ${fmt(r.rowsRead, 1)} | ${fmt(r.statements, 1)} | ${fmt(r.bytes)} | ${r.exact ? "yes" : "NO"} | ${fmt(r.rate)} |`,
+      `| ${r.workload === "hot" ? "one hot link" : `Zipf over ${fmt(LINKS)} links`} | ${r.retention ? `kept ${r.retention} days` : "none (default)"} | ${fmt(r.rowsWritten, 1)} | ${fmt(r.rowsRead, 1)} | ${fmt(r.statements, 1)} | ${fmt(r.bytes)} | ${fmt(r.rows.daily ?? 0)} | ${fmt(r.dailyRowBytes)} | ${r.exact ? "yes" : "NO"} | ${fmt(r.rate)} |`,
   ),
   "",
   "Bytes stored, by table (per 1,000 clicks):",
@@ -228,4 +244,6 @@ const lines = [
   "",
 ];
 writeFileSync(join(ROOT, "bench", "clicks.md"), lines.join("\n"));
+// The inputs of the capacity projection (bench/project.mjs).
+writeFileSync(join(ROOT, "bench", "clicks.json"), `${JSON.stringify({ clicks: CLICKS, links: LINKS, results, stats }, null, 2)}\n`);
 console.log(lines.join("\n"));

@@ -17,6 +17,9 @@ CREATE TABLE daily (
     dims     TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(dims)),
     PRIMARY KEY (link_key, day)
 ) WITHOUT ROWID;
+-- Pruning past AGGREGATE_RETENTION_DAYS deletes by day. One index entry per new
+-- (link, day) row; updates of a day's clicks leave it alone.
+CREATE INDEX daily_day ON daily (day);
 
 -- Click batches applied here: a guard against a queue redelivery (see click_batches in
 -- the links database).

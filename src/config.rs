@@ -9,8 +9,10 @@ use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
 use crate::domain::shard::MAX_SHARDS;
 
-/// The longest `VISIT_RETENTION_DAYS` honoured: ten years.
+/// The longest `VISIT_RETENTION_DAYS` or `AGGREGATE_RETENTION_DAYS` honoured: ten years.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// Daily aggregates kept by default: thirteen months and a margin.
+pub const DEFAULT_AGGREGATE_RETENTION_DAYS: u32 = 400;
 
 /// The D1 database of links.
 pub const DB_BINDING: &str = "DB";
@@ -23,9 +25,11 @@ pub const CLICKS_QUEUE_BINDING: &str = "CLICKS";
 pub const ANALYTICS_BINDING: &str = "ANALYTICS";
 /// The optional Workers Analytics Engine dataset that receives every raw click.
 pub const CLICK_EVENTS_BINDING: &str = "CLICK_EVENTS";
-/// How long the guard of an applied click batch is kept: Cloudflare Queues keep an
-/// unacknowledged message at most 14 days, so no redelivery can come later.
-pub const CLICK_GUARD_DAYS: i64 = 14;
+/// How long the guard of an applied click batch is kept. A batch comes again only when
+/// its delivery was retried (the consumer failed or did not acknowledge it), which
+/// Cloudflare Queues does after the retry delay, at most 12 hours; a day covers that.
+/// A message whose delivery never succeeded has no guard to lose.
+pub const CLICK_GUARD_DAYS: i64 = 1;
 
 /// The binding name of analytics shard `n`.
 pub fn analytics_binding(n: u32) -> String {
@@ -113,6 +117,9 @@ pub struct Config {
     /// Days raw visits are kept (`VISIT_RETENTION_DAYS`; default 0: none, only the
     /// aggregates; see docs/scaling.md for why).
     pub visit_retention_days: u32,
+    /// Days of daily aggregates kept (`AGGREGATE_RETENTION_DAYS`; default 400, a little
+    /// over thirteen months; 0 keeps them forever).
+    pub aggregate_retention_days: u32,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -172,6 +179,11 @@ impl Config {
             visit_retention_days: var(env, "VISIT_RETENTION_DAYS")
                 .and_then(|v| v.parse().ok())
                 .map_or(0, |n: u32| n.min(MAX_RETENTION_DAYS)),
+            aggregate_retention_days: var(env, "AGGREGATE_RETENTION_DAYS")
+                .and_then(|v| v.parse().ok())
+                .map_or(DEFAULT_AGGREGATE_RETENTION_DAYS, |n: u32| {
+                    n.min(MAX_RETENTION_DAYS)
+                }),
         }
     }
 }

@@ -67,7 +67,7 @@ test("links on different shards are counted on their own shard and report their 
   }
 });
 
-test("the Cron Trigger prunes raw visits past the retention and batch guards past the queue's", async () => {
+test("the Cron Trigger prunes raw visits and daily aggregates past their retention, and batch guards past a day", async () => {
   const w = await start({ vars: { VISIT_RETENTION_DAYS: "2" } });
   const link = await w.create({ target_url: "https://example.com/pruned" });
   await w.visit(link.key);
@@ -79,8 +79,13 @@ test("the Cron Trigger prunes raw visits past the retention and batch guards pas
     .bind(link.key, now - 3 * DAY, now - DAY)
     .run();
   const hex = (ms) => ms.toString(16).padStart(12, "0");
-  await w.db.prepare("INSERT INTO click_batches (id, write_id) VALUES (?1, 'w'), (?2, 'w')").bind(`${hex(now - 15 * DAY)}old`, `${hex(now - DAY)}new`).run();
-  await shard.prepare("INSERT INTO applied_batches (id, write_id) VALUES (?1, 'w')").bind(`${hex(now - 15 * DAY)}old`).run();
+  await w.db.prepare("INSERT INTO click_batches (id, write_id) VALUES (?1, 'w'), (?2, 'w')").bind(`${hex(now - 2 * DAY)}old`, `${hex(now - DAY / 24)}new`).run();
+  await shard.prepare("INSERT INTO applied_batches (id, write_id) VALUES (?1, 'w')").bind(`${hex(now - 2 * DAY)}old`).run();
+  const today = Math.floor(now / DAY);
+  await shard
+    .prepare("INSERT INTO daily (link_key, day, clicks, bots) VALUES ('gone-link', ?1, 1, 0), ('gone-link', ?2, 1, 0)")
+    .bind(today - 400, today - 399)
+    .run();
 
   await w.upkeep();
 
@@ -88,8 +93,10 @@ test("the Cron Trigger prunes raw visits past the retention and batch guards pas
   assert.equal(kept.length, 2, "the visit of today and the one of yesterday stay");
   assert.ok(kept.every((at) => at > now - 2 * DAY));
   const guards = (await w.db.prepare("SELECT id FROM click_batches WHERE write_id = 'w'").all()).results.map((r) => r.id);
-  assert.deepEqual(guards, [`${hex(now - DAY)}new`]);
+  assert.deepEqual(guards, [`${hex(now - DAY / 24)}new`]);
   assert.equal((await shard.prepare("SELECT COUNT(*) AS n FROM applied_batches WHERE write_id = 'w'").first()).n, 0);
+  // AGGREGATE_RETENTION_DAYS defaults to 400: day today-400 goes, today-399 stays.
+  assert.deepEqual((await w.aggregates("gone-link")).days.map((d) => d.day), [today - 399]);
   await w.waitForLog("upkeep:");
 });
 
@@ -149,4 +156,33 @@ test("a repeated fold round, after its delete failed, counts nothing twice", asy
 
   assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM visits").first()).n, 0);
   assert.equal(sum((await w.aggregates(link.key)).days), 1);
+});
+
+test("the owner lists the raw visits kept, newest first, in pages; with retention off the list says so", async () => {
+  const w = await start({ vars: { VISIT_RETENTION_DAYS: "7" } });
+  const link = await w.create({ target_url: "https://example.com/listed" });
+  const phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148";
+  for (const country of ["DE", "FR", "JP"]) await w.visit(link.key, { country, referer: "https://news.example/a?secret=1", userAgent: phone });
+  await w.settleClicks(link.key, 3);
+
+  const first = await readJson(w.get(`/admin/${link.secret_key}/visits?limit=2`));
+  const second = await readJson(w.get(`/admin/${link.secret_key}/visits?limit=2&cursor=${first.next_cursor}`));
+
+  assert.equal(first.retention_days, 7);
+  assert.equal(first.visits.length, 2);
+  assert.equal(second.visits.length, 1);
+  assert.equal(second.next_cursor, null);
+  const all = [...first.visits, ...second.visits];
+  assert.equal(new Set(all.map((v) => v.country)).size, 3);
+  assert.ok(all.every((v) => v.referrer_host === "news.example" && v.device === "mobile" && v.bot === false), JSON.stringify(all));
+  assert.ok(all.every((v, i) => i === 0 || v.at <= all[i - 1].at), "newest first");
+  assert.ok(!JSON.stringify(all).includes("secret=1"));
+  assert.equal((await w.get(`/admin/${link.secret_key}/visits?limit=0`)).status, 400);
+  assert.equal((await w.get(`/admin/${link.secret_key}/visits?cursor=junk`)).status, 400);
+
+  const off = await start();
+  const other = await off.create({ target_url: "https://example.com/unlisted" });
+  await off.visit(other.key);
+  await off.settleClicks(other.key, 1);
+  assert.deepEqual(await readJson(off.get(`/admin/${other.secret_key}/visits`)), { visits: [], next_cursor: null, retention_days: 0 });
 });

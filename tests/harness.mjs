@@ -349,9 +349,9 @@ class RunningWorker {
     await this.db.prepare("DELETE FROM visits WHERE link_id = (SELECT id FROM links WHERE key = ?1)").bind(key).run();
     await this.db.prepare("DELETE FROM links WHERE key = ?1").bind(key).run();
   }
-  /** Drops the counters' batch guards, so that every click write after it fails. */
+  /** Makes every write of click counters fail from now on (a trigger refuses them). */
   async breakClickWrites() {
-    await this.db.prepare("DROP TABLE click_batches").run();
+    await this.db.prepare("CREATE TRIGGER break_click_writes BEFORE UPDATE OF clicks ON links BEGIN SELECT RAISE(ABORT, 'click writes broken (injected)'); END").run();
   }
   /** The link's KV entry now, or null. */
   cached(key) {

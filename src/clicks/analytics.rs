@@ -38,14 +38,19 @@ pub struct Shard {
     db: Database,
 }
 
-/// The visits of the batches in `?1` that this write claimed (their guard row carries
-/// `?2`), as rows `claimed(key, at, ref, cc, dev, bot)`, each value brought within the
-/// CHECK constraints: the write never depends on the sender having normalized it.
-fn claimed(guard_table: &str) -> String {
+/// The visits of the batches in `?1`, as rows `claimed(key, at, ref, cc, dev, bot,
+/// cnt)`, each value brought within the CHECK constraints: the write never depends on
+/// the sender having normalized it. With a guard table, only the batches this write
+/// claimed there (their guard row carries `?2`); without one (a write that is never
+/// repeated), every batch, and `?2` is unused.
+fn claimed(guard: Option<&str>) -> String {
+    let source = match guard {
+        Some(table) => format!("JOIN {table} AS g ON g.id = {BATCH_ID} AND g.write_id = ?2"),
+        None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
+    };
     format!(
         "raw (key, at, ref, cc, dev, bot, cnt) AS ( \
-           SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m \
-           JOIN {guard_table} AS g ON g.id = {BATCH_ID} AND g.write_id = ?2, \
+           SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m {source}, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
          claimed (key, at, ref, cc, dev, bot, cnt) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
@@ -68,8 +73,8 @@ pub fn guard_sql(table: &str) -> String {
 }
 
 /// The visits of claimed batches, for the links database's counters.
-pub fn claimed_sql(guard_table: &str) -> String {
-    claimed(guard_table)
+pub fn claimed_sql(guard: Option<&str>) -> String {
+    claimed(guard)
 }
 
 #[derive(Deserialize)]
@@ -92,20 +97,29 @@ impl Shard {
         })
     }
 
-    /// Folds click batches (all of this shard) into the aggregates in one transaction,
-    /// under the guard of `write_id`: a batch this shard already applied adds nothing.
-    /// With `keep_since`, visits from then on are also kept raw.
+    /// Folds click batches (all of this shard) into the aggregates in one transaction.
+    /// `guarded`: the batches may come again (a queue delivery, a fold round), so each
+    /// is claimed under `write_id` first and a batch this shard already applied adds
+    /// nothing. With `keep_since`, visits from then on are also kept raw.
     pub async fn apply(
         &self,
         batches: &[&str],
         write_id: &str,
+        guarded: bool,
         keep_since: Option<Timestamp>,
     ) -> Result<(), StorageError> {
         let args = [JsValue::from(joined(batches)), JsValue::from(write_id)];
-        let claimed = claimed("applied_batches");
-        let mut statements = vec![
-            self.db
-                .statement(&guard_sql("applied_batches"), &args, "claim batches")?,
+        let claimed = claimed(guarded.then_some("applied_batches"));
+        let mut statements = Vec::with_capacity(3);
+        if guarded {
+            statements.push(self.db.statement(
+                &guard_sql("applied_batches"),
+                &args,
+                "claim batches",
+            )?);
+        }
+        statements.extend([
+
             // One row per link and day: the clicks, and the split by dimension as a
             // JSON object merged in SQL. Values new to a (link, day, dimension) are
             // admitted up to VALUES_PER_DAY, the busiest first; the rest count as OTHER.
@@ -142,7 +156,7 @@ impl Shard {
                 &args,
                 "daily clicks",
             )?,
-        ];
+        ]);
         if let Some(since) = keep_since {
             statements.push(self.db.statement(
                 &format!(
@@ -241,6 +255,24 @@ impl Shard {
             .run()
             .await
             .map_err(|e| StorageError::new("D1 prune visits", e))?;
+        Ok(crate::storage::d1::changes(&result))
+    }
+
+    /// Deletes up to `limit` daily rows of days before `before_day`. Returns how many.
+    pub async fn prune_days(&self, before_day: i64, limit: u32) -> Result<usize, StorageError> {
+        let result = self
+            .db
+            .statement(
+                &format!(
+                    "DELETE FROM daily WHERE (link_key, day) IN \
+                     (SELECT link_key, day FROM daily WHERE day < ?1 LIMIT {limit})"
+                ),
+                &[JsValue::from_f64(before_day as f64)],
+                "prune days",
+            )?
+            .run()
+            .await
+            .map_err(|e| StorageError::new("D1 prune days", e))?;
         Ok(crate::storage::d1::changes(&result))
     }
 

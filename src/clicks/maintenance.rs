@@ -29,6 +29,7 @@ const FOLD_ROUNDS: u32 = 20;
 #[derive(Debug, Default)]
 pub struct Upkeep {
     pub visits_pruned: usize,
+    pub days_pruned: usize,
     pub guards_pruned: usize,
     pub visits_folded: usize,
 }
@@ -41,6 +42,10 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Ok(n) => done.visits_pruned = n,
         Err(e) => console_error!("upkeep: pruning raw visits failed: {e}"),
     }
+    match prune_days(env, &config, now).await {
+        Ok(n) => done.days_pruned = n,
+        Err(e) => console_error!("upkeep: pruning daily aggregates failed: {e}"),
+    }
     match prune_all_guards(env, &config, now).await {
         Ok(n) => done.guards_pruned = n,
         Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
@@ -50,8 +55,9 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Err(e) => console_error!("upkeep: folding visits into the aggregates failed: {e}"),
     }
     console_log!(
-        "upkeep: {} raw visits pruned, {} batch guards pruned, {} visits folded",
+        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded",
         done.visits_pruned,
+        done.days_pruned,
         done.guards_pruned,
         done.visits_folded
     );
@@ -68,6 +74,28 @@ async fn prune_visits(env: &Env, config: &Config, now: Timestamp) -> Result<usiz
         let shard = Shard::open(env, shard)?;
         for _ in 0..PRUNE_ROUNDS {
             let n = shard.prune_visits(before, PRUNE_BATCH).await?;
+            pruned += n;
+            if n < PRUNE_BATCH as usize {
+                break;
+            }
+        }
+    }
+    Ok(pruned)
+}
+
+/// Deletes daily aggregates older than `AGGREGATE_RETENTION_DAYS` (none when it is 0).
+async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
+    if config.aggregate_retention_days == 0 {
+        return Ok(0);
+    }
+    // The retention counts today: 400 days keep today and the 399 before it.
+    let before_day =
+        now.millis().div_euclid(DAY_MS) - i64::from(config.aggregate_retention_days) + 1;
+    let mut pruned = 0;
+    for shard in 0..config.analytics_shards {
+        let shard = Shard::open(env, shard)?;
+        for _ in 0..PRUNE_ROUNDS {
+            let n = shard.prune_days(before_day, PRUNE_BATCH).await?;
             pruned += n;
             if n < PRUNE_BATCH as usize {
                 break;
@@ -169,7 +197,7 @@ async fn fold_legacy_visits(
                 let write_id =
                     random_string(ID_LEN).map_err(|e| StorageError::new("fold write id", e))?;
                 Shard::open(env, shard)?
-                    .apply(&mine, &write_id, keep_since)
+                    .apply(&mine, &write_id, true, keep_since)
                     .await?;
             }
         }

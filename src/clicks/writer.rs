@@ -48,11 +48,13 @@ impl ClickWriter {
     }
 
     /// Writes click batches: each shard's batches to that shard, then every counter in
-    /// the links database. Either step can fail alone; a retry of the same batches
-    /// (the queue's redelivery) completes the missing one and repeats nothing. A caller
-    /// that cannot retry (`retried` false: the direct write after the click window)
-    /// still gets the counters written when a shard fails: they are the exact record,
-    /// the statistics are not, and the failure is returned for the log.
+    /// the links database. With `retried` (a queue delivery, which may come again),
+    /// each side claims every batch in a guard table first, in the same transaction as
+    /// its update: either step can fail alone, and the redelivery completes the missing
+    /// one and repeats nothing. Without it (the direct write after the click window,
+    /// which nothing repeats) no guard is written, and the counters are written even
+    /// when a shard fails: they are the exact record, the statistics are not, and the
+    /// failure is returned for the log.
     pub async fn write(
         &self,
         env: &Env,
@@ -75,7 +77,7 @@ impl ClickWriter {
         let mut shard_failure = None;
         for (shard, batches) in by_shard {
             let applied = match Shard::open(env, shard) {
-                Ok(db) => db.apply(&batches, &write_id, keep_since).await,
+                Ok(db) => db.apply(&batches, &write_id, retried, keep_since).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = applied {
@@ -85,17 +87,28 @@ impl ClickWriter {
                 shard_failure = Some(e);
             }
         }
-        self.count(batches, &write_id).await?;
+        self.count(batches, &write_id, retried).await?;
         shard_failure.map_or(Ok(()), Err)
     }
 
-    /// Adds the clicks of the batches to their links' counters, once per batch. Clicks
-    /// a click-limited link counted on admission are left out.
-    async fn count(&self, batches: &[String], write_id: &str) -> Result<(), StorageError> {
+    /// Adds the clicks of the batches to their links' counters, once per batch (with
+    /// `guarded`, under the `click_batches` guard). Clicks a click-limited link counted
+    /// on admission are left out.
+    async fn count(
+        &self,
+        batches: &[String],
+        write_id: &str,
+        guarded: bool,
+    ) -> Result<(), StorageError> {
         let args = [JsValue::from(joined(batches)), JsValue::from(write_id)];
-        let guard = self
-            .db
-            .statement(&guard_sql("click_batches"), &args, "claim click batches")?;
+        let mut statements = Vec::with_capacity(2);
+        if guarded {
+            statements.push(self.db.statement(
+                &guard_sql("click_batches"),
+                &args,
+                "claim click batches",
+            )?);
+        }
         // One pass over the batches' visits, grouped per link.
         let count = self.db.statement(
             &format!(
@@ -107,12 +120,13 @@ impl ClickWriter {
                  FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
                        FROM claimed WHERE cnt = 0 GROUP BY key) AS agg \
                  WHERE links.key = agg.key",
-                claimed_sql("click_batches")
+                claimed_sql(guarded.then_some("click_batches"))
             ),
             &args,
             "count clicks",
         )?;
-        let results = self.db.batch(vec![guard, count], "count clicks").await?;
+        statements.push(count);
+        let results = self.db.batch(statements, "count clicks").await?;
         for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
             counters::click_rows(
                 meta.rows_read.unwrap_or(0) as u64,

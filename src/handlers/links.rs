@@ -12,6 +12,7 @@ use crate::domain::link::Link;
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
+use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -229,4 +230,72 @@ async fn stats_of(key: &Key, window: &Window, cx: &Ctx) -> Result<Stats, ApiErro
             .await?;
     let totals = totals.ok_or(ApiError::NotFound)?;
     Ok(Stats::assemble(&totals, window, breakdown))
+}
+
+/// Raw visits per page of `GET /admin/{secret_key}/visits`: the default and the most.
+const VISITS_PAGE: u32 = 50;
+const MAX_VISITS_PAGE: u32 = 100;
+
+/// `GET /admin/{secret_key}/visits?cursor=&limit=`: the raw visits kept for the last
+/// `VISIT_RETENTION_DAYS`, newest first. With retention off (the default) the list is
+/// empty and says so (`retention_days: 0`), rather than pretending the link has none.
+pub async fn visits(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
+    let limit = match cx.query_param("limit") {
+        None => VISITS_PAGE,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_VISITS_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "limit must be an integer from 1 to {MAX_VISITS_PAGE}"
+                ))
+            })?,
+    };
+    // `<at ms>.<id>` of the last visit of the previous page.
+    let cursor = match cx.query_param("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            raw.split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.parse::<i64>().ok()?)))
+                .filter(|(at, id)| *at >= 0 && *id >= 0)
+                .ok_or_else(|| {
+                    ApiError::BadRequest("cursor is not one this API returned".into())
+                })?,
+        ),
+    };
+    let found = cx.links()?.find(link).await?.ok_or(ApiError::NotFound)?;
+    let rows = if cx.config.visit_retention_days == 0 {
+        Vec::new()
+    } else {
+        cx.analytics(&found.key)?
+            .recent_visits(&found.key, cursor, limit + 1)
+            .await?
+    };
+    let more = rows.len() > limit as usize;
+    let page: Vec<serde_json::Value> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|v| {
+            serde_json::json!({
+                "at": Timestamp::from_millis(v.at as i64).to_rfc3339(),
+                "referrer_host": v.referrer_host,
+                "country": v.country,
+                "device": v.device,
+                "bot": v.is_bot != 0.0,
+            })
+        })
+        .collect();
+    let next_cursor = rows
+        .get(limit as usize - 1)
+        .filter(|_| more)
+        .map(|v| format!("{}.{}", v.at as i64, v.id as i64));
+    Ok(response::json(
+        OK,
+        &serde_json::json!({
+            "visits": page,
+            "next_cursor": next_cursor,
+            "retention_days": cx.config.visit_retention_days,
+        }),
+    )?)
 }

@@ -82,6 +82,7 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
             links::deactivate(&LinkRef::Secret(&secret.hash()), cx).await
         }
         Route::AdminStats { secret } => links::stats(&LinkRef::Secret(&secret.hash()), cx).await,
+        Route::AdminVisits { secret } => links::visits(&LinkRef::Secret(&secret.hash()), cx).await,
         Route::ApiList => operator::list(cx).await,
         Route::ApiBulk => operator::bulk(req, cx).await,
         Route::ApiExport => operator::export(cx),

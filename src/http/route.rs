@@ -61,6 +61,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/{key}/qr", "GET, HEAD"),
     ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
     ("/admin/{secret_key}/stats", "GET, HEAD"),
+    ("/admin/{secret_key}/visits", "GET, HEAD"),
     ("/api/links", "GET, HEAD"),
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
@@ -98,6 +99,10 @@ pub enum Route {
         secret: SecretKey,
     },
     AdminStats {
+        secret: SecretKey,
+    },
+    /// The raw visits kept (`VISIT_RETENTION_DAYS`), newest first.
+    AdminVisits {
         secret: SecretKey,
     },
     ApiList,
@@ -141,6 +146,7 @@ enum Path {
     Qr(Key),
     Admin(SecretKey),
     AdminStats(SecretKey),
+    AdminVisits(SecretKey),
     ApiLink(Key),
 }
 
@@ -153,6 +159,7 @@ impl Path {
             Path::Qr(_) => "/{key}/qr",
             Path::Admin(_) => "/admin/{secret_key}",
             Path::AdminStats(_) => "/admin/{secret_key}/stats",
+            Path::AdminVisits(_) => "/admin/{secret_key}/visits",
             Path::ApiLink(_) => "/api/links/{key}",
         }
     }
@@ -164,10 +171,13 @@ fn classify(path: &str) -> Option<Path> {
     }
     let rest = path.strip_prefix('/')?;
     if let Some(rest) = rest.strip_prefix("admin/") {
-        return match rest.strip_suffix("/stats") {
-            Some(secret) => SecretKey::parse(secret).ok().map(Path::AdminStats),
-            None => SecretKey::parse(rest).ok().map(Path::Admin),
-        };
+        if let Some(secret) = rest.strip_suffix("/stats") {
+            return SecretKey::parse(secret).ok().map(Path::AdminStats);
+        }
+        if let Some(secret) = rest.strip_suffix("/visits") {
+            return SecretKey::parse(secret).ok().map(Path::AdminVisits);
+        }
+        return SecretKey::parse(rest).ok().map(Path::Admin);
     }
     if let Some(key) = rest.strip_prefix("api/links/") {
         return Key::parse(key).ok().map(Path::ApiLink);
@@ -217,6 +227,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Admin(secret), Delete) => Route::AdminDeactivate { secret },
         (Path::Admin(secret), _) => Route::AdminShow { secret },
         (Path::AdminStats(secret), _) => Route::AdminStats { secret },
+        (Path::AdminVisits(secret), _) => Route::AdminVisits { secret },
         (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
@@ -328,6 +339,11 @@ mod tests {
                 Method::Get,
                 format!("{admin}/stats"),
                 Route::AdminStats { secret: s.clone() },
+            ),
+            (
+                Method::Get,
+                format!("{admin}/visits"),
+                Route::AdminVisits { secret: s.clone() },
             ),
             (Method::Get, "/api/links".to_string(), Route::ApiList),
             (Method::Post, "/api/links/bulk".to_string(), Route::ApiBulk),

@@ -1,0 +1,64 @@
+// `node bench/project.mjs`: the capacity projection of docs/scaling.md, computed from the
+// figures `make bench-clicks` measured (bench/clicks.json), written to
+// bench/projection.md. Storage of each analytics database (one shard) and of the links
+// database after 30 and 395 days, for 1M, 10M and 33M clicks a day over 10k, 1M and 10M
+// links, with raw visits off (the default) and kept 7 or 30 days.
+//
+// The model: a day's clicks land on D(C, L) distinct links, C clicks a day over L links
+// with Zipf(1) popularity (the shape of link traffic: a few links take most clicks);
+// each such (link, day) is one `daily` row of the measured size. Raw visits cost their
+// measured bytes per click for as many days as they are kept. The links database holds
+// one row per link (measured bytes per link) and a day of batch guards in queue mode.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const measured = JSON.parse(readFileSync(join(ROOT, "bench", "clicks.json"), "utf8"));
+const zipfOff = measured.results.find((r) => r.workload === "zipf" && r.retention === 0);
+const zipfRaw = measured.results.find((r) => r.workload === "zipf" && r.retention > 0);
+const DAILY_ROW = zipfOff.dailyRowBytes;
+const RAW_PER_CLICK = ((zipfRaw.grown.visits ?? 0) + (zipfRaw.grown.visits_link_at ?? 0)) / measured.clicks;
+const LINK_ROW = Number(process.env.LINK_ROW_BYTES ?? Math.round(zipfOff.linkRowBytes));
+// Keep each database under half of D1's 10 GB cap.
+const SHARD_BUDGET = 5e9;
+
+/** Expected distinct links of C Zipf(1)-distributed clicks over L links. */
+function distinctLinks(C, L) {
+  let h = 0;
+  for (let i = 1; i <= L; i++) h += 1 / i;
+  let d = 0;
+  for (let i = 1; i <= L; i++) d += -Math.expm1(C * Math.log1p(-1 / i / h));
+  return d;
+}
+
+const gb = (b) => (b / 1e9).toFixed(b < 1e8 ? 3 : 1);
+const rows = [];
+for (const C of [1e6, 1e7, 3.3e7]) {
+  for (const L of [1e4, 1e6, 1e7]) {
+    const perDay = distinctLinks(C, L);
+    for (const T of [30, 395]) {
+      for (const R of [0, 7, 30]) {
+        const aggregates = Math.min(T, 400) * perDay * DAILY_ROW;
+        const raw = Math.min(T, R) * C * RAW_PER_CLICK;
+        const total = aggregates + raw;
+        rows.push({ C, L, T, R, perDay, aggregates, raw, total, shards: Math.max(1, Math.ceil(total / SHARD_BUDGET)) });
+      }
+    }
+  }
+}
+const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+const lines = [
+  "# Capacity projection",
+  "",
+  `Computed by \`node bench/project.mjs\` from bench/clicks.json (${measured.clicks.toLocaleString("en-US")} clicks per run): ${DAILY_ROW.toFixed(0)} bytes per daily row, ${RAW_PER_CLICK.toFixed(0)} bytes per raw visit kept, ${LINK_ROW} bytes per link (its row and index entries). Model and assumptions: docs/scaling.md.`,
+  "",
+  "| clicks/day | links | distinct links/day | days | raw visits kept | aggregates | raw visits | analytics total | shards at ≤ 5 GB each | links DB |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  ...rows.map(
+    (r) =>
+      `| ${fmtN(r.C)} | ${fmtN(r.L)} | ${Math.round(r.perDay).toLocaleString("en-US")} | ${r.T} | ${r.R ? `${r.R} days` : "none"} | ${gb(r.aggregates)} GB | ${gb(r.raw)} GB | ${gb(r.total)} GB | ${r.shards} | ${gb(r.L * LINK_ROW)} GB |`,
+  ),
+  "",
+];
+writeFileSync(join(ROOT, "bench", "projection.md"), lines.join("\n"));
+console.log(lines.join("\n"));
