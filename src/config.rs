@@ -117,6 +117,8 @@ pub struct Config {
     /// Days raw visits are kept (`VISIT_RETENTION_DAYS`; default 0: none, only the
     /// aggregates; see docs/scaling.md for why).
     pub visit_retention_days: u32,
+    /// Whether the optional `CLICK_EVENTS` Analytics Engine dataset is bound.
+    pub click_events: bool,
     /// Days of daily aggregates kept (`AGGREGATE_RETENTION_DAYS`; default 400, a little
     /// over thirteen months; 0 keeps them forever).
     pub aggregate_retention_days: u32,
@@ -179,6 +181,7 @@ impl Config {
             visit_retention_days: var(env, "VISIT_RETENTION_DAYS")
                 .and_then(|v| v.parse().ok())
                 .map_or(0, |n: u32| n.min(MAX_RETENTION_DAYS)),
+            click_events: env.analytics_engine(CLICK_EVENTS_BINDING).is_ok(),
             aggregate_retention_days: var(env, "AGGREGATE_RETENTION_DAYS")
                 .and_then(|v| v.parse().ok())
                 .map_or(DEFAULT_AGGREGATE_RETENTION_DAYS, |n: u32| {

@@ -186,3 +186,16 @@ test("the owner lists the raw visits kept, newest first, in pages; with retentio
   await off.settleClicks(other.key, 1);
   assert.deepEqual(await readJson(off.get(`/admin/${other.secret_key}/visits`)), { visits: [], next_cursor: null, retention_days: 0 });
 });
+
+test("with the Analytics Engine dataset bound, every click still counts and nothing fails", async () => {
+  // Miniflare's dataset discards what it is given: this proves the service runs with the
+  // binding and depends on nothing from it, not what a data point holds.
+  const w = await start({ analyticsEngineDatasets: { CLICK_EVENTS: { dataset: "shortener_clicks" } } });
+  const link = await w.create({ target_url: "https://example.com/with-events" });
+
+  const answers = await w.visitConcurrently(link.key, 20);
+
+  assert.ok(answers.every((r) => r.status === 302));
+  assert.equal(await w.settleClicks(link.key, 20), 20);
+  assert.ok(!w.log.lines.some((l) => l.includes("click event")), w.log.lines.join("\n"));
+});

@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod batch;
+pub mod events;
 pub mod maintenance;
 pub mod queue;
 pub mod window;

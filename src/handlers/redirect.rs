@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use worker::Request;
 
 use super::context::Ctx;
+use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
 use crate::domain::key::Key;
@@ -64,7 +65,13 @@ pub async fn redirect(
     }
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
-    let flush = count_click && clicks::collect(pending_visit(&key, req, cx, rule.metered));
+    let flush = count_click && {
+        let pending = pending_visit(&key, req, cx, rule.metered);
+        if cx.config.click_events {
+            clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
+        }
+        clicks::collect(pending)
+    };
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, cx.query())
     } else {
