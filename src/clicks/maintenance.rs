@@ -69,11 +69,24 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
 async fn prune_visits(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
     let before =
         Timestamp::from_millis(now.millis() - i64::from(config.visit_retention_days) * DAY_MS + 1);
+    in_rounds(env, config, async |shard: &Shard| {
+        shard.prune_visits(before, PRUNE_BATCH).await
+    })
+    .await
+}
+
+/// Runs a bounded delete on every shard until it deletes less than a full batch, at
+/// most `PRUNE_ROUNDS` times per shard; the total deleted.
+async fn in_rounds(
+    env: &Env,
+    config: &Config,
+    delete: impl AsyncFn(&Shard) -> Result<usize, StorageError>,
+) -> Result<usize, StorageError> {
     let mut pruned = 0;
     for shard in 0..config.analytics_shards {
         let shard = Shard::open(env, shard)?;
         for _ in 0..PRUNE_ROUNDS {
-            let n = shard.prune_visits(before, PRUNE_BATCH).await?;
+            let n = delete(&shard).await?;
             pruned += n;
             if n < PRUNE_BATCH as usize {
                 break;
@@ -91,18 +104,10 @@ async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize,
     // The retention counts today: 400 days keep today and the 399 before it.
     let before_day =
         now.millis().div_euclid(DAY_MS) - i64::from(config.aggregate_retention_days) + 1;
-    let mut pruned = 0;
-    for shard in 0..config.analytics_shards {
-        let shard = Shard::open(env, shard)?;
-        for _ in 0..PRUNE_ROUNDS {
-            let n = shard.prune_days(before_day, PRUNE_BATCH).await?;
-            pruned += n;
-            if n < PRUNE_BATCH as usize {
-                break;
-            }
-        }
-    }
-    Ok(pruned)
+    in_rounds(env, config, async |shard: &Shard| {
+        shard.prune_days(before_day, PRUNE_BATCH).await
+    })
+    .await
 }
 
 /// Deletes the guards of batches sent before the queue could still redeliver them.

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
+use crate::http::error::ApiError;
 use crate::storage::d1::LinkStore;
 use crate::storage::error::StorageError;
 use crate::storage::rules::RuleStore;
@@ -104,6 +105,20 @@ impl Ctx {
         TargetPolicy {
             own_hosts,
             blocked_hosts: &self.config.blocked_hosts,
+        }
+    }
+
+    /// `?limit=`: `default` when absent, else an integer from 1 to `max`.
+    pub fn limit_param(&self, default: u32, max: u32) -> Result<u32, ApiError> {
+        match self.query_param("limit") {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be an integer from 1 to {max}"))
+                }),
         }
     }
 

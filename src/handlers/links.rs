@@ -240,18 +240,7 @@ const MAX_VISITS_PAGE: u32 = 100;
 /// `VISIT_RETENTION_DAYS`, newest first. With retention off (the default) the list is
 /// empty and says so (`retention_days: 0`), rather than pretending the link has none.
 pub async fn visits(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
-    let limit = match cx.query_param("limit") {
-        None => VISITS_PAGE,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_VISITS_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "limit must be an integer from 1 to {MAX_VISITS_PAGE}"
-                ))
-            })?,
-    };
+    let limit = cx.limit_param(VISITS_PAGE, MAX_VISITS_PAGE)?;
     // `<at ms>.<id>` of the last visit of the previous page.
     let cursor = match cx.query_param("cursor").filter(|c| !c.is_empty()) {
         None => None,

@@ -24,16 +24,7 @@ const EXPORT_PAGE: u32 = 500;
 
 /// `GET /api/links?cursor=&limit=&q=`: newest first; `q` is a target host (exact).
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
-    let limit = match cx.query_param("limit") {
-        None => DEFAULT_PAGE,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be an integer from 1 to {MAX_PAGE}"))
-            })?,
-    };
+    let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
         match cx.query_param("cursor").filter(|c| !c.is_empty()) {
             None => None,
