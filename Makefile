@@ -74,9 +74,12 @@ build/index.js: $(WORKER_SOURCES) | bootstrap
 	$(WASM_FINISH) build/index_bg.wasm -o build/index_bg.wasm
 	@touch $@
 
+# The links database, then every analytics database bound in wrangler.toml (ANALYTICS
+# and its shards ANALYTICS_n, each with migrations_dir = "migrations-analytics").
+ANALYTICS_DATABASES = $(shell sed -n 's/^binding = "\(ANALYTICS[_0-9]*\)"/\1/p' wrangler.toml)
 migrate-local: bootstrap
 	wrangler d1 migrations apply DB --local
-	wrangler d1 migrations apply ANALYTICS --local
+	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --local; done
 
 dev: build migrate-local
 	wrangler dev --ip 127.0.0.1 --port 8787
@@ -126,7 +129,7 @@ fuzz: bootstrap-fuzz
 
 deploy: build
 	wrangler d1 migrations apply DB --remote
-	wrangler d1 migrations apply ANALYTICS --remote
+	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --remote; done
 	wrangler deploy
 
 clean:

@@ -8,7 +8,8 @@
 // with Zipf(1) popularity (the shape of link traffic: a few links take most clicks);
 // each such (link, day) is one `daily` row of the measured size. Raw visits cost their
 // measured bytes per click for as many days as they are kept. The links database holds
-// one row per link (measured bytes per link) and a day of batch guards in queue mode.
+// one row per link (measured bytes per link). Batch guards (queue mode only, kept a day)
+// are left out: docs/scaling.md sizes them.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 

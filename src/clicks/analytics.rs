@@ -277,8 +277,8 @@ impl Shard {
     }
 
     /// Deletes the guards of batches sent before `before_id` (a `batch_ids_before`).
-    pub async fn prune_guards(&self, before_id: &str) -> Result<usize, StorageError> {
-        prune_guards(&self.db, "applied_batches", before_id).await
+    pub async fn prune_guards(&self, before_id: &str, limit: u32) -> Result<usize, StorageError> {
+        prune_guards(&self.db, "applied_batches", before_id, limit).await
     }
 
     /// The raw visits of a link, newest first, before `before` (epoch ms).
@@ -320,16 +320,19 @@ pub struct RawVisit {
     pub is_bot: f64,
 }
 
-/// Deletes the guard rows of `table` whose batch was sent before `before_id`, in one
-/// range of the primary key (ids start with the sending time).
+/// Deletes up to `limit` guard rows of `table` whose batch was sent before `before_id`:
+/// a range of the primary key (ids start with the sending time).
 pub async fn prune_guards(
     db: &Database,
     table: &str,
     before_id: &str,
+    limit: u32,
 ) -> Result<usize, StorageError> {
     let result = db
         .statement(
-            &format!("DELETE FROM {table} WHERE id < ?1"),
+            &format!(
+                "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE id < ?1 LIMIT {limit})"
+            ),
             &[before_id.into()],
             "prune guards",
         )?

@@ -110,17 +110,30 @@ async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize,
     .await
 }
 
-/// Deletes the guards of batches sent before the queue could still redeliver them.
+/// Deletes the guards of batches sent before the queue could still redeliver them, in
+/// bounded rounds like the other prunes. (Guards of legacy and fold batches are named
+/// by their content, not their time, and stay: one per message sent before batch ids,
+/// one per 1,000 visits folded.)
 async fn prune_all_guards(
     env: &Env,
     config: &Config,
     now: Timestamp,
 ) -> Result<usize, StorageError> {
     let before = batch_ids_before(now.millis() - CLICK_GUARD_DAYS * DAY_MS);
-    let mut pruned = prune_guards(&Database::from_env(env)?, "click_batches", &before).await?;
-    for shard in 0..config.analytics_shards {
-        pruned += Shard::open(env, shard)?.prune_guards(&before).await?;
+    let links = Database::from_env(env)?;
+    let mut pruned = 0;
+    for _ in 0..PRUNE_ROUNDS {
+        let n = prune_guards(&links, "click_batches", &before, PRUNE_BATCH).await?;
+        pruned += n;
+        if n < PRUNE_BATCH as usize {
+            break;
+        }
     }
+    let before = before.as_str();
+    pruned += in_rounds(env, config, async |shard: &Shard| {
+        shard.prune_guards(before, PRUNE_BATCH).await
+    })
+    .await?;
     Ok(pruned)
 }
 

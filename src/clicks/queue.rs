@@ -39,7 +39,7 @@ fn message_text(body: &JsValue) -> Option<String> {
 
 /// The click-queue consumer: every message of the delivery goes to D1 in one batch
 /// write. Success acknowledges them all; a failure asks for redelivery of them all,
-/// which the visit ids make harmless. A message that is not JSON can never be written;
+/// which the batch guards make harmless (see `writer`). A message that is not JSON can never be written;
 /// it is logged and acknowledged with the rest rather than redelivered forever. Never
 /// returns `Err`: the glue workers-rs generates panics on it, resetting the instance.
 pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) {

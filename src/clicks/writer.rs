@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use worker::wasm_bindgen::JsValue;
-use worker::Env;
+use worker::{console_error, Env};
 
 use super::analytics::{claimed_sql, guard_sql, Shard};
 use super::batch::{joined, shard_of_batch};
@@ -54,7 +54,7 @@ impl ClickWriter {
     /// one and repeats nothing. Without it (the direct write after the click window,
     /// which nothing repeats) no guard is written, and the counters are written even
     /// when a shard fails: they are the exact record, the statistics are not, and the
-    /// failure is returned for the log.
+    /// shard's failure is logged here (the caller logs only lost clicks).
     pub async fn write(
         &self,
         env: &Env,
@@ -88,7 +88,14 @@ impl ClickWriter {
             }
         }
         self.count(batches, &write_id, retried).await?;
-        shard_failure.map_or(Ok(()), Err)
+        if let Some(e) = shard_failure {
+            // The clicks are counted; only their statistics are missing.
+            console_error!(
+                "statistics of {} click batches were not recorded (their clicks were counted): {e}",
+                batches.len()
+            );
+        }
+        Ok(())
     }
 
     /// Adds the clicks of the batches to their links' counters, once per batch (with
