@@ -9,7 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync, constants as zlib } from "node:zlib";
-import { startWorker } from "../tests/harness.mjs";
+import { startWorker, waitFor } from "../tests/harness.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = join(ROOT, "bench");
@@ -253,8 +253,7 @@ async function main() {
       }, 201, `${t.id}: creating the cached link`);
       // The first visit fills KV (after the response); wait for the fill to land.
       await handRedirect(t, `/${key}`, `${t.id}: redirect`);
-      await t.worker.until(async () => (await t.worker.kv.list()).keys.some((k) => k.name.endsWith(key)),
-        `${t.id}: the cached link in KV`, 15000);
+      await waitFor(() => t.worker.cached(key), { timeout: 15000, message: `${t.id}: the cached link in KV` });
     };
 
     // Each scenario is checked once by hand before wrk runs it.
