@@ -26,6 +26,27 @@ use crate::storage::error::StorageError;
 /// Symbols of a batch or write id: 31^16 ≈ 7 × 10^23, no collision in practice.
 pub const ID_LEN: usize = 16;
 
+/// The most JSON one D1 write of clicks binds (D1's limit for a string is 2 MB).
+pub const MAX_WRITE_BYTES: usize = 1_000_000;
+
+/// `batches` in order, in consecutive groups of at most `limit` bytes each (a batch
+/// over the limit alone still makes a group: the sender keeps batches far smaller).
+fn groups_under(batches: &[String], limit: usize) -> Vec<&[String]> {
+    let mut groups = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, batch) in batches.iter().enumerate() {
+        if i > start && size + batch.len() > limit {
+            groups.extend(batches.get(start..i));
+            (start, size) = (i, 0);
+        }
+        size += batch.len() + 1;
+    }
+    if start < batches.len() {
+        groups.extend(batches.get(start..));
+    }
+    groups
+}
+
 /// Whether a visit to a click-limited link was counted, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -55,7 +76,33 @@ impl ClickWriter {
     /// which nothing repeats) no guard is written, and the counters are written even
     /// when a shard fails: they are the exact record, the statistics are not, and the
     /// shard's failure is logged here (the caller logs only lost clicks).
+    ///
+    /// The batches go in groups of at most [`MAX_WRITE_BYTES`] of JSON, one D1 write
+    /// each: D1 refuses a string parameter over 2 MB, and a queue delivery of 100
+    /// messages can carry 10 MB. A group that fails fails a retried write at once (the
+    /// groups before it are guarded); otherwise the rest still go, and the first
+    /// failure is returned.
     pub async fn write(
+        &self,
+        env: &Env,
+        config: &Config,
+        batches: &[String],
+        now: Timestamp,
+        retried: bool,
+    ) -> Result<(), StorageError> {
+        let mut first_failure = None;
+        for group in groups_under(batches, MAX_WRITE_BYTES) {
+            if let Err(e) = self.write_group(env, config, group, now, retried).await {
+                if retried {
+                    return Err(e);
+                }
+                first_failure.get_or_insert(e);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    async fn write_group(
         &self,
         env: &Env,
         config: &Config,
@@ -193,5 +240,24 @@ impl ClickWriter {
             Some(LinkState::Active) => Admission::Counted,
             Some(state) => Admission::Refused(state),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_big_delivery_is_written_in_groups_under_the_limit_in_order() {
+        let batches: Vec<String> = (0..10).map(|i| format!("{i}").repeat(300)).collect();
+        let groups = groups_under(&batches, 1000);
+        assert_eq!(groups.len(), 4);
+        assert!(groups
+            .iter()
+            .all(|g| g.iter().map(|b| b.len() + 1).sum::<usize>() <= 1000));
+        assert_eq!(groups.concat(), batches);
+        let huge = vec!["x".repeat(5000), "y".into()];
+        assert_eq!(groups_under(&huge, 1000), vec![&huge[..1], &huge[1..]]);
+        assert!(groups_under(&[], 1000).is_empty());
     }
 }
