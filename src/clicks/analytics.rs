@@ -43,7 +43,7 @@ pub struct Shard {
 /// the sender having normalized it. With a guard table, only the batches this write
 /// claimed there (their guard row carries `?2`); without one (a write that is never
 /// repeated), every batch, and `?2` is unused.
-fn claimed(guard: Option<&str>) -> String {
+pub fn claimed(guard: Option<&str>) -> String {
     let source = match guard {
         Some(table) => format!("JOIN {table} AS g ON g.id = {BATCH_ID} AND g.write_id = ?2"),
         None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
@@ -70,11 +70,6 @@ pub fn guard_sql(table: &str) -> String {
         "INSERT OR IGNORE INTO {table} (id, write_id) \
          SELECT {BATCH_ID}, ?2 FROM json_each(?1) AS m WHERE {BATCH_ID} IS NOT NULL"
     )
-}
-
-/// The visits of claimed batches, for the links database's counters.
-pub fn claimed_sql(guard: Option<&str>) -> String {
-    claimed(guard)
 }
 
 #[derive(Deserialize)]
@@ -169,12 +164,7 @@ impl Shard {
             )?);
         }
         let results = self.db.batch(statements, "apply clicks").await?;
-        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-            counters::click_rows(
-                meta.rows_read.unwrap_or(0) as u64,
-                meta.rows_written.unwrap_or(0) as u64,
-            );
-        }
+        counters::click_rows(&results);
         Ok(())
     }
 
@@ -242,38 +232,30 @@ impl Shard {
     /// Deletes up to `limit` raw visits older than `before` (the oldest first: ids grow
     /// with time). Returns how many went.
     pub async fn prune_visits(&self, before: Timestamp, limit: u32) -> Result<usize, StorageError> {
-        let result = self
-            .db
-            .statement(
+        self.db
+            .execute(
                 &format!(
                     "DELETE FROM visits WHERE id IN \
                      (SELECT id FROM visits WHERE at < ?1 ORDER BY id LIMIT {limit})"
                 ),
                 &[ms(before)],
                 "prune visits",
-            )?
-            .run()
+            )
             .await
-            .map_err(|e| StorageError::new("D1 prune visits", e))?;
-        Ok(crate::storage::d1::changes(&result))
     }
 
     /// Deletes up to `limit` daily rows of days before `before_day`. Returns how many.
     pub async fn prune_days(&self, before_day: i64, limit: u32) -> Result<usize, StorageError> {
-        let result = self
-            .db
-            .statement(
+        self.db
+            .execute(
                 &format!(
                     "DELETE FROM daily WHERE (link_key, day) IN \
                      (SELECT link_key, day FROM daily WHERE day < ?1 LIMIT {limit})"
                 ),
                 &[JsValue::from_f64(before_day as f64)],
                 "prune days",
-            )?
-            .run()
+            )
             .await
-            .map_err(|e| StorageError::new("D1 prune days", e))?;
-        Ok(crate::storage::d1::changes(&result))
     }
 
     /// Deletes the guards of batches sent before `before_id` (a `batch_ids_before`).
@@ -328,16 +310,12 @@ pub async fn prune_guards(
     before_id: &str,
     limit: u32,
 ) -> Result<usize, StorageError> {
-    let result = db
-        .statement(
-            &format!(
-                "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE id < ?1 LIMIT {limit})"
-            ),
-            &[before_id.into()],
-            "prune guards",
-        )?
-        .run()
-        .await
-        .map_err(|e| StorageError::new(format!("D1 prune {table}"), e))?;
-    Ok(crate::storage::d1::changes(&result))
+    db.execute(
+        &format!(
+            "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE id < ?1 LIMIT {limit})"
+        ),
+        &[before_id.into()],
+        "prune guards",
+    )
+    .await
 }

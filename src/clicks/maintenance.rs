@@ -14,7 +14,7 @@ use super::writer::ID_LEN;
 use crate::config::{Config, CLICK_GUARD_DAYS};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::storage::d1::Database;
+use crate::storage::d1::{int, Database};
 use crate::storage::error::StorageError;
 
 /// Raw visits deleted per statement, and statements per shard per run.
@@ -85,12 +85,22 @@ async fn in_rounds(
     let mut pruned = 0;
     for shard in 0..config.analytics_shards {
         let shard = Shard::open(env, shard)?;
-        for _ in 0..PRUNE_ROUNDS {
-            let n = delete(&shard).await?;
-            pruned += n;
-            if n < PRUNE_BATCH as usize {
-                break;
-            }
+        pruned += rounds(async || delete(&shard).await).await?;
+    }
+    Ok(pruned)
+}
+
+/// Repeats a bounded delete until it deletes less than a full batch, at most
+/// `PRUNE_ROUNDS` times; the total deleted.
+async fn rounds(
+    delete: impl AsyncFn() -> Result<usize, StorageError>,
+) -> Result<usize, StorageError> {
+    let mut pruned = 0;
+    for _ in 0..PRUNE_ROUNDS {
+        let n = delete().await?;
+        pruned += n;
+        if n < PRUNE_BATCH as usize {
+            break;
         }
     }
     Ok(pruned)
@@ -121,15 +131,9 @@ async fn prune_all_guards(
 ) -> Result<usize, StorageError> {
     let before = batch_ids_before(now.millis() - CLICK_GUARD_DAYS * DAY_MS);
     let links = Database::from_env(env)?;
-    let mut pruned = 0;
-    for _ in 0..PRUNE_ROUNDS {
-        let n = prune_guards(&links, "click_batches", &before, PRUNE_BATCH).await?;
-        pruned += n;
-        if n < PRUNE_BATCH as usize {
-            break;
-        }
-    }
     let before = before.as_str();
+    let mut pruned =
+        rounds(async || prune_guards(&links, "click_batches", before, PRUNE_BATCH).await).await?;
     pruned += in_rounds(env, config, async |shard: &Shard| {
         shard.prune_guards(before, PRUNE_BATCH).await
     })
@@ -220,17 +224,12 @@ async fn fold_legacy_visits(
             }
         }
         links
-            .statement(
+            .execute(
                 "DELETE FROM visits WHERE id BETWEEN ?1 AND ?2",
-                &[
-                    crate::storage::d1::int(first),
-                    crate::storage::d1::int(last),
-                ],
+                &[int(first), int(last)],
                 "delete folded visits",
-            )?
-            .run()
-            .await
-            .map_err(|e| StorageError::new("D1 delete folded visits", e))?;
+            )
+            .await?;
         folded += records.len();
         if !full {
             break;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, Env};
 
-use super::analytics::{claimed_sql, guard_sql, Shard};
+use super::analytics::{claimed, guard_sql, Shard};
 use super::batch::{joined, shard_of_batch};
 use crate::config::Config;
 use crate::domain::key::Key;
@@ -20,7 +20,7 @@ use crate::domain::link::LinkState;
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::counters;
-use crate::storage::d1::{changes, int, ms, Database, LinkRef, LinkStore};
+use crate::storage::d1::{int, ms, Database, LinkRef, LinkStore};
 use crate::storage::error::StorageError;
 
 /// Symbols of a batch or write id: 31^16 ≈ 7 × 10^23, no collision in practice.
@@ -174,19 +174,14 @@ impl ClickWriter {
                  FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
                        FROM claimed WHERE cnt = 0 GROUP BY key) AS agg \
                  WHERE links.key = agg.key",
-                claimed_sql(guarded.then_some("click_batches"))
+                claimed(guarded.then_some("click_batches"))
             ),
             &args,
             "count clicks",
         )?;
         statements.push(count);
         let results = self.db.batch(statements, "count clicks").await?;
-        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
-            counters::click_rows(
-                meta.rows_read.unwrap_or(0) as u64,
-                meta.rows_written.unwrap_or(0) as u64,
-            );
-        }
+        counters::click_rows(&results);
         Ok(())
     }
 
@@ -205,9 +200,9 @@ impl ClickWriter {
         let Some(bot) = count else {
             return self.state(key, now).await;
         };
-        let result = self
+        let counted = self
             .db
-            .statement(
+            .execute(
                 "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
                  first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
                  WHERE key = ?1 AND is_active = 1 \
@@ -215,11 +210,9 @@ impl ClickWriter {
                  AND (max_clicks IS NULL OR clicks < max_clicks)",
                 &[key.as_str().into(), ms(now), int(i64::from(bot))],
                 "count click",
-            )?
-            .run()
-            .await
-            .map_err(|e| StorageError::new("D1 count click", e))?;
-        if changes(&result) == 1 {
+            )
+            .await?;
+        if counted == 1 {
             return Ok(Admission::Counted);
         }
         // Refused: say why. A link that reads as active again lost a race for its last

@@ -246,8 +246,10 @@ pub async fn visits(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
         None => None,
         Some(raw) => Some(
             raw.split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.parse::<i64>().ok()?)))
-                .filter(|(at, id)| *at >= 0 && *id >= 0)
+                .and_then(|(at, id)| {
+                    let at = Timestamp::parse_millis(at).ok()?.millis();
+                    Some((at, id.parse::<i64>().ok().filter(|id| *id >= 0)?))
+                })
                 .ok_or_else(|| {
                     ApiError::BadRequest("cursor is not one this API returned".into())
                 })?,

@@ -60,18 +60,18 @@ pub async fn redirect(
 ) -> Result<Reply, ApiError> {
     let found = live_rule(&key, cx).await?;
     let rule = &found.rule;
-    if rule.metered {
-        admit(&key, count_click, req, cx).await?;
-    }
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
-    let flush = count_click && {
-        let pending = pending_visit(&key, req, cx, rule.metered);
+    let pending = count_click.then(|| pending_visit(&key, req, cx, rule.metered));
+    if rule.metered {
+        admit(&key, pending.as_ref(), cx).await?;
+    }
+    let flush = pending.is_some_and(|pending| {
         if cx.config.click_events {
             clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
         }
         clicks::collect(pending)
-    };
+    });
     let location = if rule.forward_query {
         with_forwarded_query(&rule.target, cx.query())
     } else {
@@ -97,10 +97,9 @@ pub async fn redirect(
 /// On a link with `max_clicks`, D1 must admit the visit before the redirect: the
 /// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
 /// counts nothing but must not promise a redirect that GET would refuse.
-async fn admit(key: &Key, count_click: bool, req: &Request, cx: &Ctx) -> Result<(), ApiError> {
-    let bot = count_click.then(|| {
-        let ua = req.headers().get("User-Agent").ok().flatten();
-        Device::from_user_agent(ua.as_deref().unwrap_or_default()) == Device::Bot
+async fn admit(key: &Key, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), ApiError> {
+    let bot = visit.map(|v| {
+        Device::from_user_agent(v.user_agent.as_deref().unwrap_or_default()) == Device::Bot
     });
     match cx.clicks()?.admit(key, bot, cx.now).await? {
         Admission::Counted => Ok(()),

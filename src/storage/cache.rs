@@ -83,6 +83,11 @@ impl LinkCache {
         }
     }
 
+    /// The bindings this cache was made from (the rule store opens D1 from them).
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// The KV binding, looked up on first use: a redirect answered from the isolate's
     /// memory never pays for the lookup. Without a binding the cache is simply empty.
     fn kv(&self) -> Option<&KvStore> {

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use worker::D1Result;
+
 static D1_STATEMENTS: AtomicU64 = AtomicU64::new(0);
 static KV_READS: AtomicU64 = AtomicU64::new(0);
 static KV_WRITES: AtomicU64 = AtomicU64::new(0);
@@ -16,11 +18,15 @@ pub fn d1_statements(n: u64) {
     D1_STATEMENTS.fetch_add(n, Ordering::Relaxed);
 }
 
-/// Rows D1 reports reading and writing for click writes (both databases): reads must
-/// grow with the batch, never with a link's history; writes are what D1 bills.
-pub fn click_rows(read: u64, written: u64) {
-    CLICK_ROWS_READ.fetch_add(read, Ordering::Relaxed);
-    CLICK_ROWS_WRITTEN.fetch_add(written, Ordering::Relaxed);
+/// Rows D1 reports reading and writing for a click write's statements (both
+/// databases): reads must grow with the batch, never with a link's history; writes are
+/// what D1 bills.
+pub fn click_rows(results: &[D1Result]) {
+    for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
+        let (read, written) = (meta.rows_read.unwrap_or(0), meta.rows_written.unwrap_or(0));
+        CLICK_ROWS_READ.fetch_add(read as u64, Ordering::Relaxed);
+        CLICK_ROWS_WRITTEN.fetch_add(written as u64, Ordering::Relaxed);
+    }
 }
 
 /// Rows D1 reports reading for a statistics answer's breakdown.

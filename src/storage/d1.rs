@@ -85,6 +85,21 @@ impl Database {
         self.db.prepare(sql).bind(args).map_err(failed(what))
     }
 
+    /// Runs one statement that returns no rows; how many rows it changed.
+    pub async fn execute(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+        what: &str,
+    ) -> Result<usize, StorageError> {
+        let result = self
+            .statement(sql, args, what)?
+            .run()
+            .await
+            .map_err(failed(what))?;
+        Ok(changes(&result))
+    }
+
     /// Runs statements in one round trip and one transaction.
     pub async fn batch(
         &self,
@@ -483,10 +498,7 @@ impl LinkStore {
 
     /// A trivial query that proves the database answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.statement("SELECT 1", &[], "ping")?
-            .run()
-            .await
-            .map_err(failed("ping"))?;
+        self.db.execute("SELECT 1", &[], "ping").await?;
         Ok(())
     }
 
@@ -553,7 +565,7 @@ impl Cursor {
         let (ms, key) = raw.split_once('.')?;
         let key = Key::parse(key).ok()?;
         Some(Cursor {
-            created_at: Timestamp::from_millis(ms.parse().ok()?),
+            created_at: Timestamp::parse_millis(ms).ok()?,
             key: key.as_str().to_string(),
         })
     }

@@ -35,7 +35,6 @@ pub struct Found {
 /// Redirect rules for one request, through every tier. Cloning shares the bindings.
 #[derive(Clone)]
 pub struct RuleStore {
-    env: Env,
     db: Rc<OnceCell<Result<Database, StorageError>>>,
     kv: Rc<LinkCache>,
 }
@@ -44,7 +43,6 @@ impl RuleStore {
     /// The tiers for one request; each binding is opened when first needed.
     pub fn from_env(env: &Env) -> RuleStore {
         RuleStore {
-            env: env.clone(),
             db: Rc::new(OnceCell::new()),
             kv: Rc::new(LinkCache::from_env(env)),
         }
@@ -53,7 +51,7 @@ impl RuleStore {
     /// The D1 database, opened on first use and shared by every later call.
     pub fn database(&self) -> Result<Database, StorageError> {
         self.db
-            .get_or_init(|| Database::from_env(&self.env))
+            .get_or_init(|| Database::from_env(self.kv.env()))
             .clone()
     }
 
