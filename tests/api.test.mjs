@@ -64,6 +64,25 @@ describe("POST /url", () => {
     assert.equal(body.target_url, "https://xn--bcher-kva.example/");
   });
 
+  test("maps every spelling of an internationalized host, and refuses hosts no parser accepts", async () => {
+    // The runtime's URL parser maps these (the wasm carries no Unicode tables).
+    for (const [raw, stored] of [
+      ["https://例え.jp/a", "https://xn--r8jz45g.jp/a"],
+      ["https://B%C3%BCcher.example/", "https://xn--bcher-kva.example/"],
+      ["https://BÜCHER.example/ü?q=ü", "https://xn--bcher-kva.example/%C3%BC?q=%C3%BC"],
+    ]) {
+      assert.equal((await w.create({ target_url: raw })).target_url, stored, raw);
+    }
+    for (const raw of ["http://ex%00ample.com/", "https://bü cher.example/", "https://xn--zz.example/"]) {
+      const res = await w.tryCreate({ target_url: raw });
+      assert.equal(res.status, 400, raw);
+      assert.match((await res.json()).detail, /target_url/, raw);
+    }
+    // Mapped hosts meet every rule after mapping: a Unicode spelling of localhost.
+    const local = await w.tryCreate({ target_url: "https://ＬＯＣＡＬＨＯＳＴ/" });
+    assert.equal(local.status, 400);
+  });
+
   test("uses a custom key, lower-cased, and refuses it once taken with 409", async () => {
     const body = await w.create({ target_url: "https://example.com/c", custom_key: "My-Custom_Key" });
 

@@ -14,7 +14,8 @@ use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
 use crate::http::error::ApiError;
-use crate::storage::d1::LinkStore;
+use crate::http::response::BOOKMARK_HEADER;
+use crate::storage::d1::{Database, LinkStore, SessionStart};
 use crate::storage::error::StorageError;
 use crate::storage::rules::RuleStore;
 use crate::web::wants_html;
@@ -31,7 +32,14 @@ pub struct Ctx {
     parsed: OnceCell<Option<url::Url>>,
     origin: OnceCell<String>,
     rules: OnceCell<RuleStore>,
+    /// The client's `X-D1-Bookmark`, if it has a bookmark's shape. Anything else is
+    /// ignored: the session then starts at the primary, which is never behind.
+    bookmark: Option<String>,
+    links: OnceCell<Result<Database, StorageError>>,
 }
+
+/// Longest bookmark accepted back from a client (D1's are 59 characters today).
+const MAX_BOOKMARK_LEN: usize = 128;
 
 impl Ctx {
     pub fn new(req: &Request, env: Env, ctx: Context) -> Ctx {
@@ -44,7 +52,20 @@ impl Ctx {
             parsed: OnceCell::new(),
             origin: OnceCell::new(),
             rules: OnceCell::new(),
+            bookmark: req
+                .headers()
+                .get(BOOKMARK_HEADER)
+                .ok()
+                .flatten()
+                .filter(|b| is_bookmark(b)),
+            links: OnceCell::new(),
         }
+    }
+
+    /// The bookmark to hand back: the latest point of the links database this request
+    /// read or wrote, when it used it.
+    pub fn bookmark(&self) -> Option<String> {
+        self.links.get()?.as_ref().ok()?.bookmark()
     }
 
     /// Redirect rules through every cache tier; the storage every other store of this
@@ -53,9 +74,21 @@ impl Ctx {
         self.rules.get_or_init(|| RuleStore::from_env(&self.env))
     }
 
-    /// The links table.
+    /// The links table, in a D1 session: one that starts where the client's bookmark
+    /// points (any replica that has caught up with it may answer), else at the primary.
+    /// Either way an owner reads what they wrote; the response hands back the session's
+    /// bookmark. Redirects never come here (see `RuleStore`).
     pub fn links(&self) -> Result<LinkStore, StorageError> {
-        self.rules().database().map(LinkStore::on)
+        self.links
+            .get_or_init(|| {
+                let start = match &self.bookmark {
+                    Some(bookmark) => SessionStart::After(bookmark),
+                    None => SessionStart::Primary,
+                };
+                Database::session(&self.env, start)
+            })
+            .clone()
+            .map(LinkStore::on)
     }
 
     /// The analytics shard that holds `key`'s statistics.
@@ -105,6 +138,7 @@ impl Ctx {
         TargetPolicy {
             own_hosts,
             blocked_hosts: &self.config.blocked_hosts,
+            to_ascii: runtime_ascii,
         }
     }
 
@@ -128,6 +162,19 @@ impl Ctx {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
+}
+
+/// What D1 bookmarks look like (`00000000-00000034-00000000-…`): dashes and
+/// alphanumerics, and not a session constraint, which the API would take as one.
+fn is_bookmark(raw: &str) -> bool {
+    (1..=MAX_BOOKMARK_LEN).contains(&raw.len())
+        && raw.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        && !raw.starts_with("first-")
+}
+
+/// The runtime's WHATWG URL parser (with its IDNA tables): the URL's ASCII form.
+pub fn runtime_ascii(raw: &str) -> Option<String> {
+    web_sys::Url::new(raw).ok().map(|url| url.href())
 }
 
 /// True when the client asked for a page rather than JSON (a browser).

@@ -5,7 +5,7 @@ use futures_util::stream;
 use serde_json::Value;
 use worker::{console_error, Request};
 
-use super::context::Ctx;
+use super::context::{runtime_ascii, Ctx};
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
 use crate::domain::link_request::NewLink;
@@ -36,8 +36,13 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
         None => None,
         // The same normalization as targets get: lower case, punycode, no trailing dot.
         Some(q) => Some(
-            url::Url::parse(&format!("http://{}/", q.trim()))
-                .ok()
+            Some(format!("http://{}/", q.trim()))
+                .and_then(|raw| {
+                    url::Url::parse(&raw).ok().or_else(|| {
+                        // Hosts needing Unicode mapping: the runtime maps them (see Cargo.toml).
+                        url::Url::parse(&runtime_ascii(&raw)?).ok()
+                    })
+                })
                 .and_then(|u| u.host_str().map(|h| h.trim_end_matches('.').to_string()))
                 .ok_or_else(|| ApiError::BadRequest("q must be a host name".into()))?,
         ),
