@@ -51,6 +51,12 @@ pub const KV_CACHE_TTL_SECONDS: u64 = 30;
 /// How long a cache entry lives at all; a link not visited for a day is read from D1
 /// again, which keeps KV from holding every link ever made.
 pub const KV_ENTRY_TTL_SECONDS: u64 = 24 * 60 * 60;
+/// `CACHE_AFTER_MISSES` when unset: a link's rule is cached on its second cache miss in
+/// an isolate within [`CACHE_MISS_WINDOW_SECONDS`], so a link visited once (most links)
+/// costs no KV write and no re-check read. 1 caches on every first miss.
+pub const DEFAULT_CACHE_AFTER_MISSES: u32 = 2;
+/// How long an isolate remembers a link's cache misses.
+pub const CACHE_MISS_WINDOW_SECONDS: u64 = 60 * 60;
 /// Default browser cache lifetime of 301/308 redirects (`PERMANENT_REDIRECT_MAX_AGE`).
 pub const DEFAULT_PERMANENT_MAX_AGE: u32 = 300;
 /// `Retry-After` of a rate-limited creation: the longest period the binding supports.
@@ -117,6 +123,9 @@ pub struct Config {
     /// Days raw visits are kept (`VISIT_RETENTION_DAYS`; default 0: none, only the
     /// aggregates; see docs/scaling.md for why).
     pub visit_retention_days: u32,
+    /// Cache misses of a link (in one isolate, within an hour) before its rule is
+    /// written to memory and KV (`CACHE_AFTER_MISSES`, 1 to 10; default 2).
+    pub cache_after_misses: u32,
     /// Whether the optional `CLICK_EVENTS` Analytics Engine dataset is bound.
     pub click_events: bool,
     /// Days of daily aggregates kept (`AGGREGATE_RETENTION_DAYS`; default 400, a little
@@ -182,6 +191,9 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .map_or(0, |n: u32| n.min(MAX_RETENTION_DAYS)),
             click_events: env.analytics_engine(CLICK_EVENTS_BINDING).is_ok(),
+            cache_after_misses: var(env, "CACHE_AFTER_MISSES")
+                .and_then(|v| v.parse().ok())
+                .map_or(DEFAULT_CACHE_AFTER_MISSES, |n: u32| n.clamp(1, 10)),
             aggregate_retention_days: var(env, "AGGREGATE_RETENTION_DAYS")
                 .and_then(|v| v.parse().ok())
                 .map_or(DEFAULT_AGGREGATE_RETENTION_DAYS, |n: u32| {

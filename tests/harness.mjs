@@ -57,7 +57,11 @@ export function wranglerConfig() {
     binding: m[1].match(/^binding\s*=\s*"([^"]+)"/m)[1],
     migrations: m[1].match(/^migrations_dir\s*=\s*"([^"]+)"/m)[1],
   }));
+  // [vars]: every `NAME = "value"` line up to the next section.
+  const varsSection = toml.match(/^\[vars\]\n([\s\S]*?)(?=^\[)/m)?.[1] ?? "";
+  const vars = Object.fromEntries([...varsSection.matchAll(/^([A-Z_0-9]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1], m[2]]));
   return {
+    vars,
     compatibilityDate: toml.match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1],
     db: section("d1_databases", "binding"),
     databases,
@@ -104,6 +108,14 @@ export default function (env) {
 }`;
 
 /**
+ * Settings every test worker gets unless its `vars` say otherwise. Tests expect a link's
+ * rule in KV after its first visit (and the races they stage need that fill), so the
+ * cache admission is set to the first miss here; the deployed default (the second miss,
+ * wrangler.toml) has its own tests in tests/cold.test.mjs, and the bench runs with it.
+ */
+const TEST_VARS = { CACHE_AFTER_MISSES: "1" };
+
+/**
  * Starts the worker. Options: `vars` (extra [vars] and secrets; `ADMIN_TOKEN` becomes
  * the default token of `operator`), `withDb`/`withKv` (default true), `kvFault`
  * ("failing" or "slow", with `putDelayMs`), `rateLimit` ({limit, period} for the
@@ -129,7 +141,7 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     compatibilityDate: cfg.compatibilityDate,
     d1Databases: withDb ? [cfg.db, ...analyticsBindings] : [],
     kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
-    bindings: shards > 1 ? { ANALYTICS_SHARDS: String(shards), ...vars } : vars,
+    bindings: { ...TEST_VARS, ...(shards > 1 ? { ANALYTICS_SHARDS: String(shards) } : {}), ...vars },
     ...(queue
       ? {
           queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },

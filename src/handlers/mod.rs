@@ -53,6 +53,9 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         }
         Err(e) => e.into_response()?,
     };
+    if let Some(bookmark) = cx.bookmark() {
+        response::bookmark(&res, &bookmark)?;
+    }
     if let Some(origin) = cors_origin {
         response::allow_origin(&res, &origin)?;
     }

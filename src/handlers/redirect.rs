@@ -79,7 +79,9 @@ pub async fn redirect(
     };
     let status = rule.status.unwrap_or(cx.config.default_redirect);
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
-    let refill = cx.rules().refill(key, &found, cx.now);
+    let refill = cx
+        .rules()
+        .refill(key, &found, cx.now, cx.config.cache_after_misses);
     if flush || refill.is_some() {
         let env = cx.env.clone();
         cx.ctx.wait_until(async move {

@@ -155,7 +155,7 @@ pub fn preflight(methods: &str) -> worker::Result<Reply> {
     headers.set("Access-Control-Allow-Methods", methods)?;
     headers.set(
         "Access-Control-Allow-Headers",
-        "Content-Type, Authorization",
+        &format!("Content-Type, Authorization, {BOOKMARK_HEADER}"),
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
     Ok(ResponseBuilder::new()
@@ -169,8 +169,18 @@ pub fn preflight(methods: &str) -> worker::Result<Reply> {
 pub fn allow_origin(res: &Reply, origin: &str) -> worker::Result<()> {
     let headers = res.headers();
     headers.set("Access-Control-Allow-Origin", origin)?;
+    headers.set("Access-Control-Expose-Headers", BOOKMARK_HEADER)?;
     headers.append("Vary", "Origin")?;
     Ok(())
+}
+
+/// The D1 session bookmark of a response, and of the request that asks to read at least
+/// what that response saw (docs/api.md, "Consistency").
+pub const BOOKMARK_HEADER: &str = "X-D1-Bookmark";
+
+/// Tells the client how to read its own writes: send this bookmark back.
+pub fn bookmark(res: &Reply, bookmark: &str) -> worker::Result<()> {
+    Ok(res.headers().set(BOOKMARK_HEADER, bookmark)?)
 }
 
 /// A streamed JSON Lines response.

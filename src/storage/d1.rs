@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 
 use super::counters;
 use super::error::StorageError;
@@ -58,7 +58,25 @@ pub struct UnreadableRow {
 /// shares the binding (one lookup per request).
 #[derive(Clone)]
 pub struct Database {
-    db: Rc<D1Database>,
+    db: Rc<Handle>,
+}
+
+/// Plain calls always reach the primary; a session's may be answered by a read replica
+/// (on Cloudflare, with read replication on; locally there is only the primary).
+enum Handle {
+    Primary(D1Database),
+    Session(D1DatabaseSession),
+}
+
+/// Where a D1 session's first query may be answered (D1's Sessions API). Every later
+/// query of the session sees at least what the earlier ones saw.
+pub enum SessionStart<'a> {
+    /// Any replica, the nearest: fastest, and possibly a little behind the primary.
+    Nearest,
+    /// The primary: sees every write committed before it.
+    Primary,
+    /// A replica that has caught up with this bookmark (from an earlier response).
+    After(&'a str),
 }
 
 impl Database {
@@ -69,10 +87,34 @@ impl Database {
 
     /// Opens the D1 database bound as `name`.
     pub fn from_binding(env: &Env, name: &str) -> Result<Database, StorageError> {
-        let db = env
-            .d1(name)
-            .map_err(|e| StorageError::new(format!("D1 binding {name}"), e))?;
-        Ok(Database { db: Rc::new(db) })
+        Ok(Database {
+            db: Rc::new(Handle::Primary(binding(env, name)?)),
+        })
+    }
+
+    /// Opens a session on the links database.
+    pub fn session(env: &Env, start: SessionStart<'_>) -> Result<Database, StorageError> {
+        let db = binding(env, DB_BINDING)?;
+        let start = match start {
+            SessionStart::Nearest => "first-unconstrained",
+            SessionStart::Primary => "first-primary",
+            SessionStart::After(bookmark) => bookmark,
+        };
+        let session = db
+            .with_session(Some(start))
+            .map_err(|e| StorageError::new("D1 session".to_string(), e))?;
+        Ok(Database {
+            db: Rc::new(Handle::Session(session)),
+        })
+    }
+
+    /// The latest bookmark of a session: a later session started `After` it sees every
+    /// write this one made or saw. `None` for plain calls or before the first query.
+    pub fn bookmark(&self) -> Option<String> {
+        match &*self.db {
+            Handle::Primary(_) => None,
+            Handle::Session(session) => session.get_bookmark().ok().flatten(),
+        }
     }
 
     pub fn statement(
@@ -82,7 +124,11 @@ impl Database {
         what: &str,
     ) -> Result<D1PreparedStatement, StorageError> {
         counters::d1_statements(1);
-        self.db.prepare(sql).bind(args).map_err(failed(what))
+        let statement = match &*self.db {
+            Handle::Primary(db) => db.prepare(sql),
+            Handle::Session(session) => session.prepare(sql),
+        };
+        statement.bind(args).map_err(failed(what))
     }
 
     /// Runs one statement that returns no rows; how many rows it changed.
@@ -106,7 +152,11 @@ impl Database {
         statements: Vec<D1PreparedStatement>,
         what: &str,
     ) -> Result<Vec<D1Result>, StorageError> {
-        self.db.batch(statements).await.map_err(failed(what))
+        match &*self.db {
+            Handle::Primary(db) => db.batch(statements).await,
+            Handle::Session(session) => session.batch(statements).await,
+        }
+        .map_err(failed(what))
     }
 
     /// The first row of a query, decoded as `T`.
@@ -136,6 +186,11 @@ impl Database {
             .results()
             .map_err(failed(what))
     }
+}
+
+fn binding(env: &Env, name: &str) -> Result<D1Database, StorageError> {
+    env.d1(name)
+        .map_err(|e| StorageError::new(format!("D1 binding {name}"), e))
 }
 
 /// The D1 table of links.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use worker::{console_error, Env};
 
 use super::cache::LinkCache;
-use super::d1::{Database, LinkRef, LinkStore};
+use super::d1::{Database, LinkRef, LinkStore, SessionStart};
 use super::error::StorageError;
 use super::memory;
 use crate::domain::key::Key;
@@ -36,6 +36,7 @@ pub struct Found {
 #[derive(Clone)]
 pub struct RuleStore {
     db: Rc<OnceCell<Result<Database, StorageError>>>,
+    nearest: Rc<OnceCell<Result<Database, StorageError>>>,
     kv: Rc<LinkCache>,
 }
 
@@ -44,14 +45,25 @@ impl RuleStore {
     pub fn from_env(env: &Env) -> RuleStore {
         RuleStore {
             db: Rc::new(OnceCell::new()),
+            nearest: Rc::new(OnceCell::new()),
             kv: Rc::new(LinkCache::from_env(env)),
         }
     }
 
-    /// The D1 database, opened on first use and shared by every later call.
+    /// The D1 database, opened on first use and shared by every later call. Plain calls
+    /// reach the primary: the re-check after a cache fill must see every change
+    /// committed before it, and click writes go there anyway.
     pub fn database(&self) -> Result<Database, StorageError> {
         self.db
             .get_or_init(|| Database::from_env(self.kv.env()))
+            .clone()
+    }
+
+    /// A session that may read from the nearest replica: a cache miss is answered as
+    /// fast as the edge allows, at most as stale as replication lag (docs/architecture.md).
+    fn nearest(&self) -> Result<Database, StorageError> {
+        self.nearest
+            .get_or_init(|| Database::session(self.kv.env(), SessionStart::Nearest))
             .clone()
     }
 
@@ -78,7 +90,7 @@ impl RuleStore {
                 })
             });
         }
-        let link = LinkStore::on(self.database()?)
+        let link = LinkStore::on(self.nearest()?)
             .find(&LinkRef::Key(key))
             .await?;
         Ok(match link {
@@ -93,15 +105,17 @@ impl RuleStore {
         })
     }
 
-    /// The cache fill a lookup answered from D1 owes, to run after the response (it
-    /// is `None` for a cache hit).
+    /// The cache fill a lookup answered from D1 owes, to run after the response: `None`
+    /// for a cache hit, and for a miss before the link's `after_misses`-th in this
+    /// isolate (see [`memory::admit`]).
     pub fn refill(
         &self,
         key: Key,
         found: &Found,
         now: Timestamp,
+        after_misses: u32,
     ) -> Option<impl Future<Output = ()>> {
-        if !found.from_d1 {
+        if !found.from_d1 || !memory::admit(key.as_str(), now, after_misses) {
             return None;
         }
         let (store, rule) = (self.clone(), found.rule.clone());
