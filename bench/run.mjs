@@ -4,12 +4,13 @@
 // `make bench` builds both first; see bench/README.md for what each figure means.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync, constants as zlib } from "node:zlib";
-import { startWorker, waitFor } from "../tests/harness.mjs";
+import { Miniflare, Log, LogLevel } from "miniflare";
+import { startWorker, waitFor, wranglerConfig } from "../tests/harness.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = join(ROOT, "bench");
@@ -80,6 +81,8 @@ function wasmSize(path) {
 
 /** The issue's targets, each with the figure this run measured. */
 const RATIO_TARGET = 0.8;
+/** The cold path's targets (uncached redirect, creation). */
+const COLD_TARGETS = [{ id: "uncached", target: 0.25 }, { id: "create", target: 0.4 }];
 const WASM_GZIP_TARGET = 250_000;
 
 /** The origin Miniflare listens on; wrk must only ever target 127.0.0.1. */
@@ -87,6 +90,36 @@ async function originOf(worker) {
   const url = await worker.mf.ready;
   if (url.hostname !== "127.0.0.1") throw new Error(`refusing to load ${url}: not 127.0.0.1`);
   return `http://127.0.0.1:${url.port}`;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the workerd processes this bench started
+ * (Miniflare runs each worker in a workerd child of this process). Only the worker a
+ * run targets is busy during it, so the difference over a run, click work included, is
+ * that worker's. Unlike requests/s, CPU time per request hardly moves when other work
+ * shares the machine. `null` where /proc is not readable.
+ */
+const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+function workerdCpuMs() {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue; // exited meanwhile
+      }
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields[1] is the parent pid; [11] and [12] are utime and stime.
+      if (comm === "workerd" && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
 }
 
 /** One wrk run, bounded in time; returns the figures printed by bench/wrk.lua. */
@@ -224,9 +257,11 @@ async function main() {
   // Miniflare's placeholder `request.cf` instead of a download attempt (no internet).
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const serve = { host: "127.0.0.1", port: 0 };
-  const app = await startWorker({ ...serve, vars: { BENCH_COUNTERS: "1" } });
+  // The deployed settings (wrangler.toml's [vars]), not the test defaults.
+  const deployed = { ...wranglerConfig().vars, BENCH_COUNTERS: "1" };
+  const app = await startWorker({ ...serve, vars: deployed });
   // Same build, with the CLICKS queue producer and its consumer (in the same worker) bound.
-  const appQueue = await startWorker({ ...serve, queue: true, vars: { BENCH_COUNTERS: "1" } });
+  const appQueue = await startWorker({ ...serve, queue: true, vars: deployed });
   const base = await startWorker({ ...serve, withDb: false, withKv: false, scriptPath: baseScript });
   try {
     const baseOrigin = await originOf(base);
@@ -251,8 +286,10 @@ async function main() {
         method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ target_url: `https://example.com/bench/${key}`, custom_key: key }),
       }, 201, `${t.id}: creating the cached link`);
-      // The first visit fills KV (after the response); wait for the fill to land.
-      await handRedirect(t, `/${key}`, `${t.id}: redirect`);
+      // The CACHE_AFTER_MISSES-th visit fills KV (after the response); wait for it.
+      for (let i = 0; i < Number(deployed.CACHE_AFTER_MISSES ?? 1); i++) {
+        await handRedirect(t, `/${key}`, `${t.id}: redirect`);
+      }
       await waitFor(() => t.worker.cached(key), { timeout: 15000, message: `${t.id}: the cached link in KV` });
     };
 
@@ -307,6 +344,7 @@ async function main() {
       const t = s.target;
       const req = s.prepare ? await s.prepare() : s.req;
       const before = t ? await counters(t.origin) : null;
+      const cpuBefore = workerdCpuMs();
       const r = await wrk(name, s.origin, seconds, req);
       s.servedAll = (s.servedAll ?? 0) + r.ok;
       if (t) {
@@ -318,6 +356,10 @@ async function main() {
         }
         t.clicksSoFar = clicks;
       }
+      const cpuAfter = workerdCpuMs();
+      // The baseline has no after-response work; give it the same quiet time to count.
+      if (!t) await sleep(1000);
+      r.cpuPerRequest = cpuBefore === null || r.ok === 0 ? null : ((t ? cpuAfter : workerdCpuMs()) - cpuBefore) / r.ok;
       if (measured) {
         s.runs.push(r);
         const after = before && (await counters(t.origin));
@@ -359,8 +401,10 @@ async function main() {
       .prepare("SELECT COUNT(*) AS visited, COALESCE(MAX(clicks), 0) AS most FROM links WHERE key LIKE 'bench-cold-%' AND clicks > 0")
       .first();
     const coldServed = scenarios.find((s) => s.id === "uncached").servedAll;
+    console.log(`bench: cold starts, ${COLD_STARTS} of each worker`);
+    const starts = await coldStarts(baseScript);
     const result = {
-      sizes, scenarios, targets, cold, coldServed, load,
+      sizes, scenarios, targets, cold, coldServed, load, starts,
       clicksOk: targets.every((t) => t.ok) && cold.most <= 1 && cold.visited === coldServed,
     };
     direct.logName = "worker";
@@ -378,7 +422,51 @@ async function main() {
   }
 }
 
-function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk }) {
+/** Cold starts measured per worker, alternating, so that drift hits both alike. */
+const COLD_STARTS = 7;
+
+/**
+ * Time from starting a worker (a new workerd process: a new isolate that compiles and
+ * instantiates the module) to its first response, for the shortener and the baseline.
+ * Neither first request touches storage: `GET /` as an API client (the shortener's
+ * JSON home) and the baseline's constant 302. Returns the median and every sample, in ms.
+ */
+async function coldStarts(baseScript) {
+  const cfg = wranglerConfig();
+  const workers = {
+    shortener: { scriptPath: join(ROOT, "build/index.js"), d1Databases: cfg.databases.map((d) => d.binding), kvNamespaces: [cfg.kv] },
+    baseline: { scriptPath: baseScript },
+  };
+  const samples = { shortener: { ready: [], first: [] }, baseline: { ready: [], first: [] } };
+  for (let i = 0; i < COLD_STARTS; i++) {
+    const order = i % 2 ? ["baseline", "shortener"] : ["shortener", "baseline"];
+    for (const name of order) {
+      const t0 = performance.now();
+      const mf = new Miniflare({
+        modules: true,
+        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+        compatibilityDate: cfg.compatibilityDate,
+        log: new Log(LogLevel.NONE),
+        ...workers[name],
+      });
+      try {
+        await mf.ready;
+        const t1 = performance.now();
+        const res = await mf.dispatchFetch("http://127.0.0.1/", { redirect: "manual", headers: { accept: "application/json" } });
+        await res.arrayBuffer();
+        const t2 = performance.now();
+        if (![200, 302].includes(res.status)) throw new Error(`cold start of ${name}: GET / answered ${res.status}`);
+        samples[name].ready.push(t1 - t0);
+        samples[name].first.push(t2 - t0);
+      } finally {
+        await mf.dispose();
+      }
+    }
+  }
+  return samples;
+}
+
+function report({ sizes, scenarios, targets, cold, coldServed, load, starts, clicksOk }) {
   const baseline = scenarios.find((s) => s.id === "baseline");
   const lines = [];
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
@@ -414,6 +502,26 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
         `${fmtMs(median(s.runs.map((r) => r.p99_us)))} | ${ratio} | ${spread} | ${s.runs.map((r) => fmtInt(r.rps)).join(", ")} |`,
     );
   }
+  const cpuOf = (s) => (s.runs.every((r) => r.cpuPerRequest !== null) ? median(s.runs.map((r) => r.cpuPerRequest)) : null);
+  const baseCpu = cpuOf(baseline);
+  if (baseCpu !== null) {
+    lines.push(
+      "",
+      "## CPU time per request",
+      "",
+      "workerd's CPU time (user + system) over each run, after-response work (click writes,",
+      "cache fills) included, divided by the requests answered; median over the rounds. Other",
+      "work on the machine hardly moves it, unlike requests/s. The ratio is the baseline's CPU",
+      "per request divided by the scenario's: the throughput ratio a CPU-bound worker would reach.",
+      "",
+      "| scenario | CPU per request | CPU ratio to baseline | per round |",
+      "| --- | ---: | ---: | --- |",
+      ...scenarios.map((s) => {
+        const c = cpuOf(s);
+        return `| ${s.label} | ${c.toFixed(3)} ms | ${(baseCpu / c).toFixed(2)} | ${s.runs.map((r) => r.cpuPerRequest.toFixed(3)).join(", ")} |`;
+      }),
+    );
+  }
   const problems = scenarios.flatMap((s) =>
     s.runs.flatMap((r, i) => {
       const p = [];
@@ -445,6 +553,11 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
       const label = scenarios.find((x) => x.id === id).label;
       return `| ${label}: at least ${RATIO_TARGET} of the baseline's requests/s, every click counted | ${r.toFixed(2)} | ${met(r >= RATIO_TARGET && clicksOk)} |`;
     }),
+    ...COLD_TARGETS.map(({ id, target }) => {
+      const r = ratioOf(id);
+      const label = scenarios.find((x) => x.id === id).label;
+      return `| ${label}: at least ${target} of the baseline's requests/s | ${r.toFixed(2)} | ${met(r >= target && clicksOk)} |`;
+    }),
     `| release wasm at most 250 KB gzip (${sizes.main.gzipTool}) | ${fmtInt(sizes.main.gzip)} B | ${met(sizes.main.gzip <= WASM_GZIP_TARGET)} |`,
     "",
     `How far to trust a ratio: in this run the baseline alone moved between ${fmtInt(Math.min(...baseRps))} and ` +
@@ -452,6 +565,31 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, clicksOk })
       `${Math.min(...cachedRatios).toFixed(2)} and ${Math.max(...cachedRatios).toFixed(2)}. The median over the rounds is`,
     "the figure to read; a median within about 0.05 of a target is a noisy result, not a",
     `verdict on the code. For comparison, peek (the same lookup, no click work, a JSON body) measured ${peek.toFixed(2)}.`,
+  );
+
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  const startRow = (name) => {
+    const { ready, first } = starts[name];
+    return `| ${name} | ${ms(median(ready))} | ${ms(median(first))} | ${first.map(ms).join(", ")} |`;
+  };
+  const startRatio = median(starts.shortener.first) / median(starts.baseline.first);
+  lines.push(
+    "",
+    "## Cold start",
+    "",
+    `Time from starting a worker to its first response, ${COLD_STARTS} starts of each, alternating: a new`,
+    "workerd process, so a new isolate that compiles and instantiates the module, then",
+    "`GET /` (the shortener's JSON home page, the baseline's constant 302; neither touches",
+    "storage). Ready is when Miniflare reports the worker listening; first response",
+    "includes it. Medians; the samples show the spread.",
+    "",
+    "| worker | ready | first response | first response, every start |",
+    "| --- | ---: | ---: | --- |",
+    startRow("shortener"),
+    startRow("baseline"),
+    "",
+    `The shortener's first response takes ${startRatio.toFixed(2)} times the baseline's ` +
+      `(${ms(median(starts.shortener.first) - median(starts.baseline.first))} more, median against median).`,
   );
 
   lines.push(

@@ -51,8 +51,16 @@ fn behaves_as_asked(link: &Link, new: &NewLink, cx: &Ctx) -> bool {
 /// `"reuse": true`, an existing shared link for the same target that redirects the same
 /// way is answered with `200`.
 pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
-    rate_limit(req, cx).await?;
-    let body = body::read_json(req, MAX_BODY_BYTES).await?;
+    // The limiter's answer and the body are awaited together: the limiter is a binding
+    // call, and nothing is written before both are in.
+    let client = client_ip(req);
+    let (limited, body) = futures_util::future::join(
+        rate_limit(client, cx),
+        body::read_json(req, MAX_BODY_BYTES),
+    )
+    .await;
+    limited?;
+    let body = body?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     let store = cx.links()?;
@@ -102,16 +110,10 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
 /// Limits creations per client IP with the Workers Rate Limiting binding, when it is
 /// bound. The limiter is an abuse brake, not a source of truth: if it fails, the
 /// request goes through and the failure is logged.
-async fn rate_limit(req: &Request, cx: &Ctx) -> Result<(), ApiError> {
+async fn rate_limit(client: String, cx: &Ctx) -> Result<(), ApiError> {
     let Ok(limiter) = cx.env.rate_limiter(CREATE_LIMITER_BINDING) else {
         return Ok(());
     };
-    let client = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".into());
     match limiter.limit(client).await {
         Ok(outcome) if !outcome.success => {
             Err(ApiError::RateLimited(RATE_LIMIT_RETRY_AFTER_SECONDS))
@@ -122,6 +124,15 @@ async fn rate_limit(req: &Request, cx: &Ctx) -> Result<(), ApiError> {
             Ok(())
         }
     }
+}
+
+/// The client's address as Cloudflare reports it: the rate limiter's key.
+fn client_ip(req: &Request) -> String {
+    req.headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// `GET /admin/{secret_key}` and `GET /api/links/{key}`: the link with its state.
