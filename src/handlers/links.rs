@@ -54,11 +54,9 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     // The limiter's answer and the body are awaited together: the limiter is a binding
     // call, and nothing is written before both are in.
     let client = client_ip(req);
-    let (limited, body) = futures_util::future::join(
-        rate_limit(client, cx),
-        body::read_json(req, MAX_BODY_BYTES),
-    )
-    .await;
+    let (limited, body) =
+        futures_util::future::join(rate_limit(client, cx), body::read_json(req, MAX_BODY_BYTES))
+            .await;
     limited?;
     let body = body?;
     let own_hosts = cx.own_hosts();
