@@ -197,6 +197,7 @@ async fn fold_legacy_visits(
                     device: v.device,
                     bot: u8::from(v.is_bot != 0.0),
                     counted: 1,
+                    via: None,
                 })
             })
             .collect();

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::controls::{Controls, ControlsChange};
 use super::key::{Key, KeyError};
 use super::link::{LinkSettings, RedirectStatus};
 use super::target_url::{TargetUrl, TargetUrlError};
@@ -18,8 +19,9 @@ pub struct TargetPolicy<'a> {
 use super::timestamp::Timestamp;
 
 /// A change to a nullable setting: leave it, clear it, or set it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Change<T> {
+    #[default]
     Keep,
     Clear,
     Set(T),
@@ -33,6 +35,7 @@ pub struct NewLink {
     pub settings: LinkSettings,
     /// Return an existing link made with `reuse` for the same target instead.
     pub reuse: bool,
+    pub controls: Controls,
 }
 
 /// What an owner or operator asked to change, already validated; `None`/`Keep` fields
@@ -45,6 +48,25 @@ pub struct LinkPatch {
     pub max_clicks: Change<i64>,
     pub redirect_status: Change<RedirectStatus>,
     pub forward_query: Option<bool>,
+    pub controls: ControlsChange,
+    /// A new key for the link; the old one stays as an alias.
+    pub rename: Option<Key>,
+}
+
+impl LinkPatch {
+    /// A change of nothing but these fields (deactivation builds one).
+    pub fn only_active(is_active: bool) -> LinkPatch {
+        LinkPatch {
+            target: None,
+            is_active: Some(is_active),
+            expires_at: Change::Keep,
+            max_clicks: Change::Keep,
+            redirect_status: Change::Keep,
+            forward_query: None,
+            controls: ControlsChange::default(),
+            rename: None,
+        }
+    }
 }
 
 /// Why a body was refused. A malformed body (not JSON, wrong shape or types) is 422;
@@ -109,8 +131,16 @@ const CREATE_FIELDS: &[&str] = &[
     "redirect_status",
     "forward_query",
     "reuse",
+    "title",
+    "tags",
+    "note",
+    "valid_since",
+    "fallback_url",
+    "crawlable",
+    "rules",
+    "split",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -119,9 +149,18 @@ const PATCH_FIELDS: &[&str] = &[
     "max_clicks",
     "redirect_status",
     "forward_query",
+    "key",
+    "title",
+    "tags",
+    "note",
+    "valid_since",
+    "fallback_url",
+    "crawlable",
+    "rules",
+    "split",
 ];
 const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query";
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -336,12 +375,18 @@ impl NewLink {
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
         let target = target(raw_target, policy)?;
+        let controls = ControlsChange::from_fields(fields, policy)?;
         // A reused link is shared by everyone who shortens the same target, so it can
-        // carry nothing personal: no chosen key, no expiry, no click limit.
-        if reuse && (custom_key.is_some() || expires_at.is_some() || max_clicks.is_some()) {
+        // carry nothing personal: no chosen key, no expiry, no click limit, no controls.
+        if reuse
+            && (custom_key.is_some()
+                || expires_at.is_some()
+                || max_clicks.is_some()
+                || !controls.is_empty())
+        {
             return Err(LinkRequestError::Invalid {
                 field: "reuse",
-                why: "cannot be combined with custom_key, expires_at or max_clicks".into(),
+                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split)".into(),
             });
         }
         Ok(NewLink {
@@ -354,6 +399,7 @@ impl NewLink {
                 forward_query,
             },
             reuse,
+            controls: controls.into_new(),
         })
     }
 }
@@ -380,6 +426,17 @@ impl LinkPatch {
             max_clicks: nullable(&fields, "max_clicks", max_clicks)?,
             redirect_status: nullable(&fields, "redirect_status", redirect_status)?,
             forward_query: bool_field(&fields, "forward_query")?,
+            controls: ControlsChange::from_fields(&fields, policy)?,
+            rename: match fields.get("key") {
+                None => None,
+                Some(Value::String(raw)) => Some(Key::parse(raw).map_err(LinkRequestError::Key)?),
+                Some(_) => {
+                    return Err(LinkRequestError::WrongType {
+                        field: "key",
+                        expected: "a string",
+                    })
+                }
+            },
         })
     }
 }

@@ -109,6 +109,8 @@ pub struct Breakdown {
     pub referrers: Vec<(String, i64)>,
     pub countries: Vec<(String, i64)>,
     pub devices: Vec<(String, i64)>,
+    /// Per targeting rule or split variant (`rule-1`, `variant-2`, `default`).
+    pub served_by: Vec<(String, i64)>,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -138,6 +140,16 @@ pub struct Stats {
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
     pub devices: Vec<DeviceClicks>,
+    /// Clicks per targeting rule or split variant; empty for a link without them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub served_by: Vec<ServedClicks>,
+}
+
+/// The clicks one targeting rule or split variant served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedClicks {
+    pub via: String,
+    pub clicks: i64,
 }
 
 impl Stats {
@@ -176,6 +188,14 @@ impl Stats {
                     clicks,
                 })
                 .collect(),
+            served_by: breakdown
+                .served_by
+                .into_iter()
+                .map(|(v, clicks)| ServedClicks {
+                    via: shown(v, "default"),
+                    clicks,
+                })
+                .collect(),
         }
     }
 }
@@ -205,6 +225,7 @@ mod tests {
                 ],
                 countries: vec![("".into(), 4), ("DE".into(), 1)],
                 devices: vec![("mobile".into(), 5)],
+                served_by: vec![("rule-1".into(), 2)],
             },
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));

@@ -162,6 +162,9 @@ pub struct PendingVisit {
     /// The link's counters already hold this click (a click-limited link counts before
     /// it redirects); only the statistics are still owed it.
     pub counted: bool,
+    /// The targeting rule or split variant that chose the target (`Via::label`), for a
+    /// link that has them.
+    pub via: Option<String>,
 }
 
 #[cfg(test)]

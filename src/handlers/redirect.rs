@@ -8,8 +8,10 @@ use super::context::Ctx;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
+use crate::domain::controls::{Via, Visitor};
 use crate::domain::key::Key;
-use crate::domain::link::with_forwarded_query;
+use crate::domain::link::{with_forwarded_query, RedirectRule, RedirectStatus};
+use crate::domain::random::random_u32;
 use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::visit::{Device, PendingVisit};
 use crate::http::error::ApiError;
@@ -22,10 +24,18 @@ const QR_DEFAULT_SIZE: u32 = 256;
 const QR_MIN_SIZE: u32 = 64;
 const QR_MAX_SIZE: u32 = 1024;
 
+/// A link that answers a visit: by its rule, or (expired or exhausted) by its
+/// fallback URL.
+enum Live {
+    Rule(Found),
+    Fallback(String),
+}
+
 /// The rule of a link that redirects now, or why it does not.
-async fn live_rule(key: &Key, cx: &Ctx) -> Result<Found, ApiError> {
+async fn live_rule(key: &Key, cx: &Ctx) -> Result<Live, ApiError> {
     let found = match cx.rules().lookup(key, cx.now).await? {
         Lookup::Found(found) => found,
+        Lookup::Fallback(url) => return Ok(Live::Fallback(url)),
         Lookup::Gone(state) => return Err(ApiError::Gone(state)),
         Lookup::Missing => return Err(ApiError::NotFound),
     };
@@ -34,19 +44,127 @@ async fn live_rule(key: &Key, cx: &Ctx) -> Result<Found, ApiError> {
     if !blocked.is_empty() && host_is_blocked(host_of(&found.rule.target), blocked) {
         return Err(ApiError::TargetBlocked);
     }
-    Ok(found)
+    Ok(Live::Rule(found))
 }
 
-fn pending_visit(key: &Key, req: &Request, cx: &Ctx, counted: bool) -> PendingVisit {
-    let header = |name| req.headers().get(name).ok().flatten();
-    PendingVisit {
-        key: key.as_str().to_string(),
-        at: cx.now.millis(),
-        user_agent: header("User-Agent"),
-        referer: header("Referer"),
-        country: req.cf().and_then(|cf| cf.country()),
-        counted,
+/// The live rule, or for an expired or exhausted link with a fallback, a rule that
+/// sends everyone to the fallback (what peek and QR show).
+async fn shown_target(key: &Key, cx: &Ctx) -> Result<String, ApiError> {
+    Ok(match live_rule(key, cx).await? {
+        Live::Rule(found) => found.rule.target,
+        Live::Fallback(url) => url,
+    })
+}
+
+/// A visitor's request headers that a visit record or a targeting rule reads, read
+/// from the runtime once.
+struct Seen {
+    user_agent: Option<String>,
+    country: Option<String>,
+}
+
+impl Seen {
+    fn of(req: &Request) -> Seen {
+        Seen {
+            user_agent: req.headers().get("User-Agent").ok().flatten(),
+            country: req.cf().and_then(|cf| cf.country()),
+        }
     }
+}
+
+fn pending_visit(
+    key: &str,
+    req: &Request,
+    seen: Seen,
+    cx: &Ctx,
+    counted: bool,
+    via: Option<Via>,
+) -> PendingVisit {
+    PendingVisit {
+        key: key.to_string(),
+        at: cx.now.millis(),
+        user_agent: seen.user_agent,
+        referer: req.headers().get("Referer").ok().flatten(),
+        country: seen.country,
+        counted,
+        via: via.map(Via::label),
+    }
+}
+
+/// The name of the cookie that keeps a visitor's A/B variant of link `key`.
+fn variant_cookie(key: &Key) -> String {
+    format!("ab_{}", key.as_str().replace('-', "_"))
+}
+
+/// The variant index a visitor's cookie names, if any.
+fn sticky_variant(req: &Request, name: &str) -> Option<usize> {
+    let cookies = req.headers().get("Cookie").ok().flatten()?;
+    cookies.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+/// What the routing of a link chose for this visitor.
+struct Choice {
+    target: String,
+    via: Option<Via>,
+    /// A newly drawn variant to remember: (cookie name, index, lifetime in seconds).
+    remember: Option<(String, usize, u32)>,
+}
+
+/// Applies a link's targeting rules and split to this visit. Runs only for links that
+/// have routing controls; a plain link's redirect never gets here.
+fn choose(
+    key: &Key,
+    rule: &RedirectRule,
+    req: &Request,
+    seen: &Seen,
+    cx: &Ctx,
+) -> Result<Choice, ApiError> {
+    let Some(routing) = rule.routing() else {
+        return Ok(Choice {
+            target: rule.target.clone(),
+            via: None,
+            remember: None,
+        });
+    };
+    let language = req.headers().get("Accept-Language").ok().flatten();
+    let visitor = Visitor {
+        user_agent: seen.user_agent.as_deref(),
+        country: seen.country.as_deref(),
+        accept_language: language.as_deref(),
+        query: cx.query(),
+    };
+    let cookie = routing.split.as_ref().map(|_| variant_cookie(key));
+    let sticky = cookie.as_deref().and_then(|name| sticky_variant(req, name));
+    let roll = if routing.split.is_some() && sticky.is_none() {
+        random_u32().map_err(|e| ApiError::Internal(e.to_string()))?
+    } else {
+        0
+    };
+    let (target, via) = routing.choose(&rule.target, &visitor, cx.now, sticky, roll);
+    let remember = match (via, cookie, &routing.split) {
+        (Via::Variant(i), Some(name), Some(split)) if sticky != Some(i) => {
+            Some((name, i, split.sticky_seconds))
+        }
+        _ => None,
+    };
+    Ok(Choice {
+        target: target.to_string(),
+        via: Some(via),
+        remember,
+    })
+}
+
+/// An expired or exhausted link's fallback: a temporary redirect (the link may come
+/// back), with no click counted.
+fn to_fallback(url: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+    Ok(response::redirect(
+        url,
+        RedirectStatus::Found,
+        cx.config.permanent_max_age,
+    )?)
 }
 
 /// `GET|HEAD /{key}`: redirects with the link's status. The click, the visit row and
@@ -58,13 +176,29 @@ pub async fn redirect(
     req: &Request,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let found = live_rule(&key, cx).await?;
+    let found = match live_rule(&key, cx).await? {
+        Live::Rule(found) => found,
+        Live::Fallback(url) => return to_fallback(&url, cx),
+    };
     let rule = &found.rule;
+    let seen = Seen::of(req);
+    let choice = if rule.controls.routing.is_some() {
+        Some(choose(&key, rule, req, &seen, cx)?)
+    } else {
+        None
+    };
+    let stats_key = rule.stats_key(key.as_str());
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
-    let pending = count_click.then(|| pending_visit(&key, req, cx, rule.metered));
+    let via = choice.as_ref().and_then(|c| c.via);
+    let pending = count_click.then(|| pending_visit(stats_key, req, seen, cx, rule.metered, via));
     if rule.metered {
-        admit(&key, pending.as_ref(), cx).await?;
+        match admit(stats_key, pending.as_ref(), cx).await {
+            Err(ApiError::Gone(_)) if rule.fallback().is_some() => {
+                return to_fallback(rule.fallback().unwrap_or_default(), cx);
+            }
+            other => other?,
+        }
     }
     let flush = pending.is_some_and(|pending| {
         if cx.config.click_events {
@@ -72,13 +206,29 @@ pub async fn redirect(
         }
         clicks::collect(pending)
     });
+    let target = choice
+        .as_ref()
+        .map_or(rule.target.as_str(), |c| c.target.as_str());
     let location = if rule.forward_query {
-        with_forwarded_query(&rule.target, cx.query())
+        with_forwarded_query(target, cx.query())
     } else {
-        Cow::Borrowed(rule.target.as_str())
+        Cow::Borrowed(target)
     };
     let status = rule.status.unwrap_or(cx.config.default_redirect);
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
+    if let Some(routing) = rule.routing() {
+        if routing.crawlable {
+            response::crawlable(&res)?;
+        }
+        if let Some((name, index, seconds)) = choice.and_then(|c| c.remember) {
+            // HttpOnly and Secure: only this service reads it, and never in clear;
+            // path-scoped to the link, so each link keeps its own.
+            let cookie = format!(
+                "{name}={index}; Max-Age={seconds}; Path=/{key}; HttpOnly; Secure; SameSite=Lax"
+            );
+            response::set_cookie(&res, &cookie)?;
+        }
+    }
     let refill = cx.rules().refill(key, &found, cx.now);
     if flush || refill.is_some() {
         let env = cx.env.clone();
@@ -97,11 +247,12 @@ pub async fn redirect(
 /// On a link with `max_clicks`, D1 must admit the visit before the redirect: the
 /// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
 /// counts nothing but must not promise a redirect that GET would refuse.
-async fn admit(key: &Key, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), ApiError> {
+async fn admit(key: &str, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), ApiError> {
     let bot = visit.map(|v| {
         Device::from_user_agent(v.user_agent.as_deref().unwrap_or_default()) == Device::Bot
     });
-    match cx.clicks()?.admit(key, bot, cx.now).await? {
+    let key = Key::parse(key).map_err(|e| ApiError::Internal(format!("stats key: {e}")))?;
+    match cx.clicks()?.admit(&key, bot, cx.now).await? {
         Admission::Counted => Ok(()),
         Admission::Refused(state) => Err(ApiError::Gone(state)),
         Admission::Missing => Err(ApiError::NotFound),
@@ -111,18 +262,15 @@ async fn admit(key: &Key, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), 
 /// `GET /{key}+`: where the link goes, without following it or counting a click; a
 /// page with a button to continue for browsers.
 pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
-    let resolved = live_rule(key, cx).await?;
+    let target = shown_target(key, cx).await?;
     if html {
         let short = format!("{}/{key}", cx.origin());
-        return Ok(response::html(
-            OK,
-            pages::preview(&short, &resolved.rule.target),
-        )?);
+        return Ok(response::html(OK, pages::preview(&short, &target))?);
     }
     let body = serde_json::json!({
         "key": key.as_str(),
         "url": format!("{}/{key}", cx.origin()),
-        "target_url": resolved.rule.target,
+        "target_url": target,
     });
     Ok(response::json(OK, &body)?)
 }
@@ -141,7 +289,7 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Reply, ApiError> {
                 ))
             })?,
     };
-    live_rule(key, cx).await?;
+    shown_target(key, cx).await?;
     let url = format!("{}/{key}", cx.origin());
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)

@@ -48,7 +48,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
-            ApiError::NotFound => 404,
+            ApiError::NotFound | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
@@ -75,6 +75,7 @@ impl ApiError {
             ApiError::Gone(LinkState::Exhausted) => {
                 "This short link has reached its click limit".into()
             }
+            ApiError::Gone(LinkState::Scheduled) => "This short link is not active yet".into(),
             ApiError::Gone(_) => "This short link has been deactivated".into(),
             ApiError::TargetBlocked => {
                 "This short link's target has been blocked by the operator of this service".into()

@@ -222,6 +222,8 @@ mod tests {
             created_at: Timestamp::from_millis(1_795_290_489_000),
             settings: crate::domain::link::LinkSettings::default(),
             version: 1,
+            controls: Default::default(),
+            stats_key: None,
         }
     }
 
@@ -252,6 +254,7 @@ mod tests {
                 device: "mobile".into(),
                 clicks: 3,
             }],
+            served_by: Vec::new(),
         }
     }
 
