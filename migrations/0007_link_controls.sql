@@ -23,3 +23,14 @@ CREATE TRIGGER links_key_not_alias_insert BEFORE INSERT ON links
 CREATE TRIGGER links_key_not_alias_update BEFORE UPDATE OF key ON links
     WHEN EXISTS (SELECT 1 FROM link_aliases WHERE alias = NEW.key)
     BEGIN SELECT RAISE(ABORT, 'key is an alias of a link'); END;
+
+-- Password attempts per link ('l:<key>') and per client address ('c:<ip>') in fixed
+-- windows of PASSWORD_WINDOW_SECONDS (src/config.rs): an attempt is admitted by one
+-- conditional upsert, so concurrent attempts cannot pass the limit. Windows older than
+-- a day are pruned by the scheduled job.
+CREATE TABLE password_attempts (
+    scope  TEXT    NOT NULL CHECK (length(scope) <= 200),
+    slot   INTEGER NOT NULL,
+    n      INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (scope, slot)
+) WITHOUT ROWID;

@@ -287,3 +287,109 @@ describe("crawlability", () => {
     assert.match(text, /^Disallow: \/$/m);
   });
 });
+
+describe("passwords", async () => {
+  const locked = await workerForFile({
+    vars: { COOKIE_SECRET: "test-cookie-secret", PASSWORD_ATTEMPTS_PER_LINK: "5", PASSWORD_ATTEMPTS_PER_CLIENT: "3" },
+  });
+  const HTML = { accept: "text/html" };
+  // Browsers: the test client's own User-Agent (undici) is a command-line client, which
+  // never passes a password.
+
+  test("a protected link asks for its password and reveals its target to no one else", async () => {
+    const link = await locked.create({ target_url: "https://example.com/secret-place", password: "open sesame" });
+
+    const api = await locked.visit(link.key);
+    const page = await locked.visit(link.key, { headers: HTML });
+    const body = await page.text();
+    const peek = await readJson(locked.peek(link.key));
+    const peekPage = await (await locked.get(`/${link.key}+`, HTML)).text();
+    const row = await locked.row(link.key);
+
+    assert.equal(link.protected, true);
+    assert.equal(api.status, 401);
+    assert.match((await api.json()).detail, /X-Link-Password/);
+    assert.equal(page.status, 401);
+    assert.match(body, /<form method="post">/);
+    for (const shown of [body, JSON.stringify(peek), peekPage]) {
+      assert.doesNotMatch(shown, /secret-place|open sesame|pbkdf2/);
+    }
+    assert.doesNotMatch(JSON.stringify(link), /open sesame|pbkdf2/, "the owner sees the target, never the password");
+    assert.equal(peek.protected, true);
+    assert.match(JSON.parse(row.controls).password_hash, /^pbkdf2-sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+    assert.doesNotMatch(row.controls, /open sesame/);
+  });
+
+  test("the right password redirects and counts once, wrong ones count nothing, and a signed cookie remembers it", async () => {
+    const link = await locked.create({ target_url: "https://example.com/pw-ok", password: "right" });
+
+    const wrong = await locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": "wrong", "cf-connecting-ip": "10.0.0.1" } });
+    const right = await locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": "right", "cf-connecting-ip": "10.0.0.1" } });
+    const cookie = right.headers.get("set-cookie");
+    const pair = cookie.split(";")[0];
+    const remembered = await locked.visit(link.key, { userAgent: DESKTOP, headers: { cookie: pair } });
+    const [name, value] = pair.split("=");
+    const forged = await locked.visit(link.key, { userAgent: DESKTOP, headers: { cookie: `${name}=${String(Number(value.split(".")[0]) + 9999)}.${value.split(".")[1]}` } });
+
+    assert.equal(wrong.status, 401);
+    assert.equal((await wrong.json()).detail, "Wrong password");
+    assert.equal(right.status, 302);
+    assert.equal(right.headers.get("location"), "https://example.com/pw-ok");
+    assert.match(cookie, new RegExp(`^pw_[a-z0-9_]+=\\d+\\.[0-9a-f]{64}; Max-Age=86400; Path=/${link.key}; HttpOnly; Secure; SameSite=Lax$`));
+    assert.equal(remembered.status, 302);
+    assert.equal(remembered.headers.get("set-cookie"), null);
+    assert.equal(forged.status, 401);
+    assert.equal(await locked.settleClicks(link.key, 2), 2);
+  });
+
+  test("the browser form posts the password back and lands on the target", async () => {
+    const link = await locked.create({ target_url: "https://example.com/pw-form", password: "form pass", redirect_status: 308 });
+    const form = { "content-type": "application/x-www-form-urlencoded", accept: "text/html", "cf-connecting-ip": "10.0.0.2", "user-agent": DESKTOP };
+
+    const wrong = await locked.fetch(`/${link.key}`, { method: "POST", headers: form, body: "password=nope" });
+    const right = await locked.fetch(`/${link.key}`, { method: "POST", headers: form, body: "password=form+pass" });
+
+    assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /Wrong password/);
+    assert.equal(right.status, 302, "a 308 would repeat the POST at the target");
+    assert.equal(right.headers.get("location"), "https://example.com/pw-form");
+    assert.ok(right.headers.get("set-cookie"));
+  });
+
+  test("concurrent wrong attempts on one link stop at the link's limit, whatever their addresses", async () => {
+    const link = await locked.create({ target_url: "https://example.com/pw-burst", password: "right" });
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": `guess-${i}`, "cf-connecting-ip": `10.1.0.${i}` } })),
+    );
+    const afterwards = await locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": "right", "cf-connecting-ip": "10.1.1.1" } });
+
+    const statuses = answers.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [...Array(5).fill(401), ...Array(15).fill(429)]);
+    assert.equal(afterwards.status, 429);
+    assert.ok(Number(afterwards.headers.get("retry-after")) > 0);
+  });
+
+  test("concurrent wrong attempts from one client stop at the client's limit", async () => {
+    const link = await locked.create({ target_url: "https://example.com/pw-client", password: "right" });
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": `guess-${i}`, "cf-connecting-ip": "10.2.0.1" } })),
+    );
+    const otherClient = await locked.visit(link.key, { userAgent: DESKTOP, headers: { "x-link-password": "right", "cf-connecting-ip": "10.2.0.2" } });
+
+    assert.deepEqual(answers.map((r) => r.status).sort(), [...Array(3).fill(401), ...Array(7).fill(429)]);
+    assert.equal(otherClient.status, 302);
+  });
+
+  test("a link-preview bot never passes, even with the password; removing the password opens the link", async () => {
+    const link = await locked.create({ target_url: "https://example.com/pw-bot", password: "right" });
+
+    const bot = await locked.visit(link.key, { userAgent: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", headers: { "x-link-password": "right" } });
+    await locked.patch(link, { password: null });
+    const open = await locked.visit(link.key);
+
+    assert.equal(bot.status, 401);
+    assert.equal(open.status, 302);
+  });
+});

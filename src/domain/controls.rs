@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::link_request::{Change, LinkRequestError, TargetPolicy};
+use super::password::{parse_password, PasswordHash};
 use super::target_url::TargetUrl;
 use super::timestamp::Timestamp;
 use super::visit::Device;
@@ -98,6 +99,9 @@ impl Routing {
         if self.crawlable {
             m.insert("crawlable".into(), true.into());
         }
+        if let Some(h) = &self.password_hash {
+            m.insert("password_hash".into(), h.as_str().into());
+        }
         if let Some(rules) = self.rules_value() {
             m.insert("rules".into(), rules);
         }
@@ -130,6 +134,8 @@ pub struct Routing {
     pub valid_since: Option<Timestamp>,
     /// Where an expired or exhausted link sends visitors instead of answering 410.
     pub fallback_url: Option<String>,
+    /// The link's password, as stored (`PasswordHash::encode`), never the password.
+    pub password_hash: Option<String>,
     /// Search engines may index the redirect (no `X-Robots-Tag: noindex`).
     pub crawlable: bool,
     /// Tried in order; the first whose conditions all match chooses the target.
@@ -595,6 +601,7 @@ pub const FIELDS: &[&str] = &[
     "crawlable",
     "rules",
     "split",
+    "password",
 ];
 
 /// A change to the controls, field by field, as a `PATCH` (or a creation) asked.
@@ -608,6 +615,11 @@ pub struct ControlsChange {
     pub crawlable: Change<bool>,
     pub rules: Change<Vec<TargetingRule>>,
     pub split: Change<Split>,
+    /// The password a request sets, in clear: never stored. The handler derives its
+    /// hash ([`ControlsChange::password_hash`]) before anything is written.
+    pub password: Change<String>,
+    /// The stored form of the password: read from storage, or set by the handler.
+    pub password_hash: Change<String>,
 }
 
 impl ControlsChange {
@@ -646,6 +658,20 @@ impl ControlsChange {
             })?,
             rules: get("rules").try_map(|v| rules(v, policy))?,
             split: get("split").try_map(|v| split(v, policy))?,
+            // A request sets a password; storage holds only its hash.
+            password: match policy {
+                Some(_) => get("password").try_map(parse_password)?,
+                None => Change::Keep,
+            },
+            password_hash: match policy {
+                Some(_) => Change::Keep,
+                None => get("password_hash").try_map(|v| {
+                    v.as_str()
+                        .filter(|h| PasswordHash::parse(h).is_some())
+                        .map(str::to_string)
+                        .ok_or_else(|| invalid("password_hash", "is not a stored password"))
+                })?,
+            },
         })
     }
 
@@ -675,6 +701,7 @@ impl ControlsChange {
         put(&mut c.routing.valid_since, self.valid_since);
         put(&mut c.routing.fallback_url, self.fallback_url);
         put(&mut c.routing.split, self.split);
+        put(&mut c.routing.password_hash, self.password_hash);
         match self.tags {
             Change::Keep => {}
             Change::Clear => c.tags.clear(),
@@ -726,6 +753,7 @@ impl ControlsChange {
             (!r.is_empty()).then(|| Value::Array(r.iter().map(TargetingRule::to_value).collect()))
         });
         one(&mut out, "$.split", &self.split, |s| Some(s.to_value()));
+        one(&mut out, "$.password_hash", &self.password_hash, text);
         out
     }
 }

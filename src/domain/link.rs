@@ -194,6 +194,11 @@ impl RedirectRule {
         self.controls.routing.as_deref()
     }
 
+    /// The link asks for a password before it redirects.
+    pub fn is_protected(&self) -> bool {
+        self.routing().is_some_and(|r| r.password_hash.is_some())
+    }
+
     /// Where an expired or exhausted link sends visitors, if it says.
     pub fn fallback(&self) -> Option<&str> {
         self.routing().and_then(|r| r.fallback_url.as_deref())

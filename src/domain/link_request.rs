@@ -36,6 +36,8 @@ pub struct NewLink {
     /// Return an existing link made with `reuse` for the same target instead.
     pub reuse: bool,
     pub controls: Controls,
+    /// The password asked for, in clear: the handler stores only its hash.
+    pub password: Option<String>,
 }
 
 /// What an owner or operator asked to change, already validated; `None`/`Keep` fields
@@ -139,8 +141,9 @@ const CREATE_FIELDS: &[&str] = &[
     "crawlable",
     "rules",
     "split",
+    "password",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -158,9 +161,10 @@ const PATCH_FIELDS: &[&str] = &[
     "crawlable",
     "rules",
     "split",
+    "password",
 ];
 const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split";
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -375,18 +379,23 @@ impl NewLink {
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
         let target = target(raw_target, policy)?;
-        let controls = ControlsChange::from_fields(fields, policy)?;
+        let mut controls = ControlsChange::from_fields(fields, policy)?;
+        let password = match std::mem::take(&mut controls.password) {
+            Change::Set(p) => Some(p),
+            Change::Keep | Change::Clear => None,
+        };
         // A reused link is shared by everyone who shortens the same target, so it can
         // carry nothing personal: no chosen key, no expiry, no click limit, no controls.
         if reuse
             && (custom_key.is_some()
                 || expires_at.is_some()
                 || max_clicks.is_some()
-                || !controls.is_empty())
+                || !controls.is_empty()
+                || password.is_some())
         {
             return Err(LinkRequestError::Invalid {
                 field: "reuse",
-                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split)".into(),
+                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password)".into(),
             });
         }
         Ok(NewLink {
@@ -400,6 +409,7 @@ impl NewLink {
             },
             reuse,
             controls: controls.into_new(),
+            password,
         })
     }
 }

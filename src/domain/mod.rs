@@ -4,6 +4,7 @@ pub mod controls;
 pub mod key;
 pub mod link;
 pub mod link_request;
+pub mod password;
 pub mod random;
 pub mod secret;
 pub mod shard;

@@ -5,6 +5,7 @@ use worker::{console_error, Request};
 
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::password;
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
 use crate::domain::key::Key;
@@ -55,6 +56,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    password::hash_new(&mut new).await?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
@@ -193,7 +195,8 @@ pub async fn patch(
 ) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let own_hosts = cx.own_hosts();
-    let patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let mut patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    password::hash_change(&mut patch.controls).await?;
     let updated = apply(link, &patch, cx).await?;
     Ok(response::json(
         OK,

@@ -7,6 +7,7 @@ use worker::{console_error, Request};
 
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::password;
 use super::present::{LinkView, Viewer};
 use crate::domain::controls::normalize_tag;
 use crate::domain::link_request::NewLink;
@@ -124,7 +125,8 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
                 "reuse is not supported in bulk requests".into(),
             ))),
-            Ok(new) => {
+            Ok(mut new) => {
+                password::hash_new(&mut new).await?;
                 let hash = sha256_hex(new.target.as_str());
                 pending.push((i, new, hash));
                 results.push(Value::Null);

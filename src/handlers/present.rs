@@ -45,6 +45,9 @@ pub struct LinkView<'a> {
     rules: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<serde_json::Value>,
+    /// The link asks for a password (which is never shown, nor its hash).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    protected: bool,
     /// A renamed link's first key, which its statistics stay under (and which still
     /// redirects, as an alias).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,7 @@ impl<'a> LinkView<'a> {
             crawlable: link.controls.routing.crawlable,
             rules: link.controls.routing.rules_value(),
             split: link.controls.routing.split_value(),
+            protected: link.controls.routing.password_hash.is_some(),
             stats_key: link.stats_key.as_ref().map(|k| k.as_str()),
         }
     }

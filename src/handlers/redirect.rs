@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use worker::Request;
 
 use super::context::Ctx;
+use super::password;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
@@ -47,12 +48,14 @@ async fn live_rule(key: &Key, cx: &Ctx) -> Result<Live, ApiError> {
     Ok(Live::Rule(found))
 }
 
-/// The live rule, or for an expired or exhausted link with a fallback, a rule that
-/// sends everyone to the fallback (what peek and QR show).
-async fn shown_target(key: &Key, cx: &Ctx) -> Result<String, ApiError> {
+/// Where the link sends a visitor now, as peek shows it: the target, or an expired or
+/// exhausted link's fallback; `None` for a password-protected link, whose target is
+/// shown to no one who has not given the password.
+async fn shown_target(key: &Key, cx: &Ctx) -> Result<Option<String>, ApiError> {
     Ok(match live_rule(key, cx).await? {
-        Live::Rule(found) => found.rule.target,
-        Live::Fallback(url) => url,
+        Live::Rule(found) if found.rule.is_protected() => None,
+        Live::Rule(found) => Some(found.rule.target),
+        Live::Fallback(url) => Some(url),
     })
 }
 
@@ -170,9 +173,13 @@ fn to_fallback(url: &str, cx: &Ctx) -> Result<Reply, ApiError> {
 /// `GET|HEAD /{key}`: redirects with the link's status. The click, the visit row and
 /// any cache fill are written after the response, so the visitor waits for none of
 /// them, except on links with `max_clicks`, where D1 must admit the visit first.
+///
+/// A password-protected link first asks for its password (`form`: the one its form
+/// posted; else `X-Link-Password`); nothing is counted until it is right.
 pub async fn redirect(
     key: Key,
     count_click: bool,
+    form: Option<Option<String>>,
     req: &Request,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
@@ -182,6 +189,21 @@ pub async fn redirect(
     };
     let rule = &found.rule;
     let seen = Seen::of(req);
+    let mut remember = None;
+    let posted = form.is_some();
+    // Only a protected link has a form to post to; a POST elsewhere counts nothing.
+    if posted && !rule.is_protected() {
+        return Err(ApiError::MethodNotAllowed("GET, HEAD"));
+    }
+    if let Some(stored) = rule.routing().and_then(|r| r.password_hash.as_deref()) {
+        let offered = match form {
+            Some(field) => field,
+            None => req.headers().get("X-Link-Password").ok().flatten(),
+        };
+        let ua = seen.user_agent.as_deref().unwrap_or_default();
+        let bot = Device::from_user_agent(ua) == Device::Bot;
+        remember = password::pass(&key, stored, offered, bot, req, cx).await?;
+    }
     let choice = if rule.controls.routing.is_some() {
         Some(choose(&key, rule, req, &seen, cx)?)
     } else {
@@ -214,8 +236,17 @@ pub async fn redirect(
     } else {
         Cow::Borrowed(target)
     };
-    let status = rule.status.unwrap_or(cx.config.default_redirect);
+    // After the password form's POST the browser must GET the target: 302, whatever
+    // the link's own status (a 307 or 308 would repeat the POST there).
+    let status = match rule.status {
+        _ if posted => RedirectStatus::Found,
+        Some(status) => status,
+        None => cx.config.default_redirect,
+    };
     let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
+    if let Some(cookie) = &remember {
+        response::set_cookie(&res, cookie)?;
+    }
     if let Some(routing) = rule.routing() {
         if routing.crawlable {
             response::crawlable(&res)?;
@@ -263,15 +294,22 @@ async fn admit(key: &str, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), 
 /// page with a button to continue for browsers.
 pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
     let target = shown_target(key, cx).await?;
+    let short = format!("{}/{key}", cx.origin());
     if html {
-        let short = format!("{}/{key}", cx.origin());
-        return Ok(response::html(OK, pages::preview(&short, &target))?);
+        let page = match &target {
+            Some(target) => pages::preview(&short, target),
+            None => pages::preview_protected(&short),
+        };
+        return Ok(response::html(OK, page)?);
     }
-    let body = serde_json::json!({
-        "key": key.as_str(),
-        "url": format!("{}/{key}", cx.origin()),
-        "target_url": target,
-    });
+    let body = match target {
+        Some(target) => serde_json::json!({
+            "key": key.as_str(),
+            "url": short,
+            "target_url": target,
+        }),
+        None => serde_json::json!({ "key": key.as_str(), "url": short, "protected": true }),
+    };
     Ok(response::json(OK, &body)?)
 }
 

@@ -56,7 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/static/app.css", "GET, HEAD"),
     ("/static/app.js", "GET, HEAD"),
     ("/url", "POST"),
-    ("/{key}", "GET, HEAD"),
+    ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
     ("/{key}/qr", "GET, HEAD"),
     ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
@@ -84,6 +84,11 @@ pub enum Route {
     Redirect {
         key: Key,
         count_click: bool,
+    },
+    /// A protected link's password form, posted back: redirects (and counts) like
+    /// `GET` once the password is right.
+    Unlock {
+        key: Key,
     },
     Peek {
         key: Key,
@@ -225,6 +230,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/tags"), _) => Route::ApiTags,
         (Path::Fixed("/robots.txt"), _) => Route::Robots,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
+        (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {
             key,
             count_click: method == Get,

@@ -52,6 +52,7 @@ pub fn state_label(state: &str) -> &'static str {
         "deactivated" => "Deactivated",
         "expired" => "Expired",
         "exhausted" => "Click limit reached",
+        "scheduled" => "Not active yet",
         _ => "Unknown",
     }
 }
@@ -192,6 +193,37 @@ pub fn preview(short_url: &str, target: &str) -> String {
     page("Link preview", &main, false)
 }
 
+/// `GET /{key}` of a password-protected link, for browsers: a form that posts the
+/// password back to the same address. Names no target.
+pub fn password_form(wrong: bool) -> String {
+    let hint = if wrong {
+        "<p class=\"error\" role=\"alert\">Wrong password. Try again.</p>"
+    } else {
+        ""
+    };
+    let main = format!(
+        r#"<h1>This link is protected</h1>
+<div class="card">{hint}
+  <form method="post">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" required autofocus autocomplete="current-password">
+    <button type="submit">Continue</button>
+  </form>
+</div>"#
+    );
+    page("Password required", &main, false)
+}
+
+/// `GET /{key}+` of a password-protected link, for browsers: it names no target.
+pub fn preview_protected(short_url: &str) -> String {
+    let main = format!(
+        r#"<h1>This link is protected</h1>
+<div class="card"><p><a href="{short}">{short}</a> asks for a password before it says where it goes.</p></div>"#,
+        short = escape(short_url)
+    );
+    page("Link preview", &main, false)
+}
+
 /// A short page for a link that does not exist or no longer redirects.
 pub fn error(status: u16, detail: &str) -> String {
     let title = match status {
@@ -294,7 +326,7 @@ mod tests {
             state: "active",
             redirect_status: 302,
         };
-        for html in [home(), admin(&link(), &stats(), &cx)] {
+        for html in [home(), admin(&link(), &stats(), &cx), password_form(true)] {
             let inputs = html.matches("<input id=\"").count();
             assert!(inputs > 0);
             for id in html
