@@ -393,3 +393,88 @@ describe("passwords", async () => {
     assert.equal(open.status, 302);
   });
 });
+
+describe("honest counting and social cards", () => {
+  const SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
+  const TWITTER = "Twitterbot/1.0";
+  const MIMECAST = "Mozilla/5.0 (compatible; Mimecast/1.0)";
+
+  test("a preview bot and a mail scanner on a max_clicks=1 link leave the click for the person", async () => {
+    const link = await w.create({ target_url: "https://example.com/one-shot", max_clicks: 1 });
+
+    const preview = await w.visit(link.key, { userAgent: SLACK });
+    const scanner = await w.visit(link.key, { userAgent: MIMECAST });
+    const person = await w.visit(link.key, { userAgent: DESKTOP });
+    const late = await w.visit(link.key, { userAgent: DESKTOP });
+
+    assert.equal(preview.status, 302);
+    assert.equal(scanner.status, 302);
+    assert.equal(person.status, 302);
+    assert.equal(person.headers.get("location"), "https://example.com/one-shot");
+    assert.equal(late.status, 410);
+    const stats = await waitFor(async () => {
+      const s = await readJson(w.stats(link));
+      return s.bots_by_reason.length === 2 ? s : null;
+    });
+    assert.equal(stats.clicks, 1);
+    assert.equal(stats.bots, 0);
+    assert.deepEqual(stats.bots_by_reason, [
+      { reason: "email-scanner", visits: 1 },
+      { reason: "link-preview", visits: 1 },
+    ]);
+  });
+
+  test("statistics say why bots came; previews are not clicks", async () => {
+    const link = await w.create({ target_url: "https://example.com/reasons" });
+    await w.visit(link.key, { userAgent: "curl/8.5.0" });
+    await w.visit(link.key, { userAgent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" });
+    await w.visit(link.key, { userAgent: TWITTER });
+    await w.visit(link.key, { userAgent: "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)" });
+    await w.visit(link.key, { userAgent: DESKTOP });
+
+    const stats = await waitFor(async () => {
+      const s = await readJson(w.stats(link));
+      return s.bots_by_reason.length === 4 ? s : null;
+    }, { timeout: 15000 });
+
+    assert.deepEqual(
+      stats.bots_by_reason.map((b) => b.reason).sort(),
+      ["command-line", "crawler", "link-preview", "uptime-monitor"],
+    );
+    assert.equal(stats.clicks, 4, "the preview is not a click");
+    assert.equal(stats.bots, 3);
+    assert.equal(stats.humans, 1);
+  });
+
+  test("a link-preview bot gets the link's own card instead of the redirect; people are redirected", async () => {
+    const link = await w.create({
+      target_url: "https://example.com/carded",
+      social_card: { title: "Our <launch>", description: "All the news", image: "https://cdn.example.com/card.png" },
+    });
+
+    const bot = await w.visit(link.key, { userAgent: TWITTER });
+    const html = await bot.text();
+    const person = await w.visit(link.key, { userAgent: DESKTOP });
+
+    assert.equal(bot.status, 200);
+    assert.match(html, /<meta property="og:title" content="Our &lt;launch&gt;">/);
+    assert.match(html, /<meta property="og:description" content="All the news">/);
+    assert.match(html, /<meta property="og:image" content="https:\/\/cdn\.example\.com\/card\.png">/);
+    assert.doesNotMatch(html, /example\.com\/carded/);
+    assert.equal(person.status, 302);
+    const bad = await w.tryCreate({ target_url: "https://example.com/", social_card: { image: "javascript:alert(1)" } });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).detail, /social_card\.image/);
+  });
+
+  test("a protected link's card names no target, and its preview passes no password", async () => {
+    const link = await w.create({ target_url: "https://example.com/hidden-carded", password: "pw", social_card: { title: "Members only" } });
+
+    const card = await w.visit(link.key, { userAgent: SLACK, headers: { "x-link-password": "pw" } });
+    const html = await card.text();
+
+    assert.equal(card.status, 200);
+    assert.match(html, /Members only/);
+    assert.doesNotMatch(html, /hidden-carded/);
+  });
+});

@@ -37,6 +37,10 @@ pub struct VisitRecord {
     /// `variant-2`, `default`), for links that have them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// Why a bot came (`BotReason::as_str`); link previews and mail scanners are
+    /// counted apart from clicks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -44,10 +48,11 @@ fn is_zero(n: &u8) -> bool {
 }
 
 /// The columns of a [`VisitRecord`] read from a `json_each` row `v`, in the order
-/// `key, at, referrer_host, country, device, is_bot, counted, via`: the SQL spelling of
+/// `key, at, referrer_host, country, device, is_bot, counted, via, why`: the SQL spelling of
 /// the serde names above, kept next to them.
 pub const RECORD_COLUMNS: &str = "v.value ->> 'key', v.value ->> 'at', v.value ->> 'ref', \
-     v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via'";
+     v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via', \
+     v.value ->> 'why'";
 
 /// The id of a batch, for `json_each(batch)` rows `m`.
 pub const BATCH_ID: &str = "m.value ->> 'batch'";
@@ -72,6 +77,7 @@ impl VisitRecord {
             country: visit.country,
             counted: u8::from(pending.counted),
             via: pending.via,
+            why: visit.bot_reason.map(|r| r.as_str().to_string()),
         }
     }
 }
@@ -187,6 +193,7 @@ mod tests {
             bot: 0,
             counted: u8::from(i.is_multiple_of(5)),
             via: Some("rule-1".into()),
+            why: Some("crawler".into()),
         }
     }
 
@@ -245,7 +252,7 @@ mod tests {
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(
             json,
-            r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1}"#
+            r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1,"why":"command-line"}"#
         );
     }
 
@@ -306,7 +313,7 @@ mod tests {
         assert_eq!(sorted_sql, sorted_names);
         assert_eq!(
             in_sql,
-            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via"]
+            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why"]
         );
     }
 

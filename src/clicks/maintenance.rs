@@ -198,6 +198,7 @@ async fn fold_legacy_visits(
                     bot: u8::from(v.is_bot != 0.0),
                     counted: 1,
                     via: None,
+                    why: None,
                 })
             })
             .collect();

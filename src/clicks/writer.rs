@@ -172,7 +172,7 @@ impl ClickWriter {
                  first_click_at = COALESCE(first_click_at, agg.first), \
                  last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
                  FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
-                       FROM claimed WHERE cnt = 0 GROUP BY key) AS agg \
+                       FROM claimed WHERE cnt = 0 AND prefetch = 0 GROUP BY key) AS agg \
                  WHERE links.key = agg.key OR links.stats_key = agg.key",
                 claimed(guarded.then_some("click_batches"))
             ),

@@ -102,6 +102,9 @@ impl Routing {
         if let Some(h) = &self.password_hash {
             m.insert("password_hash".into(), h.as_str().into());
         }
+        if let Some(card) = &self.social_card {
+            m.insert("social_card".into(), card.to_value());
+        }
         if let Some(rules) = self.rules_value() {
             m.insert("rules".into(), rules);
         }
@@ -136,6 +139,8 @@ pub struct Routing {
     pub fallback_url: Option<String>,
     /// The link's password, as stored (`PasswordHash::encode`), never the password.
     pub password_hash: Option<String>,
+    /// What a link-preview bot is shown instead of the redirect.
+    pub social_card: Option<SocialCard>,
     /// Search engines may index the redirect (no `X-Robots-Tag: noindex`).
     pub crawlable: bool,
     /// Tried in order; the first whose conditions all match chooses the target.
@@ -257,6 +262,83 @@ impl Os {
             None
         }
     }
+}
+
+/// A link's own preview card: the page a chat app's link-preview bot gets instead of
+/// the redirect, so the card shows what the owner chose (and a protected link's card
+/// shows nothing of its target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialCard {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// An http(s) URL that obeys the target rules.
+    pub image: Option<String>,
+}
+
+pub const MAX_CARD_DESCRIPTION_CHARS: usize = 500;
+
+impl SocialCard {
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        for (name, v) in [
+            ("title", &self.title),
+            ("description", &self.description),
+            ("image", &self.image),
+        ] {
+            if let Some(v) = v {
+                m.insert(name.into(), v.as_str().into());
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+fn social_card(v: &Value, policy: Option<&TargetPolicy>) -> Result<SocialCard, LinkRequestError> {
+    let field = "social_card";
+    let Value::Object(m) = v else {
+        return Err(LinkRequestError::WrongType {
+            field,
+            expected: "an object {\"title\", \"description\", \"image\"} or null",
+        });
+    };
+    if let Some(name) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "title" | "description" | "image"))
+    {
+        return Err(invalid(
+            field,
+            format!(
+                "has only 'title', 'description' and 'image', not '{}'",
+                clip(name)
+            ),
+        ));
+    }
+    let opt = |name: &str| m.get(name).filter(|v| !v.is_null());
+    let card = SocialCard {
+        title: opt("title")
+            .map(|v| text(v, "social_card.title", MAX_TITLE_CHARS, false))
+            .transpose()?,
+        description: opt("description")
+            .map(|v| {
+                text(
+                    v,
+                    "social_card.description",
+                    MAX_CARD_DESCRIPTION_CHARS,
+                    false,
+                )
+            })
+            .transpose()?,
+        image: opt("image")
+            .map(|v| target(v, "social_card.image", policy))
+            .transpose()?,
+    };
+    if card.title.is_none() && card.description.is_none() && card.image.is_none() {
+        return Err(invalid(
+            field,
+            "needs at least one of title, description and image",
+        ));
+    }
+    Ok(card)
 }
 
 /// An A/B split: weighted targets, and how long a visitor keeps the one drawn.
@@ -602,6 +684,7 @@ pub const FIELDS: &[&str] = &[
     "rules",
     "split",
     "password",
+    "social_card",
 ];
 
 /// A change to the controls, field by field, as a `PATCH` (or a creation) asked.
@@ -620,6 +703,7 @@ pub struct ControlsChange {
     pub password: Change<String>,
     /// The stored form of the password: read from storage, or set by the handler.
     pub password_hash: Change<String>,
+    pub social_card: Change<SocialCard>,
 }
 
 impl ControlsChange {
@@ -658,6 +742,7 @@ impl ControlsChange {
             })?,
             rules: get("rules").try_map(|v| rules(v, policy))?,
             split: get("split").try_map(|v| split(v, policy))?,
+            social_card: get("social_card").try_map(|v| social_card(v, policy))?,
             // A request sets a password; storage holds only its hash.
             password: match policy {
                 Some(_) => get("password").try_map(parse_password)?,
@@ -702,6 +787,7 @@ impl ControlsChange {
         put(&mut c.routing.fallback_url, self.fallback_url);
         put(&mut c.routing.split, self.split);
         put(&mut c.routing.password_hash, self.password_hash);
+        put(&mut c.routing.social_card, self.social_card);
         match self.tags {
             Change::Keep => {}
             Change::Clear => c.tags.clear(),
@@ -754,6 +840,9 @@ impl ControlsChange {
         });
         one(&mut out, "$.split", &self.split, |s| Some(s.to_value()));
         one(&mut out, "$.password_hash", &self.password_hash, text);
+        one(&mut out, "$.social_card", &self.social_card, |c| {
+            Some(c.to_value())
+        });
         out
     }
 }

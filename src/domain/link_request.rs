@@ -142,8 +142,9 @@ const CREATE_FIELDS: &[&str] = &[
     "rules",
     "split",
     "password",
+    "social_card",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -162,9 +163,10 @@ const PATCH_FIELDS: &[&str] = &[
     "rules",
     "split",
     "password",
+    "social_card",
 ];
 const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password";
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -395,7 +397,7 @@ impl NewLink {
         {
             return Err(LinkRequestError::Invalid {
                 field: "reuse",
-                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password)".into(),
+                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card)".into(),
             });
         }
         Ok(NewLink {

@@ -111,6 +111,8 @@ pub struct Breakdown {
     pub devices: Vec<(String, i64)>,
     /// Per targeting rule or split variant (`rule-1`, `variant-2`, `default`).
     pub served_by: Vec<(String, i64)>,
+    /// Bot visits by why they came (`link-preview`, `crawler`, …).
+    pub bot_reasons: Vec<(String, i64)>,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -143,6 +145,16 @@ pub struct Stats {
     /// Clicks per targeting rule or split variant; empty for a link without them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub served_by: Vec<ServedClicks>,
+    /// Bot visits in the window by why they came. Link previews and mail scanners are
+    /// counted here only: they are not clicks (not in `clicks`, `bots` or any split).
+    pub bots_by_reason: Vec<BotVisits>,
+}
+
+/// The visits of bots that came for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotVisits {
+    pub reason: String,
+    pub visits: i64,
 }
 
 /// The clicks one targeting rule or split variant served.
@@ -196,6 +208,11 @@ impl Stats {
                     clicks,
                 })
                 .collect(),
+            bots_by_reason: breakdown
+                .bot_reasons
+                .into_iter()
+                .map(|(reason, visits)| BotVisits { reason, visits })
+                .collect(),
         }
     }
 }
@@ -226,6 +243,7 @@ mod tests {
                 countries: vec![("".into(), 4), ("DE".into(), 1)],
                 devices: vec![("mobile".into(), 5)],
                 served_by: vec![("rule-1".into(), 2)],
+                bot_reasons: vec![("crawler".into(), 1)],
             },
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));

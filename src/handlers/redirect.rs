@@ -14,7 +14,7 @@ use crate::domain::key::Key;
 use crate::domain::link::{with_forwarded_query, RedirectRule, RedirectStatus};
 use crate::domain::random::random_u32;
 use crate::domain::target_url::{host_is_blocked, host_of};
-use crate::domain::visit::{Device, PendingVisit};
+use crate::domain::visit::{BotReason, Device, PendingVisit};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::storage::rules::{Found, Lookup};
@@ -195,7 +195,23 @@ pub async fn redirect(
     if posted && !rule.is_protected() {
         return Err(ApiError::MethodNotAllowed("GET, HEAD"));
     }
-    if let Some(stored) = rule.routing().and_then(|r| r.password_hash.as_deref()) {
+    // Why a bot came matters only to links with controls or a click limit: a plain
+    // link's redirect classifies nothing before it answers.
+    let reason = if rule.routing().is_some() || rule.metered {
+        seen.user_agent.as_deref().and_then(BotReason::of)
+    } else {
+        None
+    };
+    // Previews and mail scanners fetch before any person clicks: no click limit spent.
+    let prefetch = reason.is_some_and(BotReason::is_prefetch);
+    let card = match (reason, rule.routing()) {
+        (Some(BotReason::LinkPreview), Some(routing)) => routing.social_card.as_ref(),
+        _ => None,
+    };
+    if let (Some(stored), None) = (
+        rule.routing().and_then(|r| r.password_hash.as_deref()),
+        card,
+    ) {
         let offered = match form {
             Some(field) => field,
             None => req.headers().get("X-Link-Password").ok().flatten(),
@@ -204,7 +220,7 @@ pub async fn redirect(
         let bot = Device::from_user_agent(ua) == Device::Bot;
         remember = password::pass(&key, stored, offered, bot, req, cx).await?;
     }
-    let choice = if rule.controls.routing.is_some() {
+    let choice = if rule.controls.routing.is_some() && card.is_none() {
         Some(choose(&key, rule, req, &seen, cx)?)
     } else {
         None
@@ -213,9 +229,12 @@ pub async fn redirect(
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
     let via = choice.as_ref().and_then(|c| c.via);
-    let pending = count_click.then(|| pending_visit(stats_key, req, seen, cx, rule.metered, via));
+    let counted_first = rule.metered && !prefetch;
+    let pending = count_click.then(|| pending_visit(stats_key, req, seen, cx, counted_first, via));
     if rule.metered {
-        match admit(stats_key, pending.as_ref(), cx).await {
+        // A prefetch is only told whether the link still redirects: it spends nothing.
+        let spending = if prefetch { None } else { pending.as_ref() };
+        match admit(stats_key, spending, cx).await {
             Err(ApiError::Gone(_)) if rule.fallback().is_some() => {
                 return to_fallback(rule.fallback().unwrap_or_default(), cx);
             }
@@ -228,6 +247,46 @@ pub async fn redirect(
         }
         clicks::collect(pending)
     });
+    let res = match card {
+        Some(card) => {
+            let short = format!("{}/{key}", cx.origin());
+            response::html(
+                OK,
+                pages::social_card(
+                    &short,
+                    card.title.as_deref(),
+                    card.description.as_deref(),
+                    card.image.as_deref(),
+                ),
+            )?
+        }
+        None => redirect_reply(rule, choice, remember, posted, &key, cx)?,
+    };
+    let refill = cx.rules().refill(key, &found, cx.now);
+    if flush || refill.is_some() {
+        let env = cx.env.clone();
+        cx.ctx.wait_until(async move {
+            if let Some(refill) = refill {
+                refill.await;
+            }
+            if flush {
+                clicks::flush_after_window(&env, now).await;
+            }
+        });
+    }
+    Ok(res)
+}
+
+/// The redirect itself: the chosen target (with the visitor's query when forwarded),
+/// the link's status, and the cookies this visit set (password, A/B variant).
+fn redirect_reply(
+    rule: &RedirectRule,
+    choice: Option<Choice>,
+    remember: Option<String>,
+    posted: bool,
+    key: &Key,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
     let target = choice
         .as_ref()
         .map_or(rule.target.as_str(), |c| c.target.as_str());
@@ -259,18 +318,6 @@ pub async fn redirect(
             );
             response::set_cookie(&res, &cookie)?;
         }
-    }
-    let refill = cx.rules().refill(key, &found, cx.now);
-    if flush || refill.is_some() {
-        let env = cx.env.clone();
-        cx.ctx.wait_until(async move {
-            if let Some(refill) = refill {
-                refill.await;
-            }
-            if flush {
-                clicks::flush_after_window(&env, now).await;
-            }
-        });
     }
     Ok(res)
 }

@@ -214,6 +214,52 @@ pub fn password_form(wrong: bool) -> String {
     page("Password required", &main, false)
 }
 
+/// What a link-preview bot (Slack, X, Facebook, …) gets instead of the redirect when
+/// the link has a social card: Open Graph and Twitter Card tags with the owner's own
+/// title, description and image, and the short URL. Names no target.
+pub fn social_card(
+    short_url: &str,
+    title: Option<&str>,
+    description: Option<&str>,
+    image: Option<&str>,
+) -> String {
+    let mut meta = format!(
+        "<meta property=\"og:type\" content=\"website\"><meta property=\"og:url\" content=\"{}\">",
+        escape(short_url)
+    );
+    let card = if image.is_some() {
+        "summary_large_image"
+    } else {
+        "summary"
+    };
+    meta.push_str(&format!("<meta name=\"twitter:card\" content=\"{card}\">"));
+    for (og, tw, value) in [
+        ("og:title", "twitter:title", title),
+        ("og:description", "twitter:description", description),
+        ("og:image", "twitter:image", image),
+    ] {
+        if let Some(v) = value {
+            let v = escape(v);
+            meta.push_str(&format!(
+                "<meta property=\"{og}\" content=\"{v}\"><meta name=\"{tw}\" content=\"{v}\">"
+            ));
+        }
+    }
+    if let Some(d) = description {
+        meta.push_str(&format!(
+            "<meta name=\"description\" content=\"{}\">",
+            escape(d)
+        ));
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>{meta}</head>\
+         <body><p><a href=\"{}\">{}</a></p></body></html>",
+        escape(title.unwrap_or(short_url)),
+        escape(short_url),
+        escape(title.unwrap_or(short_url))
+    )
+}
+
 /// `GET /{key}+` of a password-protected link, for browsers: it names no target.
 pub fn preview_protected(short_url: &str) -> String {
     let main = format!(
@@ -287,6 +333,7 @@ mod tests {
                 clicks: 3,
             }],
             served_by: Vec::new(),
+            bots_by_reason: Vec::new(),
         }
     }
 
