@@ -1,14 +1,18 @@
 // Black-box tests of the link controls of issue 11 (title, tags and note, validity
 // window and fallback, targeting rules, A/B split, renames, crawlability, statistics per
 // rule or variant), through HTTP against the built wasm under Miniflare.
-// One worker for the file: each test uses only the links it creates; the tag totals
-// test uses tags no other test uses.
+// One worker for the file (and one with low password limits): each test uses only the
+// links it creates; the tag totals test uses tags no other test uses.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readJson, waitFor, workerForFile } from "./harness.mjs";
 
 const w = await workerForFile({ vars: { ADMIN_TOKEN: "controls-token-0123456789abcdef" } });
+// Its own worker: low password attempt limits, so the limits are reached in a test.
+const locked = await workerForFile({
+  vars: { COOKIE_SECRET: "test-cookie-secret", PASSWORD_ATTEMPTS_PER_LINK: "5", PASSWORD_ATTEMPTS_PER_CLIENT: "3" },
+});
 
 const inSeconds = (s) => new Date(Date.now() + s * 1000).toISOString();
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
@@ -81,6 +85,40 @@ describe("title, tags and note", () => {
       { tag: "ctl-winter", links: 1, clicks: 2 },
     ]);
     assert.equal((await w.operator("/api/links?tag=no/slash")).status, 400);
+  });
+});
+
+describe("the operator API", () => {
+  test("bulk creation and the operator's PATCH take every control", async () => {
+    const bulk = await readJson(
+      w.operator("/api/links/bulk", {
+        method: "POST",
+        json: [
+          { target_url: "https://example.com/bulk-a", title: "Bulk A", tags: ["Ops"], password: "pw", rules: [{ when: { device: "mobile" }, target_url: "https://example.com/bulk-m" }] },
+          { target_url: "https://example.com/bulk-b", tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+        ],
+      }),
+    );
+    const [ok, bad] = bulk.results;
+    const key = ok.link.key;
+
+    const patched = await readJson(
+      w.operator(`/api/links/${key}`, {
+        method: "PATCH",
+        json: { password: null, split: { variants: [{ target_url: "https://example.com/x", weight: 1 }, { target_url: "https://example.com/y", weight: 1 }] } },
+      }),
+    );
+    const row = await w.row(key);
+
+    assert.equal(ok.status, 201);
+    assert.equal(ok.link.protected, true);
+    assert.deepEqual(ok.link.tags, ["ops"]);
+    assert.equal(bad.status, 400);
+    assert.match(bad.detail, /tags/);
+    assert.equal(patched.protected, undefined);
+    assert.equal(patched.split.variants.length, 2);
+    assert.equal(patched.rules.length, 1, "a PATCH changes only the controls it names");
+    assert.doesNotMatch(row.controls, /password_hash/);
   });
 });
 
@@ -288,10 +326,7 @@ describe("crawlability", () => {
   });
 });
 
-describe("passwords", async () => {
-  const locked = await workerForFile({
-    vars: { COOKIE_SECRET: "test-cookie-secret", PASSWORD_ATTEMPTS_PER_LINK: "5", PASSWORD_ATTEMPTS_PER_CLIENT: "3" },
-  });
+describe("passwords", () => {
   const HTML = { accept: "text/html" };
   // Browsers: the test client's own User-Agent (undici) is a command-line client, which
   // never passes a password.
