@@ -131,7 +131,26 @@ pub struct Config {
     /// Days of daily aggregates kept (`AGGREGATE_RETENTION_DAYS`; default 400, a little
     /// over thirteen months; 0 keeps them forever).
     pub aggregate_retention_days: u32,
+    /// Signs the cookies that remember a right link password (`COOKIE_SECRET` secret).
+    /// Without it, [`DEV_COOKIE_SECRET`]: fine on a laptop, forgeable in production.
+    pub cookie_secret: String,
+    /// Seconds a right password is remembered (`PASSWORD_REMEMBER_SECONDS`; default a
+    /// day, at most 30 days).
+    pub password_remember_seconds: u32,
+    /// Password attempts per link per [`PASSWORD_WINDOW_SECONDS`]
+    /// (`PASSWORD_ATTEMPTS_PER_LINK`; default 20).
+    pub password_attempts_per_link: u32,
+    /// Password attempts per client address per window (`PASSWORD_ATTEMPTS_PER_CLIENT`;
+    /// default 10).
+    pub password_attempts_per_client: u32,
 }
+
+/// The cookie secret when `COOKIE_SECRET` is not set: public, so a deployment must set
+/// its own (docs/controls.md).
+pub const DEV_COOKIE_SECRET: &str = "dev-only-cookie-secret-set-COOKIE_SECRET";
+/// The window password attempts are counted in: 15 minutes.
+pub const PASSWORD_WINDOW_SECONDS: i64 = 15 * 60;
+const MAX_REMEMBER_SECONDS: u32 = 30 * 24 * 3600;
 
 fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name)
@@ -199,6 +218,22 @@ impl Config {
                 .map_or(DEFAULT_AGGREGATE_RETENTION_DAYS, |n: u32| {
                     n.min(MAX_RETENTION_DAYS)
                 }),
+            cookie_secret: env
+                .secret("COOKIE_SECRET")
+                .ok()
+                .map(|v| v.to_string())
+                .or_else(|| var(env, "COOKIE_SECRET"))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEV_COOKIE_SECRET.to_string()),
+            password_remember_seconds: var(env, "PASSWORD_REMEMBER_SECONDS")
+                .and_then(|v| v.parse().ok())
+                .map_or(24 * 3600, |n: u32| n.clamp(1, MAX_REMEMBER_SECONDS)),
+            password_attempts_per_link: var(env, "PASSWORD_ATTEMPTS_PER_LINK")
+                .and_then(|v| v.parse().ok())
+                .map_or(20, |n: u32| n.max(1)),
+            password_attempts_per_client: var(env, "PASSWORD_ATTEMPTS_PER_CLIENT")
+                .and_then(|v| v.parse().ok())
+                .map_or(10, |n: u32| n.max(1)),
         }
     }
 }

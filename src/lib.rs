@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod http;
 pub mod storage;
 pub mod web;
+pub mod webcrypto;
 
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, MessageBatch, Request, ScheduleContext, ScheduledEvent};

@@ -7,6 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use shortener::domain::link_request::{Change, LinkPatch, NewLink, TargetPolicy, MAX_CLICKS_LIMIT};
+use shortener::domain::controls::{Controls, Routing};
 use shortener::domain::timestamp::Timestamp;
 use shortener::clicks::batch::VisitRecord;
 use shortener::domain::visit::{
@@ -51,6 +52,12 @@ fuzz_target!(|data: &[u8]| {
     let now = Timestamp::from_millis(1_795_290_489_000);
 
     if let Ok(new) = NewLink::from_json(body, &policy, now) {
+        // Accepted controls are stored as JSON text and read back (and the routing part
+        // through the cached rule): both must come back the same.
+        let stored = new.controls.to_json();
+        assert_eq!(Controls::from_json(&stored).as_ref(), Ok(&new.controls), "{stored}");
+        let routing = new.controls.routing.to_json();
+        assert_eq!(Routing::from_json(&routing).as_ref(), Ok(&new.controls.routing), "{routing}");
         if let Some(n) = new.settings.max_clicks {
             check_max_clicks(n);
         }
@@ -79,7 +86,9 @@ fuzz_target!(|data: &[u8]| {
         user_agent,
         referer,
         country,
+        counted: false,
+        via: None,
     };
-    let record = VisitRecord::new(pending, "v1".into());
+    let record = VisitRecord::new(pending);
     check_record(&record);
 });

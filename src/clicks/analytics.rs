@@ -32,6 +32,12 @@ pub const OTHER: &str = OTHER_VALUE;
 pub const REFERRER: &str = "r";
 pub const COUNTRY: &str = "c";
 pub const DEVICE: &str = "d";
+/// The targeting rule or split variant that served the click (links that have them).
+pub const VIA: &str = "v";
+/// Bot visits by why they came (`domain::visit::BotReason`).
+pub const BOT_REASON: &str = "b";
+/// Bot reasons whose visits are not clicks (link previews, mail scanners): SQL list.
+pub const PREFETCH_REASONS: &str = "('link-preview', 'email-scanner')";
 
 /// One shard's database.
 pub struct Shard {
@@ -39,7 +45,7 @@ pub struct Shard {
 }
 
 /// The visits of the batches in `?1`, as rows `claimed(key, at, ref, cc, dev, bot,
-/// cnt)`, each value brought within the CHECK constraints: the write never depends on
+/// cnt, via, why, prefetch)`, each value brought within the CHECK constraints: the write never depends on
 /// the sender having normalized it. With a guard table, only the batches this write
 /// claimed there (their guard row carries `?2`); without one (a write that is never
 /// repeated), every batch, and `?2` is unused.
@@ -49,16 +55,19 @@ pub fn claimed(guard: Option<&str>) -> String {
         None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
     };
     format!(
-        "raw (key, at, ref, cc, dev, bot, cnt) AS ( \
+        "raw (key, at, ref, cc, dev, bot, cnt, via, why) AS ( \
            SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m {source}, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
-         claimed (key, at, ref, cc, dev, bot, cnt) AS MATERIALIZED ( \
+         claimed (key, at, ref, cc, dev, bot, cnt, via, why, prefetch) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
                   CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
                   CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
                   CASE WHEN dev IN ('desktop', 'mobile', 'tablet', 'bot', 'other') THEN dev ELSE 'other' END, \
                   CASE WHEN bot = 1 THEN 1 ELSE 0 END, \
-                  CASE WHEN cnt = 1 THEN 1 ELSE 0 END \
+                  CASE WHEN cnt = 1 THEN 1 ELSE 0 END, \
+                  CASE WHEN typeof(via) = 'text' AND length(via) BETWEEN 1 AND 20 THEN via END, \
+                  CASE WHEN typeof(why) = 'text' AND length(why) BETWEEN 1 AND 20 THEN why END, \
+                  CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END \
            FROM raw WHERE typeof(key) = 'text' AND at IS NOT NULL)"
     )
 }
@@ -121,17 +130,23 @@ impl Shard {
             self.db.statement(
                 &format!(
                     "WITH {claimed}, \
+                     clicked AS (SELECT * FROM claimed WHERE prefetch = 0), \
                      v (key, day, k, n) AS ( \
-                       SELECT key, at / {DAY_MS}, '{REFERRER}:' || COALESCE(ref, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{COUNTRY}:' || COALESCE(cc, ''), COUNT(*) FROM claimed GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{DEVICE}:' || dev, COUNT(*) FROM claimed GROUP BY 1, 2, 3), \
+                       SELECT key, at / {DAY_MS}, '{REFERRER}:' || COALESCE(ref, ''), COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{COUNTRY}:' || COALESCE(cc, ''), COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{DEVICE}:' || dev, COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{VIA}:' || via, COUNT(*) FROM clicked \
+                         WHERE via IS NOT NULL GROUP BY 1, 2, 3 \
+                       UNION ALL SELECT key, at / {DAY_MS}, '{BOT_REASON}:' || why, COUNT(*) FROM claimed \
+                         WHERE why IS NOT NULL GROUP BY 1, 2, 3), \
                      ranked AS (SELECT v.*, ROW_NUMBER() OVER \
                        (PARTITION BY key, day, substr(k, 1, 2) ORDER BY n DESC, k) AS rank FROM v), \
                      capped (key, day, k, n) AS (SELECT key, day, \
                        CASE WHEN rank <= {VALUES_PER_DAY} THEN k ELSE substr(k, 1, 2) || '{OTHER}' END, SUM(n) \
                        FROM ranked GROUP BY 1, 2, 3), \
                      split (key, day, dims) AS (SELECT key, day, json_group_object(k, n) FROM capped GROUP BY 1, 2), \
-                     totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, COUNT(*), SUM(bot) FROM claimed GROUP BY 1, 2) \
+                     totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, SUM(1 - prefetch), SUM(bot * (1 - prefetch)) \
+                       FROM claimed GROUP BY 1, 2) \
                      INSERT INTO daily (link_key, day, clicks, bots, dims) \
                      SELECT t.key, t.day, t.n, t.bots, s.dims FROM totals AS t JOIN split AS s USING (key, day) WHERE true \
                      ON CONFLICT (link_key, day) DO UPDATE SET \
@@ -205,7 +220,7 @@ impl Shard {
                 *totals.entry(name).or_default() += clicks;
             }
         }
-        let mut split: [Vec<(String, i64)>; 3] = Default::default();
+        let mut split: [Vec<(String, i64)>; 5] = Default::default();
         for (name, clicks) in totals {
             let Some((dim, value)) = name.split_once(':') else {
                 continue;
@@ -214,6 +229,8 @@ impl Shard {
                 REFERRER => &mut split[0],
                 COUNTRY => &mut split[1],
                 DEVICE => &mut split[2],
+                VIA => &mut split[3],
+                BOT_REASON => &mut split[4],
                 _ => continue,
             };
             slot.push((value.to_string(), clicks));
@@ -222,10 +239,12 @@ impl Shard {
             values.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
             values.truncate(top);
         }
-        let [referrers, countries, devices] = split;
+        let [referrers, countries, devices, served_by, bot_reasons] = split;
         breakdown.referrers = referrers;
         breakdown.countries = countries;
         breakdown.devices = devices;
+        breakdown.served_by = served_by;
+        breakdown.bot_reasons = bot_reasons;
         Ok(breakdown)
     }
 

@@ -33,6 +33,14 @@ pub struct VisitRecord {
     /// 1 when the link's counters already hold this click (see `PendingVisit`).
     #[serde(rename = "cnt", default, skip_serializing_if = "is_zero")]
     pub counted: u8,
+    /// The targeting rule or split variant that served the click (`rule-1`,
+    /// `variant-2`, `default`), for links that have them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Why a bot came (`BotReason::as_str`); link previews and mail scanners are
+    /// counted apart from clicks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -40,10 +48,11 @@ fn is_zero(n: &u8) -> bool {
 }
 
 /// The columns of a [`VisitRecord`] read from a `json_each` row `v`, in the order
-/// `key, at, referrer_host, country, device, is_bot, counted`: the SQL spelling of the
-/// serde names above, kept next to them.
+/// `key, at, referrer_host, country, device, is_bot, counted, via, why`: the SQL spelling of
+/// the serde names above, kept next to them.
 pub const RECORD_COLUMNS: &str = "v.value ->> 'key', v.value ->> 'at', v.value ->> 'ref', \
-     v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt'";
+     v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via', \
+     v.value ->> 'why'";
 
 /// The id of a batch, for `json_each(batch)` rows `m`.
 pub const BATCH_ID: &str = "m.value ->> 'batch'";
@@ -67,6 +76,8 @@ impl VisitRecord {
             referrer_host: visit.referrer_host,
             country: visit.country,
             counted: u8::from(pending.counted),
+            via: pending.via,
+            why: visit.bot_reason.map(|r| r.as_str().to_string()),
         }
     }
 }
@@ -181,6 +192,8 @@ mod tests {
             device: "desktop".into(),
             bot: 0,
             counted: u8::from(i.is_multiple_of(5)),
+            via: Some("rule-1".into()),
+            why: Some("crawler".into()),
         }
     }
 
@@ -230,6 +243,7 @@ mod tests {
             referer: Some("https://news.example/story?id=1".into()),
             country: Some("DE".into()),
             counted: false,
+            via: None,
         };
         let record = VisitRecord::new(pending);
         assert_eq!(record.device, "bot");
@@ -238,7 +252,7 @@ mod tests {
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(
             json,
-            r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1}"#
+            r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1,"why":"command-line"}"#
         );
     }
 
@@ -263,6 +277,7 @@ mod tests {
                         referer: Some(referer.into()),
                         country: Some(country.into()),
                         counted: true,
+                        via: Some("variant-2".into()),
                     };
                     let r = VisitRecord::new(pending);
                     assert_eq!(r.counted, 1);
@@ -296,7 +311,10 @@ mod tests {
         let mut sorted_sql = in_sql.clone();
         sorted_sql.sort_unstable();
         assert_eq!(sorted_sql, sorted_names);
-        assert_eq!(in_sql, ["key", "at", "ref", "cc", "dev", "bot", "cnt"]);
+        assert_eq!(
+            in_sql,
+            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why"]
+        );
     }
 
     #[test]

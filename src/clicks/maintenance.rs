@@ -1,7 +1,8 @@
 //! The scheduled upkeep of the click store (Cron Trigger, `[triggers] crons`): prunes
 //! raw visits past `VISIT_RETENTION_DAYS` and batch guards past the queue's retention,
-//! and folds visits recorded before the aggregates existed into them. Every step is
-//! bounded per run, logs its own failure, and never stops the others.
+//! and folds visits recorded before the aggregates existed into them; and, next to the
+//! click store's guards, the link-password attempt windows older than a day. Every
+//! step is bounded per run, logs its own failure, and never stops the others.
 
 use serde::Deserialize;
 use worker::{console_error, console_log, Env};
@@ -11,9 +12,10 @@ use super::batch::{
     batch_ids_before, batches_under, shard_of_batch, VisitRecord, MAX_MESSAGE_BYTES,
 };
 use super::writer::ID_LEN;
-use crate::config::{Config, CLICK_GUARD_DAYS};
+use crate::config::{Config, CLICK_GUARD_DAYS, PASSWORD_WINDOW_SECONDS};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::storage::attempts::Attempts;
 use crate::storage::d1::{int, Database};
 use crate::storage::error::StorageError;
 
@@ -49,6 +51,17 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
     match prune_all_guards(env, &config, now).await {
         Ok(n) => done.guards_pruned = n,
         Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
+    }
+    // One row per client or link that tried a password in a 15-minute window: a small
+    // table, so one scan a run deletes what is older than a day.
+    let day_ago_slot = (now.millis() / 1000 - DAY_MS / 1000).div_euclid(PASSWORD_WINDOW_SECONDS);
+    match Database::from_env(env) {
+        Ok(db) => {
+            if let Err(e) = Attempts::on(db).prune(day_ago_slot).await {
+                console_error!("upkeep: pruning password attempts failed: {e}");
+            }
+        }
+        Err(e) => console_error!("upkeep: pruning password attempts failed: {e}"),
     }
     match fold_legacy_visits(env, &config, now).await {
         Ok(n) => done.visits_folded = n,
@@ -197,6 +210,8 @@ async fn fold_legacy_visits(
                     device: v.device,
                     bot: u8::from(v.is_bot != 0.0),
                     counted: 1,
+                    via: None,
+                    why: None,
                 })
             })
             .collect();

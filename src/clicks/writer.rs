@@ -172,8 +172,8 @@ impl ClickWriter {
                  first_click_at = COALESCE(first_click_at, agg.first), \
                  last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
                  FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
-                       FROM claimed WHERE cnt = 0 GROUP BY key) AS agg \
-                 WHERE links.key = agg.key",
+                       FROM claimed WHERE cnt = 0 AND prefetch = 0 GROUP BY key) AS agg \
+                 WHERE links.key = agg.key OR links.stats_key = agg.key",
                 claimed(guarded.then_some("click_batches"))
             ),
             &args,
@@ -205,7 +205,7 @@ impl ClickWriter {
             .execute(
                 "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
                  first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
-                 WHERE key = ?1 AND is_active = 1 \
+                 WHERE (key = ?1 OR stats_key = ?1) AND is_active = 1 \
                  AND (expires_at IS NULL OR expires_at > ?2) \
                  AND (max_clicks IS NULL OR clicks < max_clicks)",
                 &[key.as_str().into(), ms(now), int(i64::from(bot))],

@@ -1,7 +1,9 @@
 //! A stored short link, its redirect settings, and whether it may redirect right now.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
+use super::controls::{Controls, Routing};
 use super::key::Key;
 use super::timestamp::Timestamp;
 
@@ -79,6 +81,11 @@ pub struct Link {
     pub settings: LinkSettings,
     /// Bumped by every change to the row's redirect behaviour; the cache checks it.
     pub version: i64,
+    /// Title, tags, note and routing controls (issue 11); default for a plain link.
+    pub controls: Controls,
+    /// The key its clicks and statistics are kept under: the link's first key, which a
+    /// rename leaves in place (`None`: never renamed, the current key).
+    pub stats_key: Option<Key>,
 }
 
 /// Whether a link redirects, and if not, why.
@@ -88,12 +95,16 @@ pub enum LinkState {
     Deactivated,
     Expired,
     Exhausted,
+    /// Its `valid_since` has not come yet.
+    Scheduled,
 }
 
 impl Link {
     pub fn state(&self, now: Timestamp) -> LinkState {
         if !self.is_active {
             LinkState::Deactivated
+        } else if self.controls.routing.valid_since.is_some_and(|at| now < at) {
+            LinkState::Scheduled
         } else if self.settings.expires_at.is_some_and(|at| at <= now) {
             LinkState::Expired
         } else if self
@@ -105,6 +116,11 @@ impl Link {
         } else {
             LinkState::Active
         }
+    }
+
+    /// The key clicks are counted and aggregated under (see [`Link::stats_key`]).
+    pub fn stats_key(&self) -> &Key {
+        self.stats_key.as_ref().unwrap_or(&self.key)
     }
 }
 
@@ -118,10 +134,40 @@ pub struct RedirectRule {
     pub expires_at: Option<Timestamp>,
     /// The link has `max_clicks`: every visit must be admitted by D1 before redirecting.
     pub metered: bool,
+    /// What issue 11's controls add to the redirect; default for a plain link.
+    pub controls: RuleControls,
+}
+
+/// The controls a redirect needs, kept apart so a plain link's rule stays as small and
+/// cheap to clone as before: no routing, no stats key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleControls {
+    /// Counted under this key instead of the one visited (a renamed link, or an alias).
+    pub stats_key: Option<String>,
+    /// Shared: the isolate's cache hands out a clone of the rule on every redirect.
+    pub routing: Option<Rc<Routing>>,
+}
+
+impl RuleControls {
+    /// The rule controls of `link` as visited under `visited`.
+    pub fn of(link: &Link, visited: &str) -> RuleControls {
+        let stats_key = link.stats_key();
+        RuleControls {
+            stats_key: (stats_key.as_str() != visited).then(|| stats_key.as_str().to_string()),
+            routing: (!link.controls.routing.is_plain())
+                .then(|| Rc::new(link.controls.routing.clone())),
+        }
+    }
 }
 
 impl RedirectRule {
+    /// The rule of `link`, as visited under its current key.
     pub fn of(link: &Link) -> RedirectRule {
+        RedirectRule::visited_as(link, link.key.as_str())
+    }
+
+    /// The rule of `link`, as visited under `visited` (its key or one of its aliases).
+    pub fn visited_as(link: &Link, visited: &str) -> RedirectRule {
         RedirectRule {
             target: link.target_url.clone(),
             version: link.version,
@@ -129,11 +175,38 @@ impl RedirectRule {
             forward_query: link.settings.forward_query,
             expires_at: link.settings.expires_at,
             metered: link.settings.max_clicks.is_some(),
+            controls: RuleControls::of(link, visited),
         }
     }
 
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Its `valid_since` has not come yet.
+    pub fn is_scheduled(&self, now: Timestamp) -> bool {
+        self.routing()
+            .and_then(|r| r.valid_since)
+            .is_some_and(|at| now < at)
+    }
+
+    pub fn routing(&self) -> Option<&Routing> {
+        self.controls.routing.as_deref()
+    }
+
+    /// The link asks for a password before it redirects.
+    pub fn is_protected(&self) -> bool {
+        self.routing().is_some_and(|r| r.password_hash.is_some())
+    }
+
+    /// Where an expired or exhausted link sends visitors, if it says.
+    pub fn fallback(&self) -> Option<&str> {
+        self.routing().and_then(|r| r.fallback_url.as_deref())
+    }
+
+    /// The key a visit is counted under.
+    pub fn stats_key<'a>(&'a self, visited: &'a str) -> &'a str {
+        self.controls.stats_key.as_deref().unwrap_or(visited)
     }
 }
 
@@ -171,6 +244,8 @@ mod tests {
             created_at: Timestamp::from_millis(0),
             settings: LinkSettings::default(),
             version: 1,
+            controls: Controls::default(),
+            stats_key: None,
         }
     }
 

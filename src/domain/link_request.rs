@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::controls::{Controls, ControlsChange};
 use super::key::{Key, KeyError};
 use super::link::{LinkSettings, RedirectStatus};
 use super::target_url::{TargetUrl, TargetUrlError};
@@ -30,8 +31,9 @@ pub fn ascii_only(_: &str) -> Option<String> {
 use super::timestamp::Timestamp;
 
 /// A change to a nullable setting: leave it, clear it, or set it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Change<T> {
+    #[default]
     Keep,
     Clear,
     Set(T),
@@ -45,6 +47,9 @@ pub struct NewLink {
     pub settings: LinkSettings,
     /// Return an existing link made with `reuse` for the same target instead.
     pub reuse: bool,
+    pub controls: Controls,
+    /// The password asked for, in clear: the handler stores only its hash.
+    pub password: Option<String>,
 }
 
 /// What an owner or operator asked to change, already validated; `None`/`Keep` fields
@@ -57,6 +62,25 @@ pub struct LinkPatch {
     pub max_clicks: Change<i64>,
     pub redirect_status: Change<RedirectStatus>,
     pub forward_query: Option<bool>,
+    pub controls: ControlsChange,
+    /// A new key for the link; the old one stays as an alias.
+    pub rename: Option<Key>,
+}
+
+impl LinkPatch {
+    /// A change of nothing but these fields (deactivation builds one).
+    pub fn only_active(is_active: bool) -> LinkPatch {
+        LinkPatch {
+            target: None,
+            is_active: Some(is_active),
+            expires_at: Change::Keep,
+            max_clicks: Change::Keep,
+            redirect_status: Change::Keep,
+            forward_query: None,
+            controls: ControlsChange::default(),
+            rename: None,
+        }
+    }
 }
 
 /// Why a body was refused. A malformed body (not JSON, wrong shape or types) is 422;
@@ -121,8 +145,18 @@ const CREATE_FIELDS: &[&str] = &[
     "redirect_status",
     "forward_query",
     "reuse",
+    "title",
+    "tags",
+    "note",
+    "valid_since",
+    "fallback_url",
+    "crawlable",
+    "rules",
+    "split",
+    "password",
+    "social_card",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -131,9 +165,20 @@ const PATCH_FIELDS: &[&str] = &[
     "max_clicks",
     "redirect_status",
     "forward_query",
+    "key",
+    "title",
+    "tags",
+    "note",
+    "valid_since",
+    "fallback_url",
+    "crawlable",
+    "rules",
+    "split",
+    "password",
+    "social_card",
 ];
 const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query";
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -290,17 +335,22 @@ fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
 }
 
 fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
-    let target = match TargetUrl::parse(raw, policy.own_hosts) {
-        Err(TargetUrlError::NeedsUnicode) => (policy.to_ascii)(raw)
-            .ok_or(TargetUrlError::NeedsUnicode)
-            .and_then(|ascii| TargetUrl::parse(&ascii, policy.own_hosts)),
-        parsed => parsed,
+    policy.accept(raw).map_err(LinkRequestError::Target)
+}
+
+impl TargetPolicy<'_> {
+    /// `raw` as a target this service accepts: every URL field of a link (its target,
+    /// rule and split targets, fallback, card image) goes through here.
+    pub fn accept(&self, raw: &str) -> Result<TargetUrl, TargetUrlError> {
+        let target = match TargetUrl::parse(raw, self.own_hosts) {
+            Err(TargetUrlError::NeedsUnicode) => (self.to_ascii)(raw)
+                .ok_or(TargetUrlError::NeedsUnicode)
+                .and_then(|ascii| TargetUrl::parse(&ascii, self.own_hosts)),
+            parsed => parsed,
+        }?;
+        target.check_blocklist(self.blocked_hosts)?;
+        Ok(target)
     }
-    .map_err(LinkRequestError::Target)?;
-    target
-        .check_blocklist(policy.blocked_hosts)
-        .map_err(LinkRequestError::Target)?;
-    Ok(target)
 }
 
 /// `Change::Clear` and `Change::Keep` both mean "none" at creation.
@@ -354,12 +404,23 @@ impl NewLink {
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
         let target = target(raw_target, policy)?;
+        let mut controls = ControlsChange::from_fields(fields, policy)?;
+        let password = match std::mem::take(&mut controls.password) {
+            Change::Set(p) => Some(p),
+            Change::Keep | Change::Clear => None,
+        };
         // A reused link is shared by everyone who shortens the same target, so it can
-        // carry nothing personal: no chosen key, no expiry, no click limit.
-        if reuse && (custom_key.is_some() || expires_at.is_some() || max_clicks.is_some()) {
+        // carry nothing personal: no chosen key, no expiry, no click limit, no controls.
+        if reuse
+            && (custom_key.is_some()
+                || expires_at.is_some()
+                || max_clicks.is_some()
+                || !controls.is_empty()
+                || password.is_some())
+        {
             return Err(LinkRequestError::Invalid {
                 field: "reuse",
-                why: "cannot be combined with custom_key, expires_at or max_clicks".into(),
+                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card)".into(),
             });
         }
         Ok(NewLink {
@@ -372,6 +433,8 @@ impl NewLink {
                 forward_query,
             },
             reuse,
+            controls: controls.into_new(),
+            password,
         })
     }
 }
@@ -398,6 +461,17 @@ impl LinkPatch {
             max_clicks: nullable(&fields, "max_clicks", max_clicks)?,
             redirect_status: nullable(&fields, "redirect_status", redirect_status)?,
             forward_query: bool_field(&fields, "forward_query")?,
+            controls: ControlsChange::from_fields(&fields, policy)?,
+            rename: match fields.get("key") {
+                None => None,
+                Some(Value::String(raw)) => Some(Key::parse(raw).map_err(LinkRequestError::Key)?),
+                Some(_) => {
+                    return Err(LinkRequestError::WrongType {
+                        field: "key",
+                        expected: "a string",
+                    })
+                }
+            },
         })
     }
 }

@@ -1,8 +1,10 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
+pub mod controls;
 pub mod key;
 pub mod link;
 pub mod link_request;
+pub mod password;
 pub mod random;
 pub mod secret;
 pub mod shard;

@@ -20,6 +20,13 @@ pub fn random_string(len: usize) -> Result<String, RandomUnavailable> {
     })
 }
 
+/// A uniformly random `u32` from `getrandom` (an A/B split's draw).
+pub fn random_u32() -> Result<u32, RandomUnavailable> {
+    let mut buf = [0u8; 4];
+    getrandom::fill(&mut buf).map_err(|_| RandomUnavailable)?;
+    Ok(u32::from_le_bytes(buf))
+}
+
 /// Draws `len` symbols from bytes produced by `fill`.
 ///
 /// A byte is used only when it is below the largest multiple of the alphabet size

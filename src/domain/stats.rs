@@ -109,6 +109,10 @@ pub struct Breakdown {
     pub referrers: Vec<(String, i64)>,
     pub countries: Vec<(String, i64)>,
     pub devices: Vec<(String, i64)>,
+    /// Per targeting rule or split variant (`rule-1`, `variant-2`, `default`).
+    pub served_by: Vec<(String, i64)>,
+    /// Bot visits by why they came (`link-preview`, `crawler`, …).
+    pub bot_reasons: Vec<(String, i64)>,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -138,6 +142,26 @@ pub struct Stats {
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
     pub devices: Vec<DeviceClicks>,
+    /// Clicks per targeting rule or split variant; empty for a link without them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub served_by: Vec<ServedClicks>,
+    /// Bot visits in the window by why they came. Link previews and mail scanners are
+    /// counted here only: they are not clicks (not in `clicks`, `bots` or any split).
+    pub bots_by_reason: Vec<BotVisits>,
+}
+
+/// The visits of bots that came for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotVisits {
+    pub reason: String,
+    pub visits: i64,
+}
+
+/// The clicks one targeting rule or split variant served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedClicks {
+    pub via: String,
+    pub clicks: i64,
 }
 
 impl Stats {
@@ -176,6 +200,19 @@ impl Stats {
                     clicks,
                 })
                 .collect(),
+            served_by: breakdown
+                .served_by
+                .into_iter()
+                .map(|(v, clicks)| ServedClicks {
+                    via: shown(v, "default"),
+                    clicks,
+                })
+                .collect(),
+            bots_by_reason: breakdown
+                .bot_reasons
+                .into_iter()
+                .map(|(reason, visits)| BotVisits { reason, visits })
+                .collect(),
         }
     }
 }
@@ -205,6 +242,8 @@ mod tests {
                 ],
                 countries: vec![("".into(), 4), ("DE".into(), 1)],
                 devices: vec![("mobile".into(), 5)],
+                served_by: vec![("rule-1".into(), 2)],
+                bot_reasons: vec![("crawler".into(), 1)],
             },
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));

@@ -52,28 +52,7 @@ impl Device {
         let has = |needles: &[&str]| needles.iter().any(|n| ua.contains(n));
         if ua.trim().is_empty() {
             Device::Other
-        } else if has(&[
-            "bot",
-            "crawl",
-            "spider",
-            "slurp",
-            "facebookexternalhit",
-            "preview",
-            "curl/",
-            "wget/",
-            "python-",
-            "httpie",
-            "go-http-client",
-            "okhttp",
-            "java/",
-            "headless",
-            "libwww",
-            "axios/",
-            "node-fetch",
-            "undici",
-            "monitor",
-            "scanner",
-        ]) {
+        } else if BotReason::of_lowercase(&ua).is_some() {
             Device::Bot
         } else if has(&["ipad", "tablet", "kindle", "silk/", "playbook"])
             || (ua.contains("android") && !ua.contains("mobile"))
@@ -93,6 +72,130 @@ impl Device {
         } else {
             Device::Other
         }
+    }
+}
+
+/// Why a visit is a bot's: what it was sent for. Link previews and mail scanners fetch
+/// a link because someone shared or mailed it, before (or instead of) any person
+/// clicking: they never consume a click limit, never pass a password, and are counted
+/// apart from clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotReason {
+    /// A chat or social app fetching the page to show a card: Slack, X/Twitter,
+    /// Facebook, LinkedIn, Discord, WhatsApp, Telegram, iMessage.
+    LinkPreview,
+    /// A mail security gateway opening every link of a message before delivery.
+    EmailScanner,
+    /// An uptime or status checker.
+    UptimeMonitor,
+    /// A command-line or library HTTP client (curl, wget, python-requests, …).
+    CommandLine,
+    /// A search engine or other crawler.
+    Crawler,
+}
+
+/// Needles for each reason, lower case, checked in this order: previews and scanners
+/// before crawlers, since most of them also say "bot".
+const LINK_PREVIEWS: &[&str] = &[
+    "slackbot",
+    "slack-imgproxy",
+    "twitterbot",
+    "facebookexternalhit",
+    "facebot",
+    "facebookcatalog",
+    "linkedinbot",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    // iMessage's previewer sends Facebook's and Twitter's names (above) or this one.
+    "applebot-preview",
+    "skypeuripreview",
+    "embedly",
+    "redditbot",
+    "pinterestbot",
+    "vkshare",
+    "preview",
+];
+const EMAIL_SCANNERS: &[&str] = &[
+    "mimecast",
+    "proofpoint",
+    "barracuda",
+    "messagelabs",
+    "forcepoint",
+    "trendmicro",
+    "ironport",
+    "cisco-esa",
+    "safelinks",
+    "sophos",
+    "fireeye",
+    "scanner",
+];
+const UPTIME_MONITORS: &[&str] = &[
+    "uptimerobot",
+    "pingdom",
+    "statuscake",
+    "betteruptime",
+    "better stack",
+    "site24x7",
+    "uptime-kuma",
+    "hetrixtools",
+    "monitor",
+];
+const COMMAND_LINE: &[&str] = &[
+    "curl/",
+    "wget/",
+    "python-",
+    "httpie",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "libwww",
+    "axios/",
+    "node-fetch",
+    "undici",
+    "powershell",
+    "aiohttp",
+];
+const CRAWLERS: &[&str] = &["bot", "crawl", "spider", "slurp", "headless"];
+
+impl BotReason {
+    /// The name stored with a visit and shown in statistics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BotReason::LinkPreview => "link-preview",
+            BotReason::EmailScanner => "email-scanner",
+            BotReason::UptimeMonitor => "uptime-monitor",
+            BotReason::CommandLine => "command-line",
+            BotReason::Crawler => "crawler",
+        }
+    }
+
+    /// Why this User-Agent is a bot's, or `None` for a person's browser (or nothing).
+    pub fn of(user_agent: &str) -> Option<BotReason> {
+        BotReason::of_lowercase(&user_agent.to_ascii_lowercase())
+    }
+
+    fn of_lowercase(ua: &str) -> Option<BotReason> {
+        let has = |needles: &[&str]| needles.iter().any(|n| ua.contains(n));
+        if has(LINK_PREVIEWS) {
+            Some(BotReason::LinkPreview)
+        } else if has(EMAIL_SCANNERS) {
+            Some(BotReason::EmailScanner)
+        } else if has(UPTIME_MONITORS) {
+            Some(BotReason::UptimeMonitor)
+        } else if has(COMMAND_LINE) {
+            Some(BotReason::CommandLine)
+        } else if has(CRAWLERS) {
+            Some(BotReason::Crawler)
+        } else {
+            None
+        }
+    }
+
+    /// Fetches made on someone's behalf before any person clicks: they consume no
+    /// click limit and are counted apart from clicks.
+    pub fn is_prefetch(self) -> bool {
+        matches!(self, BotReason::LinkPreview | BotReason::EmailScanner)
     }
 }
 
@@ -131,6 +234,8 @@ pub struct Visit {
     /// Two-letter country code from the edge, absent locally.
     pub country: Option<String>,
     pub device: Device,
+    /// Why it is a bot's visit, for a bot.
+    pub bot_reason: Option<BotReason>,
 }
 
 impl Visit {
@@ -140,6 +245,7 @@ impl Visit {
             referrer_host: referrer_host(referer),
             country: country.as_deref().and_then(country_code),
             device: Device::from_user_agent(user_agent.unwrap_or_default()),
+            bot_reason: BotReason::of(user_agent.unwrap_or_default()),
         }
     }
 
@@ -162,6 +268,9 @@ pub struct PendingVisit {
     /// The link's counters already hold this click (a click-limited link counts before
     /// it redirects); only the statistics are still owed it.
     pub counted: bool,
+    /// The targeting rule or split variant that chose the target (`Via::label`), for a
+    /// link that has them.
+    pub via: Option<String>,
 }
 
 #[cfg(test)]
@@ -190,6 +299,39 @@ mod tests {
         for (ua, want) in cases {
             assert_eq!(Device::from_user_agent(ua), want, "{ua}");
         }
+    }
+
+    #[test]
+    fn bots_are_told_apart_by_why_they_came() {
+        let cases = [
+            ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", BotReason::LinkPreview),
+            ("Twitterbot/1.0", BotReason::LinkPreview),
+            ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", BotReason::LinkPreview),
+            ("LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", BotReason::LinkPreview),
+            ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", BotReason::LinkPreview),
+            ("WhatsApp/2.23.20.0 A", BotReason::LinkPreview),
+            ("TelegramBot (like TwitterBot)", BotReason::LinkPreview),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0", BotReason::LinkPreview),
+            ("Mozilla/5.0 (compatible; Mimecast/1.0)", BotReason::EmailScanner),
+            ("Proofpoint URL Defense", BotReason::EmailScanner),
+            ("Barracuda Sentinel (EE)", BotReason::EmailScanner),
+            ("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", BotReason::UptimeMonitor),
+            ("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", BotReason::UptimeMonitor),
+            ("curl/8.5.0", BotReason::CommandLine),
+            ("python-requests/2.31", BotReason::CommandLine),
+            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", BotReason::Crawler),
+            ("Mozilla/5.0 HeadlessChrome/120.0", BotReason::Crawler),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(BotReason::of(ua), Some(want), "{ua}");
+            assert_eq!(Device::from_user_agent(ua), Device::Bot, "{ua}");
+        }
+        assert_eq!(
+            BotReason::of("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile"),
+            None
+        );
+        assert!(BotReason::LinkPreview.is_prefetch() && BotReason::EmailScanner.is_prefetch());
+        assert!(!BotReason::Crawler.is_prefetch());
     }
 
     #[test]

@@ -55,6 +55,8 @@ impl Draft {
             created_at: now,
             settings: new.settings.clone(),
             version: 1,
+            controls: new.controls.clone(),
+            stats_key: None,
         }
     }
 }

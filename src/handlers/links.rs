@@ -5,18 +5,19 @@ use worker::{console_error, Request};
 
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::password;
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
 use crate::domain::key::Key;
 use crate::domain::link::Link;
-use crate::domain::link_request::{Change, LinkPatch, NewLink};
+use crate::domain::link_request::{LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::LinkRef;
+use crate::storage::d1::{LinkRef, Updated};
 use crate::web::pages::{self, AdminContext};
 
 /// The answer to a `reuse` request: public fields only, never the creator's secret,
@@ -61,6 +62,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    password::hash_new(&mut new).await?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
@@ -154,7 +156,7 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
         .await?
         .ok_or(ApiError::NotFound)?;
     let window = Window::parse(None, cx.now)?;
-    let stats = stats_of(&link.key, &window, cx).await?;
+    let stats = stats_of(link.stats_key(), &window, cx).await?;
     let view = LinkView::new(&link, Some(secret), &Viewer::of(cx));
     let page = pages::admin(
         &link,
@@ -170,12 +172,25 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
 
 /// Applies a change in D1, then rewrites (or drops) the cached rule in the same
 /// request, so the change takes effect at this location at once.
+/// A renamed link's former keys are cached under their own names: they are dropped too,
+/// and refilled, verified, on their next visit.
 async fn apply(link: &LinkRef<'_>, patch: &LinkPatch, cx: &Ctx) -> Result<Link, ApiError> {
-    let updated = cx
-        .links()?
-        .update(link, patch, cx.now)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let store = cx.links()?;
+    let updated = match store.update(link, patch, cx.now).await? {
+        Updated::Link(link) => *link,
+        Updated::Missing => return Err(ApiError::NotFound),
+        Updated::KeyTaken => {
+            let key = patch.rename.as_ref().map_or("", Key::as_str);
+            return Err(ApiError::KeyTaken(key.to_string()));
+        }
+    };
+    if updated.stats_key.is_some() {
+        for alias in store.aliases(&updated.key).await? {
+            if let Ok(alias) = Key::parse(&alias) {
+                cx.rules().forget(&alias).await;
+            }
+        }
+    }
     cx.rules().settle(&updated, cx.now).await;
     Ok(updated)
 }
@@ -189,7 +204,8 @@ pub async fn patch(
 ) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let own_hosts = cx.own_hosts();
-    let patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let mut patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    password::hash_change(&mut patch.controls).await?;
     let updated = apply(link, &patch, cx).await?;
     Ok(response::json(
         OK,
@@ -200,14 +216,7 @@ pub async fn patch(
 /// `DELETE /admin/{secret_key}` and `DELETE /api/links/{key}`: a soft delete. D1 first,
 /// then the KV entry, so this location stops redirecting before the answer is sent.
 pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
-    let patch = LinkPatch {
-        target: None,
-        is_active: Some(false),
-        expires_at: Change::Keep,
-        max_clicks: Change::Keep,
-        redirect_status: Change::Keep,
-        forward_query: None,
-    };
+    let patch = LinkPatch::only_active(false);
     let updated = apply(link, &patch, cx).await?;
     let detail = format!(
         "Successfully deleted shortened URL for '{}'",
@@ -225,11 +234,11 @@ pub async fn stats(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
     let found = cx.links()?.find(link).await?.ok_or(ApiError::NotFound)?;
     Ok(response::json(
         OK,
-        &stats_of(&found.key, &window, cx).await?,
+        &stats_of(found.stats_key(), &window, cx).await?,
     )?)
 }
 
-/// A link's statistics: its exact counters from the links database and its daily
+/// A link's statistics, under its stats key: its exact counters from the links database and its daily
 /// aggregates from its analytics shard, read at the same time.
 async fn stats_of(key: &Key, window: &Window, cx: &Ctx) -> Result<Stats, ApiError> {
     let links = cx.links()?;
@@ -268,8 +277,8 @@ pub async fn visits(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
     let rows = if cx.config.visit_retention_days == 0 {
         Vec::new()
     } else {
-        cx.analytics(&found.key)?
-            .recent_visits(&found.key, cursor, limit + 1)
+        cx.analytics(found.stats_key())?
+            .recent_visits(found.stats_key(), cursor, limit + 1)
             .await?
     };
     let more = rows.len() > limit as usize;

@@ -7,12 +7,14 @@ mod cors;
 mod draft;
 mod links;
 mod operator;
+mod password;
 mod present;
 mod redirect;
 mod service;
 
 use worker::{Context, Env, Request};
 
+use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
@@ -51,6 +53,11 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         {
             response::html(e.status(), pages::error(e.status(), &e.detail()))?
         }
+        // A browser at a protected link gets its password form, which posts back here.
+        Err(ApiError::PasswordRequired { wrong }) if accepts_html(&req) => {
+            let e = ApiError::PasswordRequired { wrong };
+            response::html(e.status(), pages::password_form(wrong))?
+        }
         Err(e) => e.into_response()?,
     };
     if let Some(bookmark) = cx.bookmark() {
@@ -64,7 +71,13 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
 
 async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     match route {
-        Route::Redirect { key, count_click } => redirect::redirect(key, count_click, req, cx).await,
+        Route::Redirect { key, count_click } => {
+            redirect::redirect(key, count_click, None, req, cx).await
+        }
+        Route::Unlock { key } => {
+            let offered = body::read_form_field(req, "password", MAX_BODY_BYTES).await?;
+            redirect::redirect(key, true, Some(offered), req, cx).await
+        }
         Route::Home => service::home(accepts_html(req), cx),
         Route::Health => service::health(cx).await,
         Route::OpenApi => service::openapi(),
@@ -89,6 +102,8 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::ApiList => operator::list(cx).await,
         Route::ApiBulk => operator::bulk(req, cx).await,
         Route::ApiExport => operator::export(cx),
+        Route::ApiTags => operator::tags(cx).await,
+        Route::Robots => service::robots(cx).await,
         Route::ApiShow { key } => links::show(&LinkRef::Key(&key), None, cx).await,
         Route::ApiPatch { key } => links::patch(req, &LinkRef::Key(&key), None, cx).await,
         Route::ApiDelete { key } => links::deactivate(&LinkRef::Key(&key), cx).await,

@@ -7,13 +7,15 @@ use worker::{console_error, Request};
 
 use super::context::{runtime_ascii, Ctx};
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::password;
 use super::present::{LinkView, Viewer};
+use crate::domain::controls::normalize_tag;
 use crate::domain::link_request::NewLink;
 use crate::domain::secret::sha256_hex;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::{Cursor, LinkStore};
+use crate::storage::d1::{Cursor, LinkStore, ListFilter};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 100;
@@ -22,7 +24,9 @@ pub const MAX_BULK_ITEMS: usize = 100;
 /// Links read from D1 per query while exporting.
 const EXPORT_PAGE: u32 = 500;
 
-/// `GET /api/links?cursor=&limit=&q=`: newest first; `q` is a target host (exact).
+/// `GET /api/links?cursor=&limit=&q=&tag=&search=`: newest first; `q` is a target host
+/// (exact), `tag` a tag (normalized like the tags of a link), `search` words found in
+/// the title or the target.
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
@@ -47,10 +51,25 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
                 .ok_or_else(|| ApiError::BadRequest("q must be a host name".into()))?,
         ),
     };
-    let page = cx
-        .links()?
-        .list(cursor.as_ref(), limit, host.as_deref())
-        .await?;
+    let tag = match cx.query_param("tag").filter(|t| !t.trim().is_empty()) {
+        None => None,
+        Some(raw) => Some(normalize_tag(&raw).map_err(ApiError::BadRequest)?),
+    };
+    let search = cx
+        .query_param("search")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::BadRequest(
+            "search must be at most 200 characters".into(),
+        ));
+    }
+    let filter = ListFilter {
+        host: host.as_deref(),
+        tag: tag.as_deref(),
+        search: search.as_deref(),
+    };
+    let page = cx.links()?.list(cursor.as_ref(), limit, &filter).await?;
     let viewer = Viewer::of(cx);
     let links: Vec<LinkView> = page
         .links
@@ -61,6 +80,16 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
         OK,
         &serde_json::json!({ "links": links, "next_cursor": page.next_cursor }),
     )?)
+}
+
+/// `GET /api/tags`: every tag in use, most used first, with its links and their clicks.
+pub async fn tags(cx: &Ctx) -> Result<Reply, ApiError> {
+    let totals = cx.links()?.tag_totals().await?;
+    let tags: Vec<Value> = totals
+        .iter()
+        .map(|t| serde_json::json!({ "tag": t.tag, "links": t.links as i64, "clicks": t.clicks as i64 }))
+        .collect();
+    Ok(response::json(OK, &serde_json::json!({ "tags": tags }))?)
 }
 
 fn item_error(e: &ApiError) -> Value {
@@ -101,7 +130,8 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
                 "reuse is not supported in bulk requests".into(),
             ))),
-            Ok(new) => {
+            Ok(mut new) => {
+                password::hash_new(&mut new).await?;
                 let hash = sha256_hex(new.target.as_str());
                 pending.push((i, new, hash));
                 results.push(Value::Null);

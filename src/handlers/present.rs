@@ -27,6 +27,31 @@ pub struct LinkView<'a> {
     max_clicks: Option<i64>,
     pub redirect_status: u16,
     forward_query: bool,
+    // Title, tags, note and routing, as stored (absent fields are not set); written
+    // out because `#[serde(flatten)]` costs the wasm more than these lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    crawlable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split: Option<serde_json::Value>,
+    /// The link asks for a password (which is never shown, nor its hash).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    protected: bool,
+    /// A renamed link's first key, which its statistics stay under (and which still
+    /// redirects, as an alias).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats_key: Option<&'a str>,
 }
 
 /// What rendering a [`LinkView`] needs from the request; owned, so a response stream
@@ -60,6 +85,7 @@ impl<'a> LinkView<'a> {
                 LinkState::Deactivated => "deactivated",
                 LinkState::Expired => "expired",
                 LinkState::Exhausted => "exhausted",
+                LinkState::Scheduled => "scheduled",
             },
             clicks: link.clicks,
             tiny_url: url.clone(),
@@ -75,6 +101,16 @@ impl<'a> LinkView<'a> {
                 .unwrap_or(cx.default_redirect)
                 .code(),
             forward_query: link.settings.forward_query,
+            title: link.controls.title.as_deref(),
+            note: link.controls.note.as_deref(),
+            tags: &link.controls.tags,
+            valid_since: link.controls.routing.valid_since.map(Timestamp::to_rfc3339),
+            fallback_url: link.controls.routing.fallback_url.as_deref(),
+            crawlable: link.controls.routing.crawlable,
+            rules: link.controls.routing.rules_value(),
+            split: link.controls.routing.split_value(),
+            protected: link.controls.routing.password_hash.is_some(),
+            stats_key: link.stats_key.as_ref().map(|k| k.as_str()),
         }
     }
 }

@@ -35,6 +35,23 @@ pub fn asset(path: &str) -> Result<Reply, ApiError> {
     Ok(response::document(content_type, body)?)
 }
 
+/// Crawlable links listed in `/robots.txt` at most: the file stays small (crawlers read
+/// about the first 500 KB), and a link past the bound is simply not crawled.
+const ROBOTS_MAX_LINKS: u32 = 1_000;
+
+/// `GET /robots.txt`: crawlers may follow only links marked `crawlable`; everything
+/// else (other links, admin pages, the API) is disallowed. Redirects of other links
+/// carry `X-Robots-Tag: noindex` as well, for crawlers that ignore this file.
+pub async fn robots(cx: &Ctx) -> Result<Reply, ApiError> {
+    let keys = cx.links()?.crawlable_keys(ROBOTS_MAX_LINKS).await?;
+    let mut body = String::from("User-agent: *\n");
+    for key in keys {
+        body.push_str(&format!("Allow: /{key}$\n"));
+    }
+    body.push_str("Disallow: /\n");
+    Ok(response::document("text/plain; charset=utf-8", body)?)
+}
+
 /// `GET /openapi.json`.
 pub fn openapi() -> Result<Reply, ApiError> {
     Ok(response::document("application/json", OPENAPI)?)

@@ -20,6 +20,33 @@ pub async fn read_json(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiEr
             return Err(ApiError::UnsupportedMediaType);
         }
     }
+    read_limited(req, limit).await
+}
+
+/// The form field `name` of an HTML form's POST (`application/x-www-form-urlencoded`,
+/// what a `<form method="post">` sends), or, for a client that posts JSON, of a JSON
+/// object: the password form of a protected link.
+pub async fn read_form_field(
+    req: &mut Request,
+    name: &str,
+    limit: usize,
+) -> Result<Option<String>, ApiError> {
+    let json = req
+        .headers()
+        .get("Content-Type")?
+        .is_some_and(|ct| is_json_media_type(&ct));
+    let body = read_limited(req, limit).await?;
+    if json {
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::Unprocessable(format!("request body is not valid JSON: {e}")))?;
+        return Ok(value.get(name).and_then(|v| v.as_str()).map(str::to_string));
+    }
+    Ok(url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned()))
+}
+
+async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(length) = req.headers().get("Content-Length")? {
         if length
             .trim()

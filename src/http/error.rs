@@ -31,6 +31,11 @@ pub enum ApiError {
     TargetBlocked,
     /// 429: too many creations from this client; carries `Retry-After` seconds.
     RateLimited(u32),
+    /// 401: the link has a password and none (or a wrong one) came with the request.
+    PasswordRequired { wrong: bool },
+    /// 429: too many password attempts for this link or from this client; carries
+    /// `Retry-After` seconds.
+    TooManyAttempts(u32),
     /// 415: the body is declared as something other than JSON.
     UnsupportedMediaType,
     /// 422: the body is not a JSON object of the expected shape.
@@ -48,11 +53,12 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
-            ApiError::NotFound => 404,
+            ApiError::NotFound | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
-            ApiError::RateLimited(_) => 429,
+            ApiError::RateLimited(_) | ApiError::TooManyAttempts(_) => 429,
+            ApiError::PasswordRequired { .. } => 401,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Unprocessable(_) => 422,
@@ -75,12 +81,20 @@ impl ApiError {
             ApiError::Gone(LinkState::Exhausted) => {
                 "This short link has reached its click limit".into()
             }
+            ApiError::Gone(LinkState::Scheduled) => "This short link is not active yet".into(),
             ApiError::Gone(_) => "This short link has been deactivated".into(),
             ApiError::TargetBlocked => {
                 "This short link's target has been blocked by the operator of this service".into()
             }
             ApiError::RateLimited(after) => {
                 format!("Too many links created from this address; try again in {after} seconds")
+            }
+            ApiError::PasswordRequired { wrong: false } => {
+                "This link is protected by a password: send it in the X-Link-Password header".into()
+            }
+            ApiError::PasswordRequired { wrong: true } => "Wrong password".into(),
+            ApiError::TooManyAttempts(after) => {
+                format!("Too many password attempts; try again in {after} seconds")
             }
             ApiError::PayloadTooLarge(limit) => {
                 format!("Request body is too large; at most {limit} bytes are accepted")
@@ -115,7 +129,7 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed(allowed) => res.headers_mut().set("Allow", allowed)?,
             ApiError::Unauthorized => res.headers_mut().set("WWW-Authenticate", "Bearer")?,
-            ApiError::RateLimited(after) => {
+            ApiError::RateLimited(after) | ApiError::TooManyAttempts(after) => {
                 res.headers_mut().set("Retry-After", &after.to_string())?
             }
             _ => {}
@@ -187,6 +201,8 @@ mod tests {
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::TargetBlocked, 410),
             (ApiError::RateLimited(60), 429),
+            (ApiError::PasswordRequired { wrong: true }, 401),
+            (ApiError::TooManyAttempts(60), 429),
             (ApiError::Unprocessable("x".into()), 422),
             (ApiError::StorageUnavailable("x".into()), 503),
             (ApiError::KeySpaceExhausted, 503),

@@ -143,10 +143,26 @@ fn redirect_init(
         "private, max-age=0".to_string()
     };
     headers.set("Cache-Control", &cache)?;
+    // Short links are not pages: search engines should not index them unless their
+    // owner marks them `crawlable` (then the redirect drops this header, see
+    // [`crawlable`]). In the template, so a plain redirect pays nothing for it.
+    headers.set("X-Robots-Tag", "noindex")?;
     let init = web_sys::ResponseInit::new();
     init.set_status(status.code());
     init.set_headers(&headers.0);
     Ok(init)
+}
+
+/// Lets search engines index a redirect whose link is marked `crawlable`.
+pub fn crawlable(res: &Reply) -> worker::Result<()> {
+    res.headers().delete("X-Robots-Tag")?;
+    Ok(())
+}
+
+/// Adds a `Set-Cookie` header.
+pub fn set_cookie(res: &Reply, cookie: &str) -> worker::Result<()> {
+    res.headers().append("Set-Cookie", cookie)?;
+    Ok(())
 }
 
 /// The answer to a CORS preflight for a path that allows `methods`.

@@ -56,7 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/static/app.css", "GET, HEAD"),
     ("/static/app.js", "GET, HEAD"),
     ("/url", "POST"),
-    ("/{key}", "GET, HEAD"),
+    ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
     ("/{key}/qr", "GET, HEAD"),
     ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
@@ -66,6 +66,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
     ("/api/links/{key}", "GET, HEAD, PATCH, DELETE"),
+    ("/api/tags", "GET, HEAD"),
+    ("/robots.txt", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -82,6 +84,11 @@ pub enum Route {
     Redirect {
         key: Key,
         count_click: bool,
+    },
+    /// A protected link's password form, posted back: redirects (and counts) like
+    /// `GET` once the password is right.
+    Unlock {
+        key: Key,
     },
     Peek {
         key: Key,
@@ -117,6 +124,10 @@ pub enum Route {
     ApiDelete {
         key: Key,
     },
+    /// Every tag in use, with its links and clicks.
+    ApiTags,
+    /// Crawlers may follow only the links marked `crawlable`.
+    Robots,
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
     /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -216,7 +227,10 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,
         (Path::Fixed("/api/links/export"), _) => Route::ApiExport,
+        (Path::Fixed("/api/tags"), _) => Route::ApiTags,
+        (Path::Fixed("/robots.txt"), _) => Route::Robots,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
+        (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {
             key,
             count_click: method == Get,

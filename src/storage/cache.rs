@@ -8,8 +8,9 @@ use worker::{console_error, Env, KvStore};
 
 use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
+use crate::domain::controls::Routing;
 use crate::domain::key::Key;
-use crate::domain::link::{RedirectRule, RedirectStatus};
+use crate::domain::link::{RedirectRule, RedirectStatus, RuleControls};
 use crate::domain::timestamp::Timestamp;
 
 /// KV refuses expirations less than 60 s ahead.
@@ -31,24 +32,29 @@ fn entry_name(key: &Key) -> String {
 
 /// The one place that knows how a rule is spelled in KV: newline-separated fields with
 /// the target last (a serialized URL never contains a newline). A plain split, so the
-/// redirect path parses no JSON. Values in any other shape (such as the bare targets
-/// of the first release) decode to `None` and are refilled from D1.
+/// redirect path of a plain link parses no JSON; a link with routing controls carries
+/// them as one line of compact JSON (which escapes newlines), parsed on a memory miss
+/// only. Values in any other shape (such as the bare targets of the first release, or
+/// format 1 before the controls) decode to `None` and are refilled from D1.
 pub fn encode(rule: &RedirectRule) -> String {
+    let routing = rule.routing().map(Routing::to_json).unwrap_or_default();
     format!(
-        "1\n{}\n{}\n{}\n{}\n{}\n{}",
+        "2\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         rule.version,
         rule.status.map_or(0, RedirectStatus::code),
         u8::from(rule.forward_query),
         rule.expires_at
             .map_or(String::new(), |t| t.millis().to_string()),
         u8::from(rule.metered),
+        rule.controls.stats_key.as_deref().unwrap_or_default(),
+        routing,
         rule.target
     )
 }
 
 pub fn decode(value: &str) -> Option<RedirectRule> {
-    let mut parts = value.splitn(7, '\n');
-    if parts.next()? != "1" {
+    let mut parts = value.splitn(9, '\n');
+    if parts.next()? != "2" {
         return None;
     }
     let version = parts.next()?.parse().ok()?;
@@ -62,6 +68,13 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         ms => Some(Timestamp::from_millis(ms.parse().ok()?)),
     };
     let metered = parts.next()? == "1";
+    let stats_key = Some(parts.next()?)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    let routing = match parts.next()? {
+        "" => None,
+        json => Some(std::rc::Rc::new(Routing::from_json(json).ok()?)),
+    };
     let target = parts.next()?.to_string();
     Some(RedirectRule {
         target,
@@ -70,6 +83,7 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         forward_query,
         expires_at,
         metered,
+        controls: RuleControls { stats_key, routing },
     })
 }
 
@@ -172,6 +186,7 @@ mod tests {
             forward_query: false,
             expires_at: Some(Timestamp::from_millis(1_795_290_489_000)),
             metered: true,
+            controls: RuleControls::default(),
         }
     }
 
@@ -186,6 +201,18 @@ mod tests {
             ..rule()
         };
         assert_eq!(decode(&encode(&plain)), Some(plain));
+        let routing = Routing::from_json(
+            r#"{"fallback_url":"https://f.example/","rules":[{"when":{"language":["de"]},"target_url":"https://a.example/\nx"}]}"#,
+        )
+        .unwrap();
+        let controlled = RedirectRule {
+            controls: RuleControls {
+                stats_key: Some("first-key".into()),
+                routing: Some(std::rc::Rc::new(routing)),
+            },
+            ..rule()
+        };
+        assert_eq!(decode(&encode(&controlled)), Some(controlled));
     }
 
     #[test]
@@ -194,9 +221,11 @@ mod tests {
             "https://example.com/",
             "",
             "1",
-            "2\n1\n0\n1\n\n0\nhttps://a.com/",
-            "1\nx\n0\n1\n\n0\nhttps://a.com/",
-            "1\n1\n303\n1\n\n0\nhttps://a.com/",
+            "1\n1\n0\n1\n\n0\nhttps://a.com/",
+            "3\n1\n0\n1\n\n0\n\n\nhttps://a.com/",
+            "2\nx\n0\n1\n\n0\n\n\nhttps://a.com/",
+            "2\n1\n303\n1\n\n0\n\n\nhttps://a.com/",
+            "2\n1\n0\n1\n\n0\n\n{not json\nhttps://a.com/",
         ] {
             assert_eq!(decode(value), None, "{value:?}");
         }

@@ -10,6 +10,7 @@ use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
+use crate::domain::controls::Controls;
 use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkSettings, RedirectStatus};
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
@@ -213,6 +214,8 @@ struct LinkRow {
     redirect_status: Option<f64>,
     forward_query: f64,
     version: f64,
+    controls: Option<String>,
+    stats_key: Option<String>,
 }
 
 /// Numbers that JavaScript (and so D1's binding) represents exactly.
@@ -259,6 +262,18 @@ impl TryFrom<LinkRow> for Link {
                 forward_query: row.forward_query != 0.0,
             },
             version: whole(row.version, "version").map_err(bad)?,
+            controls: match row.controls.as_deref() {
+                None | Some("{}") => Controls::default(),
+                Some(json) => {
+                    Controls::from_json(json).map_err(|e| bad(format!("controls: {e}")))?
+                }
+            },
+            stats_key: row
+                .stats_key
+                .as_deref()
+                .map(Key::parse)
+                .transpose()
+                .map_err(|e| bad(e.to_string()))?,
             key,
         })
     }
@@ -279,7 +294,32 @@ fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
 }
 
 const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, created_at, expires_at, \
-                            max_clicks, redirect_status, forward_query, version";
+                            max_clicks, redirect_status, forward_query, version, controls, stats_key";
+
+/// What a change of a link came to.
+pub enum Updated {
+    Link(Box<Link>),
+    Missing,
+    /// The new key of a rename is another link's key or an alias.
+    KeyTaken,
+}
+
+/// Tags and how many links and clicks carry each.
+#[derive(Deserialize)]
+pub struct TagTotal {
+    pub tag: String,
+    pub links: f64,
+    pub clicks: f64,
+}
+
+/// The operator list's filters.
+#[derive(Default)]
+pub struct ListFilter<'a> {
+    pub host: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    /// Matched, case-insensitively, anywhere in the title or the target.
+    pub search: Option<&'a str>,
+}
 
 /// Keeps the operation and the runtime's cause together for the log.
 fn failed(what: &str) -> impl Fn(worker::Error) -> StorageError + '_ {
@@ -358,8 +398,9 @@ impl LinkStore {
         // shared link for the same target. The caller tells them apart.
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
-             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT DO NOTHING",
+             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12 \
+             WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE alias = ?1) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
                 row.new.target.as_str().into(),
@@ -372,6 +413,7 @@ impl LinkStore {
                 flag(settings.forward_query),
                 flag(row.new.reuse),
                 ms(row.now),
+                row.new.controls.to_json().into(),
             ],
             "insert",
         )
@@ -413,9 +455,19 @@ impl LinkStore {
         )
     }
 
+    /// The link a reference names; by key, a renamed link's former key (an alias)
+    /// names it too.
     pub async fn find(&self, link: &LinkRef<'_>) -> Result<Option<Link>, StorageError> {
         let (condition, arg) = link.condition();
-        let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}");
+        let sql = match link {
+            LinkRef::Secret(_) => format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}"),
+            // Two index lookups at most, and only the second on a key that no link has.
+            LinkRef::Key(_) => format!(
+                "SELECT {LINK_COLUMNS} FROM links WHERE key = ?1 UNION ALL \
+                 SELECT {LINK_COLUMNS} FROM links \
+                 WHERE id = (SELECT link_id FROM link_aliases WHERE alias = ?1) LIMIT 1"
+            ),
+        };
         single(self.db.rows(&sql, &[arg], "find").await?)
     }
 
@@ -427,9 +479,9 @@ impl LinkStore {
         link: &LinkRef<'_>,
         patch: &LinkPatch,
         now: Timestamp,
-    ) -> Result<Option<Link>, StorageError> {
+    ) -> Result<Updated, StorageError> {
         let (condition, selector) = link.condition();
-        let mut args = vec![selector, ms(now)];
+        let mut args = vec![selector.clone(), ms(now)];
         let mut sets = vec![
             "version = version + 1".to_string(),
             "reuse = 0".to_string(),
@@ -455,14 +507,140 @@ impl LinkStore {
                 sets.push(format!("{column} = ?{}", args.len()));
             }
         }
+        // Only the control paths named change, in SQL: two owners' concurrent changes of
+        // different controls both land, and nothing is read first.
+        let paths = patch.controls.json_paths();
+        if !paths.is_empty() {
+            let mut removed = Vec::new();
+            let mut set = Vec::new();
+            for (path, value) in paths {
+                match value {
+                    None => removed.push(format!("'{path}'")),
+                    Some(json) => {
+                        args.push(json.into());
+                        set.push(format!("'{path}', json(?{})", args.len()));
+                    }
+                }
+            }
+            let mut expr = "controls".to_string();
+            if !removed.is_empty() {
+                expr = format!("json_remove({expr}, {})", removed.join(", "));
+            }
+            if !set.is_empty() {
+                expr = format!("json_set({expr}, {})", set.join(", "));
+            }
+            sets.push(format!("controls = {expr}"));
+        }
         let sql = format!(
             "UPDATE links SET {} WHERE {condition} RETURNING {LINK_COLUMNS}",
             sets.join(", ")
         );
-        single(self.db.rows(&sql, &args, "update").await?)
+        let Some(new_key) = patch.rename.as_ref() else {
+            return Ok(match single(self.db.rows(&sql, &args, "update").await?)? {
+                Some(link) => Updated::Link(Box::new(link)),
+                None => Updated::Missing,
+            });
+        };
+        // A rename: the change, then the current key kept as an alias, then the new
+        // key, in one transaction. The new key's uniqueness among links (the unique
+        // index) and among aliases (a trigger, migration 0007) abort the whole batch,
+        // so a refused rename changes nothing.
+        let alias_args = [selector.clone(), new_key.as_str().into()];
+        let key_args = [selector, new_key.as_str().into(), ms(now)];
+        let statements = vec![
+            self.statement(&sql, &args, "update")?,
+            self.statement(
+                &format!(
+                    "INSERT INTO link_aliases (alias, link_id) \
+                     SELECT key, id FROM links WHERE {condition} AND key <> ?2"
+                ),
+                &alias_args,
+                "keep alias",
+            )?,
+            self.statement(
+                &format!(
+                    "UPDATE links SET key = ?2, stats_key = COALESCE(stats_key, key), \
+                     version = version + 1, updated_at = ?3 \
+                     WHERE {condition} RETURNING {LINK_COLUMNS}"
+                ),
+                &key_args,
+                "rename",
+            )?,
+        ];
+        match self.batch(statements, "rename").await {
+            Ok(results) => {
+                let rows: Vec<LinkRow> = match results.last() {
+                    Some(last) => last.results().map_err(failed("rename"))?,
+                    None => Vec::new(),
+                };
+                Ok(match single(rows)? {
+                    Some(link) => Updated::Link(Box::new(link)),
+                    None => Updated::Missing,
+                })
+            }
+            // Refused by a constraint if the new key is taken: say so; otherwise the
+            // failure is the database's.
+            Err(e) => match self.find(&LinkRef::Key(new_key)).await? {
+                Some(_) => Ok(Updated::KeyTaken),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The former keys (aliases) of the link whose key is `key`.
+    pub async fn aliases(&self, key: &Key) -> Result<Vec<String>, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {
+            alias: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                "SELECT alias FROM link_aliases WHERE link_id = (SELECT id FROM links WHERE key = ?1)",
+                &[key.as_str().into()],
+                "aliases",
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.alias).collect())
+    }
+
+    /// The current keys of up to `limit` links marked `crawlable` that are active, oldest
+    /// first. Reads the links with controls: `/robots.txt` only, served cached.
+    pub async fn crawlable_keys(&self, limit: u32) -> Result<Vec<String>, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {
+            key: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                &format!(
+                    "SELECT key FROM links WHERE controls <> '{{}}' AND is_active = 1 \
+                     AND controls ->> '$.crawlable' = 1 ORDER BY created_at LIMIT {limit}"
+                ),
+                &[],
+                "crawlable keys",
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.key).collect())
+    }
+
+    /// Every tag in use, with how many links carry it and their clicks. Reads every
+    /// tagged link: the operator's overview, not a hot path.
+    pub async fn tag_totals(&self) -> Result<Vec<TagTotal>, StorageError> {
+        self.db
+            .rows(
+                "SELECT t.value AS tag, COUNT(*) AS links, SUM(links.clicks) AS clicks \
+                 FROM links, json_each(links.controls, '$.tags') AS t \
+                 WHERE links.controls <> '{}' GROUP BY t.value ORDER BY links DESC, tag",
+                &[],
+                "tag totals",
+            )
+            .await
     }
 
     /// The exact counters of one link, from its row (O(1) whatever its traffic).
+    /// `key` is the link's stats key ([`Link::stats_key`]).
     pub async fn totals(&self, key: &Key) -> Result<Option<Totals>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
@@ -474,7 +652,8 @@ impl LinkStore {
         let row: Option<Row> = self
             .db
             .first(
-                "SELECT clicks, bot_clicks, first_click_at, last_click_at FROM links WHERE key = ?1",
+                "SELECT clicks, bot_clicks, first_click_at, last_click_at FROM links \
+                 WHERE key = ?1 OR stats_key = ?1",
                 &[key.as_str().into()],
                 "stats totals",
             )
@@ -502,13 +681,32 @@ impl LinkStore {
         &self,
         cursor: Option<&Cursor>,
         limit: u32,
-        host: Option<&str>,
+        filter: &ListFilter<'_>,
     ) -> Result<Page, StorageError> {
         let mut conditions = Vec::new();
         let mut args: Vec<JsValue> = Vec::new();
-        if let Some(host) = host {
+        if let Some(host) = filter.host {
             args.push(host.into());
             conditions.push(format!("target_host = ?{}", args.len()));
+        }
+        if let Some(tag) = filter.tag {
+            args.push(tag.into());
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM json_each(links.controls, '$.tags') WHERE value = ?{})",
+                args.len()
+            ));
+        }
+        if let Some(search) = filter.search {
+            // LIKE with its wildcards escaped: the words are matched as typed.
+            let escaped = search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(format!("%{escaped}%").into());
+            conditions.push(format!(
+                "(target_url LIKE ?{n} ESCAPE '\\' OR (controls ->> '$.title') LIKE ?{n} ESCAPE '\\')",
+                n = args.len()
+            ));
         }
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));

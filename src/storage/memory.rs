@@ -95,6 +95,7 @@ mod tests {
             forward_query: true,
             expires_at: None,
             metered: false,
+            controls: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Storage: D1 holds the truth about links; KV and the isolate's memory cache each
 //! link's redirect rule. Storage reports its own errors ([`error::StorageError`]).
 
+pub mod attempts;
 pub mod cache;
 pub mod counters;
 pub mod d1;

@@ -22,6 +22,8 @@ pub enum Lookup {
     Found(Found),
     /// The link exists but does not redirect now.
     Gone(LinkState),
+    /// The link expired or ran out of clicks and sends visitors here instead.
+    Fallback(String),
     /// No link has this key.
     Missing,
 }
@@ -82,7 +84,12 @@ impl RuleStore {
         };
         if let Some(rule) = cached {
             return Ok(if rule.is_expired(now) {
-                Lookup::Gone(LinkState::Expired)
+                match rule.fallback() {
+                    Some(url) => Lookup::Fallback(url.to_string()),
+                    None => Lookup::Gone(LinkState::Expired),
+                }
+            } else if rule.is_scheduled(now) {
+                Lookup::Gone(LinkState::Scheduled)
             } else {
                 Lookup::Found(Found {
                     rule,
@@ -97,9 +104,15 @@ impl RuleStore {
             None => Lookup::Missing,
             Some(link) => match link.state(now) {
                 LinkState::Active => Lookup::Found(Found {
-                    rule: RedirectRule::of(&link),
+                    rule: RedirectRule::visited_as(&link, key.as_str()),
                     from_d1: true,
                 }),
+                state @ (LinkState::Expired | LinkState::Exhausted) => {
+                    match link.controls.routing.fallback_url {
+                        Some(url) => Lookup::Fallback(url),
+                        None => Lookup::Gone(state),
+                    }
+                }
                 other => Lookup::Gone(other),
             },
         })
@@ -153,6 +166,11 @@ impl RuleStore {
                 self.evict(key).await;
             }
         }
+    }
+
+    /// Drops a key (a renamed link's former key, say) from both caches.
+    pub async fn forget(&self, key: &Key) {
+        self.evict(key).await;
     }
 
     /// Drops a link from both caches after D1 stopped or changed its redirect.

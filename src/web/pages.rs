@@ -52,6 +52,7 @@ pub fn state_label(state: &str) -> &'static str {
         "deactivated" => "Deactivated",
         "expired" => "Expired",
         "exhausted" => "Click limit reached",
+        "scheduled" => "Not active yet",
         _ => "Unknown",
     }
 }
@@ -192,6 +193,83 @@ pub fn preview(short_url: &str, target: &str) -> String {
     page("Link preview", &main, false)
 }
 
+/// `GET /{key}` of a password-protected link, for browsers: a form that posts the
+/// password back to the same address. Names no target.
+pub fn password_form(wrong: bool) -> String {
+    let hint = if wrong {
+        "<p class=\"error\" role=\"alert\">Wrong password. Try again.</p>"
+    } else {
+        ""
+    };
+    let main = format!(
+        r#"<h1>This link is protected</h1>
+<div class="card">{hint}
+  <form method="post">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" required autofocus autocomplete="current-password">
+    <button type="submit">Continue</button>
+  </form>
+</div>"#
+    );
+    page("Password required", &main, false)
+}
+
+/// What a link-preview bot (Slack, X, Facebook, …) gets instead of the redirect when
+/// the link has a social card: Open Graph and Twitter Card tags with the owner's own
+/// title, description and image, and the short URL. Names no target.
+pub fn social_card(
+    short_url: &str,
+    title: Option<&str>,
+    description: Option<&str>,
+    image: Option<&str>,
+) -> String {
+    let mut meta = format!(
+        "<meta property=\"og:type\" content=\"website\"><meta property=\"og:url\" content=\"{}\">",
+        escape(short_url)
+    );
+    let card = if image.is_some() {
+        "summary_large_image"
+    } else {
+        "summary"
+    };
+    meta.push_str(&format!("<meta name=\"twitter:card\" content=\"{card}\">"));
+    for (og, tw, value) in [
+        ("og:title", "twitter:title", title),
+        ("og:description", "twitter:description", description),
+        ("og:image", "twitter:image", image),
+    ] {
+        if let Some(v) = value {
+            let v = escape(v);
+            meta.push_str(&format!(
+                "<meta property=\"{og}\" content=\"{v}\"><meta name=\"{tw}\" content=\"{v}\">"
+            ));
+        }
+    }
+    if let Some(d) = description {
+        meta.push_str(&format!(
+            "<meta name=\"description\" content=\"{}\">",
+            escape(d)
+        ));
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>{meta}</head>\
+         <body><p><a href=\"{}\">{}</a></p></body></html>",
+        escape(title.unwrap_or(short_url)),
+        escape(short_url),
+        escape(title.unwrap_or(short_url))
+    )
+}
+
+/// `GET /{key}+` of a password-protected link, for browsers: it names no target.
+pub fn preview_protected(short_url: &str) -> String {
+    let main = format!(
+        r#"<h1>This link is protected</h1>
+<div class="card"><p><a href="{short}">{short}</a> asks for a password before it says where it goes.</p></div>"#,
+        short = escape(short_url)
+    );
+    page("Link preview", &main, false)
+}
+
 /// A short page for a link that does not exist or no longer redirects.
 pub fn error(status: u16, detail: &str) -> String {
     let title = match status {
@@ -222,6 +300,8 @@ mod tests {
             created_at: Timestamp::from_millis(1_795_290_489_000),
             settings: crate::domain::link::LinkSettings::default(),
             version: 1,
+            controls: Default::default(),
+            stats_key: None,
         }
     }
 
@@ -252,6 +332,8 @@ mod tests {
                 device: "mobile".into(),
                 clicks: 3,
             }],
+            served_by: Vec::new(),
+            bots_by_reason: Vec::new(),
         }
     }
 
@@ -291,7 +373,7 @@ mod tests {
             state: "active",
             redirect_status: 302,
         };
-        for html in [home(), admin(&link(), &stats(), &cx)] {
+        for html in [home(), admin(&link(), &stats(), &cx), password_form(true)] {
             let inputs = html.matches("<input id=\"").count();
             assert!(inputs > 0);
             for id in html

@@ -1,0 +1,136 @@
+//! Link passwords at the HTTP boundary, shared by the handlers that set one (create,
+//! `PATCH`, bulk) and the redirect that asks for it: hashing, and letting a visitor
+//! through (a remember cookie, `X-Link-Password`, or the form's POST).
+
+use worker::{console_error, Request};
+
+use super::context::Ctx;
+use crate::config::PASSWORD_WINDOW_SECONDS;
+use crate::domain::controls::ControlsChange;
+use crate::domain::key::Key;
+use crate::domain::link_request::{Change, NewLink};
+use crate::domain::password::{
+    cookie_is_valid, remember_cookie, PasswordHash, PBKDF2_ITERATIONS, SALT_BYTES,
+};
+use crate::domain::random::RandomUnavailable;
+use crate::http::error::ApiError;
+use crate::storage::attempts::Attempts;
+use crate::webcrypto;
+
+/// The stored form of a new password: a fresh salt, PBKDF2 in the runtime's WebCrypto.
+pub async fn hash(plain: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; SALT_BYTES];
+    getrandom::fill(&mut salt).map_err(|_| ApiError::from(RandomUnavailable))?;
+    let hash = webcrypto::pbkdf2_sha256(plain.as_bytes(), &salt, PBKDF2_ITERATIONS)
+        .await
+        .map_err(|e| ApiError::Internal(format!("PBKDF2: {e}")))?;
+    Ok(PasswordHash {
+        iterations: PBKDF2_ITERATIONS,
+        salt: salt.to_vec(),
+        hash,
+    }
+    .encode())
+}
+
+/// Hashes the password a new link asks for into its controls.
+pub async fn hash_new(new: &mut NewLink) -> Result<(), ApiError> {
+    if let Some(plain) = new.password.take() {
+        new.controls.routing.password_hash = Some(hash(&plain).await?);
+    }
+    Ok(())
+}
+
+/// Replaces the password a change sets (in clear) by its hash, the only form stored.
+pub async fn hash_change(change: &mut ControlsChange) -> Result<(), ApiError> {
+    match std::mem::take(&mut change.password) {
+        Change::Set(plain) => change.password_hash = Change::Set(hash(&plain).await?),
+        Change::Clear => change.password_hash = Change::Clear,
+        Change::Keep => {}
+    }
+    Ok(())
+}
+
+/// The cookie that remembers a right password for link `key` (path-scoped to it).
+fn cookie_name(key: &Key) -> String {
+    format!("pw_{}", key.as_str().replace('-', "_"))
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let cookies = req.headers().get("Cookie").ok().flatten()?;
+    cookies.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then(|| v.trim().to_string())
+    })
+}
+
+/// Whether this request may pass link `key`, protected by `stored` (its stored hash):
+/// `Ok(None)` with a valid remember cookie, `Ok(Some(set_cookie))` with the right
+/// password (`offered`), else why not. A bot (a link preview, a mail scanner) never
+/// passes and spends no attempt. Every password tried spends one attempt of the client
+/// and one of the link before it is checked, in D1, so concurrent guesses cannot pass
+/// the limits; a right one gives them back.
+pub async fn pass(
+    key: &Key,
+    stored: &str,
+    offered: Option<String>,
+    is_bot: bool,
+    req: &Request,
+    cx: &Ctx,
+) -> Result<Option<String>, ApiError> {
+    let secret = &cx.config.cookie_secret;
+    let now_secs = cx.now.millis().div_euclid(1000);
+    let name = cookie_name(key);
+    if cookie(req, &name)
+        .is_some_and(|value| cookie_is_valid(secret, key.as_str(), stored, &value, now_secs))
+    {
+        return Ok(None);
+    }
+    let Some(offered) = offered.filter(|_| !is_bot) else {
+        return Err(ApiError::PasswordRequired { wrong: false });
+    };
+    let hash = PasswordHash::parse(stored)
+        .ok_or_else(|| ApiError::Internal(format!("stored password of key {key} unreadable")))?;
+    let slot = now_secs.div_euclid(PASSWORD_WINDOW_SECONDS);
+    let client = req
+        .headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".into());
+    let client_scope = format!("c:{}", client.chars().take(64).collect::<String>());
+    let link_scope = format!("l:{key}");
+    let attempts = Attempts::on(cx.rules().database()?);
+    let granted = attempts
+        .take(
+            &[
+                (&client_scope, cx.config.password_attempts_per_client),
+                (&link_scope, cx.config.password_attempts_per_link),
+            ],
+            slot,
+        )
+        .await?;
+    if !granted {
+        let retry = (slot + 1) * PASSWORD_WINDOW_SECONDS - now_secs;
+        return Err(ApiError::TooManyAttempts(u32::try_from(retry).unwrap_or(1)));
+    }
+    let derived = webcrypto::pbkdf2_sha256(offered.as_bytes(), &hash.salt, hash.iterations)
+        .await
+        .map_err(|e| ApiError::Internal(format!("PBKDF2: {e}")))?;
+    if !hash.matches(&derived) {
+        return Err(ApiError::PasswordRequired { wrong: true });
+    }
+    if let Err(e) = attempts
+        .give_back(&[&client_scope, &link_scope], slot)
+        .await
+    {
+        console_error!("giving back password attempts of key {key} failed: {e}");
+    }
+    let seconds = cx.config.password_remember_seconds;
+    let value = remember_cookie(secret, key.as_str(), stored, now_secs + i64::from(seconds));
+    // HttpOnly and Secure: only this service reads it, never in clear; scoped to the
+    // link's path, so one link's cookie opens no other.
+    Ok(Some(format!(
+        "{name}={value}; Max-Age={seconds}; Path=/{key}; HttpOnly; Secure; SameSite=Lax"
+    )))
+}
