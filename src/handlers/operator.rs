@@ -1,5 +1,7 @@
-//! The operator API (`/api/links...`): listing, bulk creation and export. Requests get
-//! here only with the `ADMIN_TOKEN` bearer token (see `handlers::auth`).
+//! The operator API (`/api/links...`): listing, bulk creation, import and export.
+//! Requests get here only with the `ADMIN_TOKEN` bearer token (see `handlers::auth`).
+
+use std::collections::HashSet;
 
 use futures_util::stream;
 use serde_json::Value;
@@ -8,12 +10,13 @@ use worker::{console_error, Request};
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
+use crate::domain::import::{ImportedLink, OnConflict, MAX_IMPORT_ITEMS};
 use crate::domain::link_request::NewLink;
-use crate::domain::secret::sha256_hex;
-use crate::http::body::{self, MAX_BULK_BODY_BYTES};
+use crate::domain::secret::{sha256_hex, SecretKey};
+use crate::http::body::{self, MAX_BULK_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::{Cursor, LinkStore};
+use crate::storage::d1::{Cursor, ImportRow, ImportWrite, LinkStore};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 100;
@@ -62,13 +65,9 @@ fn item_error(e: &ApiError) -> Value {
     serde_json::json!({ "status": e.status(), "detail": e.detail() })
 }
 
-/// `POST /api/links/bulk`: a JSON array of up to 100 creation bodies. Answers one result
-/// per item, in order: `{"status": 201, "link": {...}}` or `{"status": 4xx, "detail"}`.
-/// All valid items are inserted in one D1 batch; only items whose drawn key collided
-/// go into another.
-pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
-    let body = body::read_json(req, MAX_BULK_BODY_BYTES).await?;
-    let items = match serde_json::from_slice::<Value>(&body) {
+/// A request body that must be a JSON array of 1 to `max` items.
+fn items(body: &[u8], max: usize, what: &str) -> Result<Vec<Value>, ApiError> {
+    let items = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Array(items)) => items,
         Ok(_) => {
             return Err(ApiError::Unprocessable(
@@ -81,12 +80,22 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             )))
         }
     };
-    if items.is_empty() || items.len() > MAX_BULK_ITEMS {
+    if items.is_empty() || items.len() > max {
         return Err(ApiError::Unprocessable(format!(
-            "a bulk request holds 1 to {MAX_BULK_ITEMS} items, got {}",
+            "{what} holds 1 to {max} items, got {}",
             items.len()
         )));
     }
+    Ok(items)
+}
+
+/// `POST /api/links/bulk`: a JSON array of up to 100 creation bodies. Answers one result
+/// per item, in order: `{"status": 201, "link": {...}}` or `{"status": 4xx, "detail"}`.
+/// All valid items are inserted in one D1 batch; only items whose drawn key collided
+/// go into another.
+pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+    let body = body::read_json(req, MAX_BULK_BODY_BYTES).await?;
+    let items = items(&body, MAX_BULK_ITEMS, "a bulk request")?;
     let own_hosts = cx.own_hosts();
     let policy = cx.target_policy(&own_hosts);
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
@@ -146,6 +155,136 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(
         OK,
         &serde_json::json!({ "results": results }),
+    )?)
+}
+
+/// `POST /api/links/import?on_conflict=skip|update&dry_run=true`: a JSON array of up to
+/// 1,000 links from another shortener, each with its key and optionally its creation
+/// date, historical clicks and settings. Every item is checked with the rules of
+/// creation; the valid ones are written in one D1 batch, so a failed call wrote nothing
+/// and can simply be sent again. Answers a count per outcome and one result per item,
+/// in order: `created` (with the link's new secret), `updated`, `exists` (the key was
+/// taken and left alone) or `rejected` (with the status and reason). A dry run answers
+/// the same without writing, and draws no secrets.
+pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+    let on_conflict = OnConflict::parse(cx.query_param("on_conflict").as_deref())
+        .ok_or_else(|| ApiError::BadRequest("on_conflict must be skip or update".into()))?;
+    let dry_run = match cx.query_param("dry_run").as_deref() {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(ApiError::BadRequest("dry_run must be true or false".into())),
+    };
+    let body = body::read_json(req, MAX_IMPORT_BODY_BYTES).await?;
+    let items = items(&body, MAX_IMPORT_ITEMS, "an import")?;
+    let own_hosts = cx.own_hosts();
+    let policy = cx.target_policy(&own_hosts);
+    let mut results: Vec<Value> = Vec::with_capacity(items.len());
+    let mut valid: Vec<(usize, ImportedLink)> = Vec::with_capacity(items.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let raw_key = item.get("key").cloned().unwrap_or(Value::Null);
+        let rejected = |e: ApiError| serde_json::json!({ "key": raw_key, "outcome": "rejected", "status": e.status(), "detail": e.detail() });
+        match ImportedLink::from_value(item, &policy, cx.now) {
+            // Keys are case-insensitive: `Abc` and `abc` are one link here, however the
+            // source told them apart; the later item is refused rather than merged.
+            Ok(link) if !seen.insert(link.key.as_str().to_string()) => {
+                results.push(rejected(ApiError::Unprocessable(format!(
+                    "key '{}' appears more than once in this import",
+                    link.key
+                ))))
+            }
+            Ok(link) => {
+                valid.push((i, link));
+                results.push(Value::Null);
+            }
+            Err(e) => results.push(rejected(ApiError::from(e))),
+        }
+    }
+    let store = cx.links()?;
+    let (writes, secrets) = if dry_run {
+        let keys: Vec<&str> = valid.iter().map(|(_, l)| l.key.as_str()).collect();
+        let taken: HashSet<String> = store.existing_keys(&keys).await?.into_iter().collect();
+        let writes = valid
+            .iter()
+            .map(
+                |(_, l)| match (taken.contains(l.key.as_str()), on_conflict) {
+                    (false, _) => ImportWrite::Created,
+                    (true, OnConflict::Update) => ImportWrite::Updated,
+                    (true, OnConflict::Skip) => ImportWrite::Exists,
+                },
+            )
+            .collect();
+        (writes, Vec::new())
+    } else {
+        let secrets = valid
+            .iter()
+            .map(|(_, l)| SecretKey::generate(&l.key))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows: Vec<ImportRow> = valid
+            .iter()
+            .zip(&secrets)
+            .map(|((_, link), secret)| ImportRow {
+                link,
+                target_hash: sha256_hex(link.target.as_str()),
+                secret_hash: secret.hash(),
+            })
+            .collect();
+        (store.import(&rows, on_conflict, cx.now).await?, secrets)
+    };
+    // A link changed in place may be cached with its old rule: drop it from the caches
+    // before answering, as a PATCH does.
+    if !dry_run {
+        let updated = valid
+            .iter()
+            .zip(&writes)
+            .filter(|(_, w)| **w == ImportWrite::Updated)
+            .map(|((_, link), _)| cx.rules().evict(&link.key));
+        futures_util::future::join_all(updated).await;
+    }
+    let mut counts = [0_u32; 3];
+    for (n, ((i, link), write)) in valid.iter().zip(&writes).enumerate() {
+        let (slot, outcome) = match write {
+            ImportWrite::Created => (
+                0,
+                serde_json::json!({
+                    "key": link.key.as_str(),
+                    "outcome": "created",
+                    "secret_key": secrets.get(n).map(SecretKey::as_str),
+                }),
+            ),
+            ImportWrite::Updated => (
+                1,
+                serde_json::json!({ "key": link.key.as_str(), "outcome": "updated" }),
+            ),
+            ImportWrite::Exists => (
+                2,
+                serde_json::json!({
+                    "key": link.key.as_str(),
+                    "outcome": "exists",
+                    "status": ApiError::KeyTaken(String::new()).status(),
+                    "detail": format!("key '{}' exists and was left as it is (on_conflict=update replaces it)", link.key),
+                }),
+            ),
+        };
+        if let Some(c) = counts.get_mut(slot) {
+            *c += 1;
+        }
+        if let Some(r) = results.get_mut(*i) {
+            *r = outcome;
+        }
+    }
+    let [created, updated, exists] = counts;
+    let rejected = results.len() - valid.len();
+    Ok(response::json(
+        OK,
+        &serde_json::json!({
+            "dry_run": dry_run,
+            "created": created,
+            "updated": updated,
+            "exists": exists,
+            "rejected": rejected,
+            "results": results,
+        }),
     )?)
 }
 

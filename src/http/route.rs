@@ -65,7 +65,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/links", "GET, HEAD"),
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
+    ("/api/links/import", "POST"),
     ("/api/links/{key}", "GET, HEAD, PATCH, DELETE"),
+    ("/api/links/{key}/stats", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -108,6 +110,8 @@ pub enum Route {
     ApiList,
     ApiBulk,
     ApiExport,
+    /// Links brought in from another shortener, with their keys, dates and clicks.
+    ApiImport,
     ApiShow {
         key: Key,
     },
@@ -115,6 +119,10 @@ pub enum Route {
         key: Key,
     },
     ApiDelete {
+        key: Key,
+    },
+    /// A link's statistics, as its owner sees them, by key.
+    ApiStats {
         key: Key,
     },
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
@@ -148,6 +156,7 @@ enum Path {
     AdminStats(SecretKey),
     AdminVisits(SecretKey),
     ApiLink(Key),
+    ApiStats(Key),
 }
 
 impl Path {
@@ -161,6 +170,7 @@ impl Path {
             Path::AdminStats(_) => "/admin/{secret_key}/stats",
             Path::AdminVisits(_) => "/admin/{secret_key}/visits",
             Path::ApiLink(_) => "/api/links/{key}",
+            Path::ApiStats(_) => "/api/links/{key}/stats",
         }
     }
 }
@@ -180,6 +190,9 @@ fn classify(path: &str) -> Option<Path> {
         return SecretKey::parse(rest).ok().map(Path::Admin);
     }
     if let Some(key) = rest.strip_prefix("api/links/") {
+        if let Some(key) = key.strip_suffix("/stats") {
+            return Key::parse(key).ok().map(Path::ApiStats);
+        }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
     if let Some(key) = rest.strip_suffix('+') {
@@ -216,6 +229,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,
         (Path::Fixed("/api/links/export"), _) => Route::ApiExport,
+        (Path::Fixed("/api/links/import"), _) => Route::ApiImport,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), _) => Route::Redirect {
             key,
@@ -231,6 +245,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
+        (Path::ApiStats(key), _) => Route::ApiStats { key },
     };
     Ok(route)
 }
@@ -367,6 +382,16 @@ mod tests {
                 "/api/links/abc".to_string(),
                 Route::ApiDelete { key: key("abc") },
             ),
+            (
+                Method::Post,
+                "/api/links/import".to_string(),
+                Route::ApiImport,
+            ),
+            (
+                Method::Get,
+                "/api/links/ABC/stats".to_string(),
+                Route::ApiStats { key: key("abc") },
+            ),
         ];
         for (method, path, want) in cases {
             assert_eq!(
@@ -427,7 +452,8 @@ mod tests {
     #[test]
     fn reserved_words_are_never_routed_as_keys() {
         for path in [
-            "/admin", "/api", "/static", "/www", "/admin+", "/api+", "/bulk", "/export", "/url/qr",
+            "/admin", "/api", "/static", "/www", "/admin+", "/api+", "/bulk", "/export", "/import",
+            "/url/qr",
         ] {
             assert_eq!(
                 resolve(Method::Get, path),

@@ -10,6 +10,7 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
+use crate::domain::import::{ImportedLink, OnConflict};
 use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkSettings, RedirectStatus};
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
@@ -25,6 +26,23 @@ pub struct NewRow<'a> {
     pub target_hash: &'a str,
     pub secret_hash: &'a SecretHash,
     pub now: Timestamp,
+}
+
+/// An imported link ready for its row: the item, its target's hash, and the hash of
+/// a secret drawn for it (every row has an owner's secret, imported ones too).
+pub struct ImportRow<'a> {
+    pub link: &'a ImportedLink,
+    pub target_hash: String,
+    pub secret_hash: SecretHash,
+}
+
+/// What an import did to one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportWrite {
+    Created,
+    Updated,
+    /// The key was taken and left as it was.
+    Exists,
 }
 
 /// How a request names a link: its owner by the secret's hash, the operator by key.
@@ -152,6 +170,7 @@ struct LinkRow {
     target_url: String,
     is_active: f64,
     clicks: f64,
+    imported_clicks: f64,
     created_at: f64,
     expires_at: Option<f64>,
     max_clicks: Option<f64>,
@@ -186,6 +205,7 @@ impl TryFrom<LinkRow> for Link {
             target_url: row.target_url.clone(),
             is_active: row.is_active != 0.0,
             clicks: whole(row.clicks, "clicks").map_err(bad)?,
+            imported_clicks: whole(row.imported_clicks, "imported_clicks").map_err(bad)?,
             created_at: time(row.created_at, "created_at").map_err(bad)?,
             settings: LinkSettings {
                 expires_at: row
@@ -223,8 +243,8 @@ fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
     }
 }
 
-const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, created_at, expires_at, \
-                            max_clicks, redirect_status, forward_query, version";
+const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, imported_clicks, created_at, \
+                            expires_at, max_clicks, redirect_status, forward_query, version";
 
 /// Keeps the operation and the runtime's cause together for the log.
 fn failed(what: &str) -> impl Fn(worker::Error) -> StorageError + '_ {
@@ -344,6 +364,116 @@ impl LinkStore {
             .collect::<Result<Vec<_>, _>>()?;
         let results = self.batch(statements, "bulk insert").await?;
         Ok(results.iter().map(|r| changes(r) == 1).collect())
+    }
+
+    fn import_statement(
+        &self,
+        row: &ImportRow<'_>,
+        on_conflict: OnConflict,
+        now: Timestamp,
+    ) -> Result<D1PreparedStatement, StorageError> {
+        // Both forms return the row's version: 1 for a row this statement inserted,
+        // more for one it updated (an update bumps it), and no row when it did nothing.
+        // An update replaces the imported part of the counter and keeps the clicks
+        // counted here since: `clicks` never drops below what this service counted.
+        let conflict = match on_conflict {
+            OnConflict::Skip => "ON CONFLICT DO NOTHING",
+            OnConflict::Update => {
+                "ON CONFLICT (key) DO UPDATE SET target_url = excluded.target_url, \
+                 target_host = excluded.target_host, target_hash = excluded.target_hash, \
+                 expires_at = excluded.expires_at, max_clicks = excluded.max_clicks, \
+                 redirect_status = excluded.redirect_status, \
+                 forward_query = excluded.forward_query, is_active = excluded.is_active, \
+                 clicks = links.clicks - links.imported_clicks + excluded.imported_clicks, \
+                 imported_clicks = excluded.imported_clicks, \
+                 imported_at = excluded.imported_at, created_at = excluded.created_at, \
+                 reuse = 0, version = links.version + 1, updated_at = excluded.updated_at"
+            }
+        };
+        let link = row.link;
+        let settings = &link.settings;
+        self.statement(
+            &format!(
+                "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
+                 expires_at, max_clicks, redirect_status, forward_query, is_active, clicks, \
+                 imported_clicks, imported_at, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?12) \
+                 {conflict} RETURNING version"
+            ),
+            &[
+                link.key.as_str().into(),
+                link.target.as_str().into(),
+                link.target.host().into(),
+                row.target_hash.as_str().into(),
+                row.secret_hash.as_str().into(),
+                opt(settings.expires_at, ms),
+                opt(settings.max_clicks, int),
+                opt(settings.redirect_status, |s| int(i64::from(s.code()))),
+                flag(settings.forward_query),
+                flag(link.is_active),
+                int(link.clicks),
+                ms(now),
+                ms(link.created_at.unwrap_or(now)),
+            ],
+            "import",
+        )
+    }
+
+    /// Writes imported links in one D1 batch (one transaction: all rows or none); one
+    /// [`ImportWrite`] per row, in order. A taken key is left alone under
+    /// [`OnConflict::Skip`] and replaced under [`OnConflict::Update`].
+    pub async fn import(
+        &self,
+        rows: &[ImportRow<'_>],
+        on_conflict: OnConflict,
+        now: Timestamp,
+    ) -> Result<Vec<ImportWrite>, StorageError> {
+        #[derive(Deserialize)]
+        struct Written {
+            version: f64,
+        }
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statements = rows
+            .iter()
+            .map(|row| self.import_statement(row, on_conflict, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.batch(statements, "import").await?;
+        results
+            .iter()
+            .map(|result| {
+                let written: Vec<Written> = result.results().map_err(failed("import result"))?;
+                Ok(match written.first() {
+                    None => ImportWrite::Exists,
+                    Some(w) if w.version > 1.0 => ImportWrite::Updated,
+                    Some(_) => ImportWrite::Created,
+                })
+            })
+            .collect()
+    }
+
+    /// Which of `keys` are taken: one query, the keys passed as one JSON array (D1
+    /// binds at most 100 parameters per statement; an import checks up to 1,000 keys).
+    pub async fn existing_keys(&self, keys: &[&str]) -> Result<Vec<String>, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {
+            key: String,
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list =
+            serde_json::to_string(keys).map_err(|e| StorageError::new("D1 existing keys", e))?;
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                "SELECT key FROM links WHERE key IN (SELECT value FROM json_each(?1))",
+                &[list.into()],
+                "existing keys",
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.key).collect())
     }
 
     /// The active shared link for a target, found through the partial unique index.
