@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use futures_util::stream;
+use serde::Serialize;
 use serde_json::Value;
 use worker::{console_error, Request};
 
@@ -158,6 +159,38 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     )?)
 }
 
+/// One item's result in an import answer.
+#[derive(Serialize)]
+struct ImportResult<'a> {
+    /// The stored key, or the item's `key` as sent when it was rejected.
+    key: KeyOf<'a>,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum KeyOf<'a> {
+    Stored(&'a str),
+    Sent(Value),
+}
+
+/// The answer to an import: a count per outcome and one result per item, in order.
+#[derive(Serialize)]
+struct ImportAnswer<'a> {
+    dry_run: bool,
+    created: usize,
+    updated: usize,
+    exists: usize,
+    rejected: usize,
+    results: Vec<ImportResult<'a>>,
+}
+
 /// `POST /api/links/import?on_conflict=skip|update&dry_run=true`: a JSON array of up to
 /// 1,000 links from another shortener, each with its key and optionally its creation
 /// date, historical clicks and settings. Every item is checked with the rules of
@@ -178,114 +211,134 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let items = items(&body, MAX_IMPORT_ITEMS, "an import")?;
     let own_hosts = cx.own_hosts();
     let policy = cx.target_policy(&own_hosts);
-    let mut results: Vec<Value> = Vec::with_capacity(items.len());
-    let mut valid: Vec<(usize, ImportedLink)> = Vec::with_capacity(items.len());
+    // Each item is either valid (its link) or refused (the key it was sent with, why).
+    let mut parsed: Vec<Result<ImportedLink, (Value, ApiError)>> = Vec::with_capacity(items.len());
     let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let raw_key = item.get("key").cloned().unwrap_or(Value::Null);
-        let rejected = |e: ApiError| serde_json::json!({ "key": raw_key, "outcome": "rejected", "status": e.status(), "detail": e.detail() });
-        match ImportedLink::from_value(item, &policy, cx.now) {
+    for item in items {
+        let sent_key = item.get("key").cloned().unwrap_or(Value::Null);
+        parsed.push(match ImportedLink::from_value(item, &policy, cx.now) {
             // Keys are case-insensitive: `Abc` and `abc` are one link here, however the
             // source told them apart; the later item is refused rather than merged.
-            Ok(link) if !seen.insert(link.key.as_str().to_string()) => {
-                results.push(rejected(ApiError::Unprocessable(format!(
+            Ok(link) if !seen.insert(link.key.as_str().to_string()) => Err((
+                sent_key,
+                ApiError::Unprocessable(format!(
                     "key '{}' appears more than once in this import",
                     link.key
-                ))))
-            }
-            Ok(link) => {
-                valid.push((i, link));
-                results.push(Value::Null);
-            }
-            Err(e) => results.push(rejected(ApiError::from(e))),
-        }
+                )),
+            )),
+            Ok(link) => Ok(link),
+            Err(e) => Err((sent_key, ApiError::from(e))),
+        });
     }
+    let valid: Vec<&ImportedLink> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let store = cx.links()?;
     let (writes, secrets) = if dry_run {
-        let keys: Vec<&str> = valid.iter().map(|(_, l)| l.key.as_str()).collect();
+        let keys: Vec<&str> = valid.iter().map(|l| l.key.as_str()).collect();
         let taken: HashSet<String> = store.existing_keys(&keys).await?.into_iter().collect();
         let writes = valid
             .iter()
-            .map(
-                |(_, l)| match (taken.contains(l.key.as_str()), on_conflict) {
-                    (false, _) => ImportWrite::Created,
-                    (true, OnConflict::Update) => ImportWrite::Updated,
-                    (true, OnConflict::Skip) => ImportWrite::Exists,
-                },
-            )
+            .map(|l| match (taken.contains(l.key.as_str()), on_conflict) {
+                (false, _) => ImportWrite::Created,
+                (true, OnConflict::Update) => ImportWrite::Updated,
+                (true, OnConflict::Skip) => ImportWrite::Exists,
+            })
             .collect();
         (writes, Vec::new())
     } else {
         let secrets = valid
             .iter()
-            .map(|(_, l)| SecretKey::generate(&l.key))
+            .map(|l| SecretKey::generate(&l.key))
             .collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<ImportRow> = valid
             .iter()
             .zip(&secrets)
-            .map(|((_, link), secret)| ImportRow {
+            .map(|(link, secret)| ImportRow {
                 link,
                 target_hash: sha256_hex(link.target.as_str()),
                 secret_hash: secret.hash(),
             })
             .collect();
-        (store.import(&rows, on_conflict, cx.now).await?, secrets)
+        let writes = store.import(&rows, on_conflict, cx.now).await?;
+        // A link changed in place may be cached with its old rule: drop it from the
+        // caches before answering, as a PATCH does.
+        for (link, write) in valid.iter().zip(&writes) {
+            if *write == ImportWrite::Updated {
+                cx.rules().evict(&link.key).await;
+            }
+        }
+        (writes, secrets)
     };
-    // A link changed in place may be cached with its old rule: drop it from the caches
-    // before answering, as a PATCH does.
-    if !dry_run {
-        let updated = valid
-            .iter()
-            .zip(&writes)
-            .filter(|(_, w)| **w == ImportWrite::Updated)
-            .map(|((_, link), _)| cx.rules().evict(&link.key));
-        futures_util::future::join_all(updated).await;
-    }
-    let mut counts = [0_u32; 3];
-    for (n, ((i, link), write)) in valid.iter().zip(&writes).enumerate() {
-        let (slot, outcome) = match write {
-            ImportWrite::Created => (
-                0,
-                serde_json::json!({
-                    "key": link.key.as_str(),
-                    "outcome": "created",
-                    "secret_key": secrets.get(n).map(SecretKey::as_str),
-                }),
-            ),
-            ImportWrite::Updated => (
-                1,
-                serde_json::json!({ "key": link.key.as_str(), "outcome": "updated" }),
-            ),
-            ImportWrite::Exists => (
-                2,
-                serde_json::json!({
-                    "key": link.key.as_str(),
-                    "outcome": "exists",
-                    "status": ApiError::KeyTaken(String::new()).status(),
-                    "detail": format!("key '{}' exists and was left as it is (on_conflict=update replaces it)", link.key),
-                }),
-            ),
+    let mut written = valid.iter().zip(&writes).enumerate();
+    let mut answer = ImportAnswer {
+        dry_run,
+        created: 0,
+        updated: 0,
+        exists: 0,
+        rejected: 0,
+        results: Vec::with_capacity(parsed.len()),
+    };
+    for item in &parsed {
+        let write = if item.is_ok() { written.next() } else { None };
+        let result = match (item, write) {
+            (Ok(_), Some((n, (link, write)))) => {
+                let key = KeyOf::Stored(link.key.as_str());
+                match write {
+                    ImportWrite::Created => {
+                        answer.created += 1;
+                        ImportResult {
+                            key,
+                            outcome: "created",
+                            secret_key: secrets.get(n).map(SecretKey::as_str),
+                            status: None,
+                            detail: None,
+                        }
+                    }
+                    ImportWrite::Updated => {
+                        answer.updated += 1;
+                        ImportResult {
+                            key,
+                            outcome: "updated",
+                            secret_key: None,
+                            status: None,
+                            detail: None,
+                        }
+                    }
+                    ImportWrite::Exists => {
+                        answer.exists += 1;
+                        let taken = ApiError::KeyTaken(link.key.as_str().to_string());
+                        ImportResult {
+                            key,
+                            outcome: "exists",
+                            secret_key: None,
+                            status: Some(taken.status()),
+                            detail: Some(format!(
+                                "key '{}' exists and was left as it is (on_conflict=update replaces it)",
+                                link.key
+                            )),
+                        }
+                    }
+                }
+            }
+            (Err((sent, e)), _) => {
+                answer.rejected += 1;
+                ImportResult {
+                    key: KeyOf::Sent(sent.clone()),
+                    outcome: "rejected",
+                    secret_key: None,
+                    status: Some(e.status()),
+                    detail: Some(e.detail()),
+                }
+            }
+            // A valid item always has its write: storage answers one per row.
+            (Ok(_), None) => {
+                return Err(ApiError::Internal(
+                    "import: fewer results than rows written".into(),
+                ))
+            }
         };
-        if let Some(c) = counts.get_mut(slot) {
-            *c += 1;
-        }
-        if let Some(r) = results.get_mut(*i) {
-            *r = outcome;
-        }
+        answer.results.push(result);
     }
-    let [created, updated, exists] = counts;
-    let rejected = results.len() - valid.len();
-    Ok(response::json(
-        OK,
-        &serde_json::json!({
-            "dry_run": dry_run,
-            "created": created,
-            "updated": updated,
-            "exists": exists,
-            "rejected": rejected,
-            "results": results,
-        }),
-    )?)
+    Ok(response::json(OK, &answer)?)
 }
 
 /// `GET /api/links/export`: every link as JSON Lines, oldest first, streamed page by
