@@ -425,21 +425,27 @@ impl LinkStore {
         for row in rows {
             let link = row.link;
             let settings = &link.settings;
-            let encoded = serde_json::to_string(&(
-                link.key.as_str(),
-                link.target.as_str(),
-                link.target.host(),
-                row.target_hash.as_str(),
-                row.secret_hash.as_str(),
-                settings.expires_at.map(Timestamp::millis),
-                settings.max_clicks,
-                settings.redirect_status.map(|s| s.code()),
+            // Written by hand rather than by serializing a tuple: the wasm already has
+            // string escaping and integer printing, a 12-tuple serializer it has not.
+            let text = |t: &str| {
+                serde_json::to_string(t).map_err(|e| StorageError::new("D1 import rows", e))
+            };
+            let number = |n: Option<i64>| n.map_or_else(|| "null".to_string(), |n| n.to_string());
+            let encoded = format!(
+                "[{},{},{},{},{},{},{},{},{},{},{},{}]",
+                text(link.key.as_str())?,
+                text(link.target.as_str())?,
+                text(link.target.host())?,
+                text(row.target_hash.as_str())?,
+                text(row.secret_hash.as_str())?,
+                number(settings.expires_at.map(Timestamp::millis)),
+                number(settings.max_clicks),
+                number(settings.redirect_status.map(|s| i64::from(s.code()))),
                 u8::from(settings.forward_query),
                 u8::from(link.is_active),
                 link.clicks,
                 link.created_at.unwrap_or(now).millis(),
-            ))
-            .map_err(|e| StorageError::new("D1 import rows", e))?;
+            );
             if group.len() > 1 && group.len() + encoded.len() + 1 > MAX_IMPORT_JSON_BYTES {
                 group.push(']');
                 groups.push(std::mem::replace(&mut group, String::from("[")));
