@@ -12,6 +12,21 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// A bar over the bytes of the input file, with the rows answered as its message.
+pub fn progress_bar(file_bytes: u64) -> ProgressBar {
+    let bar = ProgressBar::new(file_bytes);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{wide_bar}] {percent:>3}% of the file, {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("0 rows answered");
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
 use crate::api::{Api, ImportAnswer};
 use crate::exit::Failure;
 use crate::record::{Record, Refused, Row};
@@ -23,7 +38,8 @@ pub struct Options {
     pub dry_run: bool,
     pub rejects: PathBuf,
     pub secrets: Option<PathBuf>,
-    pub progress: bool,
+    /// Advanced by the source as it reads the file; hidden when not on a terminal.
+    pub progress: ProgressBar,
 }
 
 /// What a run did, row by row, counted.
@@ -85,17 +101,7 @@ pub fn run(
     opts: &Options,
 ) -> Result<(Summary, Duration), Failure> {
     let started = Instant::now();
-    let bar = if opts.progress {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {human_pos} links answered, {per_sec} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = opts.progress.clone();
     let stop = AtomicBool::new(false);
     let (batch_tx, batch_rx) = mpsc::sync_channel::<(Sent, Vec<Record>)>(opts.jobs);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
@@ -194,6 +200,7 @@ fn collect(
     secrets_path: Option<PathBuf>,
 ) -> (Summary, Option<Failure>) {
     let mut counts = Summary::default();
+    let answered = |c: &Summary| c.created + c.updated + c.exists + c.refused;
     let mut rejects = Rejects {
         path: rejects_path,
         out: None,
@@ -212,7 +219,7 @@ fn collect(
                 if let Err(e) = rejects.write(row, &r.key, &r.target_url, &r.reason) {
                     note(e, &mut failure);
                 }
-                bar.inc(1);
+                bar.set_message(format!("{} rows answered", answered(&counts)));
             }
             Done::Batch(_, Err(e)) => note(e, &mut failure),
             Done::Batch(sent, Ok(answer)) => {
@@ -242,7 +249,7 @@ fn collect(
                         }
                     }
                 }
-                bar.inc(sent.len() as u64);
+                bar.set_message(format!("{} rows answered", answered(&counts)));
             }
         }
     }

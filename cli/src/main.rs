@@ -228,7 +228,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Import(a) => {
             let mapping = Mapping::parse(&a.map, a.tag_separator)?;
-            let rows = sources::read(a.from, &a.file, &mapping)?;
+            let bar = if io::stderr().is_terminal() {
+                import::progress_bar(sources::size(&a.file))
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let rows = sources::read(a.from, &a.file, &mapping, &bar)?;
             let opts = import::Options {
                 batch: usize::from(a.batch),
                 jobs: usize::from(a.jobs),
@@ -236,7 +241,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 dry_run: a.dry_run,
                 rejects: a.rejects,
                 secrets: a.secrets,
-                progress: io::stderr().is_terminal(),
+                progress: bar,
             };
             let (summary, elapsed) = import::run(&api, rows, &opts)?;
             println!("{}", import::line(&summary, elapsed, &opts));

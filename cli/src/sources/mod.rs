@@ -11,6 +11,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use clap::ValueEnum;
+use indicatif::ProgressBar;
 
 use crate::exit::Failure;
 use crate::record::Row;
@@ -41,16 +42,41 @@ pub enum Format {
     Csv,
 }
 
-/// Reads `path` as `format`. CSV is streamed row by row; JSON sources are streamed one
-/// top-level value (an API page) at a time; an SQL dump is read whole.
+/// A file that moves a progress bar by the bytes read from it.
+struct Counted {
+    file: File,
+    bar: ProgressBar,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// The size of the file to import, for the progress bar.
+pub fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Reads `path` as `format`, advancing `bar` as it goes. CSV is streamed row by row;
+/// JSON sources are streamed one top-level value (an API page) at a time; an SQL dump
+/// is read whole.
 pub fn read(
     format: Format,
     path: &Path,
     mapping: &Mapping,
+    bar: &ProgressBar,
 ) -> Result<Box<dyn Iterator<Item = Result<Row, Failure>>>, Failure> {
     let file = File::open(path)
         .map_err(|e| Failure::Input(format!("cannot open {}: {e}", path.display())))?;
-    let reader = BufReader::with_capacity(1 << 16, file);
+    let counted = Counted {
+        file,
+        bar: bar.clone(),
+    };
+    let reader = BufReader::with_capacity(1 << 16, counted);
     Ok(match format {
         Format::BitlyCsv => columns::rows(reader, columns::Flavor::Bitly, mapping)?,
         Format::YourlsCsv => columns::rows(reader, columns::Flavor::Yourls, mapping)?,
