@@ -177,7 +177,8 @@ struct ImportResult<'a> {
 #[serde(untagged)]
 enum KeyOf<'a> {
     Stored(&'a str),
-    Sent(Value),
+    /// The `key` of a rejected item if it was a string (it may be what was wrong).
+    Sent(Option<&'a str>),
 }
 
 /// The answer to an import: a count per outcome and one result per item, in order.
@@ -212,10 +213,11 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let own_hosts = cx.own_hosts();
     let policy = cx.target_policy(&own_hosts);
     // Each item is either valid (its link) or refused (the key it was sent with, why).
-    let mut parsed: Vec<Result<ImportedLink, (Value, ApiError)>> = Vec::with_capacity(items.len());
+    let mut parsed: Vec<Result<ImportedLink, (Option<String>, ApiError)>> =
+        Vec::with_capacity(items.len());
     let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
     for item in items {
-        let sent_key = item.get("key").cloned().unwrap_or(Value::Null);
+        let sent_key = item.get("key").and_then(Value::as_str).map(str::to_string);
         parsed.push(match ImportedLink::from_value(item, &policy, cx.now) {
             // Keys are case-insensitive: `Abc` and `abc` are one link here, however the
             // source told them apart; the later item is refused rather than merged.
@@ -322,7 +324,7 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             (Err((sent, e)), _) => {
                 answer.rejected += 1;
                 ImportResult {
-                    key: KeyOf::Sent(sent.clone()),
+                    key: KeyOf::Sent(sent.as_deref()),
                     outcome: "rejected",
                     secret_key: None,
                     status: Some(e.status()),

@@ -1,6 +1,7 @@
 //! The `links` table in D1, and the database handle every table's code shares. The SQL
 //! of links lives here; the SQL of clicks lives with the click writer (`clicks::writer`).
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -461,26 +462,18 @@ impl LinkStore {
             .iter()
             .map(|g| self.statement(&sql, &[g.as_str().into(), ms(now)], "import"))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut written: Vec<Written> = Vec::with_capacity(rows.len());
+        // RETURNING promises no order, so rows are matched to their writes by key.
+        let mut written: HashMap<String, f64> = HashMap::with_capacity(rows.len());
         for result in self.batch(statements, "import").await? {
-            written.extend(
-                result
-                    .results::<Written>()
-                    .map_err(failed("import result"))?,
-            );
+            let rows: Vec<Written> = result.results().map_err(failed("import result"))?;
+            written.extend(rows.into_iter().map(|w| (w.key, w.version)));
         }
-        written.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         Ok(rows
             .iter()
-            .map(|row| {
-                let key = row.link.key.as_str();
-                match written.binary_search_by(|w| w.key.as_str().cmp(key)) {
-                    Err(_) => ImportWrite::Exists,
-                    Ok(i) if written.get(i).is_some_and(|w| w.version > 1.0) => {
-                        ImportWrite::Updated
-                    }
-                    Ok(_) => ImportWrite::Created,
-                }
+            .map(|row| match written.get(row.link.key.as_str()) {
+                None => ImportWrite::Exists,
+                Some(version) if *version > 1.0 => ImportWrite::Updated,
+                Some(_) => ImportWrite::Created,
             })
             .collect())
     }
