@@ -29,7 +29,7 @@ export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
 export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
+.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
@@ -38,6 +38,8 @@ help:
 	@echo "make load   20,000 redirects and 1,000 concurrent creations under Miniflare, then checks"
 	@echo "make fuzz   each cargo-fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make bench  the redirect benchmark (bench/results.md); make bench-clicks: the click store (bench/clicks.md)"
+	@echo "make cli    the command-line tool, target/release/shortener (or: cargo install --path cli)"
+	@echo "make bench-import  import throughput through the CLI (bench/import.md)"
 
 bootstrap: bootstrap-rust bootstrap-node
 
@@ -84,12 +86,17 @@ migrate-local: bootstrap
 dev: build migrate-local
 	wrangler dev --ip 127.0.0.1 --port 8787
 
+# The workspace: the worker and the command-line tool (cli/).
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test
+	cargo test --workspace
+
+# The command-line tool, native; the e2e tests run this binary against the worker.
+cli:
+	cargo build --release -p shortener-cli
 
 # The browser test needs Debian's Chromium (never a browser download). Installed here
 # when we may (root with apt-get); otherwise that test reports itself skipped.
@@ -103,7 +110,7 @@ bootstrap-browser:
 	    || echo "could not install chromium: the browser test will be skipped"; \
 	else echo "no /usr/bin/chromium and not root: the browser test will be skipped"; fi
 
-e2e: build bootstrap-browser
+e2e: build cli bootstrap-browser
 	node --test --test-concurrency=1 --test-timeout=180000 tests/*.test.mjs
 
 test: bootstrap lint unit e2e
@@ -140,7 +147,7 @@ clean:
 BENCH_BASELINE := bench/baseline
 BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
 
-.PHONY: bench bench-baseline bench-wrk bench-clicks
+.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import
 
 bench: build bench-baseline bench-wrk
 	timeout 600 node bench/run.mjs
@@ -149,6 +156,11 @@ bench: build bench-baseline bench-wrk
 # 1,000 clicks, and the stats of a 10-million-click link; writes bench/clicks.md.
 bench-clicks: build
 	timeout 900 node bench/clicks.mjs
+
+# `make bench-import`: links/s imported end to end through the CLI into the worker
+# under Miniflare on 127.0.0.1, several rounds; writes bench/import.md.
+bench-import: build cli
+	timeout 900 node bench/import.mjs
 
 # Same worker-build, same env and PATH as `make build`. The baseline's wasm-bindgen must
 # be the root's, since only one wasm-bindgen CLI is installed.

@@ -20,6 +20,7 @@ pub const RESERVED: &[&str] = &[
     "favicon.ico",
     "health",
     "healthz",
+    "import",
     "openapi.json",
     "robots.txt",
     "static",

@@ -77,6 +77,8 @@ pub struct Link {
     pub target_url: String,
     pub is_active: bool,
     pub clicks: i64,
+    /// The part of `clicks` counted at another shortener before the link was imported.
+    pub imported_clicks: i64,
     pub created_at: Timestamp,
     pub settings: LinkSettings,
     /// Bumped by every change to the row's redirect behaviour; the cache checks it.
@@ -241,6 +243,7 @@ mod tests {
             target_url: "https://example.com/".into(),
             is_active: true,
             clicks: 3,
+            imported_clicks: 0,
             created_at: Timestamp::from_millis(0),
             settings: LinkSettings::default(),
             version: 1,

@@ -187,7 +187,7 @@ pub const MAX_CLICKS_LIMIT: i64 = (1 << 53) - 1;
 
 const MAX_CLICKS_EXPECTED: &str = "an integer from 1 to 9007199254740991, or null";
 
-type Fields = Map<String, Value>;
+pub(super) type Fields = Map<String, Value>;
 
 fn object(
     body: &[u8],
@@ -199,7 +199,7 @@ fn object(
     object_value(value, allowed, accepted)
 }
 
-fn object_value(
+pub(super) fn object_value(
     value: Value,
     allowed: &[&str],
     accepted: &'static str,
@@ -219,7 +219,7 @@ fn object_value(
 }
 
 /// `url` is the field name of the older "tiny url" API; both may be sent if they agree.
-fn target_field(fields: &Fields) -> Result<Option<&str>, LinkRequestError> {
+pub(super) fn target_field(fields: &Fields) -> Result<Option<&str>, LinkRequestError> {
     let raw = match (fields.get("target_url"), fields.get("url")) {
         (None, None) => return Ok(None),
         (Some(v), None) | (None, Some(v)) => v,
@@ -237,7 +237,10 @@ fn target_field(fields: &Fields) -> Result<Option<&str>, LinkRequestError> {
     })
 }
 
-fn bool_field(fields: &Fields, field: &'static str) -> Result<Option<bool>, LinkRequestError> {
+pub(super) fn bool_field(
+    fields: &Fields,
+    field: &'static str,
+) -> Result<Option<bool>, LinkRequestError> {
     match fields.get(field) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -249,7 +252,7 @@ fn bool_field(fields: &Fields, field: &'static str) -> Result<Option<bool>, Link
 }
 
 /// Reads a nullable field with `parse`, which sees only non-null values.
-fn nullable<T>(
+pub(super) fn nullable<T>(
     fields: &Fields,
     field: &'static str,
     parse: impl Fn(&Value) -> Result<T, LinkRequestError>,
@@ -262,7 +265,18 @@ fn nullable<T>(
 }
 
 fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> {
-    let field = "expires_at";
+    let at = instant(v, "expires_at")?;
+    if at <= now {
+        return Err(LinkRequestError::Invalid {
+            field: "expires_at",
+            why: "must be in the future".into(),
+        });
+    }
+    Ok(at)
+}
+
+/// An RFC 3339 date-time field, kept to the second.
+pub(super) fn instant(v: &Value, field: &'static str) -> Result<Timestamp, LinkRequestError> {
     let raw = v.as_str().ok_or(LinkRequestError::WrongType {
         field,
         expected: "an RFC 3339 date-time string or null",
@@ -276,19 +290,12 @@ fn expires_at(v: &Value, now: Timestamp) -> Result<Timestamp, LinkRequestError> 
             raw.chars().take(64).collect::<String>()
         ),
     })?;
-    // Responses show expiry to the second; keeping only that much makes the stored
+    // Responses show dates to the second; keeping only that much makes the stored
     // instant the one the owner is shown, and the echo parse back to it.
-    let at = at.truncated_to_second();
-    if at <= now {
-        return Err(LinkRequestError::Invalid {
-            field,
-            why: "must be in the future".into(),
-        });
-    }
-    Ok(at)
+    Ok(at.truncated_to_second())
 }
 
-fn max_clicks(v: &Value) -> Result<i64, LinkRequestError> {
+pub(super) fn max_clicks(v: &Value) -> Result<i64, LinkRequestError> {
     let field = "max_clicks";
     let out_of_range = |got: &dyn std::fmt::Display| LinkRequestError::Invalid {
         field,
@@ -322,7 +329,7 @@ fn max_clicks(v: &Value) -> Result<i64, LinkRequestError> {
     })
 }
 
-fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
+pub(super) fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
     let field = "redirect_status";
     let n = v.as_i64().ok_or(LinkRequestError::WrongType {
         field,
@@ -334,7 +341,7 @@ fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
     })
 }
 
-fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
+pub(super) fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
     policy.accept(raw).map_err(LinkRequestError::Target)
 }
 
@@ -354,7 +361,7 @@ impl TargetPolicy<'_> {
 }
 
 /// `Change::Clear` and `Change::Keep` both mean "none" at creation.
-fn set<T>(change: Change<T>) -> Option<T> {
+pub(super) fn set<T>(change: Change<T>) -> Option<T> {
     match change {
         Change::Set(v) => Some(v),
         Change::Keep | Change::Clear => None,

@@ -1,6 +1,7 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
 pub mod controls;
+pub mod import;
 pub mod key;
 pub mod link;
 pub mod link_request;

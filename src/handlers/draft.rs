@@ -52,6 +52,7 @@ impl Draft {
             target_url: new.target.as_str().to_string(),
             is_active: true,
             clicks: 0,
+            imported_clicks: 0,
             created_at: now,
             settings: new.settings.clone(),
             version: 1,

@@ -104,6 +104,8 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::ApiExport => operator::export(cx),
         Route::ApiTags => operator::tags(cx).await,
         Route::Robots => service::robots(cx).await,
+        Route::ApiImport => operator::import(req, cx).await,
+        Route::ApiStats { key } => links::stats(&LinkRef::Key(&key), cx).await,
         Route::ApiShow { key } => links::show(&LinkRef::Key(&key), None, cx).await,
         Route::ApiPatch { key } => links::patch(req, &LinkRef::Key(&key), None, cx).await,
         Route::ApiDelete { key } => links::deactivate(&LinkRef::Key(&key), cx).await,

@@ -16,6 +16,8 @@ pub struct LinkView<'a> {
     is_active: bool,
     pub state: &'static str,
     clicks: i64,
+    /// The part of `clicks` counted elsewhere before an import (0 for a link made here).
+    imported_clicks: i64,
     pub url: String,
     tiny_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +90,7 @@ impl<'a> LinkView<'a> {
                 LinkState::Scheduled => "scheduled",
             },
             clicks: link.clicks,
+            imported_clicks: link.imported_clicks,
             tiny_url: url.clone(),
             url,
             admin_url: secret.map(|s| format!("{}/admin/{}", cx.origin, s.as_str())),

@@ -9,6 +9,9 @@ use super::error::ApiError;
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 /// Largest accepted bulk body: 100 items of up to about 2.5 KiB each.
 pub const MAX_BULK_BODY_BYTES: usize = 256 * 1024;
+/// Largest accepted import body: 1,000 items of up to about 4 KiB each (a 2,048-character
+/// target, a title and ten tags), read once and written in one D1 batch.
+pub const MAX_IMPORT_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Reads the body of a request that must carry JSON. A body declared as another media
 /// type is refused (415); a missing `Content-Type` is tolerated for simple clients. The

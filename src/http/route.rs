@@ -65,9 +65,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/links", "GET, HEAD"),
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
+    ("/api/links/import", "POST"),
     ("/api/links/{key}", "GET, HEAD, PATCH, DELETE"),
     ("/api/tags", "GET, HEAD"),
     ("/robots.txt", "GET, HEAD"),
+    ("/api/links/{key}/stats", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -115,6 +117,8 @@ pub enum Route {
     ApiList,
     ApiBulk,
     ApiExport,
+    /// Links brought in from another shortener, with their keys, dates and clicks.
+    ApiImport,
     ApiShow {
         key: Key,
     },
@@ -128,6 +132,10 @@ pub enum Route {
     ApiTags,
     /// Crawlers may follow only the links marked `crawlable`.
     Robots,
+    /// A link's statistics, as its owner sees them, by key.
+    ApiStats {
+        key: Key,
+    },
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
     /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -159,6 +167,7 @@ enum Path {
     AdminStats(SecretKey),
     AdminVisits(SecretKey),
     ApiLink(Key),
+    ApiStats(Key),
 }
 
 impl Path {
@@ -172,6 +181,7 @@ impl Path {
             Path::AdminStats(_) => "/admin/{secret_key}/stats",
             Path::AdminVisits(_) => "/admin/{secret_key}/visits",
             Path::ApiLink(_) => "/api/links/{key}",
+            Path::ApiStats(_) => "/api/links/{key}/stats",
         }
     }
 }
@@ -191,6 +201,9 @@ fn classify(path: &str) -> Option<Path> {
         return SecretKey::parse(rest).ok().map(Path::Admin);
     }
     if let Some(key) = rest.strip_prefix("api/links/") {
+        if let Some(key) = key.strip_suffix("/stats") {
+            return Key::parse(key).ok().map(Path::ApiStats);
+        }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
     if let Some(key) = rest.strip_suffix('+') {
@@ -229,6 +242,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/links/export"), _) => Route::ApiExport,
         (Path::Fixed("/api/tags"), _) => Route::ApiTags,
         (Path::Fixed("/robots.txt"), _) => Route::Robots,
+        (Path::Fixed("/api/links/import"), _) => Route::ApiImport,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {
@@ -245,6 +259,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
+        (Path::ApiStats(key), _) => Route::ApiStats { key },
     };
     Ok(route)
 }
@@ -381,6 +396,16 @@ mod tests {
                 "/api/links/abc".to_string(),
                 Route::ApiDelete { key: key("abc") },
             ),
+            (
+                Method::Post,
+                "/api/links/import".to_string(),
+                Route::ApiImport,
+            ),
+            (
+                Method::Get,
+                "/api/links/ABC/stats".to_string(),
+                Route::ApiStats { key: key("abc") },
+            ),
         ];
         for (method, path, want) in cases {
             assert_eq!(
@@ -441,7 +466,8 @@ mod tests {
     #[test]
     fn reserved_words_are_never_routed_as_keys() {
         for path in [
-            "/admin", "/api", "/static", "/www", "/admin+", "/api+", "/bulk", "/export", "/url/qr",
+            "/admin", "/api", "/static", "/www", "/admin+", "/api+", "/bulk", "/export", "/import",
+            "/url/qr",
         ] {
             assert_eq!(
                 resolve(Method::Get, path),

@@ -174,7 +174,7 @@ impl RuleStore {
     }
 
     /// Drops a link from both caches after D1 stopped or changed its redirect.
-    async fn evict(&self, key: &Key) {
+    pub async fn evict(&self, key: &Key) {
         memory::forget(key.as_str());
         self.kv.evict(key).await;
     }

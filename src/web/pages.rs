@@ -297,6 +297,7 @@ mod tests {
             target_url: "https://example.com/<script>".into(),
             is_active: true,
             clicks: 3,
+            imported_clicks: 0,
             created_at: Timestamp::from_millis(1_795_290_489_000),
             settings: crate::domain::link::LinkSettings::default(),
             version: 1,

@@ -1,0 +1,374 @@
+//! `shortener`: the command-line tool of the shortener's operator API. Moves links in
+//! from other shorteners and out again, lists, creates, and shows statistics.
+
+mod api;
+mod config;
+mod date;
+mod exit;
+mod export;
+mod import;
+mod record;
+mod sources;
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use api::Api;
+use config::Target;
+use exit::{Failure, EXIT_CODES};
+use sources::{Format, Mapping};
+
+#[derive(Parser)]
+#[command(
+    name = "shortener",
+    version,
+    about = "Import, export, list, create and inspect short links through the operator API",
+    long_about = "Import, export, list, create and inspect short links through the shortener's \
+operator API (/api/links). The service address comes from --url or SHORTENER_URL; the operator \
+token from SHORTENER_TOKEN or a config file (url = ... and token = ... lines, at \
+$SHORTENER_CONFIG or ~/.config/shortener/config). The token is never a flag.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// The service's base URL, for example https://s.example.com
+    #[arg(long, env = "SHORTENER_URL", global = true)]
+    url: Option<String>,
+    /// A config file of `url = ...` and `token = ...` lines
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import links from another shortener's export, keeping keys, dates and clicks
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Export links (JSON Lines or CSV) or statistics per link per day (CSV)
+    Export(ExportArgs),
+    /// List links, newest first
+    List(ListArgs),
+    /// Create one link
+    Create(CreateArgs),
+    /// Show a link's statistics
+    Stats(StatsArgs),
+}
+
+const IMPORT_HELP: &str =
+    "Every row is checked by the service with the rules of creation. A row it \
+refuses, or one that cannot be read, goes to the reject file with the reason. A key that exists \
+already is counted and left as it is unless --on-conflict=update. Imports are idempotent by key: \
+run the same command again to resume an interrupted one.
+
+Examples:
+  shortener import --from bitly-json bitlinks.json
+  shortener import --from yourls-sql yourls-backup.sql --dry-run
+  shortener import --from csv links.csv --map key=Code,target_url=Destination,clicks=Hits";
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnConflict {
+    /// Leave an existing key as it is and count it
+    Skip,
+    /// Replace its target, settings, creation date and imported clicks
+    Update,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The file to import
+    file: PathBuf,
+    /// The file's format
+    #[arg(long, value_enum)]
+    from: Format,
+    /// What an existing key gets
+    #[arg(long, value_enum, default_value_t = OnConflict::Skip)]
+    on_conflict: OnConflict,
+    /// Check every row and report what would change; write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Where refused rows go, with the reason (created at the first one)
+    #[arg(long, default_value = "rejects.csv")]
+    rejects: PathBuf,
+    /// Write each created link's secret admin key here (key,secret_key); shown once
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+    /// CSV columns for the import's fields: field=Column, comma-separated
+    /// (fields: key, target_url, title, tags, created_at, clicks, is_active, expires_at,
+    /// max_clicks, redirect_status, forward_query)
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    map: Vec<String>,
+    /// The character between tags in a CSV cell (default ',' and '|' for shlink-csv)
+    #[arg(long)]
+    tag_separator: Option<char>,
+    /// Links per call (at most 1,000)
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    batch: u16,
+    /// Calls in flight at once
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=16))]
+    jobs: u8,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum What {
+    /// Every link, every field but secrets
+    Links,
+    /// Clicks per link per day
+    Stats,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LinkFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// What to export
+    #[arg(value_enum)]
+    what: What,
+    /// Links as JSON Lines or CSV (statistics are always CSV)
+    #[arg(long, value_enum, default_value_t = LinkFormat::Jsonl)]
+    format: LinkFormat,
+    /// Write here instead of standard output
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Statistics: days of history, 1-365
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    days: u32,
+    /// Statistics of one link as its owner, by its secret admin key (no token needed)
+    #[arg(long, env = "SHORTENER_SECRET")]
+    secret: Option<String>,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Links per page, 1-100
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
+    limit: u32,
+    /// Only links whose target is on this host
+    #[arg(long)]
+    host: Option<String>,
+    /// Follow every page, not only the first
+    #[arg(long)]
+    all: bool,
+    /// Print JSON Lines instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CreateArgs {
+    /// The target URL
+    target_url: String,
+    /// Your own key instead of a random one
+    #[arg(long)]
+    key: Option<String>,
+    /// RFC 3339 date-time after which the link answers 410
+    #[arg(long)]
+    expires_at: Option<String>,
+    /// Clicks after which the link answers 410
+    #[arg(long)]
+    max_clicks: Option<u64>,
+    /// 301, 302, 307 or 308
+    #[arg(long)]
+    redirect_status: Option<u16>,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// The link's key
+    key: String,
+    /// Days of history, 1-365
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    days: u32,
+    /// Print the service's JSON answer
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Rejected(n)) => {
+            eprintln!("shortener: {n} rows were refused; see the reject file");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("shortener: {e}");
+            e.into()
+        }
+    }
+}
+
+fn output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, Failure> {
+    Ok(match path {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
+            Failure::Usage(format!("cannot write {}: {e}", p.display()))
+        })?)),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let config = cli.config.or_else(config::default_path);
+    let target = Target::resolve(
+        cli.url,
+        std::env::var("SHORTENER_TOKEN").ok(),
+        config.as_deref(),
+    )?;
+    let api = Api::new(target);
+    match cli.command {
+        Command::Import(a) => {
+            let mapping = Mapping::parse(&a.map, a.tag_separator)?;
+            let bar = if io::stderr().is_terminal() {
+                import::progress_bar(sources::size(&a.file))
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let rows = sources::read(a.from, &a.file, &mapping, &bar)?;
+            let opts = import::Options {
+                batch: usize::from(a.batch),
+                jobs: usize::from(a.jobs),
+                update: a.on_conflict == OnConflict::Update,
+                dry_run: a.dry_run,
+                rejects: a.rejects,
+                secrets: a.secrets,
+                progress: bar,
+            };
+            let (summary, elapsed) = import::run(&api, rows, &opts)?;
+            println!("{}", import::line(&summary, elapsed, &opts));
+            if summary.refused > 0 {
+                return Err(Failure::Rejected(summary.refused));
+            }
+        }
+        Command::Export(a) => {
+            let mut out = output(a.out.as_ref())?;
+            let n = match a.what {
+                What::Links => export::links(&api, a.format == LinkFormat::Csv, &mut out)?,
+                What::Stats => export::stats(&api, a.days, a.secret.as_deref(), &mut out)?,
+            };
+            out.flush()
+                .map_err(|e| Failure::Usage(format!("cannot write the output: {e}")))?;
+            eprintln!("export: {n} links");
+        }
+        Command::List(a) => list(&api, &a)?,
+        Command::Create(a) => {
+            let mut body = serde_json::json!({ "target_url": a.target_url });
+            let fields = [
+                ("custom_key", a.key.map(Value::from)),
+                ("expires_at", a.expires_at.map(Value::from)),
+                ("max_clicks", a.max_clicks.map(Value::from)),
+                ("redirect_status", a.redirect_status.map(Value::from)),
+            ];
+            for (name, value) in fields {
+                if let (Some(v), Some(o)) = (value, body.as_object_mut()) {
+                    o.insert(name.into(), v);
+                }
+            }
+            let link = api.create(&body)?;
+            println!(
+                "{}",
+                link.get("url").and_then(Value::as_str).unwrap_or_default()
+            );
+            eprintln!(
+                "admin (shown once): {}",
+                link.get("admin_url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            );
+        }
+        Command::Stats(a) => {
+            let days = a.days.to_string();
+            let key = a.key.to_ascii_lowercase();
+            let stats =
+                api.get_json(&format!("/api/links/{key}/stats"), &[("days", &days)], true)?;
+            if a.json {
+                println!("{stats}");
+            } else {
+                let n = |f: &str| stats.get(f).map_or_else(String::new, |v| v.to_string());
+                println!(
+                    "{key}: {} clicks ({} humans, {} bots), last {days} days:",
+                    n("clicks"),
+                    n("humans"),
+                    n("bots")
+                );
+                for day in stats
+                    .get("by_day")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let clicks = day
+                        .get("clicks")
+                        .and_then(Value::as_u64)
+                        .unwrap_or_default();
+                    if clicks > 0 {
+                        println!(
+                            "  {} {clicks}",
+                            day.get("date").and_then(Value::as_str).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list(api: &Api, a: &ListArgs) -> Result<(), Failure> {
+    let limit = a.limit.to_string();
+    let mut cursor: Option<String> = None;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let write_err = |e: io::Error| Failure::Usage(format!("cannot write the output: {e}"));
+    loop {
+        let mut query = vec![("limit", limit.as_str())];
+        if let Some(host) = &a.host {
+            query.push(("q", host.as_str()));
+        }
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.as_str()));
+        }
+        let page = api.get_json("/api/links", &query, true)?;
+        for link in page
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if a.json {
+                writeln!(out, "{link}").map_err(write_err)?;
+            } else {
+                let s = |f: &str| link.get(f).and_then(Value::as_str).unwrap_or_default();
+                let clicks = link
+                    .get("clicks")
+                    .and_then(Value::as_i64)
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:<20} {:>8} {:<11} {}",
+                    s("key"),
+                    clicks,
+                    s("state"),
+                    s("target_url")
+                )
+                .map_err(write_err)?;
+            }
+        }
+        cursor = page
+            .get("next_cursor")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if !a.all || cursor.is_none() {
+            return Ok(());
+        }
+    }
+}
