@@ -2,10 +2,12 @@
 
 pub mod key;
 pub mod link;
+pub mod health;
 pub mod link_request;
 pub mod random;
 pub mod secret;
 pub mod shard;
+pub mod signature;
 pub mod stats;
 pub mod target_url;
 pub mod timestamp;
