@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod handlers;
+pub mod health;
 pub mod http;
 pub mod storage;
 pub mod web;

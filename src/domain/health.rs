@@ -136,9 +136,9 @@ impl Observation {
                 400..=499 => Verdict::Unverifiable,
                 _ => Verdict::Failing,
             },
-            Observation::Timeout
-            | Observation::Unreachable(_)
-            | Observation::TooManyRedirects => Verdict::Failing,
+            Observation::Timeout | Observation::Unreachable(_) | Observation::TooManyRedirects => {
+                Verdict::Failing
+            }
             Observation::RedirectRefused(_) => Verdict::Unverifiable,
         }
     }
@@ -282,7 +282,10 @@ impl Health {
     /// state (their redirect does nothing extra).
     pub fn dead_target(&self, mode: Option<DeadLinkMode>) -> Option<DeadTarget> {
         (self.state == HealthState::Dead).then(|| DeadTarget {
-            since: self.since.or(self.checked_at).unwrap_or(Timestamp::from_millis(0)),
+            since: self
+                .since
+                .or(self.checked_at)
+                .unwrap_or(Timestamp::from_millis(0)),
             mode,
         })
     }

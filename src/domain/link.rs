@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::health::{DeadLinkMode, DeadTarget, Health};
 use super::key::Key;
 use super::timestamp::Timestamp;
 
@@ -54,6 +55,9 @@ pub struct LinkSettings {
     /// `None`: the deployment's default (`DEFAULT_REDIRECT_STATUS`).
     pub redirect_status: Option<RedirectStatus>,
     pub forward_query: bool,
+    /// What visitors get once the target is dead; `None`: the instance's
+    /// `DEAD_LINK_MODE`.
+    pub dead_link_mode: Option<DeadLinkMode>,
 }
 
 impl Default for LinkSettings {
@@ -64,6 +68,7 @@ impl Default for LinkSettings {
             max_clicks: None,
             redirect_status: None,
             forward_query: true,
+            dead_link_mode: None,
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct Link {
     pub settings: LinkSettings,
     /// Bumped by every change to the row's redirect behaviour; the cache checks it.
     pub version: i64,
+    /// What the last checks of the target saw.
+    pub health: Health,
 }
 
 /// Whether a link redirects, and if not, why.
@@ -118,6 +125,8 @@ pub struct RedirectRule {
     pub expires_at: Option<Timestamp>,
     /// The link has `max_clicks`: every visit must be admitted by D1 before redirecting.
     pub metered: bool,
+    /// Set only while the target is dead: a healthy link's redirect checks one `None`.
+    pub dead: Option<DeadTarget>,
 }
 
 impl RedirectRule {
@@ -129,6 +138,7 @@ impl RedirectRule {
             forward_query: link.settings.forward_query,
             expires_at: link.settings.expires_at,
             metered: link.settings.max_clicks.is_some(),
+            dead: link.health.dead_target(link.settings.dead_link_mode),
         }
     }
 
@@ -171,6 +181,7 @@ mod tests {
             created_at: Timestamp::from_millis(0),
             settings: LinkSettings::default(),
             version: 1,
+            health: Health::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::health::DeadLinkMode;
 use super::key::{Key, KeyError};
 use super::link::{LinkSettings, RedirectStatus};
 use super::target_url::{TargetUrl, TargetUrlError};
@@ -33,6 +34,18 @@ pub struct NewLink {
     pub settings: LinkSettings,
     /// Return an existing link made with `reuse` for the same target instead.
     pub reuse: bool,
+    /// Whether to check the target before answering (`"check"`).
+    pub check: CreationCheck,
+}
+
+/// A check of the target at creation: none (the default), one whose result the answer
+/// carries (`"check": true`), or one that refuses the link when the target is failing
+/// or gone (`"check": "require"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreationCheck {
+    None,
+    Report,
+    Require,
 }
 
 /// What an owner or operator asked to change, already validated; `None`/`Keep` fields
@@ -45,6 +58,7 @@ pub struct LinkPatch {
     pub max_clicks: Change<i64>,
     pub redirect_status: Change<RedirectStatus>,
     pub forward_query: Option<bool>,
+    pub dead_link_mode: Change<DeadLinkMode>,
 }
 
 /// Why a body was refused. A malformed body (not JSON, wrong shape or types) is 422;
@@ -109,8 +123,10 @@ const CREATE_FIELDS: &[&str] = &[
     "redirect_status",
     "forward_query",
     "reuse",
+    "dead_link_mode",
+    "check",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, dead_link_mode, check";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -119,9 +135,9 @@ const PATCH_FIELDS: &[&str] = &[
     "max_clicks",
     "redirect_status",
     "forward_query",
+    "dead_link_mode",
 ];
-const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query";
+const PATCH_ACCEPTED: &str = "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, dead_link_mode";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -277,6 +293,27 @@ fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestError> {
     })
 }
 
+fn dead_link_mode(v: &Value) -> Result<DeadLinkMode, LinkRequestError> {
+    v.as_str()
+        .and_then(DeadLinkMode::parse)
+        .ok_or_else(|| LinkRequestError::Invalid {
+            field: "dead_link_mode",
+            why: format!("must be {}, or null", DeadLinkMode::ALLOWED),
+        })
+}
+
+fn check(fields: &Fields) -> Result<CreationCheck, LinkRequestError> {
+    match fields.get("check") {
+        None | Some(Value::Null | Value::Bool(false)) => Ok(CreationCheck::None),
+        Some(Value::Bool(true)) => Ok(CreationCheck::Report),
+        Some(Value::String(s)) if s == "require" => Ok(CreationCheck::Require),
+        Some(_) => Err(LinkRequestError::WrongType {
+            field: "check",
+            expected: "true, false or \"require\"",
+        }),
+    }
+}
+
 fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
     let target = TargetUrl::parse(raw, policy.own_hosts).map_err(LinkRequestError::Target)?;
     target
@@ -335,6 +372,8 @@ impl NewLink {
         let redirect_status = set(nullable(fields, "redirect_status", redirect_status)?);
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
+        let dead_link_mode = set(nullable(fields, "dead_link_mode", dead_link_mode)?);
+        let check = check(fields)?;
         let target = target(raw_target, policy)?;
         // A reused link is shared by everyone who shortens the same target, so it can
         // carry nothing personal: no chosen key, no expiry, no click limit.
@@ -352,8 +391,10 @@ impl NewLink {
                 max_clicks,
                 redirect_status,
                 forward_query,
+                dead_link_mode,
             },
             reuse,
+            check,
         })
     }
 }
@@ -380,6 +421,7 @@ impl LinkPatch {
             max_clicks: nullable(&fields, "max_clicks", max_clicks)?,
             redirect_status: nullable(&fields, "redirect_status", redirect_status)?,
             forward_query: bool_field(&fields, "forward_query")?,
+            dead_link_mode: nullable(&fields, "dead_link_mode", dead_link_mode)?,
         })
     }
 }
@@ -401,6 +443,49 @@ mod tests {
 
     fn patch(body: &str) -> Result<LinkPatch, LinkRequestError> {
         LinkPatch::from_json(body.as_bytes(), &POLICY, NOW)
+    }
+
+    #[test]
+    fn check_and_dead_link_mode_are_parsed_at_creation_and_the_mode_in_a_patch() {
+        let plain = create(r#"{"target_url": "https://a.example/"}"#).unwrap();
+        assert_eq!(plain.check, CreationCheck::None);
+        assert_eq!(plain.settings.dead_link_mode, None);
+        let asked = create(
+            r#"{"target_url": "https://a.example/", "check": true, "dead_link_mode": "gone"}"#,
+        )
+        .unwrap();
+        assert_eq!(asked.check, CreationCheck::Report);
+        assert_eq!(asked.settings.dead_link_mode, Some(DeadLinkMode::Gone));
+        let required =
+            create(r#"{"target_url": "https://a.example/", "check": "require"}"#).unwrap();
+        assert_eq!(required.check, CreationCheck::Require);
+        for bad in [r#""yes""#, "1", "[]"] {
+            let e = create(&format!(
+                r#"{{"target_url": "https://a.example/", "check": {bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(e.is_malformed_body(), "{bad}: {e}");
+        }
+        let e = create(r#"{"target_url": "https://a.example/", "dead_link_mode": "vanish"}"#)
+            .unwrap_err();
+        assert!(
+            !e.is_malformed_body() && e.to_string().contains("interstitial"),
+            "{e}"
+        );
+        assert_eq!(
+            patch(r#"{"dead_link_mode": "interstitial"}"#)
+                .unwrap()
+                .dead_link_mode,
+            Change::Set(DeadLinkMode::Interstitial)
+        );
+        assert_eq!(
+            patch(r#"{"dead_link_mode": null}"#).unwrap().dead_link_mode,
+            Change::Clear
+        );
+        assert!(
+            patch(r#"{"check": true}"#).is_err(),
+            "check is for creation only"
+        );
     }
 
     #[test]

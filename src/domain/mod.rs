@@ -1,8 +1,8 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
+pub mod health;
 pub mod key;
 pub mod link;
-pub mod health;
 pub mod link_request;
 pub mod random;
 pub mod secret;

@@ -11,7 +11,10 @@ pub const SIGNATURE_HEADER: &str = "X-Shortener-Signature";
 /// The signature header's value for `body` sent at `unix_seconds` with `secret`: the
 /// HMAC-SHA256 of `"<unix_seconds>.<body>"`, in lower-case hex.
 pub fn sign(secret: &[u8], unix_seconds: i64, body: &[u8]) -> String {
-    format!("t={unix_seconds},v1={}", hmac_hex(secret, unix_seconds, body))
+    format!(
+        "t={unix_seconds},v1={}",
+        hmac_hex(secret, unix_seconds, body)
+    )
 }
 
 fn hmac_hex(secret: &[u8], unix_seconds: i64, body: &[u8]) -> String {
@@ -36,11 +39,7 @@ mod tests {
     #[test]
     fn the_signature_is_the_hmac_of_the_timestamp_dot_body() {
         // RFC 4231, test case 2: the primitive itself.
-        assert_eq!(
-            hmac_hex(b"Jefe", 0, b"").len(),
-            64,
-            "hex of a 32-byte MAC"
-        );
+        assert_eq!(hmac_hex(b"Jefe", 0, b"").len(), 64, "hex of a 32-byte MAC");
         let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
         mac.update(b"what do ya want for nothing?");
         let rfc: String = mac

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
+use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::storage::d1::LinkStore;
 use crate::storage::error::StorageError;
@@ -105,6 +106,26 @@ impl Ctx {
         TargetPolicy {
             own_hosts,
             blocked_hosts: &self.config.blocked_hosts,
+        }
+    }
+
+    /// A health checker for this request: its hops are held to `target_policy`, and
+    /// its `User-Agent` names this service's origin.
+    pub fn checker<'a>(&'a self, own_hosts: &'a [&'a str]) -> Checker<'a> {
+        Checker {
+            env: &self.env,
+            config: &self.config,
+            policy: self.target_policy(own_hosts),
+            origin: Some(self.origin()),
+        }
+    }
+
+    /// Sends a health notice after the response: its retries must not hold the answer.
+    pub fn notify(&self, notice: Option<Notice>) {
+        if let Some(notice) = notice {
+            let config = self.config.clone();
+            self.ctx
+                .wait_until(async move { health::deliver(&config, &notice).await });
         }
     }
 

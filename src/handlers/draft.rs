@@ -1,5 +1,6 @@
 //! Drawing a new link's key and secret: shared by single and bulk creation.
 
+use crate::domain::health::Health;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
 use crate::domain::link_request::NewLink;
@@ -55,6 +56,7 @@ impl Draft {
             created_at: now,
             settings: new.settings.clone(),
             version: 1,
+            health: Health::default(),
         }
     }
 }

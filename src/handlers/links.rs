@@ -7,9 +7,10 @@ use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
+use crate::domain::health::Verdict;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
-use crate::domain::link_request::{Change, LinkPatch, NewLink};
+use crate::domain::link_request::{Change, CreationCheck, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::domain::timestamp::Timestamp;
@@ -55,6 +56,26 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let checker = cx.checker(&own_hosts);
+    // The target is checked before the insert, so "require" can refuse the link
+    // without leaving a row behind.
+    let seen = match new.check {
+        CreationCheck::None => None,
+        CreationCheck::Report | CreationCheck::Require => {
+            Some(checker.observe(new.target.as_str()).await)
+        }
+    };
+    if let Some(seen) = seen
+        .as_ref()
+        .filter(|_| new.check == CreationCheck::Require)
+    {
+        if matches!(seen.verdict(), Verdict::Failing | Verdict::Gone) {
+            return Err(ApiError::BadRequest(format!(
+                "target_url failed its check ({}); the link was not created",
+                seen.reason()
+            )));
+        }
+    }
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
@@ -73,7 +94,12 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     for _ in 0..attempts {
         let draft = Draft::draw(&new, cx.config.key_length)?;
         if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
-            let link = draft.link(&new, cx.now);
+            let mut link = draft.link(&new, cx.now);
+            if let Some(seen) = &seen {
+                let checked = checker.record(&store, &link, seen).await?;
+                cx.notify(checked.notice);
+                link = checked.link;
+            }
             return Ok(response::json(
                 CREATED,
                 &LinkView::new(&link, Some(&draft.secret), &Viewer::of(cx)),
@@ -198,6 +224,7 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
         max_clicks: Change::Keep,
         redirect_status: Change::Keep,
         forward_query: None,
+        dead_link_mode: Change::Keep,
     };
     let updated = apply(link, &patch, cx).await?;
     let detail = format!(
@@ -207,6 +234,34 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
     Ok(response::json(
         OK,
         &serde_json::json!({ "detail": detail }),
+    )?)
+}
+
+/// `POST /admin/{secret_key}/check` and `POST /api/links/{key}/check`: checks the
+/// target now and answers the link with its new health. One check per link per
+/// `HEALTH_CHECK_MIN_INTERVAL_SECONDS`: the endpoint makes outbound requests, and a
+/// loop calling it must not turn this service into someone's load generator.
+pub async fn check(
+    link: &LinkRef<'_>,
+    secret: Option<&SecretKey>,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let store = cx.links()?;
+    let found = store.find(link).await?.ok_or(ApiError::NotFound)?;
+    let interval_ms = i64::from(cx.config.health_check_min_interval_seconds) * 1000;
+    if let Some(at) = found.health.checked_at {
+        let wait_ms = at.millis() + interval_ms - cx.now.millis();
+        if wait_ms > 0 {
+            let seconds = u32::try_from((wait_ms + 999) / 1000).unwrap_or(u32::MAX);
+            return Err(ApiError::CheckTooSoon(seconds));
+        }
+    }
+    let own_hosts = cx.own_hosts();
+    let checked = cx.checker(&own_hosts).check(&store, &found).await?;
+    cx.notify(checked.notice);
+    Ok(response::json(
+        OK,
+        &LinkView::new(&checked.link, secret, &Viewer::of(cx)),
     )?)
 }
 

@@ -8,7 +8,8 @@ use worker::{console_error, Request};
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
-use crate::domain::link_request::NewLink;
+use crate::domain::health::HealthState;
+use crate::domain::link_request::{CreationCheck, NewLink};
 use crate::domain::secret::sha256_hex;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
@@ -22,7 +23,8 @@ pub const MAX_BULK_ITEMS: usize = 100;
 /// Links read from D1 per query while exporting.
 const EXPORT_PAGE: u32 = 500;
 
-/// `GET /api/links?cursor=&limit=&q=`: newest first; `q` is a target host (exact).
+/// `GET /api/links?cursor=&limit=&q=&health=`: newest first; `q` is a target host
+/// (exact), `health` a health state.
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
@@ -42,9 +44,15 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
                 .ok_or_else(|| ApiError::BadRequest("q must be a host name".into()))?,
         ),
     };
+    let health = match cx.query_param("health").filter(|h| !h.is_empty()) {
+        None => None,
+        Some(raw) => Some(HealthState::parse(&raw).ok_or_else(|| {
+            ApiError::BadRequest(format!("health must be {}", HealthState::ALLOWED))
+        })?),
+    };
     let page = cx
         .links()?
-        .list(cursor.as_ref(), limit, host.as_deref())
+        .list(cursor.as_ref(), limit, host.as_deref(), health)
         .await?;
     let viewer = Viewer::of(cx);
     let links: Vec<LinkView> = page
@@ -96,6 +104,11 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
                 "reuse is not supported in bulk requests".into(),
             ))),
+            // A hundred checks would hold the request for minutes and spend the
+            // outbound budget; the scheduled checks take new links first anyway.
+            Ok(new) if new.check != CreationCheck::None => results.push(item_error(
+                &ApiError::BadRequest("check is not supported in bulk requests".into()),
+            )),
             Ok(new) => {
                 let hash = sha256_hex(new.target.as_str());
                 pending.push((i, new, hash));

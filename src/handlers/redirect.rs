@@ -4,18 +4,20 @@ use std::borrow::Cow;
 
 use worker::Request;
 
-use super::context::Ctx;
+use super::context::{accepts_html, Ctx};
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
+use crate::domain::health::{DeadLinkMode, DeadTarget, HealthState};
 use crate::domain::key::Key;
 use crate::domain::link::with_forwarded_query;
 use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::visit::{Device, PendingVisit};
 use crate::http::error::ApiError;
-use crate::http::response::{self, Reply, OK};
+use crate::http::response::{self, Reply, GONE, OK};
 use crate::storage::rules::{Found, Lookup};
-use crate::web::{pages, qr};
+use crate::web::pages::{self, DeadTargetFacts};
+use crate::web::qr;
 
 /// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
 const QR_DEFAULT_SIZE: u32 = 256;
@@ -60,6 +62,13 @@ pub async fn redirect(
 ) -> Result<Reply, ApiError> {
     let found = live_rule(&key, cx).await?;
     let rule = &found.rule;
+    // One `None` check for every link whose target is not dead: no extra read.
+    if let Some(dead) = rule.dead {
+        let mode = dead.mode_or(cx.config.dead_link_mode);
+        if mode != DeadLinkMode::Redirect {
+            return dead_end(&key, &rule.target, dead, mode, accepts_html(req), cx);
+        }
+    }
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
     let pending = count_click.then(|| pending_visit(&key, req, cx, rule.metered));
@@ -92,6 +101,48 @@ pub async fn redirect(
         });
     }
     Ok(res)
+}
+
+/// A dead link's answer in `interstitial` mode (200, with a way to continue) or `gone`
+/// mode (410): a page for people, the same facts as JSON for API clients. No click is
+/// counted: the visitor was not forwarded.
+fn dead_end(
+    key: &Key,
+    target: &str,
+    dead: DeadTarget,
+    mode: DeadLinkMode,
+    html: bool,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let short_url = format!("{}/{key}", cx.origin());
+    let since = dead.since.to_rfc3339();
+    // The owner's fallback URL comes with the link-controls work (its own column and
+    // rule field); until that is merged, no link has one to offer.
+    let fallback: Option<&str> = None;
+    let status = if mode == DeadLinkMode::Gone { GONE } else { OK };
+    if html {
+        let page = pages::dead_target(&DeadTargetFacts {
+            short_url: &short_url,
+            target,
+            since: &since,
+            fallback,
+            gone: mode == DeadLinkMode::Gone,
+        });
+        return Ok(response::html(status, page)?);
+    }
+    let mut body = serde_json::json!({
+        "detail": format!("The target of this short link appears to be gone since {since}"),
+        "key": key.as_str(),
+        "url": short_url,
+        "target_url": target,
+        "health": HealthState::Dead.as_str(),
+        "dead_since": since,
+        "dead_link_mode": mode.as_str(),
+    });
+    if let (Some(fallback), Some(fields)) = (fallback, body.as_object_mut()) {
+        fields.insert("fallback_url".into(), fallback.into());
+    }
+    Ok(response::json(status, &body)?)
 }
 
 /// On a link with `max_clicks`, D1 must admit the visit before the redirect: the

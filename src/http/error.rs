@@ -31,6 +31,8 @@ pub enum ApiError {
     TargetBlocked,
     /// 429: too many creations from this client; carries `Retry-After` seconds.
     RateLimited(u32),
+    /// 429: this link was checked moments ago; carries `Retry-After` seconds.
+    CheckTooSoon(u32),
     /// 415: the body is declared as something other than JSON.
     UnsupportedMediaType,
     /// 422: the body is not a JSON object of the expected shape.
@@ -52,7 +54,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
-            ApiError::RateLimited(_) => 429,
+            ApiError::RateLimited(_) | ApiError::CheckTooSoon(_) => 429,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Unprocessable(_) => 422,
@@ -81,6 +83,9 @@ impl ApiError {
             }
             ApiError::RateLimited(after) => {
                 format!("Too many links created from this address; try again in {after} seconds")
+            }
+            ApiError::CheckTooSoon(after) => {
+                format!("This link was checked moments ago; check it again in {after} seconds")
             }
             ApiError::PayloadTooLarge(limit) => {
                 format!("Request body is too large; at most {limit} bytes are accepted")
@@ -115,7 +120,7 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed(allowed) => res.headers_mut().set("Allow", allowed)?,
             ApiError::Unauthorized => res.headers_mut().set("WWW-Authenticate", "Bearer")?,
-            ApiError::RateLimited(after) => {
+            ApiError::RateLimited(after) | ApiError::CheckTooSoon(after) => {
                 res.headers_mut().set("Retry-After", &after.to_string())?
             }
             _ => {}
@@ -187,6 +192,7 @@ mod tests {
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::TargetBlocked, 410),
             (ApiError::RateLimited(60), 429),
+            (ApiError::CheckTooSoon(60), 429),
             (ApiError::Unprocessable("x".into()), 422),
             (ApiError::StorageUnavailable("x".into()), 503),
             (ApiError::KeySpaceExhausted, 503),

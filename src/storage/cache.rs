@@ -8,6 +8,7 @@ use worker::{console_error, Env, KvStore};
 
 use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
+use crate::domain::health::{DeadLinkMode, DeadTarget};
 use crate::domain::key::Key;
 use crate::domain::link::{RedirectRule, RedirectStatus};
 use crate::domain::timestamp::Timestamp;
@@ -32,23 +33,44 @@ fn entry_name(key: &Key) -> String {
 /// The one place that knows how a rule is spelled in KV: newline-separated fields with
 /// the target last (a serialized URL never contains a newline). A plain split, so the
 /// redirect path parses no JSON. Values in any other shape (such as the bare targets
-/// of the first release) decode to `None` and are refilled from D1.
+/// of the first release, or format 1, which had no health) decode to `None` and are
+/// refilled from D1. The dead field is empty unless the target is dead, then
+/// `<since ms>:<mode>` (mode empty for the instance's default).
 pub fn encode(rule: &RedirectRule) -> String {
     format!(
-        "1\n{}\n{}\n{}\n{}\n{}\n{}",
+        "2\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         rule.version,
         rule.status.map_or(0, RedirectStatus::code),
         u8::from(rule.forward_query),
         rule.expires_at
             .map_or(String::new(), |t| t.millis().to_string()),
         u8::from(rule.metered),
+        rule.dead.map_or(String::new(), |d| format!(
+            "{}:{}",
+            d.since.millis(),
+            d.mode.map_or("", DeadLinkMode::as_str)
+        )),
         rule.target
     )
 }
 
+fn decode_dead(field: &str) -> Option<Option<DeadTarget>> {
+    if field.is_empty() {
+        return Some(None);
+    }
+    let (since, mode) = field.split_once(':')?;
+    Some(Some(DeadTarget {
+        since: Timestamp::from_millis(since.parse().ok()?),
+        mode: match mode {
+            "" => None,
+            m => Some(DeadLinkMode::parse(m)?),
+        },
+    }))
+}
+
 pub fn decode(value: &str) -> Option<RedirectRule> {
-    let mut parts = value.splitn(7, '\n');
-    if parts.next()? != "1" {
+    let mut parts = value.splitn(8, '\n');
+    if parts.next()? != "2" {
         return None;
     }
     let version = parts.next()?.parse().ok()?;
@@ -62,6 +84,7 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         ms => Some(Timestamp::from_millis(ms.parse().ok()?)),
     };
     let metered = parts.next()? == "1";
+    let dead = decode_dead(parts.next()?)?;
     let target = parts.next()?.to_string();
     Some(RedirectRule {
         target,
@@ -70,6 +93,7 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         forward_query,
         expires_at,
         metered,
+        dead,
     })
 }
 
@@ -172,6 +196,7 @@ mod tests {
             forward_query: false,
             expires_at: Some(Timestamp::from_millis(1_795_290_489_000)),
             metered: true,
+            dead: None,
         }
     }
 
@@ -186,6 +211,20 @@ mod tests {
             ..rule()
         };
         assert_eq!(decode(&encode(&plain)), Some(plain));
+        for mode in [
+            None,
+            Some(DeadLinkMode::Gone),
+            Some(DeadLinkMode::Interstitial),
+        ] {
+            let dead = RedirectRule {
+                dead: Some(DeadTarget {
+                    since: Timestamp::from_millis(1_795_290_000_000),
+                    mode,
+                }),
+                ..rule()
+            };
+            assert_eq!(decode(&encode(&dead)), Some(dead));
+        }
     }
 
     #[test]
@@ -193,10 +232,13 @@ mod tests {
         for value in [
             "https://example.com/",
             "",
-            "1",
-            "2\n1\n0\n1\n\n0\nhttps://a.com/",
-            "1\nx\n0\n1\n\n0\nhttps://a.com/",
-            "1\n1\n303\n1\n\n0\nhttps://a.com/",
+            "2",
+            "1\n1\n0\n1\n\n0\nhttps://a.com/",
+            "3\n1\n0\n1\n\n0\n\nhttps://a.com/",
+            "2\nx\n0\n1\n\n0\n\nhttps://a.com/",
+            "2\n1\n303\n1\n\n0\n\nhttps://a.com/",
+            "2\n1\n0\n1\n\n0\n12\nhttps://a.com/",
+            "2\n1\n0\n1\n\n0\n12:dead\nhttps://a.com/",
         ] {
             assert_eq!(decode(value), None, "{value:?}");
         }

@@ -10,6 +10,7 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
+use crate::domain::health::{DeadLinkMode, Health, HealthState};
 use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkSettings, RedirectStatus};
 use crate::domain::link_request::{Change, LinkPatch, NewLink};
@@ -141,13 +142,13 @@ impl Database {
 /// The D1 table of links.
 #[derive(Clone)]
 pub struct LinkStore {
-    db: Database,
+    pub(super) db: Database,
 }
 
 /// A row as D1 gives it. Numbers are read as JavaScript gives them (f64) and checked
 /// in [`Link::try_from`], so a value out of range fails its own row, not the whole query.
 #[derive(Deserialize)]
-struct LinkRow {
+pub(super) struct LinkRow {
     key: String,
     target_url: String,
     is_active: f64,
@@ -158,13 +159,20 @@ struct LinkRow {
     redirect_status: Option<f64>,
     forward_query: f64,
     version: f64,
+    dead_link_mode: Option<String>,
+    health_state: String,
+    health_checked_at: Option<f64>,
+    health_status: Option<f64>,
+    health_reason: Option<String>,
+    health_since: Option<f64>,
+    health_failures: f64,
 }
 
 /// Numbers that JavaScript (and so D1's binding) represents exactly.
 const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 
 /// A whole number within the exact range, or why not.
-fn whole(n: f64, column: &str) -> Result<i64, String> {
+pub(super) fn whole(n: f64, column: &str) -> Result<i64, String> {
     if n.fract() == 0.0 && n.abs() <= MAX_EXACT {
         Ok(n as i64)
     } else {
@@ -202,29 +210,54 @@ impl TryFrom<LinkRow> for Link {
                     .redirect_status
                     .and_then(|n| RedirectStatus::from_code(n as i64)),
                 forward_query: row.forward_query != 0.0,
+                dead_link_mode: row.dead_link_mode.as_deref().and_then(DeadLinkMode::parse),
             },
             version: whole(row.version, "version").map_err(bad)?,
+            health: Health {
+                state: HealthState::parse(&row.health_state)
+                    .ok_or_else(|| bad("health_state is not a known state".into()))?,
+                checked_at: row
+                    .health_checked_at
+                    .map(|n| time(n, "health_checked_at"))
+                    .transpose()
+                    .map_err(bad)?,
+                status_code: row
+                    .health_status
+                    .and_then(|n| u16::try_from(whole(n, "health_status").ok()?).ok()),
+                reason: row.health_reason.clone(),
+                since: row
+                    .health_since
+                    .map(|n| time(n, "health_since"))
+                    .transpose()
+                    .map_err(bad)?,
+                failures: u32::try_from(
+                    whole(row.health_failures, "health_failures").map_err(bad)?,
+                )
+                .unwrap_or(u32::MAX),
+            },
             key,
         })
     }
 }
 
 /// Decodes one row; the error names the row's key.
-fn link_of(row: LinkRow) -> Result<Link, UnreadableRow> {
+pub(super) fn link_of(row: LinkRow) -> Result<Link, UnreadableRow> {
     let key = row.key.clone();
     Link::try_from(row).map_err(|error| UnreadableRow { key, error })
 }
 
 /// The first row, decoded; an unreadable row is an error of the whole call.
-fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
+pub(super) fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
     match rows.into_iter().next() {
         None => Ok(None),
         Some(row) => link_of(row).map(Some).map_err(|bad| bad.error),
     }
 }
 
-const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, created_at, expires_at, \
-                            max_clicks, redirect_status, forward_query, version";
+pub(super) const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, created_at, \
+     expires_at, max_clicks, redirect_status, forward_query, version, dead_link_mode, \
+     health_state, health_checked_at, health_status, health_reason, health_since, \
+     health_failures";
 
 /// Keeps the operation and the runtime's cause together for the log.
 fn failed(what: &str) -> impl Fn(worker::Error) -> StorageError + '_ {
@@ -242,7 +275,7 @@ pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-fn opt<T>(value: Option<T>, f: impl Fn(T) -> JsValue) -> JsValue {
+pub(super) fn opt<T>(value: Option<T>, f: impl Fn(T) -> JsValue) -> JsValue {
     value.map_or(JsValue::NULL, f)
 }
 
@@ -303,8 +336,9 @@ impl LinkStore {
         // shared link for the same target. The caller tells them apart.
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
-             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT DO NOTHING",
+             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, \
+             dead_link_mode) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
                 row.new.target.as_str().into(),
@@ -317,6 +351,7 @@ impl LinkStore {
                 flag(settings.forward_query),
                 flag(row.new.reuse),
                 ms(row.now),
+                opt(settings.dead_link_mode, |m| m.as_str().into()),
             ],
             "insert",
         )
@@ -393,6 +428,10 @@ impl LinkStore {
                 "redirect_status",
                 change(&patch.redirect_status, |s| int(i64::from(s.code()))),
             ),
+            (
+                "dead_link_mode",
+                change(&patch.dead_link_mode, |m| m.as_str().into()),
+            ),
         ];
         for (column, value) in changes {
             if let Some(value) = value {
@@ -448,12 +487,17 @@ impl LinkStore {
         cursor: Option<&Cursor>,
         limit: u32,
         host: Option<&str>,
+        health: Option<HealthState>,
     ) -> Result<Page, StorageError> {
         let mut conditions = Vec::new();
         let mut args: Vec<JsValue> = Vec::new();
         if let Some(host) = host {
             args.push(host.into());
             conditions.push(format!("target_host = ?{}", args.len()));
+        }
+        if let Some(state) = health {
+            args.push(state.as_str().into());
+            conditions.push(format!("health_state = ?{}", args.len()));
         }
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));

@@ -61,6 +61,7 @@ mod tests {
             forward_query: true,
             expires_at: None,
             metered: false,
+            dead: None,
         }
     }
 
