@@ -22,7 +22,7 @@ impl LinkStore {
             "SELECT {LINK_COLUMNS} FROM links WHERE is_active = 1 AND health_due_at <= ?1 \
              AND (expires_at IS NULL OR expires_at > ?1) \
              AND (max_clicks IS NULL OR clicks < max_clicks) \
-             ORDER BY health_due_at LIMIT ?2"
+             ORDER BY health_due_at, id LIMIT ?2"
         );
         let rows: Vec<LinkRow> = self
             .db
