@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use serde_json::json;
-use worker::{
-    console_error, console_warn, AbortController, Delay, Fetch, Headers, Method, Request,
-    RequestInit, RequestRedirect,
-};
+use worker::{console_error, console_warn, AbortController, Delay, Fetch, Headers, Request};
+
+use super::probe::outbound;
 
 use crate::config::Config;
 use crate::domain::health::{Health, Transition};
@@ -112,12 +111,7 @@ async fn send(url: &str, secret: &str, notice: &Notice) -> Result<u16, String> {
             SIGNATURE_HEADER,
             &sign(secret.as_bytes(), sent_at, notice.body.as_bytes()),
         )?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_redirect(RequestRedirect::Manual)
-            .with_body(Some(notice.body.as_str().into()));
-        Request::new_with_init(url, &init)
+        outbound(url, "POST", &headers, Some(&notice.body))
     };
     let request = build().map_err(|e| e.to_string())?;
     let controller = AbortController::default();
