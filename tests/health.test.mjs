@@ -312,6 +312,22 @@ describe("scheduled checks and state transitions", () => {
     assert.equal(web.state.webhook.length, 3);
   });
 
+  test("with the CLICKS queue bound, a notice travels through it and a failed delivery is sent again later", async () => {
+    const web = fakeWeb();
+    const w = await startWorker({ outbound: web.outbound, queue: true, vars: { HEALTH_WEBHOOK_URL: HOOK, WEBHOOK_SECRET: SECRET } });
+    web.state.webhookFailures = 1;
+
+    const link = await w.create({ target_url: "https://removed.example/queued", check: true });
+    // The first retry through the queue waits 5 s (QUEUED_BACKOFF_SECONDS).
+    const deliveries = await waitFor(() => web.state.webhook.length >= 2 && web.state.webhook, { timeout: 20000, message: "a retried webhook delivery" });
+
+    const bodies = deliveries.map((d) => JSON.parse(d.body));
+    assert.deepEqual(bodies.map((b) => [b.event, b.key]), [["link.dead", link.key], ["link.dead", link.key]]);
+    assert.equal(bodies[0].id, bodies[1].id);
+    const [, t] = deliveries[1].headers["x-shortener-signature"].match(/^t=(\d+),/);
+    assert.equal(deliveries[1].headers["x-shortener-signature"], `t=${t},v1=${createHmac("sha256", SECRET).update(`${t}.${deliveries[1].body}`).digest("hex")}`);
+  });
+
   test("without HEALTH_WEBHOOK_URL and WEBHOOK_SECRET nothing is sent", async () => {
     const { w, web } = await healthWorker({ HEALTH_WEBHOOK_URL: HOOK });
 

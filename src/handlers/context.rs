@@ -123,9 +123,9 @@ impl Ctx {
     /// Sends a health notice after the response: its retries must not hold the answer.
     pub fn notify(&self, notice: Option<Notice>) {
         if let Some(notice) = notice {
-            let config = self.config.clone();
+            let (env, config) = (self.env.clone(), self.config.clone());
             self.ctx
-                .wait_until(async move { health::deliver(&config, &notice).await });
+                .wait_until(async move { health::dispatch(&env, &config, &notice).await });
         }
     }
 

@@ -11,4 +11,9 @@ mod webhook;
 pub use check::{Checked, Checker};
 pub use probe::MAX_REQUESTS_PER_CHECK;
 pub use schedule::run_scheduled;
-pub use webhook::{deliver, Notice};
+pub use webhook::{dispatch, Notice};
+
+/// The queue consumer's side of queued notices.
+pub mod queued {
+    pub use super::webhook::{consume, is_queued};
+}

@@ -45,6 +45,6 @@ pub async fn run_scheduled(env: &Env, now: Timestamp) -> Result<usize, StorageEr
             Err(e) => console_error!("health: recording a check failed: {e}"),
         }
     }
-    join_all(notices.iter().map(|n| webhook::deliver(&config, n))).await;
+    join_all(notices.iter().map(|n| webhook::dispatch(env, &config, n))).await;
     Ok(checked)
 }
