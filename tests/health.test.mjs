@@ -297,6 +297,26 @@ describe("scheduled checks and state transitions", () => {
     assert.equal(dead.length >= 1, true);
   });
 
+  test("expired links are not checked but set aside, and come due again when they may redirect again", async () => {
+    const { w, web } = await healthWorker(ADMIN);
+    const link = await w.create({ target_url: "https://healthy.example/expired" });
+    // Expired long ago, written around the service (the API refuses a past expiry).
+    await w.db.prepare("UPDATE links SET expires_at = 1 WHERE key = ?1").bind(link.key).run();
+
+    await w.upkeep();
+    const parked = await w.row(link.key);
+    const patch = await w.patch(link, { expires_at: null });
+    const due = await w.row(link.key);
+    await w.upkeep();
+
+    assert.equal(web.seen.length, 1, "checked only once it could redirect again");
+    assert.equal(parked.health_state, "unknown");
+    assert.ok(parked.health_due_at > Date.now() + 29 * 24 * 3600 * 1000, "set aside for 30 days");
+    assert.equal(patch.status, 200);
+    assert.equal(due.health_due_at, 0);
+    assert.equal((await w.row(link.key)).health_state, "healthy");
+  });
+
   test("a webhook that fails is retried with the same delivery, and stops once accepted", async () => {
     const { w, web } = await healthWorker({ HEALTH_WEBHOOK_URL: HOOK, WEBHOOK_SECRET: SECRET });
     web.state.webhookFailures = 2;
@@ -445,6 +465,21 @@ describe("DEAD_LINK_MODE", () => {
     assert.equal((await patch.json()).dead_link_mode, "interstitial");
     assert.equal(patchedVisit.status, 200);
     assert.equal((await patchedVisit.json()).dead_link_mode, "interstitial");
+  });
+
+  test("a new target is not the dead one: a retargeted link forgets its health and redirects at once", async () => {
+    const { w } = await healthWorker({ DEAD_LINK_MODE: "interstitial" });
+    const link = await w.create({ target_url: "https://gone.example/moved", check: true });
+    assert.equal((await w.visit(link.key)).status, 200, "the interstitial");
+    await w.waitUntilCached(link.key);
+
+    const patched = await readJson(w.patch(link, { target_url: "https://healthy.example/moved-here" }));
+    const visit = await w.visit(link.key);
+
+    assert.deepEqual([patched.health.state, patched.health.checked_at], ["unknown", null]);
+    assert.equal(visit.status, 302);
+    assert.equal(visit.headers.get("location"), "https://healthy.example/moved-here");
+    assert.equal((await w.row(link.key)).health_due_at, 0, "checked first by the next run");
   });
 
   test("a link that dies while cached stops redirecting here at once, and redirects again when it recovers", async () => {

@@ -66,7 +66,12 @@ pub async fn redirect(
     if let Some(dead) = rule.dead {
         let mode = dead.mode_or(cx.config.dead_link_mode);
         if mode != DeadLinkMode::Redirect {
-            return dead_end(&key, &rule.target, dead, mode, accepts_html(req), cx);
+            let res = dead_end(&key, &rule.target, dead, mode, accepts_html(req), cx)?;
+            // Cached like any rule, so the next visitor of a dead link costs no D1 read.
+            if let Some(refill) = cx.rules().refill(key, &found, cx.now) {
+                cx.ctx.wait_until(refill);
+            }
+            return Ok(res);
         }
     }
     // Only raw header values are kept here; they are classified after the response. A

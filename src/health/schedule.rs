@@ -8,9 +8,13 @@ use super::check::Checker;
 use super::webhook;
 use crate::config::Config;
 use crate::domain::link_request::TargetPolicy;
-use crate::domain::timestamp::Timestamp;
+use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::d1::LinkStore;
 use crate::storage::error::StorageError;
+
+/// Expired and exhausted links are set aside this long, this many per run.
+const PARK_DAYS: i64 = 30;
+const PARK_PER_RUN: u32 = 500;
 
 /// Checks the links due at `now`; how many were checked. Outbound requests are bounded
 /// by `HEALTH_CHECKS_PER_RUN` × `MAX_REQUESTS_PER_CHECK`, plus the webhook's.
@@ -20,6 +24,10 @@ pub async fn run_scheduled(env: &Env, now: Timestamp) -> Result<usize, StorageEr
         return Ok(0);
     }
     let store = LinkStore::from_env(env)?;
+    let until = Timestamp::from_millis(now.millis() + PARK_DAYS * DAY_MS);
+    if let Err(e) = store.park_unreachable(now, until, PARK_PER_RUN).await {
+        console_error!("health: setting aside expired and exhausted links failed: {e}");
+    }
     let due = store
         .due_for_check(now, config.health_checks_per_run)
         .await?;

@@ -439,6 +439,7 @@ impl LinkStore {
                 sets.push(format!("{column} = ?{}", args.len()));
             }
         }
+        sets.extend(health_after(patch).iter().map(|s| s.to_string()));
         let sql = format!(
             "UPDATE links SET {} WHERE {condition} RETURNING {LINK_COLUMNS}",
             sets.join(", ")
@@ -581,6 +582,31 @@ impl LinkStore {
             rows: raw.into_iter().map(link_of).collect(),
             next,
         })
+    }
+}
+
+/// What a change does to the health columns: a new target has not been checked (its
+/// old health, dead perhaps, said nothing about it), and a link that may redirect again
+/// (reactivated, a later expiry, a higher limit) is due for a check at once, as the
+/// scheduled checks may have set aside while it could not redirect.
+fn health_after(patch: &LinkPatch) -> &'static [&'static str] {
+    if patch.target.is_some() {
+        &[
+            "health_state = 'unknown'",
+            "health_checked_at = NULL",
+            "health_status = NULL",
+            "health_reason = NULL",
+            "health_since = NULL",
+            "health_failures = 0",
+            "health_due_at = 0",
+        ]
+    } else if patch.is_active.is_some()
+        || patch.expires_at != Change::Keep
+        || patch.max_clicks != Change::Keep
+    {
+        &["health_due_at = 0"]
+    } else {
+        &[]
     }
 }
 

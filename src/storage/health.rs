@@ -33,6 +33,28 @@ impl LinkStore {
             .collect()
     }
 
+    /// Sets aside, until `until`, up to `limit` due links that cannot redirect (expired,
+    /// or at their click limit): [`Self::due_for_check`] skips them, and left due they
+    /// would be read again by every run. A change that lets one redirect again makes it
+    /// due at once (see `d1::health_after`). How many were set aside.
+    pub async fn park_unreachable(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<usize, StorageError> {
+        self.db
+            .execute(
+                "UPDATE links SET health_due_at = ?2 WHERE key IN (SELECT key FROM links \
+                 WHERE is_active = 1 AND health_due_at <= ?1 \
+                 AND ((expires_at IS NOT NULL AND expires_at <= ?1) \
+                 OR (max_clicks IS NOT NULL AND clicks >= max_clicks)) LIMIT ?3)",
+                &[ms(now), ms(until), int(i64::from(limit))],
+                "park unreachable",
+            )
+            .await
+    }
+
     /// Records a check of `key` whose previous health was `before`, and returns the
     /// link as it now is. Only if nobody recorded another check since `before` was
     /// read (`None`: someone did, and their record stands): two checks racing cannot
