@@ -450,6 +450,33 @@ describe("DEAD_LINK_MODE", () => {
     assert.deepEqual([(await api.json()).dead_link_mode], ["gone"]);
   });
 
+  test("the health state costs a cached redirect nothing: no KV or D1 call for a healthy or a dead link", async () => {
+    const { w } = await healthWorker({ DEAD_LINK_MODE: "gone", BENCH_COUNTERS: "1" });
+    const healthy = await w.create({ target_url: "https://healthy.example/hot", check: true });
+    const dead = await w.create({ target_url: "https://gone.example/hot", check: true });
+    // HEAD counts no click, so the counters below see only the rule lookups.
+    await w.visit(healthy.key, { method: "HEAD" });
+    await w.visit(dead.key, { method: "HEAD" });
+    await w.waitUntilCached(healthy.key);
+    await w.waitUntilCached(dead.key);
+    // Let the refills' re-check reads finish before the counters are taken.
+    await waitFor(async () => {
+      const a = await w.counters();
+      await new Promise((r) => setTimeout(r, 100));
+      const b = await w.counters();
+      return a.d1_statements === b.d1_statements && a;
+    }, { message: "the counters to settle" });
+    const before = await w.counters();
+
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push((await w.visit(healthy.key, { method: "HEAD" })).status, (await w.visit(dead.key, { method: "HEAD" })).status);
+    const after = await w.counters();
+
+    assert.deepEqual([...new Set(answers)].sort(), [302, 410]);
+    assert.equal(after.d1_statements, before.d1_statements);
+    assert.equal(after.kv_reads, before.kv_reads);
+  });
+
   test("a link's own mode wins over the instance's, and takes effect at once after a PATCH", async () => {
     const { w } = await healthWorker({ DEAD_LINK_MODE: "gone" });
     const own = await w.create({ target_url: "https://gone.example/own", check: true, dead_link_mode: "redirect" });
