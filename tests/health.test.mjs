@@ -477,6 +477,19 @@ describe("DEAD_LINK_MODE", () => {
     assert.equal(after.kv_reads, before.kv_reads);
   });
 
+  test("a shared link is reused only by callers asking for the same dead-link mode", async () => {
+    const { w } = await healthWorker();
+    const shared = await w.create({ target_url: "https://healthy.example/shared", reuse: true });
+
+    const same = await w.tryCreate({ target_url: "https://healthy.example/shared", reuse: true });
+    const other = await w.tryCreate({ target_url: "https://healthy.example/shared", reuse: true, dead_link_mode: "gone" });
+
+    assert.equal(same.status, 200);
+    assert.equal((await same.json()).key, shared.key);
+    assert.equal(other.status, 201);
+    assert.notEqual((await other.json()).key, shared.key);
+  });
+
   test("a link's own mode wins over the instance's, and takes effect at once after a PATCH", async () => {
     const { w } = await healthWorker({ DEAD_LINK_MODE: "gone" });
     const own = await w.create({ target_url: "https://gone.example/own", check: true, dead_link_mode: "redirect" });

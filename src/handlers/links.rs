@@ -37,14 +37,15 @@ fn reused(link: &Link, cx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// A shared link is handed out only when it redirects the way this caller asked: the
-/// same effective status and the same query forwarding. (Shared links carry no expiry
-/// or click limit, so nothing else can differ.) Otherwise the caller gets a link of
-/// its own, as without `reuse`.
+/// same effective status, the same query forwarding and the same dead-link mode.
+/// (Shared links carry no expiry or click limit, so nothing else can differ.)
+/// Otherwise the caller gets a link of its own, as without `reuse`.
 fn behaves_as_asked(link: &Link, new: &NewLink, cx: &Ctx) -> bool {
     let default = cx.config.default_redirect;
     link.settings.redirect_status.unwrap_or(default)
         == new.settings.redirect_status.unwrap_or(default)
         && link.settings.forward_query == new.settings.forward_query
+        && link.settings.dead_link_mode == new.settings.dead_link_mode
 }
 
 /// `POST /url`: validates the body, inserts the row (the unique index on `key` decides
