@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::domain::health::DeadLinkMode;
 use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
 use crate::domain::shard::MAX_SHARDS;
@@ -59,6 +60,18 @@ pub const DEFAULT_CACHE_AFTER_MISSES: u32 = 2;
 pub const CACHE_MISS_WINDOW_SECONDS: u64 = 60 * 60;
 /// Default browser cache lifetime of 301/308 redirects (`PERMANENT_REDIRECT_MAX_AGE`).
 pub const DEFAULT_PERMANENT_MAX_AGE: u32 = 300;
+/// Links checked per scheduled run by default (`HEALTH_CHECKS_PER_RUN`): with at most
+/// [`crate::health::MAX_REQUESTS_PER_CHECK`] requests each, 8 checks stay under the
+/// 50 outbound requests a Workers Free invocation may make.
+pub const DEFAULT_HEALTH_CHECKS_PER_RUN: u32 = 8;
+/// The most `HEALTH_CHECKS_PER_RUN` honoured (the paid plans' subrequest limit is 1,000).
+pub const MAX_HEALTH_CHECKS_PER_RUN: u32 = 100;
+/// Time one check may take, redirects included (`HEALTH_CHECK_TIMEOUT_MS`).
+pub const DEFAULT_HEALTH_CHECK_TIMEOUT_MS: u32 = 5_000;
+pub const MAX_HEALTH_CHECK_TIMEOUT_MS: u32 = 30_000;
+/// Shortest time between two on-demand checks of one link (`HEALTH_CHECK_MIN_INTERVAL_SECONDS`).
+pub const DEFAULT_HEALTH_CHECK_MIN_INTERVAL_SECONDS: u32 = 60;
+
 /// `Retry-After` of a rate-limited creation: the longest period the binding supports.
 pub const RATE_LIMIT_RETRY_AFTER_SECONDS: u32 = 60;
 
@@ -143,6 +156,19 @@ pub struct Config {
     /// Password attempts per client address per window (`PASSWORD_ATTEMPTS_PER_CLIENT`;
     /// default 10).
     pub password_attempts_per_client: u32,
+    /// What visitors of a dead link get unless the link chose (`DEAD_LINK_MODE`).
+    pub dead_link_mode: DeadLinkMode,
+    /// Links checked per scheduled run (`HEALTH_CHECKS_PER_RUN`; 0 turns scheduled
+    /// checks off).
+    pub health_checks_per_run: u32,
+    /// Milliseconds one check may take, redirects included (`HEALTH_CHECK_TIMEOUT_MS`).
+    pub health_check_timeout_ms: u32,
+    /// Seconds between two on-demand checks of one link
+    /// (`HEALTH_CHECK_MIN_INTERVAL_SECONDS`).
+    pub health_check_min_interval_seconds: u32,
+    /// Where link health changes are posted (`HEALTH_WEBHOOK_URL`), and the secret they
+    /// are signed with (`WEBHOOK_SECRET`); both are needed to send.
+    pub health_webhook: Option<(String, String)>,
 }
 
 /// The cookie secret when `COOKIE_SECRET` is not set: public, so a deployment must set
@@ -234,6 +260,28 @@ impl Config {
             password_attempts_per_client: var(env, "PASSWORD_ATTEMPTS_PER_CLIENT")
                 .and_then(|v| v.parse().ok())
                 .map_or(10, |n: u32| n.max(1)),
+            dead_link_mode: var(env, "DEAD_LINK_MODE")
+                .and_then(|v| DeadLinkMode::parse(&v.to_ascii_lowercase()))
+                .unwrap_or(DeadLinkMode::Redirect),
+            health_checks_per_run: var(env, "HEALTH_CHECKS_PER_RUN")
+                .and_then(|v| v.parse().ok())
+                .map_or(DEFAULT_HEALTH_CHECKS_PER_RUN, |n: u32| {
+                    n.min(MAX_HEALTH_CHECKS_PER_RUN)
+                }),
+            health_check_timeout_ms: var(env, "HEALTH_CHECK_TIMEOUT_MS")
+                .and_then(|v| v.parse().ok())
+                .map_or(DEFAULT_HEALTH_CHECK_TIMEOUT_MS, |n: u32| {
+                    n.clamp(100, MAX_HEALTH_CHECK_TIMEOUT_MS)
+                }),
+            health_check_min_interval_seconds: var(env, "HEALTH_CHECK_MIN_INTERVAL_SECONDS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_HEALTH_CHECK_MIN_INTERVAL_SECONDS),
+            health_webhook: var(env, "HEALTH_WEBHOOK_URL").zip(
+                env.secret("WEBHOOK_SECRET")
+                    .ok()
+                    .map(|v| v.to_string())
+                    .filter(|v| !v.is_empty()),
+            ),
         }
     }
 }

@@ -8,10 +8,12 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod handlers;
+pub mod health;
 pub mod http;
 pub mod storage;
 pub mod web;
 pub mod webcrypto;
+pub mod whatwg;
 
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, MessageBatch, Request, ScheduleContext, ScheduledEvent};

@@ -328,8 +328,23 @@ describe("crawlability", () => {
 
 describe("passwords", () => {
   const HTML = { accept: "text/html" };
-  // Browsers: the test client's own User-Agent (undici) is a command-line client, which
-  // never passes a password.
+  // Only link previews and mail scanners are kept from passing a password; an API
+  // client (curl, the test client's own undici) sends X-Link-Password like a browser.
+
+  test("an API client passes with X-Link-Password; a link preview never does", async () => {
+    const link = await locked.create({ target_url: "https://example.com/for-curl", password: "pw for curl" });
+
+    const curl = await locked.visit(link.key, { userAgent: "curl/8.5.0", headers: { "x-link-password": "pw for curl", "cf-connecting-ip": "10.9.0.1" } });
+    const slack = await locked.visit(link.key, {
+      userAgent: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+      headers: { "x-link-password": "pw for curl", "cf-connecting-ip": "10.9.0.2" },
+    });
+
+    assert.equal(curl.status, 302);
+    assert.equal(curl.headers.get("location"), "https://example.com/for-curl");
+    assert.equal(slack.status, 401);
+    assert.ok(!(await slack.text()).includes("for-curl"));
+  });
 
   test("a protected link asks for its password and reveals its target to no one else", async () => {
     const link = await locked.create({ target_url: "https://example.com/secret-place", password: "open sesame" });

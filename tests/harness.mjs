@@ -116,14 +116,24 @@ export default function (env) {
 const TEST_VARS = { CACHE_AFTER_MISSES: "1" };
 
 /**
+ * The default of `outbound`: every fetch the worker makes (a health check, a webhook)
+ * is refused here, so no test reaches beyond 127.0.0.1 by accident.
+ */
+export function refuseOutbound(request) {
+  throw new Error(`outbound fetch refused by the test harness: ${request.method} ${request.url}`);
+}
+
+/**
  * Starts the worker. Options: `vars` (extra [vars] and secrets; `ADMIN_TOKEN` becomes
  * the default token of `operator`), `withDb`/`withKv` (default true), `kvFault`
  * ("failing" or "slow", with `putDelayMs`), `rateLimit` ({limit, period} for the
  * creation limiter), `queue` (record clicks through the CLICKS queue), `host`/`port` to
  * listen for real clients, `shards` (analytics databases), `d1Persist` (a directory for
- * the D1 files, which the click bench measures; `migrate: false` to reopen them).
+ * the D1 files, which the click bench measures; `migrate: false` to reopen them),
+ * `outbound` (a function from each Request the worker sends out to a Response:
+ * Miniflare's `outboundService`; by default every outbound fetch is refused).
  */
-export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, outbound = refuseOutbound, ...rest } = {}) {
   const cfg = wranglerConfig();
   // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
   const analyticsDb = cfg.databases.find((d) => d.binding !== cfg.db);
@@ -142,6 +152,7 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     d1Databases: withDb ? [cfg.db, ...analyticsBindings] : [],
     kvNamespaces: withKv && !kvFault ? [cfg.kv] : [],
     bindings: { ...TEST_VARS, ...(shards > 1 ? { ANALYTICS_SHARDS: String(shards) } : {}), ...vars },
+    outboundService: outbound,
     ...(queue
       ? {
           queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },
@@ -284,6 +295,10 @@ class RunningWorker {
   deactivate(link) {
     return this.delete(`/admin/${secretOf(link)}`);
   }
+  /** `POST /admin/{secret_key}/check`: the owner asks for a check of the target now. */
+  check(link) {
+    return this.fetch(`/admin/${secretOf(link)}/check`, { method: "POST" });
+  }
   /** `GET /admin/{secret_key}/stats`, with `?days=` when given. */
   stats(link, days) {
     return this.get(`/admin/${secretOf(link)}/stats${days === undefined ? "" : `?days=${days}`}`);
@@ -342,6 +357,10 @@ class RunningWorker {
   async upkeep() {
     const worker = await this.mf.getWorker();
     return worker.scheduled({ cron: this.crons[0] });
+  }
+  /** Makes a link due for the next scheduled check, as time passing would. */
+  async makeDue(key) {
+    await this.db.prepare("UPDATE links SET health_due_at = 0 WHERE key = ?1").bind(key).run();
   }
   /** How many links the table holds. */
   async linkCount() {

@@ -34,6 +34,7 @@ pub struct Upkeep {
     pub days_pruned: usize,
     pub guards_pruned: usize,
     pub visits_folded: usize,
+    pub links_checked: usize,
 }
 
 /// Runs every step once.
@@ -67,12 +68,19 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Ok(n) => done.visits_folded = n,
         Err(e) => console_error!("upkeep: folding visits into the aggregates failed: {e}"),
     }
+    // Link health is not the click store's, but it is upkeep all the same: one more
+    // bounded step of the same Cron run (see docs/health.md).
+    match crate::health::run_scheduled(env, now).await {
+        Ok(n) => done.links_checked = n,
+        Err(e) => console_error!("upkeep: checking link health failed: {e}"),
+    }
     console_log!(
-        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded",
+        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked",
         done.visits_pruned,
         done.days_pruned,
         done.guards_pruned,
-        done.visits_folded
+        done.visits_folded,
+        done.links_checked
     );
     done
 }

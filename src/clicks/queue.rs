@@ -3,13 +3,15 @@
 
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, js_sys, Env, MessageBatch, Queue, QueueContentType, RawMessageBuilder,
+    console_error, js_sys, Env, MessageBatch, MessageExt, Queue, QueueContentType,
+    RawMessageBuilder,
 };
 
 use super::batch::with_id;
 use super::writer::ClickWriter;
 use crate::config::Config;
 use crate::domain::timestamp::Timestamp;
+use crate::health::queued;
 use crate::storage::d1::Database;
 
 /// Sends click batches to the queue, one message each (every batch is under the
@@ -42,10 +44,21 @@ fn message_text(body: &JsValue) -> Option<String> {
 /// which the batch guards make harmless (see `writer`). A message that is not JSON can never be written;
 /// it is logged and acknowledged with the rest rather than redelivered forever. Never
 /// returns `Err`: the glue workers-rs generates panics on it, resetting the instance.
+///
+/// The queue also carries link health notices for the operator's webhook (see
+/// `health::webhook`): each is handled on its own and acknowledged or retried on its
+/// own, which takes precedence over the delivery-wide calls for the click batches.
 pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) {
     let mut batches = Vec::new();
     for message in delivery.raw_iter() {
         match message_text(&message.body()) {
+            Some(text) if queued::is_queued(&text) => {
+                if queued::consume(env, &Config::get(env), &text).await {
+                    message.ack();
+                } else {
+                    message.retry();
+                }
+            }
             Some(text) => batches.push(with_id(text)),
             None => console_error!("click queue message dropped: not a JSON click batch"),
         }

@@ -119,6 +119,7 @@ impl ImportedLink {
             max_clicks: set(nullable(&fields, "max_clicks", max_clicks)?),
             redirect_status: set(nullable(&fields, "redirect_status", redirect_status)?),
             forward_query: bool_field(&fields, "forward_query")?.unwrap_or(true),
+            dead_link_mode: None,
         };
         Ok(ImportedLink {
             key,

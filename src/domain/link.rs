@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 use super::controls::{Controls, Routing};
+use super::health::{DeadLinkMode, DeadTarget, Health};
 use super::key::Key;
 use super::timestamp::Timestamp;
 
@@ -56,6 +57,9 @@ pub struct LinkSettings {
     /// `None`: the deployment's default (`DEFAULT_REDIRECT_STATUS`).
     pub redirect_status: Option<RedirectStatus>,
     pub forward_query: bool,
+    /// What visitors get once the target is dead; `None`: the instance's
+    /// `DEAD_LINK_MODE`.
+    pub dead_link_mode: Option<DeadLinkMode>,
 }
 
 impl Default for LinkSettings {
@@ -66,6 +70,7 @@ impl Default for LinkSettings {
             max_clicks: None,
             redirect_status: None,
             forward_query: true,
+            dead_link_mode: None,
         }
     }
 }
@@ -88,6 +93,8 @@ pub struct Link {
     /// The key its clicks and statistics are kept under: the link's first key, which a
     /// rename leaves in place (`None`: never renamed, the current key).
     pub stats_key: Option<Key>,
+    /// What the last checks of the target saw.
+    pub health: Health,
 }
 
 /// Whether a link redirects, and if not, why.
@@ -138,6 +145,8 @@ pub struct RedirectRule {
     pub metered: bool,
     /// What issue 11's controls add to the redirect; default for a plain link.
     pub controls: RuleControls,
+    /// Set only while the target is dead: a healthy link's redirect checks one `None`.
+    pub dead: Option<DeadTarget>,
 }
 
 /// The controls a redirect needs, kept apart so a plain link's rule stays as small and
@@ -178,6 +187,7 @@ impl RedirectRule {
             expires_at: link.settings.expires_at,
             metered: link.settings.max_clicks.is_some(),
             controls: RuleControls::of(link, visited),
+            dead: link.health.dead_target(link.settings.dead_link_mode),
         }
     }
 
@@ -249,6 +259,7 @@ mod tests {
             version: 1,
             controls: Controls::default(),
             stats_key: None,
+            health: Health::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::controls::{Controls, ControlsChange};
+use super::health::DeadLinkMode;
 use super::key::{Key, KeyError};
 use super::link::{LinkSettings, RedirectStatus};
 use super::target_url::{TargetUrl, TargetUrlError};
@@ -50,6 +51,18 @@ pub struct NewLink {
     pub controls: Controls,
     /// The password asked for, in clear: the handler stores only its hash.
     pub password: Option<String>,
+    /// Whether to check the target before answering (`"check"`).
+    pub check: CreationCheck,
+}
+
+/// A check of the target at creation: none (the default), one whose result the answer
+/// carries (`"check": true`), or one that refuses the link when the target is failing
+/// or gone (`"check": "require"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreationCheck {
+    None,
+    Report,
+    Require,
 }
 
 /// What an owner or operator asked to change, already validated; `None`/`Keep` fields
@@ -65,6 +78,7 @@ pub struct LinkPatch {
     pub controls: ControlsChange,
     /// A new key for the link; the old one stays as an alias.
     pub rename: Option<Key>,
+    pub dead_link_mode: Change<DeadLinkMode>,
 }
 
 impl LinkPatch {
@@ -79,6 +93,7 @@ impl LinkPatch {
             forward_query: None,
             controls: ControlsChange::default(),
             rename: None,
+            dead_link_mode: Change::Keep,
         }
     }
 }
@@ -155,8 +170,10 @@ const CREATE_FIELDS: &[&str] = &[
     "split",
     "password",
     "social_card",
+    "dead_link_mode",
+    "check",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
+const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card, dead_link_mode, check";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -176,9 +193,10 @@ const PATCH_FIELDS: &[&str] = &[
     "split",
     "password",
     "social_card",
+    "dead_link_mode",
 ];
 const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card";
+    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card, dead_link_mode";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -341,6 +359,27 @@ pub(super) fn redirect_status(v: &Value) -> Result<RedirectStatus, LinkRequestEr
     })
 }
 
+fn dead_link_mode(v: &Value) -> Result<DeadLinkMode, LinkRequestError> {
+    v.as_str()
+        .and_then(DeadLinkMode::parse)
+        .ok_or_else(|| LinkRequestError::Invalid {
+            field: "dead_link_mode",
+            why: format!("must be {}, or null", DeadLinkMode::ALLOWED),
+        })
+}
+
+fn check(fields: &Fields) -> Result<CreationCheck, LinkRequestError> {
+    match fields.get("check") {
+        None | Some(Value::Null | Value::Bool(false)) => Ok(CreationCheck::None),
+        Some(Value::Bool(true)) => Ok(CreationCheck::Report),
+        Some(Value::String(s)) if s == "require" => Ok(CreationCheck::Require),
+        Some(_) => Err(LinkRequestError::WrongType {
+            field: "check",
+            expected: "true, false or \"require\"",
+        }),
+    }
+}
+
 pub(super) fn target(raw: &str, policy: &TargetPolicy) -> Result<TargetUrl, LinkRequestError> {
     policy.accept(raw).map_err(LinkRequestError::Target)
 }
@@ -410,6 +449,8 @@ impl NewLink {
         let redirect_status = set(nullable(fields, "redirect_status", redirect_status)?);
         let forward_query = bool_field(fields, "forward_query")?.unwrap_or(true);
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
+        let dead_link_mode = set(nullable(fields, "dead_link_mode", dead_link_mode)?);
+        let check = check(fields)?;
         let target = target(raw_target, policy)?;
         let mut controls = ControlsChange::from_fields(fields, policy)?;
         let password = match std::mem::take(&mut controls.password) {
@@ -438,10 +479,12 @@ impl NewLink {
                 max_clicks,
                 redirect_status,
                 forward_query,
+                dead_link_mode,
             },
             reuse,
             controls: controls.into_new(),
             password,
+            check,
         })
     }
 }
@@ -479,6 +522,7 @@ impl LinkPatch {
                     })
                 }
             },
+            dead_link_mode: nullable(&fields, "dead_link_mode", dead_link_mode)?,
         })
     }
 }
@@ -501,6 +545,49 @@ mod tests {
 
     fn patch(body: &str) -> Result<LinkPatch, LinkRequestError> {
         LinkPatch::from_json(body.as_bytes(), &POLICY, NOW)
+    }
+
+    #[test]
+    fn check_and_dead_link_mode_are_parsed_at_creation_and_the_mode_in_a_patch() {
+        let plain = create(r#"{"target_url": "https://a.example/"}"#).unwrap();
+        assert_eq!(plain.check, CreationCheck::None);
+        assert_eq!(plain.settings.dead_link_mode, None);
+        let asked = create(
+            r#"{"target_url": "https://a.example/", "check": true, "dead_link_mode": "gone"}"#,
+        )
+        .unwrap();
+        assert_eq!(asked.check, CreationCheck::Report);
+        assert_eq!(asked.settings.dead_link_mode, Some(DeadLinkMode::Gone));
+        let required =
+            create(r#"{"target_url": "https://a.example/", "check": "require"}"#).unwrap();
+        assert_eq!(required.check, CreationCheck::Require);
+        for bad in [r#""yes""#, "1", "[]"] {
+            let e = create(&format!(
+                r#"{{"target_url": "https://a.example/", "check": {bad}}}"#
+            ))
+            .unwrap_err();
+            assert!(e.is_malformed_body(), "{bad}: {e}");
+        }
+        let e = create(r#"{"target_url": "https://a.example/", "dead_link_mode": "vanish"}"#)
+            .unwrap_err();
+        assert!(
+            !e.is_malformed_body() && e.to_string().contains("interstitial"),
+            "{e}"
+        );
+        assert_eq!(
+            patch(r#"{"dead_link_mode": "interstitial"}"#)
+                .unwrap()
+                .dead_link_mode,
+            Change::Set(DeadLinkMode::Interstitial)
+        );
+        assert_eq!(
+            patch(r#"{"dead_link_mode": null}"#).unwrap().dead_link_mode,
+            Change::Clear
+        );
+        assert!(
+            patch(r#"{"check": true}"#).is_err(),
+            "check is for creation only"
+        );
     }
 
     #[test]

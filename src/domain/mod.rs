@@ -1,6 +1,7 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
 pub mod controls;
+pub mod health;
 pub mod import;
 pub mod key;
 pub mod link;
@@ -9,6 +10,7 @@ pub mod password;
 pub mod random;
 pub mod secret;
 pub mod shard;
+pub mod signature;
 pub mod stats;
 pub mod target_url;
 pub mod timestamp;

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
+use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::http::response::BOOKMARK_HEADER;
 use crate::storage::d1::{Database, LinkStore, SessionStart};
@@ -138,7 +139,27 @@ impl Ctx {
         TargetPolicy {
             own_hosts,
             blocked_hosts: &self.config.blocked_hosts,
-            to_ascii: runtime_ascii,
+            to_ascii: crate::whatwg::to_ascii,
+        }
+    }
+
+    /// A health checker for this request: its hops are held to `target_policy`, and
+    /// its `User-Agent` names this service's origin.
+    pub fn checker<'a>(&'a self, own_hosts: &'a [&'a str]) -> Checker<'a> {
+        Checker {
+            env: &self.env,
+            config: &self.config,
+            policy: self.target_policy(own_hosts),
+            origin: Some(self.origin()),
+        }
+    }
+
+    /// Sends a health notice after the response: its retries must not hold the answer.
+    pub fn notify(&self, notice: Option<Notice>) {
+        if let Some(notice) = notice {
+            let (env, config) = (self.env.clone(), self.config.clone());
+            self.ctx
+                .wait_until(async move { health::dispatch(&env, &config, &notice).await });
         }
     }
 
@@ -170,11 +191,6 @@ fn is_bookmark(raw: &str) -> bool {
     (1..=MAX_BOOKMARK_LEN).contains(&raw.len())
         && raw.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
         && !raw.starts_with("first-")
-}
-
-/// The runtime's WHATWG URL parser (with its IDNA tables): the URL's ASCII form.
-pub fn runtime_ascii(raw: &str) -> Option<String> {
-    web_sys::Url::new(raw).ok().map(|url| url.href())
 }
 
 /// True when the client asked for a page rather than JSON (a browser).

@@ -1,5 +1,6 @@
 //! Drawing a new link's key and secret: shared by single and bulk creation.
 
+use crate::domain::health::Health;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
 use crate::domain::link_request::NewLink;
@@ -58,6 +59,7 @@ impl Draft {
             version: 1,
             controls: new.controls.clone(),
             stats_key: None,
+            health: Health::default(),
         }
     }
 }

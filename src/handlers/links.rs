@@ -8,9 +8,10 @@ use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
+use crate::domain::health::Verdict;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
-use crate::domain::link_request::{LinkPatch, NewLink};
+use crate::domain::link_request::{CreationCheck, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::domain::timestamp::Timestamp;
@@ -37,14 +38,15 @@ fn reused(link: &Link, cx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// A shared link is handed out only when it redirects the way this caller asked: the
-/// same effective status and the same query forwarding. (Shared links carry no expiry
-/// or click limit, so nothing else can differ.) Otherwise the caller gets a link of
-/// its own, as without `reuse`.
+/// same effective status, the same query forwarding and the same dead-link mode.
+/// (Shared links carry no expiry or click limit, so nothing else can differ.)
+/// Otherwise the caller gets a link of its own, as without `reuse`.
 fn behaves_as_asked(link: &Link, new: &NewLink, cx: &Ctx) -> bool {
     let default = cx.config.default_redirect;
     link.settings.redirect_status.unwrap_or(default)
         == new.settings.redirect_status.unwrap_or(default)
         && link.settings.forward_query == new.settings.forward_query
+        && link.settings.dead_link_mode == new.settings.dead_link_mode
 }
 
 /// `POST /url`: validates the body, inserts the row (the unique index on `key` decides
@@ -62,6 +64,26 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let checker = cx.checker(&own_hosts);
+    // The target is checked before the insert, so "require" can refuse the link
+    // without leaving a row behind.
+    let seen = match new.check {
+        CreationCheck::None => None,
+        CreationCheck::Report | CreationCheck::Require => {
+            Some(checker.observe(new.target.as_str()).await)
+        }
+    };
+    if let Some(seen) = seen
+        .as_ref()
+        .filter(|_| new.check == CreationCheck::Require)
+    {
+        if matches!(seen.verdict(), Verdict::Failing | Verdict::Gone) {
+            return Err(ApiError::BadRequest(format!(
+                "target_url failed its check ({}); the link was not created",
+                seen.reason()
+            )));
+        }
+    }
     password::hash_new(&mut new).await?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
@@ -81,7 +103,12 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     for _ in 0..attempts {
         let draft = Draft::draw(&new, cx.config.key_length)?;
         if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
-            let link = draft.link(&new, cx.now);
+            let mut link = draft.link(&new, cx.now);
+            if let Some(seen) = &seen {
+                let checked = checker.record(&store, &link, seen).await?;
+                cx.notify(checked.notice);
+                link = checked.link;
+            }
             return Ok(response::json(
                 CREATED,
                 &LinkView::new(&link, Some(&draft.secret), &Viewer::of(cx)),
@@ -225,6 +252,34 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
     Ok(response::json(
         OK,
         &serde_json::json!({ "detail": detail }),
+    )?)
+}
+
+/// `POST /admin/{secret_key}/check` and `POST /api/links/{key}/check`: checks the
+/// target now and answers the link with its new health. One check per link per
+/// `HEALTH_CHECK_MIN_INTERVAL_SECONDS`: the endpoint makes outbound requests, and a
+/// loop calling it must not turn this service into someone's load generator.
+pub async fn check(
+    link: &LinkRef<'_>,
+    secret: Option<&SecretKey>,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let store = cx.links()?;
+    let found = store.find(link).await?.ok_or(ApiError::NotFound)?;
+    let interval_ms = i64::from(cx.config.health_check_min_interval_seconds) * 1000;
+    if let Some(at) = found.health.checked_at {
+        let wait_ms = at.millis() + interval_ms - cx.now.millis();
+        if wait_ms > 0 {
+            let seconds = u32::try_from((wait_ms + 999) / 1000).unwrap_or(u32::MAX);
+            return Err(ApiError::CheckTooSoon(seconds));
+        }
+    }
+    let own_hosts = cx.own_hosts();
+    let checked = cx.checker(&own_hosts).check(&store, &found).await?;
+    cx.notify(checked.notice);
+    Ok(response::json(
+        OK,
+        &LinkView::new(&checked.link, secret, &Viewer::of(cx)),
     )?)
 }
 

@@ -99,6 +99,10 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         }
         Route::AdminStats { secret } => links::stats(&LinkRef::Secret(&secret.hash()), cx).await,
         Route::AdminVisits { secret } => links::visits(&LinkRef::Secret(&secret.hash()), cx).await,
+        Route::AdminCheck { secret } => {
+            links::check(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
+        }
+        Route::ApiCheck { key } => links::check(&LinkRef::Key(&key), None, cx).await,
         Route::ApiList => operator::list(cx).await,
         Route::ApiBulk => operator::bulk(req, cx).await,
         Route::ApiExport => operator::export(cx),

@@ -8,13 +8,14 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{console_error, Request};
 
-use super::context::{runtime_ascii, Ctx};
+use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
 use crate::domain::controls::normalize_tag;
+use crate::domain::health::HealthState;
 use crate::domain::import::{ImportedLink, OnConflict, MAX_IMPORT_ITEMS};
-use crate::domain::link_request::NewLink;
+use crate::domain::link_request::{CreationCheck, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::http::body::{self, MAX_BULK_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 use crate::http::error::ApiError;
@@ -28,9 +29,9 @@ pub const MAX_BULK_ITEMS: usize = 100;
 /// Links read from D1 per query while exporting.
 const EXPORT_PAGE: u32 = 500;
 
-/// `GET /api/links?cursor=&limit=&q=&tag=&search=`: newest first; `q` is a target host
-/// (exact), `tag` a tag (normalized like the tags of a link), `search` words found in
-/// the title or the target.
+/// `GET /api/links?cursor=&limit=&q=&tag=&search=&health=`: newest first; `q` is a
+/// target host (exact), `tag` a tag (normalized like the tags of a link), `search`
+/// words found in the title or the target, `health` a health state.
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
@@ -48,7 +49,7 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
                 .and_then(|raw| {
                     url::Url::parse(&raw).ok().or_else(|| {
                         // Hosts needing Unicode mapping: the runtime maps them (see Cargo.toml).
-                        url::Url::parse(&runtime_ascii(&raw)?).ok()
+                        url::Url::parse(&crate::whatwg::to_ascii(&raw)?).ok()
                     })
                 })
                 .and_then(|u| u.host_str().map(|h| h.trim_end_matches('.').to_string()))
@@ -68,10 +69,17 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
             "search must be at most 200 characters".into(),
         ));
     }
+    let health = match cx.query_param("health").filter(|h| !h.is_empty()) {
+        None => None,
+        Some(raw) => Some(HealthState::parse(&raw).ok_or_else(|| {
+            ApiError::BadRequest(format!("health must be {}", HealthState::ALLOWED))
+        })?),
+    };
     let filter = ListFilter {
         host: host.as_deref(),
         tag: tag.as_deref(),
         search: search.as_deref(),
+        health,
     };
     let page = cx.links()?.list(cursor.as_ref(), limit, &filter).await?;
     let viewer = Viewer::of(cx);
@@ -140,6 +148,11 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
                 "reuse is not supported in bulk requests".into(),
             ))),
+            // A hundred checks would hold the request for minutes and spend the
+            // outbound budget; the scheduled checks take new links first anyway.
+            Ok(new) if new.check != CreationCheck::None => results.push(item_error(
+                &ApiError::BadRequest("check is not supported in bulk requests".into()),
+            )),
             Ok(mut new) => {
                 password::hash_new(&mut new).await?;
                 let hash = sha256_hex(new.target.as_str());

@@ -66,15 +66,15 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 
 /// Whether this request may pass link `key`, protected by `stored` (its stored hash):
 /// `Ok(None)` with a valid remember cookie, `Ok(Some(set_cookie))` with the right
-/// password (`offered`), else why not. A bot (a link preview, a mail scanner) never
-/// passes and spends no attempt. Every password tried spends one attempt of the client
+/// password (`offered`), else why not. A `prefetch` (a link preview, a mail scanner)
+/// never passes and spends no attempt. Every password tried spends one attempt of the client
 /// and one of the link before it is checked, in D1, so concurrent guesses cannot pass
 /// the limits; a right one gives them back.
 pub async fn pass(
     key: &Key,
     stored: &str,
     offered: Option<String>,
-    is_bot: bool,
+    prefetch: bool,
     req: &Request,
     cx: &Ctx,
 ) -> Result<Option<String>, ApiError> {
@@ -86,7 +86,7 @@ pub async fn pass(
     {
         return Ok(None);
     }
-    let Some(offered) = offered.filter(|_| !is_bot) else {
+    let Some(offered) = offered.filter(|_| !prefetch) else {
         return Err(ApiError::PasswordRequired { wrong: false });
     };
     let hash = PasswordHash::parse(stored)

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::context::Ctx;
+use crate::domain::health::{DeadLinkMode, Health};
 use crate::domain::link::{Link, LinkState, RedirectStatus};
 use crate::domain::secret::SecretKey;
 use crate::domain::timestamp::Timestamp;
@@ -54,6 +55,31 @@ pub struct LinkView<'a> {
     /// redirects, as an alias).
     #[serde(skip_serializing_if = "Option::is_none")]
     stats_key: Option<&'a str>,
+    /// `None`: the instance's `DEAD_LINK_MODE`.
+    dead_link_mode: Option<&'static str>,
+    health: HealthView<'a>,
+}
+
+/// A link's health as the API shows it.
+#[derive(Serialize)]
+pub struct HealthView<'a> {
+    state: &'static str,
+    checked_at: Option<String>,
+    status_code: Option<u16>,
+    reason: Option<&'a str>,
+    since: Option<String>,
+}
+
+impl<'a> HealthView<'a> {
+    pub fn new(health: &'a Health) -> HealthView<'a> {
+        HealthView {
+            state: health.state.as_str(),
+            checked_at: health.checked_at.map(Timestamp::to_rfc3339),
+            status_code: health.status_code,
+            reason: health.reason.as_deref(),
+            since: health.since.map(Timestamp::to_rfc3339),
+        }
+    }
 }
 
 /// What rendering a [`LinkView`] needs from the request; owned, so a response stream
@@ -114,6 +140,8 @@ impl<'a> LinkView<'a> {
             split: link.controls.routing.split_value(),
             protected: link.controls.routing.password_hash.is_some(),
             stats_key: link.stats_key.as_ref().map(|k| k.as_str()),
+            dead_link_mode: link.settings.dead_link_mode.map(DeadLinkMode::as_str),
+            health: HealthView::new(&link.health),
         }
     }
 }

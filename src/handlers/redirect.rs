@@ -4,21 +4,23 @@ use std::borrow::Cow;
 
 use worker::Request;
 
-use super::context::Ctx;
+use super::context::{accepts_html, Ctx};
 use super::password;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
 use crate::domain::controls::{Via, Visitor};
+use crate::domain::health::{DeadLinkMode, DeadTarget, HealthState};
 use crate::domain::key::Key;
 use crate::domain::link::{with_forwarded_query, RedirectRule, RedirectStatus};
 use crate::domain::random::random_u32;
 use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::visit::{BotReason, Device, PendingVisit};
 use crate::http::error::ApiError;
-use crate::http::response::{self, Reply, OK};
+use crate::http::response::{self, Reply, GONE, OK};
 use crate::storage::rules::{Found, Lookup};
-use crate::web::{pages, qr};
+use crate::web::pages::{self, DeadTargetFacts};
+use crate::web::qr;
 
 /// QR code sizes in pixels: the default and the accepted bounds of `?size=`.
 const QR_DEFAULT_SIZE: u32 = 256;
@@ -216,9 +218,32 @@ pub async fn redirect(
             Some(field) => field,
             None => req.headers().get("X-Link-Password").ok().flatten(),
         };
-        let ua = seen.user_agent.as_deref().unwrap_or_default();
-        let bot = Device::from_user_agent(ua) == Device::Bot;
-        remember = password::pass(&key, stored, offered, bot, req, cx).await?;
+        // Previews and mail scanners never pass a password (they fetch before any
+        // person); API clients and command-line tools may send one (X-Link-Password).
+        remember = password::pass(&key, stored, offered, prefetch, req, cx).await?;
+    }
+    // One `None` check for every link whose target is not dead: no extra read. After
+    // the password gate: the dead-link answer names the target.
+    if let Some(dead) = rule.dead {
+        let mode = dead.mode_or(cx.config.dead_link_mode);
+        if mode != DeadLinkMode::Redirect {
+            let fallback = rule.routing().and_then(|r| r.fallback_url.as_deref());
+            let facts = DeadEnd {
+                target: &rule.target,
+                fallback,
+                dead,
+                mode,
+            };
+            let res = dead_end(&key, &facts, accepts_html(req), cx)?;
+            // Cached like any rule, so the next visitor of a dead link costs no D1 read.
+            let refill = cx
+                .rules()
+                .refill(key, &found, cx.now, cx.config.cache_after_misses);
+            if let Some(refill) = refill {
+                cx.ctx.wait_until(refill);
+            }
+            return Ok(res);
+        }
     }
     let choice = if rule.controls.routing.is_some() && card.is_none() {
         Some(choose(&key, rule, req, &seen, cx)?)
@@ -322,6 +347,48 @@ fn redirect_reply(
         }
     }
     Ok(res)
+}
+
+/// What a dead link's answer says: the target that was checked, the owner's fallback
+/// (if the link has one), since when the target seems gone, and the mode in force.
+struct DeadEnd<'a> {
+    target: &'a str,
+    fallback: Option<&'a str>,
+    dead: DeadTarget,
+    mode: DeadLinkMode,
+}
+
+/// A dead link's answer in `interstitial` mode (200, with a way to continue) or `gone`
+/// mode (410): a page for people, the same facts as JSON for API clients. No click is
+/// counted: the visitor was not forwarded.
+fn dead_end(key: &Key, facts: &DeadEnd<'_>, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
+    let short_url = format!("{}/{key}", cx.origin());
+    let since = facts.dead.since.to_rfc3339();
+    let gone = facts.mode == DeadLinkMode::Gone;
+    let status = if gone { GONE } else { OK };
+    if html {
+        let page = pages::dead_target(&DeadTargetFacts {
+            short_url: &short_url,
+            target: facts.target,
+            since: &since,
+            fallback: facts.fallback,
+            gone,
+        });
+        return Ok(response::html(status, page)?);
+    }
+    let mut body = serde_json::json!({
+        "detail": format!("The target of this short link appears to be gone since {since}"),
+        "key": key.as_str(),
+        "url": short_url,
+        "target_url": facts.target,
+        "health": HealthState::Dead.as_str(),
+        "dead_since": since,
+        "dead_link_mode": facts.mode.as_str(),
+    });
+    if let (Some(fallback), Some(fields)) = (facts.fallback, body.as_object_mut()) {
+        fields.insert("fallback_url".into(), fallback.into());
+    }
+    Ok(response::json(status, &body)?)
 }
 
 /// On a link with `max_clicks`, D1 must admit the visit before the redirect: the

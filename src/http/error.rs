@@ -36,6 +36,8 @@ pub enum ApiError {
     /// 429: too many password attempts for this link or from this client; carries
     /// `Retry-After` seconds.
     TooManyAttempts(u32),
+    /// 429: this link was checked moments ago; carries `Retry-After` seconds.
+    CheckTooSoon(u32),
     /// 415: the body is declared as something other than JSON.
     UnsupportedMediaType,
     /// 422: the body is not a JSON object of the expected shape.
@@ -57,7 +59,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
-            ApiError::RateLimited(_) | ApiError::TooManyAttempts(_) => 429,
+            ApiError::RateLimited(_) | ApiError::TooManyAttempts(_) | ApiError::CheckTooSoon(_) => {
+                429
+            }
             ApiError::PasswordRequired { .. } => 401,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
@@ -96,6 +100,9 @@ impl ApiError {
             ApiError::TooManyAttempts(after) => {
                 format!("Too many password attempts; try again in {after} seconds")
             }
+            ApiError::CheckTooSoon(after) => {
+                format!("This link was checked moments ago; check it again in {after} seconds")
+            }
             ApiError::PayloadTooLarge(limit) => {
                 format!("Request body is too large; at most {limit} bytes are accepted")
             }
@@ -129,7 +136,9 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed(allowed) => res.headers_mut().set("Allow", allowed)?,
             ApiError::Unauthorized => res.headers_mut().set("WWW-Authenticate", "Bearer")?,
-            ApiError::RateLimited(after) | ApiError::TooManyAttempts(after) => {
+            ApiError::RateLimited(after)
+            | ApiError::TooManyAttempts(after)
+            | ApiError::CheckTooSoon(after) => {
                 res.headers_mut().set("Retry-After", &after.to_string())?
             }
             _ => {}
@@ -203,6 +212,7 @@ mod tests {
             (ApiError::RateLimited(60), 429),
             (ApiError::PasswordRequired { wrong: true }, 401),
             (ApiError::TooManyAttempts(60), 429),
+            (ApiError::CheckTooSoon(60), 429),
             (ApiError::Unprocessable("x".into()), 422),
             (ApiError::StorageUnavailable("x".into()), 503),
             (ApiError::KeySpaceExhausted, 503),

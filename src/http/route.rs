@@ -62,6 +62,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
     ("/admin/{secret_key}/stats", "GET, HEAD"),
     ("/admin/{secret_key}/visits", "GET, HEAD"),
+    ("/admin/{secret_key}/check", "POST"),
     ("/api/links", "GET, HEAD"),
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
@@ -70,6 +71,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/tags", "GET, HEAD"),
     ("/robots.txt", "GET, HEAD"),
     ("/api/links/{key}/stats", "GET, HEAD"),
+    ("/api/links/{key}/check", "POST"),
 ];
 
 /// Where a request goes.
@@ -114,6 +116,10 @@ pub enum Route {
     AdminVisits {
         secret: SecretKey,
     },
+    /// Checks the link's target now (rate-limited per link).
+    AdminCheck {
+        secret: SecretKey,
+    },
     ApiList,
     ApiBulk,
     ApiExport,
@@ -134,6 +140,9 @@ pub enum Route {
     Robots,
     /// A link's statistics, as its owner sees them, by key.
     ApiStats {
+        key: Key,
+    },
+    ApiCheck {
         key: Key,
     },
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
@@ -166,8 +175,10 @@ enum Path {
     Admin(SecretKey),
     AdminStats(SecretKey),
     AdminVisits(SecretKey),
+    AdminCheck(SecretKey),
     ApiLink(Key),
     ApiStats(Key),
+    ApiCheck(Key),
 }
 
 impl Path {
@@ -180,8 +191,10 @@ impl Path {
             Path::Admin(_) => "/admin/{secret_key}",
             Path::AdminStats(_) => "/admin/{secret_key}/stats",
             Path::AdminVisits(_) => "/admin/{secret_key}/visits",
+            Path::AdminCheck(_) => "/admin/{secret_key}/check",
             Path::ApiLink(_) => "/api/links/{key}",
             Path::ApiStats(_) => "/api/links/{key}/stats",
+            Path::ApiCheck(_) => "/api/links/{key}/check",
         }
     }
 }
@@ -198,11 +211,17 @@ fn classify(path: &str) -> Option<Path> {
         if let Some(secret) = rest.strip_suffix("/visits") {
             return SecretKey::parse(secret).ok().map(Path::AdminVisits);
         }
+        if let Some(secret) = rest.strip_suffix("/check") {
+            return SecretKey::parse(secret).ok().map(Path::AdminCheck);
+        }
         return SecretKey::parse(rest).ok().map(Path::Admin);
     }
     if let Some(key) = rest.strip_prefix("api/links/") {
         if let Some(key) = key.strip_suffix("/stats") {
             return Key::parse(key).ok().map(Path::ApiStats);
+        }
+        if let Some(key) = key.strip_suffix("/check") {
+            return Key::parse(key).ok().map(Path::ApiCheck);
         }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
@@ -256,6 +275,8 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Admin(secret), _) => Route::AdminShow { secret },
         (Path::AdminStats(secret), _) => Route::AdminStats { secret },
         (Path::AdminVisits(secret), _) => Route::AdminVisits { secret },
+        (Path::AdminCheck(secret), _) => Route::AdminCheck { secret },
+        (Path::ApiCheck(key), _) => Route::ApiCheck { key },
         (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
@@ -405,6 +426,16 @@ mod tests {
                 Method::Get,
                 "/api/links/ABC/stats".to_string(),
                 Route::ApiStats { key: key("abc") },
+            ),
+            (
+                Method::Post,
+                format!("{admin}/check"),
+                Route::AdminCheck { secret: s.clone() },
+            ),
+            (
+                Method::Post,
+                "/api/links/ABC/check".to_string(),
+                Route::ApiCheck { key: key("abc") },
             ),
         ];
         for (method, path, want) in cases {

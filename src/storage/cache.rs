@@ -9,6 +9,7 @@ use worker::{console_error, Env, KvStore};
 use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
 use crate::domain::controls::Routing;
+use crate::domain::health::{DeadLinkMode, DeadTarget};
 use crate::domain::key::Key;
 use crate::domain::link::{RedirectRule, RedirectStatus, RuleControls};
 use crate::domain::timestamp::Timestamp;
@@ -34,12 +35,14 @@ fn entry_name(key: &Key) -> String {
 /// the target last (a serialized URL never contains a newline). A plain split, so the
 /// redirect path of a plain link parses no JSON; a link with routing controls carries
 /// them as one line of compact JSON (which escapes newlines), parsed on a memory miss
-/// only. Values in any other shape (such as the bare targets of the first release, or
-/// format 1 before the controls) decode to `None` and are refilled from D1.
+/// only. The dead field is empty unless the target is dead, then `<since ms>:<mode>`
+/// (mode empty for the instance's default). Values in any other shape (such as the bare
+/// targets of the first release, or formats 1 and 2, which lacked the controls or the
+/// health) decode to `None` and are refilled from D1.
 pub fn encode(rule: &RedirectRule) -> String {
     let routing = rule.routing().map(Routing::to_json).unwrap_or_default();
     format!(
-        "2\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "3\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         rule.version,
         rule.status.map_or(0, RedirectStatus::code),
         u8::from(rule.forward_query),
@@ -48,13 +51,32 @@ pub fn encode(rule: &RedirectRule) -> String {
         u8::from(rule.metered),
         rule.controls.stats_key.as_deref().unwrap_or_default(),
         routing,
+        rule.dead.map_or(String::new(), |d| format!(
+            "{}:{}",
+            d.since.millis(),
+            d.mode.map_or("", DeadLinkMode::as_str)
+        )),
         rule.target
     )
 }
 
+fn decode_dead(field: &str) -> Option<Option<DeadTarget>> {
+    if field.is_empty() {
+        return Some(None);
+    }
+    let (since, mode) = field.split_once(':')?;
+    Some(Some(DeadTarget {
+        since: Timestamp::from_millis(since.parse().ok()?),
+        mode: match mode {
+            "" => None,
+            m => Some(DeadLinkMode::parse(m)?),
+        },
+    }))
+}
+
 pub fn decode(value: &str) -> Option<RedirectRule> {
-    let mut parts = value.splitn(9, '\n');
-    if parts.next()? != "2" {
+    let mut parts = value.splitn(10, '\n');
+    if parts.next()? != "3" {
         return None;
     }
     let version = parts.next()?.parse().ok()?;
@@ -75,6 +97,7 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         "" => None,
         json => Some(std::rc::Rc::new(Routing::from_json(json).ok()?)),
     };
+    let dead = decode_dead(parts.next()?)?;
     let target = parts.next()?.to_string();
     Some(RedirectRule {
         target,
@@ -84,6 +107,7 @@ pub fn decode(value: &str) -> Option<RedirectRule> {
         expires_at,
         metered,
         controls: RuleControls { stats_key, routing },
+        dead,
     })
 }
 
@@ -187,6 +211,7 @@ mod tests {
             expires_at: Some(Timestamp::from_millis(1_795_290_489_000)),
             metered: true,
             controls: RuleControls::default(),
+            dead: None,
         }
     }
 
@@ -212,7 +237,21 @@ mod tests {
             },
             ..rule()
         };
-        assert_eq!(decode(&encode(&controlled)), Some(controlled));
+        assert_eq!(decode(&encode(&controlled)), Some(controlled.clone()));
+        for mode in [
+            None,
+            Some(DeadLinkMode::Gone),
+            Some(DeadLinkMode::Interstitial),
+        ] {
+            let dead = RedirectRule {
+                dead: Some(DeadTarget {
+                    since: Timestamp::from_millis(1_795_290_000_000),
+                    mode,
+                }),
+                ..controlled.clone()
+            };
+            assert_eq!(decode(&encode(&dead)), Some(dead));
+        }
     }
 
     #[test]
@@ -220,12 +259,17 @@ mod tests {
         for value in [
             "https://example.com/",
             "",
-            "1",
+            "3",
             "1\n1\n0\n1\n\n0\nhttps://a.com/",
-            "3\n1\n0\n1\n\n0\n\n\nhttps://a.com/",
-            "2\nx\n0\n1\n\n0\n\n\nhttps://a.com/",
-            "2\n1\n303\n1\n\n0\n\n\nhttps://a.com/",
-            "2\n1\n0\n1\n\n0\n\n{not json\nhttps://a.com/",
+            // Format 2 (controls, no health) and the health branch's own format 2.
+            "2\n1\n0\n1\n\n0\n\n\nhttps://a.com/",
+            "2\n1\n0\n1\n\n0\n\nhttps://a.com/",
+            "4\n1\n0\n1\n\n0\n\n\n\nhttps://a.com/",
+            "3\nx\n0\n1\n\n0\n\n\n\nhttps://a.com/",
+            "3\n1\n303\n1\n\n0\n\n\n\nhttps://a.com/",
+            "3\n1\n0\n1\n\n0\n\n{not json\n\nhttps://a.com/",
+            "3\n1\n0\n1\n\n0\n\n\n12\nhttps://a.com/",
+            "3\n1\n0\n1\n\n0\n\n\n12:dead\nhttps://a.com/",
         ] {
             assert_eq!(decode(value), None, "{value:?}");
         }

@@ -12,6 +12,7 @@ use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
 use crate::domain::controls::Controls;
+use crate::domain::health::{DeadLinkMode, Health, HealthState};
 use crate::domain::import::{ImportedLink, OnConflict};
 use crate::domain::key::Key;
 use crate::domain::link::{Link, LinkSettings, RedirectStatus};
@@ -220,13 +221,13 @@ fn binding(env: &Env, name: &str) -> Result<D1Database, StorageError> {
 /// The D1 table of links.
 #[derive(Clone)]
 pub struct LinkStore {
-    db: Database,
+    pub(super) db: Database,
 }
 
 /// A row as D1 gives it. Numbers are read as JavaScript gives them (f64) and checked
 /// in [`Link::try_from`], so a value out of range fails its own row, not the whole query.
 #[derive(Deserialize)]
-struct LinkRow {
+pub(super) struct LinkRow {
     key: String,
     target_url: String,
     is_active: f64,
@@ -240,13 +241,20 @@ struct LinkRow {
     version: f64,
     controls: Option<String>,
     stats_key: Option<String>,
+    dead_link_mode: Option<String>,
+    health_state: String,
+    health_checked_at: Option<f64>,
+    health_status: Option<f64>,
+    health_reason: Option<String>,
+    health_since: Option<f64>,
+    health_failures: f64,
 }
 
 /// Numbers that JavaScript (and so D1's binding) represents exactly.
 const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 
 /// A whole number within the exact range, or why not.
-fn whole(n: f64, column: &str) -> Result<i64, String> {
+pub(super) fn whole(n: f64, column: &str) -> Result<i64, String> {
     if n.fract() == 0.0 && n.abs() <= MAX_EXACT {
         Ok(n as i64)
     } else {
@@ -285,6 +293,7 @@ impl TryFrom<LinkRow> for Link {
                     .redirect_status
                     .and_then(|n| RedirectStatus::from_code(n as i64)),
                 forward_query: row.forward_query != 0.0,
+                dead_link_mode: row.dead_link_mode.as_deref().and_then(DeadLinkMode::parse),
             },
             version: whole(row.version, "version").map_err(bad)?,
             controls: match row.controls.as_deref() {
@@ -299,27 +308,51 @@ impl TryFrom<LinkRow> for Link {
                 .map(Key::parse)
                 .transpose()
                 .map_err(|e| bad(e.to_string()))?,
+            health: Health {
+                state: HealthState::parse(&row.health_state)
+                    .ok_or_else(|| bad("health_state is not a known state".into()))?,
+                checked_at: row
+                    .health_checked_at
+                    .map(|n| time(n, "health_checked_at"))
+                    .transpose()
+                    .map_err(bad)?,
+                status_code: row
+                    .health_status
+                    .and_then(|n| u16::try_from(whole(n, "health_status").ok()?).ok()),
+                reason: row.health_reason.clone(),
+                since: row
+                    .health_since
+                    .map(|n| time(n, "health_since"))
+                    .transpose()
+                    .map_err(bad)?,
+                failures: u32::try_from(
+                    whole(row.health_failures, "health_failures").map_err(bad)?,
+                )
+                .unwrap_or(u32::MAX),
+            },
             key,
         })
     }
 }
 
 /// Decodes one row; the error names the row's key.
-fn link_of(row: LinkRow) -> Result<Link, UnreadableRow> {
+pub(super) fn link_of(row: LinkRow) -> Result<Link, UnreadableRow> {
     let key = row.key.clone();
     Link::try_from(row).map_err(|error| UnreadableRow { key, error })
 }
 
 /// The first row, decoded; an unreadable row is an error of the whole call.
-fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
+pub(super) fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
     match rows.into_iter().next() {
         None => Ok(None),
         Some(row) => link_of(row).map(Some).map_err(|bad| bad.error),
     }
 }
 
-const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, imported_clicks, created_at, expires_at, \
-                            max_clicks, redirect_status, forward_query, version, controls, stats_key";
+pub(super) const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, imported_clicks, \
+     created_at, expires_at, max_clicks, redirect_status, forward_query, version, controls, \
+     stats_key, dead_link_mode, health_state, health_checked_at, health_status, health_reason, \
+     health_since, health_failures";
 
 /// What a change of a link came to.
 pub enum Updated {
@@ -344,6 +377,8 @@ pub struct ListFilter<'a> {
     pub tag: Option<&'a str>,
     /// Matched, case-insensitively, anywhere in the title or the target.
     pub search: Option<&'a str>,
+    /// Links whose target is in this health state.
+    pub health: Option<HealthState>,
 }
 
 /// Keeps the operation and the runtime's cause together for the log.
@@ -362,7 +397,7 @@ pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-fn opt<T>(value: Option<T>, f: impl Fn(T) -> JsValue) -> JsValue {
+pub(super) fn opt<T>(value: Option<T>, f: impl Fn(T) -> JsValue) -> JsValue {
     value.map_or(JsValue::NULL, f)
 }
 
@@ -423,8 +458,9 @@ impl LinkStore {
         // shared link for the same target. The caller tells them apart.
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
-             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12 \
+             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls, \
+             dead_link_mode) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13 \
              WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE alias = ?1) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
@@ -439,6 +475,7 @@ impl LinkStore {
                 flag(row.new.reuse),
                 ms(row.now),
                 row.new.controls.to_json().into(),
+                opt(settings.dead_link_mode, |m| m.as_str().into()),
             ],
             "insert",
         )
@@ -664,6 +701,10 @@ impl LinkStore {
                 "redirect_status",
                 change(&patch.redirect_status, |s| int(i64::from(s.code()))),
             ),
+            (
+                "dead_link_mode",
+                change(&patch.dead_link_mode, |m| m.as_str().into()),
+            ),
         ];
         for (column, value) in changes {
             if let Some(value) = value {
@@ -695,6 +736,7 @@ impl LinkStore {
             }
             sets.push(format!("controls = {expr}"));
         }
+        sets.extend(health_after(patch).iter().map(|s| s.to_string()));
         let sql = format!(
             "UPDATE links SET {} WHERE {condition} RETURNING {LINK_COLUMNS}",
             sets.join(", ")
@@ -872,6 +914,10 @@ impl LinkStore {
                 n = args.len()
             ));
         }
+        if let Some(state) = filter.health {
+            args.push(state.as_str().into());
+            conditions.push(format!("health_state = ?{}", args.len()));
+        }
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));
             args.push(cursor.key.as_str().into());
@@ -954,6 +1000,31 @@ impl LinkStore {
             rows: raw.into_iter().map(link_of).collect(),
             next,
         })
+    }
+}
+
+/// What a change does to the health columns: a new target has not been checked (its
+/// old health, dead perhaps, said nothing about it), and a link that may redirect again
+/// (reactivated, a later expiry, a higher limit) is due for a check at once, as the
+/// scheduled checks may have set aside while it could not redirect.
+fn health_after(patch: &LinkPatch) -> &'static [&'static str] {
+    if patch.target.is_some() {
+        &[
+            "health_state = 'unknown'",
+            "health_checked_at = NULL",
+            "health_status = NULL",
+            "health_reason = NULL",
+            "health_since = NULL",
+            "health_failures = 0",
+            "health_due_at = 0",
+        ]
+    } else if patch.is_active.is_some()
+        || patch.expires_at != Change::Keep
+        || patch.max_clicks != Change::Keep
+    {
+        &["health_due_at = 0"]
+    } else {
+        &[]
     }
 }
 

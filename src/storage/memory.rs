@@ -96,6 +96,7 @@ mod tests {
             expires_at: None,
             metered: false,
             controls: Default::default(),
+            dead: None,
         }
     }
 

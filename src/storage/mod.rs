@@ -6,5 +6,6 @@ pub mod cache;
 pub mod counters;
 pub mod d1;
 pub mod error;
+pub mod health;
 pub mod memory;
 pub mod rules;

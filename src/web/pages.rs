@@ -113,6 +113,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <dt>Expires</dt><dd>{expires}</dd>
   <dt>Click limit</dt><dd>{limit}</dd>
   <dt>Redirect</dt><dd>{status}</dd>
+  <dt>Target health</dt><dd><span class="state" id="health">{health}</span> <span class="hint">{health_detail}</span></dd>
   <dt>Clicks</dt><dd><strong id="clicks">{clicks}</strong> <span class="hint">({humans} by people, {bots} by bots)</span></dd>
 </dl>
 <section class="card">
@@ -142,6 +143,8 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         state = state_label(cx.state),
         created = escape(&link.created_at.to_rfc3339()),
         status = cx.redirect_status,
+        health = link.health.state.as_str(),
+        health_detail = escape(&health_detail(link)),
         clicks = stats.clicks,
         humans = stats.humans,
         bots = stats.bots,
@@ -176,6 +179,19 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         ),
     );
     page(&format!("Link {}", link.key), &main, true)
+}
+
+/// When the target was last checked, what it answered, and since when its state holds.
+fn health_detail(link: &Link) -> String {
+    let h = &link.health;
+    match (h.checked_at, h.reason.as_deref()) {
+        (Some(at), Some(reason)) => format!(
+            "(last checked {}: {reason}; since {})",
+            at.to_rfc3339(),
+            h.since.unwrap_or(at).to_rfc3339()
+        ),
+        _ => "(not checked yet)".to_string(),
+    }
 }
 
 /// `GET /{key}+` for browsers: where the link goes, and a way to continue.
@@ -270,6 +286,47 @@ pub fn preview_protected(short_url: &str) -> String {
     page("Link preview", &main, false)
 }
 
+/// What a visitor of a dead link is told (`DEAD_LINK_MODE` interstitial or gone).
+pub struct DeadTargetFacts<'a> {
+    pub short_url: &'a str,
+    pub target: &'a str,
+    pub since: &'a str,
+    /// The owner's fallback, when the link has one.
+    pub fallback: Option<&'a str>,
+    /// `gone` mode: no button to continue, only the facts.
+    pub gone: bool,
+}
+
+/// The page of a dead link: the target appears to be gone since a date; a button to
+/// continue anyway (interstitial mode), and the owner's fallback if set.
+pub fn dead_target(facts: &DeadTargetFacts) -> String {
+    let target = escape(facts.target);
+    let since = escape(facts.since);
+    let day = escape(facts.since.get(..10).unwrap_or(facts.since));
+    let go_on = if facts.gone {
+        String::new()
+    } else {
+        format!(
+            r#"<a class="button" href="{target}" rel="noreferrer noopener">Continue anyway</a> "#
+        )
+    };
+    let fallback = facts.fallback.map_or(String::new(), |f| {
+        let f = escape(f);
+        format!(r#"<a class="button" href="{f}" rel="noreferrer noopener">Go to the owner's alternative</a>"#)
+    });
+    let main = format!(
+        r#"<h1>This link's target appears to be gone</h1>
+<div class="card">
+  <p><a href="{short}">{short}</a> goes to:</p>
+  <p class="target"><strong>{target}</strong></p>
+  <p>Checks of that page have failed since <time datetime="{since}">{day}</time>.</p>
+  <p>{go_on}{fallback}</p>
+</div>"#,
+        short = escape(facts.short_url),
+    );
+    page("Target appears to be gone", &main, false)
+}
+
 /// A short page for a link that does not exist or no longer redirects.
 pub fn error(status: u16, detail: &str) -> String {
     let title = match status {
@@ -303,6 +360,7 @@ mod tests {
             version: 1,
             controls: Default::default(),
             stats_key: None,
+            health: crate::domain::health::Health::default(),
         }
     }
 
@@ -388,6 +446,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_dead_target_page_offers_continue_and_the_fallback_only_when_they_apply() {
+        let facts = DeadTargetFacts {
+            short_url: "https://sho.rt/abc",
+            target: "https://gone.example/<x>",
+            since: "2026-11-21T19:48:09Z",
+            fallback: Some("https://alt.example/"),
+            gone: false,
+        };
+        let html = dead_target(&facts);
+        assert!(html.contains("Continue anyway"));
+        assert!(html.contains("https://gone.example/&lt;x&gt;"));
+        assert!(html.contains("2026-11-21</time>"));
+        assert!(html.contains("https://alt.example/"));
+        let gone = dead_target(&DeadTargetFacts {
+            fallback: None,
+            gone: true,
+            ..facts
+        });
+        assert!(!gone.contains("Continue anyway"));
+        assert!(!gone.contains("alternative"));
     }
 
     #[test]
