@@ -191,6 +191,13 @@ pub async fn patch(
     let own_hosts = cx.own_hosts();
     let patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     let updated = apply(link, &patch, cx).await?;
+    // An operator's change is audited with the fields it sent (a link has no secrets
+    // in its settings); an owner's, through the secret, is not an operator write.
+    if cx.operator().is_some() {
+        let sent = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+        cx.audit("link.update", Some(updated.key.as_str()), sent)
+            .await;
+    }
     Ok(response::json(
         OK,
         &LinkView::new(&updated, secret, &Viewer::of(cx)),
@@ -209,6 +216,12 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
         forward_query: None,
     };
     let updated = apply(link, &patch, cx).await?;
+    cx.audit(
+        "link.deactivate",
+        Some(updated.key.as_str()),
+        serde_json::json!({ "target_url": updated.target_url }),
+    )
+    .await;
     let detail = format!(
         "Successfully deleted shortened URL for '{}'",
         updated.target_url

@@ -1,5 +1,6 @@
 //! The operator API (`/api/links...`): listing, bulk creation and export. Requests get
-//! here only with the `ADMIN_TOKEN` bearer token (see `handlers::auth`).
+//! here only with `ADMIN_TOKEN` or an API key whose role allows the route (see
+//! `handlers::auth`); a creator key lists only the links it created.
 
 use futures_util::stream;
 use serde_json::Value;
@@ -8,12 +9,13 @@ use worker::{console_error, Request};
 use super::context::{runtime_ascii, Ctx};
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::present::{LinkView, Viewer};
+use crate::domain::access::Actor;
 use crate::domain::link_request::NewLink;
 use crate::domain::secret::sha256_hex;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::{Cursor, LinkStore};
+use crate::storage::d1::{Cursor, LinkStore, NewRow};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 100;
@@ -49,7 +51,7 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     };
     let page = cx
         .links()?
-        .list(cursor.as_ref(), limit, host.as_deref())
+        .list(cursor.as_ref(), limit, host.as_deref(), cx.operator_scope())
         .await?;
     let viewer = Viewer::of(cx);
     let links: Vec<LinkView> = page
@@ -122,7 +124,10 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         let rows: Vec<_> = pending
             .iter()
             .zip(&drafts)
-            .map(|((_, new, hash), draft)| draft.row(new, hash, cx.now))
+            .map(|((_, new, hash), draft)| NewRow {
+                created_by: cx.operator().map(Actor::id),
+                ..draft.row(new, hash, cx.now)
+            })
             .collect();
         let inserted = store.insert_many(&rows).await?;
         let mut retry = Vec::new();
@@ -147,6 +152,15 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         if let Some(slot) = results.get_mut(i) {
             *slot = item_error(&ApiError::KeySpaceExhausted);
         }
+    }
+    let created: Vec<&Value> = results
+        .iter()
+        .filter_map(|r| r.get("link")?.get("key"))
+        .collect();
+    if !created.is_empty() {
+        let detail =
+            serde_json::json!({ "created": created, "refused": results.len() - created.len() });
+        cx.audit("links.create", None, detail).await;
     }
     Ok(response::json(
         OK,

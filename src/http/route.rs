@@ -66,6 +66,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/links/bulk", "POST"),
     ("/api/links/export", "GET, HEAD"),
     ("/api/links/{key}", "GET, HEAD, PATCH, DELETE"),
+    ("/api/keys", "GET, HEAD, POST"),
+    ("/api/keys/{id}", "GET, HEAD, DELETE"),
+    ("/api/audit", "GET, HEAD"),
+    ("/api/audit/export", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -117,6 +121,16 @@ pub enum Route {
     ApiDelete {
         key: Key,
     },
+    KeysList,
+    KeysCreate,
+    KeyShow {
+        id: String,
+    },
+    KeyRevoke {
+        id: String,
+    },
+    AuditList,
+    AuditExport,
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
     /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -148,6 +162,7 @@ enum Path {
     AdminStats(SecretKey),
     AdminVisits(SecretKey),
     ApiLink(Key),
+    ApiKey(String),
 }
 
 impl Path {
@@ -161,6 +176,7 @@ impl Path {
             Path::AdminStats(_) => "/admin/{secret_key}/stats",
             Path::AdminVisits(_) => "/admin/{secret_key}/visits",
             Path::ApiLink(_) => "/api/links/{key}",
+            Path::ApiKey(_) => "/api/keys/{id}",
         }
     }
 }
@@ -182,6 +198,9 @@ fn classify(path: &str) -> Option<Path> {
     if let Some(key) = rest.strip_prefix("api/links/") {
         return Key::parse(key).ok().map(Path::ApiLink);
     }
+    if let Some(id) = rest.strip_prefix("api/keys/") {
+        return is_key_id(id).then(|| Path::ApiKey(id.to_string()));
+    }
     if let Some(key) = rest.strip_suffix('+') {
         return Key::parse(key).ok().map(Path::Peek);
     }
@@ -189,6 +208,16 @@ fn classify(path: &str) -> Option<Path> {
         return Key::parse(key).ok().map(Path::Qr);
     }
     Key::parse(rest).ok().map(Path::Link)
+}
+
+/// An API key's public id as issued (`key_` and 12 symbols of the key alphabet).
+fn is_key_id(id: &str) -> bool {
+    id.strip_prefix("key_").is_some_and(|rest| {
+        rest.len() == 12
+            && rest
+                .bytes()
+                .all(|b| crate::domain::random::ALPHABET.contains(&b))
+    })
 }
 
 fn allowed(template: &str) -> &'static str {
@@ -216,6 +245,10 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,
         (Path::Fixed("/api/links/export"), _) => Route::ApiExport,
+        (Path::Fixed("/api/keys"), Method::Post) => Route::KeysCreate,
+        (Path::Fixed("/api/keys"), _) => Route::KeysList,
+        (Path::Fixed("/api/audit"), _) => Route::AuditList,
+        (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), _) => Route::Redirect {
             key,
@@ -231,6 +264,8 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::ApiLink(key), Patch) => Route::ApiPatch { key },
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
+        (Path::ApiKey(id), Delete) => Route::KeyRevoke { id },
+        (Path::ApiKey(id), _) => Route::KeyShow { id },
     };
     Ok(route)
 }
@@ -262,6 +297,7 @@ mod tests {
         template
             .replace("{key}", "abc")
             .replace("{secret_key}", secret.as_str())
+            .replace("{id}", "key_23456789abcd")
     }
 
     #[test]

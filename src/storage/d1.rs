@@ -25,12 +25,16 @@ pub struct NewRow<'a> {
     pub target_hash: &'a str,
     pub secret_hash: &'a SecretHash,
     pub now: Timestamp,
+    /// The operator who made it (`root` or an API key id); `None` for public creation.
+    pub created_by: Option<&'a str>,
 }
 
-/// How a request names a link: its owner by the secret's hash, the operator by key.
+/// How a request names a link: its owner by the secret's hash, the operator by key, and
+/// a creator key by key among the links it created (another's link is not found).
 pub enum LinkRef<'a> {
     Secret(&'a SecretHash),
     Key(&'a Key),
+    Owned { key: &'a Key, by: &'a str },
 }
 
 /// A page of links, newest first, and the cursor of the next page.
@@ -219,7 +223,7 @@ struct LinkRow {
 const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
 
 /// A whole number within the exact range, or why not.
-fn whole(n: f64, column: &str) -> Result<i64, String> {
+pub(super) fn whole(n: f64, column: &str) -> Result<i64, String> {
     if n.fract() == 0.0 && n.abs() <= MAX_EXACT {
         Ok(n as i64)
     } else {
@@ -320,6 +324,12 @@ impl LinkRef<'_> {
         match self {
             LinkRef::Secret(hash) => ("secret_hash = ?1", hash.as_str().into()),
             LinkRef::Key(key) => ("key = ?1", key.as_str().into()),
+            // One bound value (callers number theirs from ?2): the key and the creator
+            // as a JSON pair. The key's index still serves the lookup.
+            LinkRef::Owned { key, by } => (
+                "key = json_extract(?1, '$[0]') AND created_by = json_extract(?1, '$[1]')",
+                serde_json::json!([key.as_str(), by]).to_string().into(),
+            ),
         }
     }
 }
@@ -358,8 +368,9 @@ impl LinkStore {
         // shared link for the same target. The caller tells them apart.
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
-             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT DO NOTHING",
+             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, \
+             created_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
                 row.new.target.as_str().into(),
@@ -372,6 +383,7 @@ impl LinkStore {
                 flag(settings.forward_query),
                 flag(row.new.reuse),
                 ms(row.now),
+                opt(row.created_by, JsValue::from),
             ],
             "insert",
         )
@@ -503,12 +515,17 @@ impl LinkStore {
         cursor: Option<&Cursor>,
         limit: u32,
         host: Option<&str>,
+        created_by: Option<&str>,
     ) -> Result<Page, StorageError> {
         let mut conditions = Vec::new();
         let mut args: Vec<JsValue> = Vec::new();
         if let Some(host) = host {
             args.push(host.into());
             conditions.push(format!("target_host = ?{}", args.len()));
+        }
+        if let Some(by) = created_by {
+            args.push(by.into());
+            conditions.push(format!("created_by = ?{}", args.len()));
         }
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));

@@ -1,9 +1,11 @@
 //! Storage: D1 holds the truth about links; KV and the isolate's memory cache each
 //! link's redirect rule. Storage reports its own errors ([`error::StorageError`]).
 
+pub mod audit;
 pub mod cache;
 pub mod counters;
 pub mod d1;
 pub mod error;
+pub mod keys;
 pub mod memory;
 pub mod rules;
