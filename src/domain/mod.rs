@@ -1,5 +1,6 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
+pub mod access;
 pub mod controls;
 pub mod health;
 pub mod import;

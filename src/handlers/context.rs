@@ -10,13 +10,15 @@ use crate::clicks::analytics::Shard;
 use crate::clicks::ClickWriter;
 use crate::clock::now;
 use crate::config::Config;
+use crate::domain::access::{Access, Actor};
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
 use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::http::response::BOOKMARK_HEADER;
-use crate::storage::d1::{Database, LinkStore, SessionStart};
+use crate::storage::audit::AuditStore;
+use crate::storage::d1::{Database, LinkRef, LinkStore, SessionStart};
 use crate::storage::error::StorageError;
 use crate::storage::rules::RuleStore;
 use crate::web::wants_html;
@@ -37,6 +39,8 @@ pub struct Ctx {
     /// ignored: the session then starts at the primary, which is never behind.
     bookmark: Option<String>,
     links: OnceCell<Result<Database, StorageError>>,
+    /// Who calls the operator API, and on which links the route lets them act.
+    operator: OnceCell<(Actor, Access)>,
 }
 
 /// Longest bookmark accepted back from a client (D1's are 59 characters today).
@@ -60,6 +64,58 @@ impl Ctx {
                 .flatten()
                 .filter(|b| is_bookmark(b)),
             links: OnceCell::new(),
+            operator: OnceCell::new(),
+        }
+    }
+
+    /// Records who was let in to the operator API, once, before dispatch.
+    pub fn admit_operator(&self, actor: Actor, access: Access) {
+        // Set once per request; a second call cannot happen and would change nothing.
+        let _ = self.operator.set((actor, access));
+    }
+
+    /// The operator making this request, if it is an operator request.
+    pub fn operator(&self) -> Option<&Actor> {
+        self.operator.get().map(|(actor, _)| actor)
+    }
+
+    /// How an operator route names the link `key`: a creator key finds only the links
+    /// it created (another's is answered as missing).
+    pub fn operator_link<'a>(&'a self, key: &'a Key) -> LinkRef<'a> {
+        match self.operator.get() {
+            Some((actor, Access::Own)) => LinkRef::Owned {
+                key,
+                by: actor.id(),
+            },
+            _ => LinkRef::Key(key),
+        }
+    }
+
+    /// The creator a listing is limited to: a creator key's own links.
+    pub fn operator_scope(&self) -> Option<&str> {
+        match self.operator.get() {
+            Some((actor, Access::Own)) => Some(actor.id()),
+            _ => None,
+        }
+    }
+
+    /// Writes the audit record of an operator write that succeeded. A failure here is
+    /// logged with the record, not shown: the write itself stands.
+    pub async fn audit(&self, action: &str, target: Option<&str>, detail: serde_json::Value) {
+        let Some(actor) = self.operator() else { return };
+        let written = match self.database() {
+            Ok(db) => {
+                AuditStore::on(db)
+                    .record(actor, action, target, &detail, self.now)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            worker::console_error!(
+                "audit record lost: {} {action} {target:?} {detail}: {e}",
+                actor.id()
+            );
         }
     }
 
@@ -80,6 +136,11 @@ impl Ctx {
     /// Either way an owner reads what they wrote; the response hands back the session's
     /// bookmark. Redirects never come here (see `RuleStore`).
     pub fn links(&self) -> Result<LinkStore, StorageError> {
+        self.database().map(LinkStore::on)
+    }
+
+    /// The links database in this request's session (see [`Ctx::links`]).
+    pub fn database(&self) -> Result<Database, StorageError> {
         self.links
             .get_or_init(|| {
                 let start = match &self.bookmark {
@@ -89,7 +150,6 @@ impl Ctx {
                 Database::session(&self.env, start)
             })
             .clone()
-            .map(LinkStore::on)
     }
 
     /// The analytics shard that holds `key`'s statistics.

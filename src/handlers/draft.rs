@@ -43,6 +43,7 @@ impl Draft {
             target_hash,
             secret_hash: &self.secret_hash,
             now,
+            created_by: None,
         }
     }
 

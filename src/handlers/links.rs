@@ -234,6 +234,22 @@ pub async fn patch(
     let mut patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
     password::hash_change(&mut patch.controls).await?;
     let updated = apply(link, &patch, cx).await?;
+    // An operator's change is audited with the fields it sent (a password only as set
+    // or removed); an owner's, through the secret, is not an operator write.
+    if cx.operator().is_some() {
+        let mut sent = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+        // A password is never recorded, only that it was set or removed.
+        if let Some(password) = sent.get_mut("password") {
+            *password = if password.is_null() {
+                "(removed)"
+            } else {
+                "(set)"
+            }
+            .into();
+        }
+        cx.audit("link.update", Some(updated.key.as_str()), sent)
+            .await;
+    }
     Ok(response::json(
         OK,
         &LinkView::new(&updated, secret, &Viewer::of(cx)),
@@ -245,6 +261,12 @@ pub async fn patch(
 pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
     let patch = LinkPatch::only_active(false);
     let updated = apply(link, &patch, cx).await?;
+    cx.audit(
+        "link.deactivate",
+        Some(updated.key.as_str()),
+        serde_json::json!({ "target_url": updated.target_url }),
+    )
+    .await;
     let detail = format!(
         "Successfully deleted shortened URL for '{}'",
         updated.target_url

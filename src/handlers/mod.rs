@@ -5,6 +5,7 @@ mod auth;
 mod context;
 mod cors;
 mod draft;
+mod keys;
 mod links;
 mod operator;
 mod password;
@@ -34,8 +35,12 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let resolved = if path == BENCH_COUNTERS_PATH && cx.config.bench_counters {
         Ok(Route::BenchCounters)
     } else {
-        auth::authorize(&path, &req, &cx)
-            .and_then(|()| route::resolve(method, &path).map_err(ApiError::from))
+        match auth::authenticate(&path, &req, &cx).await {
+            Ok(actor) => route::resolve(method, &path)
+                .map_err(ApiError::from)
+                .and_then(|route| auth::permit(&route, actor, &cx).map(|()| route)),
+            Err(e) => Err(e),
+        }
     };
     let result = match (resolved, &cors_origin) {
         (Ok(route), _) => dispatch(route, &mut req, &cx).await,
@@ -102,16 +107,22 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::AdminCheck { secret } => {
             links::check(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }
-        Route::ApiCheck { key } => links::check(&LinkRef::Key(&key), None, cx).await,
+        Route::ApiCheck { key } => links::check(&cx.operator_link(&key), None, cx).await,
         Route::ApiList => operator::list(cx).await,
         Route::ApiBulk => operator::bulk(req, cx).await,
         Route::ApiExport => operator::export(cx),
         Route::ApiTags => operator::tags(cx).await,
         Route::Robots => service::robots(cx).await,
         Route::ApiImport => operator::import(req, cx).await,
-        Route::ApiStats { key } => links::stats(&LinkRef::Key(&key), cx).await,
-        Route::ApiShow { key } => links::show(&LinkRef::Key(&key), None, cx).await,
-        Route::ApiPatch { key } => links::patch(req, &LinkRef::Key(&key), None, cx).await,
-        Route::ApiDelete { key } => links::deactivate(&LinkRef::Key(&key), cx).await,
+        Route::ApiStats { key } => links::stats(&cx.operator_link(&key), cx).await,
+        Route::ApiShow { key } => links::show(&cx.operator_link(&key), None, cx).await,
+        Route::ApiPatch { key } => links::patch(req, &cx.operator_link(&key), None, cx).await,
+        Route::ApiDelete { key } => links::deactivate(&cx.operator_link(&key), cx).await,
+        Route::KeysList => keys::list(cx).await,
+        Route::KeysCreate => keys::create(req, cx).await,
+        Route::KeyShow { id } => keys::show(&id, cx).await,
+        Route::KeyRevoke { id } => keys::revoke(&id, cx).await,
+        Route::AuditList => keys::audit(cx).await,
+        Route::AuditExport => keys::audit_export(cx),
     }
 }

@@ -1,5 +1,6 @@
 //! The operator API (`/api/links...`): listing, bulk creation, import and export.
-//! Requests get here only with the `ADMIN_TOKEN` bearer token (see `handlers::auth`).
+//! Requests get here only with `ADMIN_TOKEN` or an API key whose role allows the route
+//! (see `handlers::auth`); a creator key lists only the links it created.
 
 use std::collections::HashSet;
 
@@ -12,6 +13,7 @@ use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
+use crate::domain::access::Actor;
 use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
 use crate::domain::import::{ImportedLink, OnConflict, MAX_IMPORT_ITEMS};
@@ -20,7 +22,7 @@ use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::http::body::{self, MAX_BULK_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::{Cursor, ImportRow, ImportWrite, LinkStore, ListFilter};
+use crate::storage::d1::{Cursor, ImportRow, ImportWrite, LinkStore, ListFilter, NewRow};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 100;
@@ -80,6 +82,7 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
         tag: tag.as_deref(),
         search: search.as_deref(),
         health,
+        created_by: cx.operator_scope(),
     };
     let page = cx.links()?.list(cursor.as_ref(), limit, &filter).await?;
     let viewer = Viewer::of(cx);
@@ -175,7 +178,10 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         let rows: Vec<_> = pending
             .iter()
             .zip(&drafts)
-            .map(|((_, new, hash), draft)| draft.row(new, hash, cx.now))
+            .map(|((_, new, hash), draft)| NewRow {
+                created_by: cx.operator().map(Actor::id),
+                ..draft.row(new, hash, cx.now)
+            })
             .collect();
         let inserted = store.insert_many(&rows).await?;
         let mut retry = Vec::new();
@@ -200,6 +206,15 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         if let Some(slot) = results.get_mut(i) {
             *slot = item_error(&ApiError::KeySpaceExhausted);
         }
+    }
+    let created: Vec<&Value> = results
+        .iter()
+        .filter_map(|r| r.get("link")?.get("key"))
+        .collect();
+    if !created.is_empty() {
+        let detail =
+            serde_json::json!({ "created": created, "refused": results.len() - created.len() });
+        cx.audit("links.create", None, detail).await;
     }
     Ok(response::json(
         OK,
@@ -308,7 +323,8 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
                 secret_hash: secret.hash(),
             })
             .collect();
-        let writes = store.import(&rows, on_conflict, cx.now).await?;
+        let by = cx.operator().map(Actor::id);
+        let writes = store.import(&rows, on_conflict, cx.now, by).await?;
         // A link changed in place may be cached with its old rule: drop it from the
         // caches before answering, as a PATCH does.
         for (link, write) in valid.iter().zip(&writes) {
@@ -387,6 +403,16 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             }
         };
         answer.results.push(result);
+    }
+    if !dry_run && answer.created + answer.updated > 0 {
+        let detail = serde_json::json!({
+            "created": answer.created,
+            "updated": answer.updated,
+            "exists": answer.exists,
+            "rejected": answer.rejected,
+            "on_conflict": if on_conflict == OnConflict::Update { "update" } else { "skip" },
+        });
+        cx.audit("links.import", None, detail).await;
     }
     Ok(response::json(OK, &answer)?)
 }

@@ -4,6 +4,7 @@ use worker::console_error;
 
 use super::response::{self, Reply};
 use super::route::NoRoute;
+use crate::domain::access::KeyRequestError;
 use crate::domain::link::LinkState;
 use crate::domain::link_request::LinkRequestError;
 use crate::domain::random::RandomUnavailable;
@@ -17,6 +18,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: the operator API without the right bearer token.
     Unauthorized,
+    /// 403: a valid API key whose role does not allow this operation.
+    Forbidden(&'static str),
     /// 404: no link has this key or secret, or the path names nothing.
     NotFound,
     /// 405: a known path with a method it does not allow; carries the allowed methods.
@@ -55,6 +58,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
+            ApiError::Forbidden(_) => 403,
             ApiError::NotFound | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
@@ -77,6 +81,9 @@ impl ApiError {
             ApiError::BadRequest(why) | ApiError::Unprocessable(why) => why.clone(),
             ApiError::Unauthorized => {
                 "A valid 'Authorization: Bearer <token>' header is required".into()
+            }
+            ApiError::Forbidden(role) => {
+                format!("This API key's role ({role}) does not allow this operation")
             }
             ApiError::NotFound => "Not found".into(),
             ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
@@ -157,6 +164,15 @@ impl From<LinkRequestError> for ApiError {
     }
 }
 
+impl From<KeyRequestError> for ApiError {
+    fn from(e: KeyRequestError) -> Self {
+        match e {
+            KeyRequestError::Malformed(why) => ApiError::Unprocessable(why),
+            KeyRequestError::Invalid(why) => ApiError::BadRequest(why),
+        }
+    }
+}
+
 impl From<InvalidDays> for ApiError {
     fn from(e: InvalidDays) -> Self {
         ApiError::BadRequest(e.to_string())
@@ -201,6 +217,7 @@ mod tests {
         let cases = [
             (ApiError::BadRequest("x".into()), 400),
             (ApiError::Unauthorized, 401),
+            (ApiError::Forbidden("stats"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed("GET"), 405),
             (ApiError::KeyTaken("abc".into()), 409),

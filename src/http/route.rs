@@ -72,6 +72,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/robots.txt", "GET, HEAD"),
     ("/api/links/{key}/stats", "GET, HEAD"),
     ("/api/links/{key}/check", "POST"),
+    ("/api/keys", "GET, HEAD, POST"),
+    ("/api/keys/{id}", "GET, HEAD, DELETE"),
+    ("/api/audit", "GET, HEAD"),
+    ("/api/audit/export", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -145,6 +149,16 @@ pub enum Route {
     ApiCheck {
         key: Key,
     },
+    KeysList,
+    KeysCreate,
+    KeyShow {
+        id: String,
+    },
+    KeyRevoke {
+        id: String,
+    },
+    AuditList,
+    AuditExport,
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
     /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -179,6 +193,7 @@ enum Path {
     ApiLink(Key),
     ApiStats(Key),
     ApiCheck(Key),
+    ApiKey(String),
 }
 
 impl Path {
@@ -195,6 +210,7 @@ impl Path {
             Path::ApiLink(_) => "/api/links/{key}",
             Path::ApiStats(_) => "/api/links/{key}/stats",
             Path::ApiCheck(_) => "/api/links/{key}/check",
+            Path::ApiKey(_) => "/api/keys/{id}",
         }
     }
 }
@@ -225,6 +241,9 @@ fn classify(path: &str) -> Option<Path> {
         }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
+    if let Some(id) = rest.strip_prefix("api/keys/") {
+        return is_key_id(id).then(|| Path::ApiKey(id.to_string()));
+    }
     if let Some(key) = rest.strip_suffix('+') {
         return Key::parse(key).ok().map(Path::Peek);
     }
@@ -232,6 +251,16 @@ fn classify(path: &str) -> Option<Path> {
         return Key::parse(key).ok().map(Path::Qr);
     }
     Key::parse(rest).ok().map(Path::Link)
+}
+
+/// An API key's public id as issued (`key_` and 12 symbols of the key alphabet).
+fn is_key_id(id: &str) -> bool {
+    id.strip_prefix("key_").is_some_and(|rest| {
+        rest.len() == 12
+            && rest
+                .bytes()
+                .all(|b| crate::domain::random::ALPHABET.contains(&b))
+    })
 }
 
 fn allowed(template: &str) -> &'static str {
@@ -262,6 +291,10 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/tags"), _) => Route::ApiTags,
         (Path::Fixed("/robots.txt"), _) => Route::Robots,
         (Path::Fixed("/api/links/import"), _) => Route::ApiImport,
+        (Path::Fixed("/api/keys"), Method::Post) => Route::KeysCreate,
+        (Path::Fixed("/api/keys"), _) => Route::KeysList,
+        (Path::Fixed("/api/audit"), _) => Route::AuditList,
+        (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {
@@ -281,6 +314,8 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::ApiLink(key), Delete) => Route::ApiDelete { key },
         (Path::ApiLink(key), _) => Route::ApiShow { key },
         (Path::ApiStats(key), _) => Route::ApiStats { key },
+        (Path::ApiKey(id), Delete) => Route::KeyRevoke { id },
+        (Path::ApiKey(id), _) => Route::KeyShow { id },
     };
     Ok(route)
 }
@@ -312,6 +347,7 @@ mod tests {
         template
             .replace("{key}", "abc")
             .replace("{secret_key}", secret.as_str())
+            .replace("{id}", "key_23456789abcd")
     }
 
     #[test]

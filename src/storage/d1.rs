@@ -29,6 +29,8 @@ pub struct NewRow<'a> {
     pub target_hash: &'a str,
     pub secret_hash: &'a SecretHash,
     pub now: Timestamp,
+    /// The operator who made it (`root` or an API key id); `None` for public creation.
+    pub created_by: Option<&'a str>,
 }
 
 /// An imported link ready for its row: the item, its target's hash, and the hash of
@@ -52,10 +54,12 @@ pub enum ImportWrite {
     Exists,
 }
 
-/// How a request names a link: its owner by the secret's hash, the operator by key.
+/// How a request names a link: its owner by the secret's hash, the operator by key, and
+/// a creator key by key among the links it created (another's link is not found).
 pub enum LinkRef<'a> {
     Secret(&'a SecretHash),
     Key(&'a Key),
+    Owned { key: &'a Key, by: &'a str },
 }
 
 /// A page of links, newest first, and the cursor of the next page.
@@ -379,6 +383,8 @@ pub struct ListFilter<'a> {
     pub search: Option<&'a str>,
     /// Links whose target is in this health state.
     pub health: Option<HealthState>,
+    /// Links created by this operator (a creator key sees only its own).
+    pub created_by: Option<&'a str>,
 }
 
 /// Keeps the operation and the runtime's cause together for the log.
@@ -420,6 +426,12 @@ impl LinkRef<'_> {
         match self {
             LinkRef::Secret(hash) => ("secret_hash = ?1", hash.as_str().into()),
             LinkRef::Key(key) => ("key = ?1", key.as_str().into()),
+            // One bound value (callers number theirs from ?2): the key and the creator
+            // as a JSON pair. The key's index still serves the lookup.
+            LinkRef::Owned { key, by } => (
+                "key = json_extract(?1, '$[0]') AND created_by = json_extract(?1, '$[1]')",
+                serde_json::json!([key.as_str(), by]).to_string().into(),
+            ),
         }
     }
 }
@@ -459,8 +471,8 @@ impl LinkStore {
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
              expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls, \
-             dead_link_mode) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13 \
+             dead_link_mode, created_by) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14 \
              WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE alias = ?1) ON CONFLICT DO NOTHING",
             &[
                 row.key.as_str().into(),
@@ -476,6 +488,7 @@ impl LinkStore {
                 ms(row.now),
                 row.new.controls.to_json().into(),
                 opt(settings.dead_link_mode, |m| m.as_str().into()),
+                opt(row.created_by, JsValue::from),
             ],
             "insert",
         )
@@ -518,6 +531,7 @@ impl LinkStore {
         rows: &[ImportRow<'_>],
         on_conflict: OnConflict,
         now: Timestamp,
+        created_by: Option<&str>,
     ) -> Result<Vec<ImportWrite>, StorageError> {
         #[derive(Deserialize)]
         struct Written {
@@ -550,9 +564,9 @@ impl LinkStore {
         let sql = format!(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
              expires_at, max_clicks, redirect_status, forward_query, is_active, clicks, \
-             imported_clicks, imported_at, created_at, updated_at, controls) \
+             imported_clicks, imported_at, created_at, updated_at, controls, created_by) \
              SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, \
-             r->>10, r->>10, ?2, r->>11, ?2, r->>12 \
+             r->>10, r->>10, ?2, r->>11, ?2, r->>12, ?3 \
              FROM (SELECT value AS r FROM json_each(?1)) WHERE true \
              {conflict} RETURNING key, version"
         );
@@ -603,7 +617,10 @@ impl LinkStore {
         groups.push(group);
         let statements = groups
             .iter()
-            .map(|g| self.statement(&sql, &[g.as_str().into(), ms(now)], "import"))
+            .map(|g| {
+                let by = created_by.map_or(JsValue::NULL, JsValue::from);
+                self.statement(&sql, &[g.as_str().into(), ms(now), by], "import")
+            })
             .collect::<Result<Vec<_>, _>>()?;
         // RETURNING promises no order, so rows are matched to their writes by key.
         let mut written: HashMap<String, f64> = HashMap::with_capacity(rows.len());
@@ -661,7 +678,10 @@ impl LinkStore {
     pub async fn find(&self, link: &LinkRef<'_>) -> Result<Option<Link>, StorageError> {
         let (condition, arg) = link.condition();
         let sql = match link {
-            LinkRef::Secret(_) => format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}"),
+            // A creator key names its link by the current key only.
+            LinkRef::Secret(_) | LinkRef::Owned { .. } => {
+                format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}")
+            }
             // Two index lookups at most, and only the second on a key that no link has.
             LinkRef::Key(_) => format!(
                 "SELECT {LINK_COLUMNS} FROM links WHERE key = ?1 UNION ALL \
@@ -917,6 +937,10 @@ impl LinkStore {
         if let Some(state) = filter.health {
             args.push(state.as_str().into());
             conditions.push(format!("health_state = ?{}", args.len()));
+        }
+        if let Some(by) = filter.created_by {
+            args.push(by.into());
+            conditions.push(format!("created_by = ?{}", args.len()));
         }
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));

@@ -2,10 +2,12 @@
 //! link's redirect rule. Storage reports its own errors ([`error::StorageError`]).
 
 pub mod attempts;
+pub mod audit;
 pub mod cache;
 pub mod counters;
 pub mod d1;
 pub mod error;
 pub mod health;
+pub mod keys;
 pub mod memory;
 pub mod rules;

@@ -1,0 +1,445 @@
+//! Who may do what through the operator API: the bootstrap root (`ADMIN_TOKEN`) and named
+//! API keys, each with one role. The rules only; the keys themselves live in D1
+//! (`storage::keys`), and the handlers ask [`Actor::access`] before every operation.
+
+use serde_json::{Map, Value};
+
+use super::random::{random_string, RandomUnavailable, ALPHABET};
+use super::secret::sha256_hex;
+use super::timestamp::Timestamp;
+
+/// What a key may do. `ADMIN_TOKEN` acts as an admin that cannot be revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything: links, statistics, exports, imports, keys and the audit log.
+    Admin,
+    /// Creates links, and reads, changes and deactivates only the links it created.
+    Creator,
+    /// Reads every link and its statistics, and exports; changes nothing.
+    Reader,
+    /// Reads statistics only.
+    Stats,
+}
+
+/// An operation of the operator API, as the permission matrix names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ListLinks,
+    ShowLink,
+    CreateLinks,
+    ChangeLink,
+    LinkStats,
+    Export,
+    Import,
+    ManageKeys,
+    ReadAudit,
+}
+
+/// The answer of the permission matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Refused (403).
+    Denied,
+    /// Allowed on every link.
+    All,
+    /// Allowed on the links this key created; others are answered as if missing (404).
+    Own,
+}
+
+impl Role {
+    pub const ALLOWED: &'static str = "admin, creator, reader or stats";
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        match raw {
+            "admin" => Some(Role::Admin),
+            "creator" => Some(Role::Creator),
+            "reader" => Some(Role::Reader),
+            "stats" => Some(Role::Stats),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Creator => "creator",
+            Role::Reader => "reader",
+            Role::Stats => "stats",
+        }
+    }
+
+    /// The permission matrix (docs/teams.md shows it as a table).
+    pub fn access(self, op: Operation) -> Access {
+        use Operation::*;
+        match (self, op) {
+            (Role::Admin, _) => Access::All,
+            (Role::Creator, CreateLinks) => Access::All,
+            (Role::Creator, ListLinks | ShowLink | ChangeLink | LinkStats) => Access::Own,
+            (Role::Reader, ListLinks | ShowLink | LinkStats | Export) => Access::All,
+            (Role::Stats, LinkStats) => Access::All,
+            _ => Access::Denied,
+        }
+    }
+}
+
+/// Who makes an operator request: named in the audit log and in `created_by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The `ADMIN_TOKEN` holder.
+    Root,
+    /// An API key, by its public id.
+    Key { id: String, role: Role },
+}
+
+/// The actor name of the `ADMIN_TOKEN` holder in the audit log and `created_by`.
+pub const ROOT: &str = "root";
+
+impl Actor {
+    pub fn id(&self) -> &str {
+        match self {
+            Actor::Root => ROOT,
+            Actor::Key { id, .. } => id,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self {
+            Actor::Root => Role::Admin,
+            Actor::Key { role, .. } => *role,
+        }
+    }
+
+    pub fn access(&self, op: Operation) -> Access {
+        self.role().access(op)
+    }
+}
+
+/// Symbols of a key's public id and of its secret part.
+const ID_LEN: usize = 12;
+const SECRET_LEN: usize = 32;
+/// Every API key token starts with this, so a leaked one is easy to recognise and so
+/// that `ADMIN_TOKEN` values and keys never look alike.
+pub const TOKEN_PREFIX: &str = "sk_";
+
+/// An API key token, `sk_<id>_<secret>`: 32 symbols of 31 are about 158 bits, so a plain
+/// SHA-256 is the right hash to store (nothing to stretch against guessing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken(String);
+
+impl ApiToken {
+    pub fn generate() -> Result<ApiToken, RandomUnavailable> {
+        Ok(ApiToken(format!(
+            "{TOKEN_PREFIX}{}_{}",
+            random_string(ID_LEN)?,
+            random_string(SECRET_LEN)?
+        )))
+    }
+
+    /// A presented bearer token with the shape of an issued key, so that junk never
+    /// reaches storage.
+    pub fn parse(raw: &str) -> Option<ApiToken> {
+        let rest = raw.strip_prefix(TOKEN_PREFIX)?;
+        let (id, secret) = rest.split_once('_')?;
+        let ok = |s: &str, len| s.len() == len && s.bytes().all(|b| ALPHABET.contains(&b));
+        (ok(id, ID_LEN) && ok(secret, SECRET_LEN)).then(|| ApiToken(raw.to_string()))
+    }
+
+    /// The public id (`key_…`): shown in lists and the audit log, never secret.
+    pub fn id(&self) -> String {
+        let id = self
+            .0
+            .get(TOKEN_PREFIX.len()..TOKEN_PREFIX.len() + ID_LEN)
+            .unwrap_or_default();
+        format!("key_{id}")
+    }
+
+    pub fn hash(&self) -> String {
+        sha256_hex(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored API key, as listed (never its token or hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Whether a key opens the API now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Expired => "expired",
+            KeyState::Revoked => "revoked",
+        }
+    }
+}
+
+impl ApiKey {
+    /// Revocation and expiry take effect at once: every request reads the key's row.
+    pub fn state(&self, now: Timestamp) -> KeyState {
+        if self.revoked_at.is_some() {
+            KeyState::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            KeyState::Expired
+        } else {
+            KeyState::Active
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::Key {
+            id: self.id.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// Longest key name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A valid `POST /api/keys` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub name: String,
+    pub role: Role,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Why a key request was refused: a body of the wrong shape (422) or a value that
+/// breaks a rule (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRequestError {
+    Malformed(String),
+    Invalid(String),
+}
+
+impl std::fmt::Display for KeyRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyRequestError::Malformed(why) | KeyRequestError::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
+const FIELDS: [&str; 3] = ["name", "role", "expires_at"];
+
+impl NewApiKey {
+    pub fn from_json(body: &[u8], now: Timestamp) -> Result<NewApiKey, KeyRequestError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            KeyRequestError::Malformed(format!("request body is not valid JSON: {e}"))
+        })?;
+        let Value::Object(fields) = value else {
+            return Err(KeyRequestError::Malformed(
+                "request body must be a JSON object".into(),
+            ));
+        };
+        if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(KeyRequestError::Malformed(format!(
+                "unknown field '{unknown}'; accepted: {}",
+                FIELDS.join(", ")
+            )));
+        }
+        Ok(NewApiKey {
+            name: name(&fields)?,
+            role: role(&fields)?,
+            expires_at: expires_at(&fields, now)?,
+        })
+    }
+}
+
+fn name(fields: &Map<String, Value>) -> Result<String, KeyRequestError> {
+    let Some(Value::String(raw)) = fields.get("name") else {
+        return Err(KeyRequestError::Malformed("name must be a string".into()));
+    };
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(KeyRequestError::Invalid(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters with no control characters"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+fn role(fields: &Map<String, Value>) -> Result<Role, KeyRequestError> {
+    match fields.get("role") {
+        Some(Value::String(raw)) => Role::parse(raw).ok_or_else(|| {
+            KeyRequestError::Invalid(format!("role must be {}, got '{raw}'", Role::ALLOWED))
+        }),
+        _ => Err(KeyRequestError::Malformed(format!(
+            "role must be a string: {}",
+            Role::ALLOWED
+        ))),
+    }
+}
+
+fn expires_at(
+    fields: &Map<String, Value>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, KeyRequestError> {
+    match fields.get("expires_at") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(raw)) => {
+            let at = Timestamp::parse_rfc3339(raw).map_err(|_| {
+                KeyRequestError::Invalid(format!(
+                    "expires_at must be an RFC 3339 date-time from {} to {}, such as 2030-01-31T12:00:00Z",
+                    Timestamp::MIN.to_rfc3339(),
+                    Timestamp::MAX.to_rfc3339()
+                ))
+            })?;
+            if at <= now {
+                return Err(KeyRequestError::Invalid(
+                    "expires_at must be in the future".into(),
+                ));
+            }
+            Ok(Some(at.truncated_to_second()))
+        }
+        Some(_) => Err(KeyRequestError::Malformed(
+            "expires_at must be an RFC 3339 string or null".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000);
+
+    #[test]
+    fn the_matrix_gives_each_role_exactly_its_operations() {
+        use Operation::*;
+        let all = [
+            ListLinks,
+            ShowLink,
+            CreateLinks,
+            ChangeLink,
+            LinkStats,
+            Export,
+            Import,
+            ManageKeys,
+            ReadAudit,
+        ];
+        let allowed = |role: Role| -> Vec<(Operation, Access)> {
+            all.iter()
+                .map(|&op| (op, role.access(op)))
+                .filter(|(_, a)| *a != Access::Denied)
+                .collect()
+        };
+        assert_eq!(allowed(Role::Admin).len(), all.len());
+        assert!(allowed(Role::Admin).iter().all(|(_, a)| *a == Access::All));
+        assert_eq!(
+            allowed(Role::Creator),
+            vec![
+                (ListLinks, Access::Own),
+                (ShowLink, Access::Own),
+                (CreateLinks, Access::All),
+                (ChangeLink, Access::Own),
+                (LinkStats, Access::Own),
+            ]
+        );
+        assert_eq!(
+            allowed(Role::Reader),
+            vec![
+                (ListLinks, Access::All),
+                (ShowLink, Access::All),
+                (LinkStats, Access::All),
+                (Export, Access::All),
+            ]
+        );
+        assert_eq!(allowed(Role::Stats), vec![(LinkStats, Access::All)]);
+        assert_eq!(Actor::Root.access(ManageKeys), Access::All);
+    }
+
+    #[test]
+    fn tokens_have_an_id_a_secret_and_a_recognisable_shape() {
+        let token = ApiToken::generate().unwrap();
+        assert!(token.as_str().starts_with("sk_"));
+        assert_eq!(token.as_str().len(), 3 + ID_LEN + 1 + SECRET_LEN);
+        assert_eq!(ApiToken::parse(token.as_str()), Some(token.clone()));
+        assert!(token.id().starts_with("key_") && token.id().len() == 4 + ID_LEN);
+        assert_eq!(token.hash().len(), 64);
+        assert_ne!(ApiToken::generate().unwrap(), token);
+        let valid = token.as_str();
+        for junk in [
+            "",
+            "sk_",
+            "admin-token",
+            &valid[..valid.len() - 1],
+            &format!("{valid}x"),
+            &valid.replace("sk_", "SK_"),
+            &valid.to_uppercase(),
+        ] {
+            assert_eq!(ApiToken::parse(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn key_requests_are_parsed_once_with_clear_errors() {
+        let ok = NewApiKey::from_json(
+            br#"{"name": "  CI deploys ", "role": "creator", "expires_at": "2030-01-31T11:00:00.500Z"}"#,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(ok.name, "CI deploys");
+        assert_eq!(ok.role, Role::Creator);
+        assert_eq!(ok.expires_at.unwrap().to_rfc3339(), "2030-01-31T11:00:00Z");
+        let bad = |body: &str| NewApiKey::from_json(body.as_bytes(), NOW).unwrap_err();
+        assert!(matches!(bad("[]"), KeyRequestError::Malformed(_)));
+        assert!(matches!(
+            bad(r#"{"role": "admin"}"#),
+            KeyRequestError::Malformed(_)
+        ));
+        assert!(matches!(
+            bad(r#"{"name": "a", "role": "owner"}"#),
+            KeyRequestError::Invalid(_)
+        ));
+        assert!(matches!(
+            bad(r#"{"name": "", "role": "admin"}"#),
+            KeyRequestError::Invalid(_)
+        ));
+        assert!(matches!(
+            bad(r#"{"name": "a\u0000", "role": "admin"}"#),
+            KeyRequestError::Invalid(_)
+        ));
+        let long = format!(
+            r#"{{"name": "{}", "role": "admin"}}"#,
+            "é".repeat(MAX_NAME_CHARS + 1)
+        );
+        assert!(matches!(bad(&long), KeyRequestError::Invalid(_)));
+        assert!(matches!(
+            bad(r#"{"name": "a", "role": "admin", "expires_at": "2001-01-01T00:00:00Z"}"#),
+            KeyRequestError::Invalid(_)
+        ));
+        assert!(matches!(
+            bad(r#"{"name": "a", "role": "admin", "scope": 1}"#),
+            KeyRequestError::Malformed(_)
+        ));
+        assert!(matches!(
+            bad(r#"{"name": "a", "role": "admin", "e": 1}"#),
+            KeyRequestError::Malformed(_)
+        ));
+        assert!(bad(r#"{"name": "a", "role": "owner"}"#)
+            .to_string()
+            .contains("admin, creator, reader or stats"));
+    }
+}

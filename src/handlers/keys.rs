@@ -1,0 +1,156 @@
+//! The team's side of the operator API: named API keys (`/api/keys`) and the audit log
+//! of every operator write (`/api/audit`). Only admins get here (`handlers::auth`).
+
+use futures_util::stream;
+use serde_json::{json, Value};
+use worker::Request;
+
+use super::context::Ctx;
+use crate::domain::access::{ApiKey, ApiToken, NewApiKey};
+use crate::http::body::{self, MAX_BODY_BYTES};
+use crate::http::error::ApiError;
+use crate::http::response::{self, Reply, CREATED, OK};
+use crate::storage::audit::{AuditEntry, AuditStore};
+use crate::storage::error::StorageError;
+use crate::storage::keys::KeyStore;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+/// Audit records read from D1 per query while exporting.
+const EXPORT_PAGE: u32 = 500;
+
+/// A key as the API shows it: never its token or the token's hash.
+fn view(key: &ApiKey, cx: &Ctx) -> Value {
+    let time = |t: Option<crate::domain::timestamp::Timestamp>| t.map(|t| t.to_rfc3339());
+    json!({
+        "id": key.id,
+        "name": key.name,
+        "role": key.role.as_str(),
+        "state": key.state(cx.now).as_str(),
+        "created_at": key.created_at.to_rfc3339(),
+        "created_by": key.created_by,
+        "expires_at": time(key.expires_at),
+        "revoked_at": time(key.revoked_at),
+        "last_used_at": time(key.last_used_at),
+    })
+}
+
+fn store(cx: &Ctx) -> Result<KeyStore, StorageError> {
+    cx.database().map(KeyStore::on)
+}
+
+/// `POST /api/keys`: `{"name", "role", "expires_at"?}`. The token is in this answer
+/// only; the service keeps its SHA-256.
+pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+    let body = body::read_json(req, MAX_BODY_BYTES).await?;
+    let new = NewApiKey::from_json(&body, cx.now)?;
+    let actor = cx
+        .operator()
+        .ok_or_else(|| ApiError::Internal("key created without an operator".into()))?;
+    let token = ApiToken::generate()?;
+    let key = store(cx)?.insert(&new, &token, actor, cx.now).await?;
+    cx.audit(
+        "key.create",
+        Some(&key.id),
+        json!({ "name": key.name, "role": key.role.as_str(), "expires_at": key.expires_at.map(|t| t.to_rfc3339()) }),
+    )
+    .await;
+    let mut body = view(&key, cx);
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("token".into(), token.as_str().into());
+    }
+    Ok(response::json(CREATED, &body)?)
+}
+
+/// `GET /api/keys`: every key, newest first, revoked and expired ones included.
+pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
+    let keys = store(cx)?.list().await?;
+    let keys: Vec<Value> = keys.iter().map(|k| view(k, cx)).collect();
+    Ok(response::json(OK, &json!({ "keys": keys }))?)
+}
+
+/// `GET /api/keys/{id}`.
+pub async fn show(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+    let keys = store(cx)?.list().await?;
+    let key = keys.iter().find(|k| k.id == id).ok_or(ApiError::NotFound)?;
+    Ok(response::json(OK, &view(key, cx))?)
+}
+
+/// `DELETE /api/keys/{id}`: revokes the key; its next request is refused.
+pub async fn revoke(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+    let key = store(cx)?
+        .revoke(id, cx.now)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    cx.audit("key.revoke", Some(&key.id), json!({ "name": key.name }))
+        .await;
+    Ok(response::json(OK, &view(&key, cx))?)
+}
+
+fn entry(e: &AuditEntry) -> Value {
+    json!({
+        "id": e.id,
+        "at": e.at.to_rfc3339(),
+        "actor": e.actor,
+        "action": e.action,
+        "target": e.target,
+        "detail": e.detail,
+    })
+}
+
+/// `GET /api/audit?cursor=&limit=&actor=`: newest first.
+pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
+    let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
+    let before =
+        match cx.query_param("cursor").filter(|c| !c.is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::BadRequest("cursor is not one this API returned".into())
+            })?),
+        };
+    let actor = cx.query_param("actor").filter(|a| !a.is_empty());
+    let page = cx
+        .database()
+        .map(AuditStore::on)?
+        .page(before, limit, actor.as_deref())
+        .await?;
+    let entries: Vec<Value> = page.entries.iter().map(entry).collect();
+    Ok(response::json(
+        OK,
+        &json!({ "entries": entries, "next_cursor": page.next.map(|n| n.to_string()) }),
+    )?)
+}
+
+/// `GET /api/audit/export`: every record as JSON Lines, oldest first, streamed; the
+/// last line, `{"export":"complete","entries":N}`, is missing if the export broke off.
+pub fn audit_export(cx: &Ctx) -> Result<Reply, ApiError> {
+    let audit = cx.database().map(AuditStore::on)?;
+    let start = (audit, None::<i64>, 0u64, false);
+    let pages = stream::try_unfold(start, |(audit, after, written, done)| async move {
+        if done {
+            return Ok::<_, worker::Error>(None);
+        }
+        let entries = audit
+            .export_page(after, EXPORT_PAGE)
+            .await
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let mut out = Vec::new();
+        for e in &entries {
+            out.extend_from_slice(entry(e).to_string().as_bytes());
+            out.push(b'\n');
+        }
+        let written = written + entries.len() as u64;
+        let last = entries.last().map(|e| e.id);
+        if entries.len() < EXPORT_PAGE as usize {
+            out.extend_from_slice(
+                json!({ "export": "complete", "entries": written })
+                    .to_string()
+                    .as_bytes(),
+            );
+            out.push(b'\n');
+            return Ok(Some((out, (audit, last, written, true))));
+        }
+        Ok(Some((out, (audit, last, written, false))))
+    });
+    Ok(response::json_lines(pages)?)
+}
