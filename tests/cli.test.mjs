@@ -231,6 +231,39 @@ describe("exports and the round trip", () => {
   });
 });
 
+describe("team keys from the command line", () => {
+  const worker = workerPerTest();
+
+  test("keys create prints a token that works at once, keys list shows it, keys revoke stops it", async () => {
+    const w = await worker({ vars: { ADMIN_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });
+
+    const made = await cli(w, ["keys", "create", "--name", "CI deploys", "--role", "reader"]);
+    const token = made.stdout.trim();
+    const asReader = await cli(w, ["list"], { token });
+    const readerCreates = await cli(w, ["create", "https://example.com/not-allowed"], { token });
+    const listed = await cli(w, ["keys", "list"]);
+    const id = made.stderr.match(/created (key_[2-9a-z]{12})/)?.[1];
+    const revoked = await cli(w, ["keys", "revoke", id]);
+    const afterwards = await cli(w, ["list"], { token });
+    const unknown = await cli(w, ["keys", "revoke", "key_23456789abcd"]);
+    const badRole = await cli(w, ["keys", "create", "--name", "x", "--role", "owner"]);
+    const help = await cli(w, ["keys", "--help"]);
+
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(token, /^sk_[2-9a-z]{12}_[2-9a-z]{32}$/);
+    assert.equal(asReader.code, 0, asReader.stderr);
+    assert.equal(readerCreates.code, 2);
+    assert.match(readerCreates.stderr, /403 .*role \(reader\)/);
+    assert.match(listed.stdout, new RegExp(`^${id}\\s+reader\\s+active\\s+\\S+\\s+CI deploys$`, "m"));
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout.trim(), `revoked ${id}`);
+    assert.equal(afterwards.code, 4, "a revoked key is refused (401)");
+    assert.equal(unknown.code, 2);
+    assert.equal(badRole.code, 2);
+    assert.match(help.stdout, /creator \(creates links and manages its own\)/);
+  });
+});
+
 describe("exit codes", () => {
   const worker = workerPerTest();
 
@@ -251,7 +284,7 @@ describe("exit codes", () => {
 
   test("--help names every command, the formats and the exit codes", async () => {
     const help = await cli(w, ["--help"]);
-    for (const word of ["import", "export", "list", "create", "stats", "Exit codes", "SHORTENER_TOKEN"]) assert.match(help.stdout, new RegExp(word));
+    for (const word of ["import", "export", "list", "create", "stats", "keys", "Exit codes", "SHORTENER_TOKEN"]) assert.match(help.stdout, new RegExp(word));
     const importHelp = await cli(w, ["import", "--help"]);
     for (const format of ["bitly-json", "bitly-csv", "yourls-csv", "yourls-sql", "shlink-csv", "shlink-json", "kutt-json", "sink-json", "csv", "--dry-run", "--on-conflict", "--rejects", "--map"]) {
       assert.ok(importHelp.stdout.includes(format), format);

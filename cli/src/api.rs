@@ -141,6 +141,26 @@ impl Api {
             .map_err(|e| Failure::Service(format!("{what}: unreadable answer: {e}")))
     }
 
+    /// An operator call with an optional JSON body, answered with JSON. `what` names it
+    /// in errors; a 404 is the caller's to read (an unknown key id, say), not an
+    /// operator API that is off.
+    pub fn call_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Value, Failure> {
+        let req = self.operator(method, path)?;
+        let res = match body {
+            Some(body) => req.send_json(body.clone()),
+            None => req.call(),
+        };
+        res.map_err(|e| failure(e, what))?
+            .into_json()
+            .map_err(|e| Failure::Service(format!("{what}: unreadable answer: {e}")))
+    }
+
     /// `POST /api/links/bulk` with one creation body: the new link with its secret.
     pub fn create(&self, body: &Value) -> Result<Value, Failure> {
         let answer: Value = self

@@ -27,7 +27,7 @@ use sources::{Format, Mapping};
 #[command(
     name = "shortener",
     version,
-    about = "Import, export, list, create and inspect short links through the operator API",
+    about = "Import, export, list, create and inspect short links, and manage API keys, through the operator API",
     long_about = "Import, export, list, create and inspect short links through the shortener's \
 operator API (/api/links). The service address comes from --url or SHORTENER_URL; the operator \
 token from SHORTENER_TOKEN or a config file (url = ... and token = ... lines, at \
@@ -58,6 +58,61 @@ enum Command {
     Create(CreateArgs),
     /// Show a link's statistics
     Stats(StatsArgs),
+    /// Manage the team's API keys (needs an admin token): create, list, revoke
+    #[command(subcommand, after_help = KEYS_HELP)]
+    Keys(KeysCommand),
+}
+
+const KEYS_HELP: &str = "Roles: admin (everything), creator (creates links and manages its own), reader (reads links and statistics, exports), stats (statistics only). A key's token is printed once, on stdout, by `keys create`; the service keeps only its hash.
+
+Examples:
+  shortener keys create --name \"CI deploys\" --role creator --expires-at 2027-06-30T00:00:00Z
+  shortener keys list
+  shortener keys revoke key_7hq2m9xkp3rd";
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its token (shown once)
+    Create {
+        /// What the key is for, 1-100 characters
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// When it stops working, RFC 3339 (for example 2027-06-30T00:00:00Z)
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List every key, newest first, with its state and last use
+    List {
+        /// Print JSON Lines instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: its next request is refused
+    Revoke {
+        /// The key's id (key_...), as `keys list` shows it
+        id: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Admin,
+    Creator,
+    Reader,
+    Stats,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Creator => "creator",
+            Role::Reader => "reader",
+            Role::Stats => "stats",
+        }
+    }
 }
 
 const IMPORT_HELP: &str =
@@ -260,6 +315,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             eprintln!("export: {n} links");
         }
         Command::List(a) => list(&api, &a)?,
+        Command::Keys(command) => keys(&api, command)?,
         Command::Create(a) => {
             let mut body = serde_json::json!({ "target_url": a.target_url });
             let fields = [
@@ -318,6 +374,65 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     }
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+fn keys(api: &Api, command: KeysCommand) -> Result<(), Failure> {
+    match command {
+        KeysCommand::Create {
+            name,
+            role,
+            expires_at,
+        } => {
+            let body = serde_json::json!({ "name": name, "role": role.as_str(), "expires_at": expires_at });
+            let key = api.call_json("POST", "/api/keys", Some(&body), "keys create")?;
+            let s = |f: &str| key.get(f).and_then(Value::as_str).unwrap_or_default();
+            // The token alone on stdout, so a script can capture it.
+            println!("{}", s("token"));
+            eprintln!(
+                "created {} ({}, {}); the token above is shown once",
+                s("id"),
+                s("role"),
+                s("name")
+            );
+        }
+        KeysCommand::List { json } => {
+            let answer = api.call_json("GET", "/api/keys", None, "keys list")?;
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            let write_err = |e: io::Error| Failure::Usage(format!("cannot write the output: {e}"));
+            for key in answer
+                .get("keys")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if json {
+                    writeln!(out, "{key}").map_err(write_err)?;
+                } else {
+                    let s = |f: &str| key.get(f).and_then(Value::as_str).unwrap_or("-");
+                    writeln!(
+                        out,
+                        "{:<16} {:<7} {:<7} {:<20} {}",
+                        s("id"),
+                        s("role"),
+                        s("state"),
+                        s("last_used_at"),
+                        s("name")
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let path = format!("/api/keys/{id}");
+            let key = api.call_json("DELETE", &path, None, "keys revoke")?;
+            println!(
+                "revoked {}",
+                key.get("id").and_then(Value::as_str).unwrap_or(&id)
+            );
         }
     }
     Ok(())
