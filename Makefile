@@ -150,7 +150,7 @@ BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub
 .PHONY: bench bench-baseline bench-wrk bench-clicks bench-import
 
 bench: build bench-baseline bench-wrk
-	timeout 600 node bench/run.mjs
+	timeout 900 node bench/run.mjs
 
 # `make bench-clicks`: the click store's rows written, rows read and bytes stored per
 # 1,000 clicks, and the stats of a 10-million-click link; writes bench/clicks.md.

@@ -37,7 +37,7 @@ const WRK_TIMEOUT = "10s";
 // Never-visited links seeded for each uncached run; a run that uses them all up is
 // flagged as exhausted (its figures would include repeat visits).
 const COLD_KEYS_PER_RUN = 15000;
-const WATCHDOG_MS = 9 * 60 * 1000;
+const WATCHDOG_MS = 14 * 60 * 1000;
 
 const WARM_KEY = "bench-warm";
 // A cached link with five targeting rules (issue 11), none of which matches wrk's
@@ -528,7 +528,7 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, starts, cli
       "",
       "workerd's CPU time (user + system) over each run, after-response work (click writes,",
       "cache fills) included, divided by the requests answered; median over the rounds. Other",
-      "work on the machine hardly moves it, unlike requests/s. The ratio is the baseline's CPU",
+      "work on the machine moves it less than requests/s. The ratio is the baseline's CPU",
       "per request divided by the scenario's: the throughput ratio a CPU-bound worker would reach.",
       "",
       "| scenario | CPU per request | CPU ratio to baseline | per round |",
