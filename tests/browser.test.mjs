@@ -98,6 +98,10 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.waitForFunction(() => document.getElementById("qr").naturalWidth > 0);
   await page.click("#copy");
   await page.waitForSelector("#copied:not([hidden])");
+  assert.equal(await page.textContent("#copied"), "Copied: the short link.");
+  await page.click("button[data-copy=admin-url]");
+  // The message follows the clipboard write, which the page awaits.
+  await page.waitForFunction(() => document.getElementById("copied").textContent === "Copied: the admin link.");
   await page.screenshot({ path: `${SHOTS}home-result-desktop.png`, fullPage: true });
 
   // Follow the short link: a real redirect to the target.
@@ -123,8 +127,18 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.goto(shortUrl);
   assert.equal(page.url(), `${targets}/changed-in-the-browser`);
 
-  // Deactivate; the short link now shows the 410 page.
+  // Deactivate, which asks first: dismissed, nothing changes; accepted, the short link
+  // shows the 410 page.
   await page.goto(adminUrl);
+  const asked = [];
+  page.once("dialog", (d) => {
+    asked.push(d.message());
+    d.dismiss();
+  });
+  await page.click("button[data-patch]");
+  assert.match(asked[0], /Deactivate this link\?/);
+  assert.match(await page.textContent("#state"), /Active/);
+  page.once("dialog", (d) => d.accept());
   await Promise.all([page.waitForEvent("load"), page.click("button[data-patch]")]);
   assert.match(await page.textContent("#state"), /Deactivated/);
   const gone = await page.goto(shortUrl);
@@ -155,4 +169,59 @@ test("pages are readable at phone width, previews need no script, and unknown li
   assert.equal(missing.status(), 404);
   assert.match(await p2.textContent("h1"), /not found/);
   await noScript.close();
+});
+
+// axe-core (from npm, injected into each page) on every kind of page, in the light and
+// the dark colour scheme: no serious or critical violation.
+const AXE = new URL("../node_modules/axe-core/axe.min.js", import.meta.url).pathname;
+
+test("every page passes axe-core with no serious or critical violation, light and dark", { skip }, async () => {
+  const link = await w.create({ target_url: "https://example.com/axe/checked", title: "Checked" });
+  const locked = await w.create({ target_url: "https://example.com/axe/locked", password: "axe pass" });
+  const admin = link.admin_url.replace("http://localhost", base);
+  const made = await w.create({ target_url: "https://example.com/axe/gone" });
+  await w.deactivate(made);
+  const pages = {
+    home: `${base}/`,
+    admin,
+    docs: `${base}/docs`,
+    preview: `${base}/${link.key}+`,
+    "password form": `${base}/${locked.key}`,
+    "not found": `${base}/no-such-link`,
+    gone: `${base}/${made.key}`,
+  };
+  const found = [];
+  for (const scheme of ["light", "dark"]) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    for (const [name, url] of Object.entries(pages)) {
+      await page.goto(url);
+      // The result card too, as a person sees it after shortening.
+      if (name === "home") {
+        await page.fill("#target_url", "https://example.com/axe/home");
+        await page.click("button[type=submit]");
+        await page.waitForSelector("#result:not([hidden])");
+      }
+      // Injected through the debugging protocol, which the page's CSP does not govern.
+      await page.addScriptTag({ path: AXE }).catch(async () => page.evaluate(await import("node:fs").then((fs) => fs.readFileSync(AXE, "utf8"))));
+      const result = await page.evaluate(async () => {
+        const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+        return r.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      });
+      for (const v of result) found.push(`${scheme} ${name}: ${v}`);
+      await page.screenshot({ path: `${SHOTS}${name.replace(" ", "-")}-${scheme}.png`, fullPage: true });
+    }
+    await context.close();
+  }
+  assert.deepEqual(found, []);
+  // Every page names its icon, which is served (no 404 on a first visit), and the admin
+  // page, whose URL is the secret, asks search engines to stay away.
+  const icon = await w.get("/favicon.svg");
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+  const adminPage = await w.get(new URL(admin).pathname, { accept: "text/html" });
+  assert.match(await adminPage.text(), /<link rel="icon" href="\/favicon.svg"/);
+  assert.equal(adminPage.headers.get("x-robots-tag"), "noindex, nofollow");
 });

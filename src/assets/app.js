@@ -75,18 +75,23 @@ function setupShorten(form) {
       button.disabled = false;
     }
   });
-  $("copy").addEventListener("click", async () => {
-    const text = $("short-url").textContent;
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      const range = document.createRange();
-      range.selectNodeContents($("short-url"));
-      getSelection().removeAllRanges();
-      getSelection().addRange(range);
-      document.execCommand("copy");
-    }
-    $("copied").hidden = false;
+  // Each copy button copies the link it names (the short link, the admin link) and says
+  // so in one live region.
+  form.parentElement.querySelectorAll("button[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const link = $(button.dataset.copy);
+      try {
+        await navigator.clipboard.writeText(link.textContent);
+      } catch {
+        const range = document.createRange();
+        range.selectNodeContents(link);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        document.execCommand("copy");
+      }
+      $("copied").textContent = `Copied: ${button.getAttribute("aria-label").replace(/^Copy /, "")}.`;
+      $("copied").hidden = false;
+    });
   });
 }
 
@@ -95,6 +100,8 @@ function setupAdmin() {
   const here = location.pathname;
   document.querySelectorAll("[data-patch]").forEach((button) => {
     button.addEventListener("click", async () => {
+      // A destructive change asks first.
+      if (button.dataset.confirm && !confirm(button.dataset.confirm)) return;
       button.disabled = true;
       const { ok, data } = await send("PATCH", here, JSON.parse(button.dataset.patch));
       if (ok) return location.reload();

@@ -194,7 +194,9 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
             redirect_status: view.redirect_status,
         },
     );
-    Ok(response::html(OK, page)?)
+    let res = response::html(OK, page)?;
+    response::noindex(&res)?;
+    Ok(res)
 }
 
 /// Applies a change in D1, then rewrites (or drops) the cached rule in the same

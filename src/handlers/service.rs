@@ -52,6 +52,11 @@ pub async fn robots(cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::document("text/plain; charset=utf-8", body)?)
 }
 
+/// `GET /favicon.svg`: a chain link on the accent colour.
+pub fn favicon() -> Result<Reply, ApiError> {
+    Ok(response::svg(pages::FAVICON.to_string())?)
+}
+
 /// `GET /openapi.json`.
 pub fn openapi() -> Result<Reply, ApiError> {
     Ok(response::document("application/json", OPENAPI)?)

@@ -161,6 +161,13 @@ pub fn crawlable(res: &Reply) -> worker::Result<()> {
     Ok(())
 }
 
+/// Keeps search engines from indexing (or following from) a page only its owner
+/// should see, such as the admin page: its URL is the secret.
+pub fn noindex(res: &Reply) -> worker::Result<()> {
+    res.headers().set("X-Robots-Tag", "noindex, nofollow")?;
+    Ok(())
+}
+
 /// Adds a `Set-Cookie` header.
 pub fn set_cookie(res: &Reply, cookie: &str) -> worker::Result<()> {
     res.headers().append("Set-Cookie", cookie)?;

@@ -53,6 +53,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/healthz", "GET, HEAD"),
     ("/openapi.json", "GET, HEAD"),
     ("/docs", "GET, HEAD"),
+    ("/favicon.svg", "GET, HEAD"),
     ("/static/app.css", "GET, HEAD"),
     ("/static/app.js", "GET, HEAD"),
     ("/url", "POST"),
@@ -85,6 +86,8 @@ pub enum Route {
     Health,
     OpenApi,
     Docs,
+    /// The site icon, so no page load asks for a missing `/favicon.ico`.
+    Favicon,
     /// A file of the web pages, by its path.
     Asset(&'static str),
     Create,
@@ -283,6 +286,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/healthz"), _) => Route::Health,
         (Path::Fixed("/openapi.json"), _) => Route::OpenApi,
         (Path::Fixed("/docs"), _) => Route::Docs,
+        (Path::Fixed("/favicon.svg"), _) => Route::Favicon,
         (Path::Fixed(asset @ ("/static/app.css" | "/static/app.js")), _) => Route::Asset(asset),
         (Path::Fixed("/url"), _) => Route::Create,
         (Path::Fixed("/api/links"), _) => Route::ApiList,

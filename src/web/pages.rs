@@ -6,6 +6,12 @@ use super::html::{escape, page};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
 
+/// The site icon (`/favicon.svg`): a rounded square in the accent colour with a chain link.
+pub const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#1f5bc4\"/>\
+<path d=\"M13 19l6-6M11.5 14.5l-2 2a3.5 3.5 0 0 0 5 5l2-2M20.5 17.5l2-2a3.5 3.5 0 0 0-5-5l-2 2\" \
+fill=\"none\" stroke=\"#fff\" stroke-width=\"2.5\" stroke-linecap=\"round\"/></svg>";
+
 /// `GET /` for browsers: the form. Creating needs the script (the API takes JSON);
 /// without it the page says how to use the API instead.
 pub fn home() -> String {
@@ -35,11 +41,12 @@ pub fn home() -> String {
 <code>curl -X POST /url -H 'content-type: application/json' -d '{"target_url": "https://…"}'</code> (see <a href="/docs">the API</a>).</p></noscript>
 <section id="result" class="card" hidden aria-live="polite">
   <h2>Your short link</h2>
-  <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy">Copy</button> <span id="copied" role="status" hidden>Copied</span></p>
+  <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy" class="copy" data-copy="short-url" aria-label="Copy the short link">Copy</button></p>
   <img id="qr" alt="QR code of the short link" width="192" height="192">
   <div class="warning" role="note">
     <p><strong>Keep this admin link.</strong> It is the only way to see the statistics of this link, change it or deactivate it, and it is shown only this once.</p>
-    <p><a id="admin-url" href="#"></a></p>
+    <p><a id="admin-url" href="#"></a> <button type="button" class="copy" data-copy="admin-url" aria-label="Copy the admin link">Copy</button></p>
+    <p id="copied" role="status" hidden></p>
   </div>
 </section>"##;
     page("Shorten a link", main, true)
@@ -99,7 +106,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         .max_clicks
         .map_or("None".to_string(), |m| m.to_string());
     let toggle = if link.is_active {
-        r#"<button type="button" class="danger" data-patch='{"is_active":false}'>Deactivate</button>"#
+        r#"<button type="button" class="danger" data-patch='{"is_active":false}' data-confirm="Deactivate this link? It stops redirecting at once (you can reactivate it here).">Deactivate</button>"#
     } else {
         r#"<button type="button" data-patch='{"is_active":true}'>Reactivate</button>"#
     };
