@@ -48,7 +48,7 @@ fn check_record(record: &VisitRecord) {
 
 fuzz_target!(|data: &[u8]| {
     let (body, [user_agent, referer, country]) = parts(data);
-    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[] };
+    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[], to_ascii: shortener::domain::link_request::ascii_only };
     let now = Timestamp::from_millis(1_795_290_489_000);
 
     if let Ok(new) = NewLink::from_json(body, &policy, now) {
