@@ -71,7 +71,7 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.fill("#target_url", "javascript:alert(1)");
   await page.click("button[type=submit]");
   await page.waitForSelector("#target_url-error:not([hidden])");
-  assert.match(await page.textContent("#target_url-error"), /http or https/);
+  assert.match(await page.textContent("#target_url-error"), /^The long URL must use http or https/);
   await page.fill("#target_url", `${targets}/from-the-browser`);
   await page.fill("#custom_key", "admin");
   await page.click("button[type=submit]");
@@ -102,6 +102,15 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.click("button[data-copy=admin-url]");
   // The message follows the clipboard write, which the page awaits.
   await page.waitForFunction(() => document.getElementById("copied").textContent === "Copied: the admin link.");
+  // The QR code can be downloaded; the form is empty for the next link, and "Shorten
+  // another" puts the cursor back in it.
+  const key0 = shortUrl.split("/").pop();
+  assert.equal(await page.getAttribute("#qr-download", "href"), `/${key0}/qr?size=512`);
+  assert.equal(await page.getAttribute("#qr-download", "download"), `${key0}.svg`);
+  assert.equal(await page.inputValue("#target_url"), "");
+  await page.click("#again");
+  assert.ok(await page.isHidden("#result"));
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "target_url");
   await page.screenshot({ path: `${SHOTS}home-result-desktop.png`, fullPage: true });
 
   // Follow the short link: a real redirect to the target.
@@ -118,6 +127,10 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   const tallest = await page.$$eval("svg.chart rect.bar", (bars) => Math.max(...bars.map((b) => Number(b.getAttribute("height")))));
   assert.ok(tallest > 0);
   assert.match(await page.textContent("#state"), /Active/);
+  // Dates for people, with the exact instant on hover.
+  const created = page.locator("dd time").first();
+  assert.match(await created.getAttribute("title"), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  assert.doesNotMatch(await created.textContent(), /T\d{2}:\d{2}:\d{2}Z/);
   await page.screenshot({ path: `${SHOTS}admin-desktop.png`, fullPage: true });
 
   // Change the target; the next visit goes to the new one.

@@ -23,6 +23,19 @@ function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
+/** An API error in the form's words: the fields by their labels, not their JSON names. */
+function inFormWords(detail) {
+  return detail
+    .replace(/^target_url must/, "The long URL must")
+    .replace(/^target_url /, "The long URL ")
+    .replace(/^custom_key '([^']*)'/, "The custom key '$1'")
+    .replace(/^custom_key /, "The custom key ")
+    .replace(/^expires_at /, "The expiry ")
+    .replace(/\b(target_url|url)\b/g, "long URL")
+    .replace(/\bcustom_key\b/g, "custom key")
+    .replace(/\bexpires_at\b/g, "expiry");
+}
+
 /** The input an API error is about, judged from its detail. */
 function fieldOf(detail) {
   for (const field of ["custom_key", "expires_at"]) if (detail.includes(field)) return field;
@@ -61,19 +74,28 @@ function setupShorten(form) {
     button.disabled = true;
     try {
       const { ok, data } = await send("POST", "/url", body);
-      if (!ok) return showError(fieldOf(data.detail || ""), data.detail || "Something went wrong.");
+      if (!ok) return showError(fieldOf(data.detail || ""), inFormWords(data.detail || "Something went wrong."));
       $("short-url").href = data.url;
       $("short-url").textContent = data.url;
       $("admin-url").href = data.admin_url;
       $("admin-url").textContent = data.admin_url;
       $("qr").src = `/${encodeURIComponent(data.key)}/qr?size=192`;
+      $("qr-download").href = `/${encodeURIComponent(data.key)}/qr?size=512`;
+      $("qr-download").download = `${data.key}.svg`;
+      $("copied").hidden = true;
       $("result").hidden = false;
+      // The long URL is done with: the form is ready for the next one.
+      form.reset();
       $("short-url").focus();
     } catch {
       showError("form", "Could not reach the server. Check your connection and try again.");
     } finally {
       button.disabled = false;
     }
+  });
+  $("again").addEventListener("click", () => {
+    $("result").hidden = true;
+    $("target_url").focus();
   });
   // Each copy button copies the link it names (the short link, the admin link) and says
   // so in one live region.
@@ -123,7 +145,19 @@ function setupAdmin() {
   });
 }
 
+/** Dates for people, in the reader's locale and time zone; the exact UTC instant on hover. */
+function humanDates() {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  document.querySelectorAll("time[datetime]").forEach((el) => {
+    const when = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime()) || !el.getAttribute("datetime").includes("T")) return;
+    el.title = el.getAttribute("datetime");
+    el.textContent = format.format(when);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  humanDates();
   if ($("shorten")) setupShorten($("shorten"));
   if ($("retarget")) setupAdmin();
 });

@@ -43,11 +43,13 @@ pub fn home() -> String {
   <h2>Your short link</h2>
   <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy" class="copy" data-copy="short-url" aria-label="Copy the short link">Copy</button></p>
   <img id="qr" alt="QR code of the short link" width="192" height="192">
+  <p><a id="qr-download" href="#" download>Download the QR code (SVG)</a></p>
   <div class="warning" role="note">
     <p><strong>Keep this admin link.</strong> It is the only way to see the statistics of this link, change it or deactivate it, and it is shown only this once.</p>
     <p><a id="admin-url" href="#"></a> <button type="button" class="copy" data-copy="admin-url" aria-label="Copy the admin link">Copy</button></p>
     <p id="copied" role="status" hidden></p>
   </div>
+  <p><button type="button" id="again">Shorten another</button></p>
 </section>"##;
     page("Shorten a link", main, true)
 }
@@ -97,10 +99,10 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
     let key = escape(link.key.as_str());
     let short = escape(cx.short_url);
     let target = escape(&link.target_url);
-    let expires = link
-        .settings
-        .expires_at
-        .map_or("Never".to_string(), |t| escape(&t.to_rfc3339()));
+    let expires = link.settings.expires_at.map_or("Never".to_string(), |t| {
+        let at = escape(&t.to_rfc3339());
+        format!("<time datetime=\"{at}\">{at}</time>")
+    });
     let limit = link
         .settings
         .max_clicks
