@@ -125,8 +125,9 @@ impl Ctx {
         self.links.get()?.as_ref().ok()?.bookmark()
     }
 
-    /// Redirect rules through every cache tier; the storage every other store of this
-    /// request shares its D1 binding with.
+    /// Redirect rules through every cache tier. Its D1 handle (the primary) also serves
+    /// click writes and password attempts; the owner's and operator's reads and writes
+    /// go through [`Ctx::links`]' session instead.
     pub fn rules(&self) -> &RuleStore {
         self.rules.get_or_init(|| RuleStore::from_env(&self.env))
     }
