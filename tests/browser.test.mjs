@@ -108,10 +108,10 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   assert.equal(await page.getAttribute("#qr-download", "href"), `/${key0}/qr?size=512`);
   assert.equal(await page.getAttribute("#qr-download", "download"), `${key0}.svg`);
   assert.equal(await page.inputValue("#target_url"), "");
+  await page.screenshot({ path: `${SHOTS}home-result-desktop.png`, fullPage: true });
   await page.click("#again");
   assert.ok(await page.isHidden("#result"));
   assert.equal(await page.evaluate(() => document.activeElement?.id), "target_url");
-  await page.screenshot({ path: `${SHOTS}home-result-desktop.png`, fullPage: true });
 
   // Follow the short link: a real redirect to the target.
   const visit = await page.goto(shortUrl);
