@@ -126,6 +126,10 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   assert.equal(await page.locator("svg.chart rect.bar").count(), 30);
   const tallest = await page.$$eval("svg.chart rect.bar", (bars) => Math.max(...bars.map((b) => Number(b.getAttribute("height")))));
   assert.ok(tallest > 0);
+  // The same numbers as a table a screen reader can reach, folded under the chart.
+  assert.equal(await page.locator(".chart-table tbody tr").count(), 30);
+  await page.click(".chart-table summary");
+  assert.equal(await page.textContent(".chart-table tbody tr:last-child td.num"), "1");
   assert.match(await page.textContent("#state"), /Active/);
   // Dates for people, with the exact instant on hover.
   const created = page.locator("dd time").first();

@@ -45,16 +45,42 @@ pub fn clicks_per_day(days: &[DayClicks]) -> String {
         ));
     }
     if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        // An empty window says so, rather than a scale over nothing.
+        let scale = if total == 0 {
+            "No clicks in this period".to_string()
+        } else {
+            format!("{max} max")
+        };
         svg.push_str(&format!(
             "<text x=\"0\" y=\"{HEIGHT}\" font-size=\"12\" fill=\"#555\">{}</text>\
              <text x=\"{WIDTH}\" y=\"{HEIGHT}\" font-size=\"12\" fill=\"#555\" text-anchor=\"end\">{}</text>\
-             <text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#555\">{max} max</text>",
+             <text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#555\">{scale}</text>",
             escape(&first.date),
             escape(&last.date)
         ));
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The chart's numbers as a table, folded under it: what a screen reader (or anyone
+/// wanting exact figures) reads instead of the bars.
+pub fn clicks_table(days: &[DayClicks]) -> String {
+    let rows: String = days
+        .iter()
+        .map(|d| {
+            format!(
+                "<tr><td><time datetime=\"{date}\">{date}</time></td><td class=\"num\">{}</td></tr>",
+                d.clicks,
+                date = escape(&d.date)
+            )
+        })
+        .collect();
+    format!(
+        "<details class=\"chart-table\"><summary>Clicks per day as a table</summary>\
+         <table><thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Clicks</th></tr></thead>\
+         <tbody>{rows}</tbody></table></details>"
+    )
 }
 
 /// `1234` tenths as `123.4`.
@@ -93,5 +119,20 @@ mod tests {
         let svg = clicks_per_day(&[]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(!svg.contains("<rect"));
+        let quiet = clicks_per_day(&[day("2026-11-20", 0), day("2026-11-21", 0)]);
+        assert!(
+            quiet.contains("No clicks in this period") && !quiet.contains("max"),
+            "{quiet}"
+        );
+    }
+
+    #[test]
+    fn the_table_holds_every_day_and_its_clicks() {
+        let table = clicks_table(&[day("2026-11-20", 0), day("2026-11-21", 4)]);
+        assert!(table.contains("<summary>Clicks per day as a table</summary>"));
+        assert_eq!(table.matches("<tr><td>").count(), 2);
+        assert!(table.contains(
+            "<tr><td><time datetime=\"2026-11-21\">2026-11-21</time></td><td class=\"num\">4</td></tr>"
+        ));
     }
 }

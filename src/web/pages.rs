@@ -1,7 +1,7 @@
 //! The HTML pages. Each is a pure function of the data it shows, so it is tested
 //! natively; the handlers only fetch that data and wrap the result in a response.
 
-use super::chart::clicks_per_day;
+use super::chart::{clicks_per_day, clicks_table};
 use super::html::{escape, page};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
@@ -128,6 +128,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
 <section class="card">
   <h2>Clicks per day, last {days} days</h2>
   {chart}
+  {chart_table}
 </section>
 <section class="card grid">
   {referrers}{countries}{devices}
@@ -159,6 +160,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         bots = stats.bots,
         days = stats.days,
         chart = clicks_per_day(&stats.by_day),
+        chart_table = clicks_table(&stats.by_day),
         referrers = top_table(
             "Top referrers",
             "Referrer",
