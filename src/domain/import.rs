@@ -31,8 +31,6 @@ const IMPORT_FIELDS: &[&str] = &[
     "title",
     "tags",
 ];
-const IMPORT_ACCEPTED: &str = "key, target_url (alias url), created_at, clicks, is_active, \
-                               expires_at, max_clicks, redirect_status, forward_query, title, tags";
 
 /// What an existing key gets from an import that names it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +80,7 @@ impl ImportedLink {
         policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<ImportedLink, LinkRequestError> {
-        let fields = object_value(value, IMPORT_FIELDS, IMPORT_ACCEPTED)?;
+        let fields = object_value(value, IMPORT_FIELDS)?;
         let key = match fields.get("key") {
             Some(Value::String(raw)) => Key::parse(raw).map_err(|e| LinkRequestError::Invalid {
                 field: "key",

@@ -108,7 +108,8 @@ pub enum LinkRequestError {
     ConflictingTargets,
     UnknownField {
         name: String,
-        accepted: &'static str,
+        /// The fields the body may have, as the parser knows them.
+        allowed: &'static [&'static str],
     },
     WrongType {
         field: &'static str,
@@ -139,8 +140,12 @@ impl std::fmt::Display for LinkRequestError {
             Self::ConflictingTargets => {
                 f.write_str("fields 'target_url' and 'url' are aliases; send one of them")
             }
-            Self::UnknownField { name, accepted } => {
-                write!(f, "unknown field '{name}'; accepted fields are {accepted}")
+            Self::UnknownField { name, allowed } => {
+                write!(
+                    f,
+                    "unknown field '{name}'; accepted fields are {}",
+                    accepted(allowed)
+                )
             }
             Self::WrongType { field, expected } => write!(f, "field '{field}' must be {expected}"),
             Self::NothingToChange => f.write_str("request body names no field to change"),
@@ -173,7 +178,6 @@ const CREATE_FIELDS: &[&str] = &[
     "dead_link_mode",
     "check",
 ];
-const CREATE_ACCEPTED: &str = "target_url (alias url), custom_key, expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card, dead_link_mode, check";
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
@@ -195,8 +199,6 @@ const PATCH_FIELDS: &[&str] = &[
     "social_card",
     "dead_link_mode",
 ];
-const PATCH_ACCEPTED: &str =
-    "target_url (alias url), is_active, expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card, dead_link_mode";
 
 /// The largest `max_clicks`: 2^53 - 1. The D1 binding carries every number as a
 /// JavaScript double, which holds integers exactly only up to this; a larger limit would
@@ -207,20 +209,28 @@ const MAX_CLICKS_EXPECTED: &str = "an integer from 1 to 9007199254740991, or nul
 
 pub(super) type Fields = Map<String, Value>;
 
-fn object(
-    body: &[u8],
-    allowed: &[&str],
-    accepted: &'static str,
-) -> Result<Fields, LinkRequestError> {
+/// The accepted fields as an error names them: `url` as the alias of `target_url`.
+fn accepted(allowed: &[&str]) -> String {
+    allowed
+        .iter()
+        .filter(|f| **f != "url")
+        .map(|f| match *f {
+            "target_url" if allowed.contains(&"url") => "target_url (alias url)",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn object(body: &[u8], allowed: &'static [&'static str]) -> Result<Fields, LinkRequestError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| LinkRequestError::NotJson(e.to_string()))?;
-    object_value(value, allowed, accepted)
+    object_value(value, allowed)
 }
 
 pub(super) fn object_value(
     value: Value,
-    allowed: &[&str],
-    accepted: &'static str,
+    allowed: &'static [&'static str],
 ) -> Result<Fields, LinkRequestError> {
     let Value::Object(fields) = value else {
         return Err(LinkRequestError::NotAnObject);
@@ -230,7 +240,7 @@ pub(super) fn object_value(
     if let Some(name) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(LinkRequestError::UnknownField {
             name: name.clone(),
-            accepted,
+            allowed,
         });
     }
     Ok(fields)
@@ -414,7 +424,7 @@ impl NewLink {
         policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<NewLink, LinkRequestError> {
-        let fields = object(body, CREATE_FIELDS, CREATE_ACCEPTED)?;
+        let fields = object(body, CREATE_FIELDS)?;
         NewLink::from_fields(&fields, policy, now)
     }
 
@@ -424,7 +434,7 @@ impl NewLink {
         policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<NewLink, LinkRequestError> {
-        let fields = object_value(value, CREATE_FIELDS, CREATE_ACCEPTED)?;
+        let fields = object_value(value, CREATE_FIELDS)?;
         NewLink::from_fields(&fields, policy, now)
     }
 
@@ -496,7 +506,7 @@ impl LinkPatch {
         policy: &TargetPolicy,
         now: Timestamp,
     ) -> Result<LinkPatch, LinkRequestError> {
-        let fields = object(body, PATCH_FIELDS, PATCH_ACCEPTED)?;
+        let fields = object(body, PATCH_FIELDS)?;
         if fields.is_empty() {
             return Err(LinkRequestError::NothingToChange);
         }
@@ -587,6 +597,26 @@ mod tests {
         assert!(
             patch(r#"{"check": true}"#).is_err(),
             "check is for creation only"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_with_every_accepted_field_named() {
+        let e = create(r#"{"target_url": "https://example.com/", "customKey": "x"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown field 'customKey'; accepted fields are target_url (alias url), custom_key, \
+             expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, \
+             valid_since, fallback_url, crawlable, rules, split, password, social_card, \
+             dead_link_mode, check"
+        );
+        let e = patch(r#"{"reuse": true}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown field 'reuse'; accepted fields are target_url (alias url), is_active, \
+             expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, \
+             valid_since, fallback_url, crawlable, rules, split, password, social_card, \
+             dead_link_mode"
         );
     }
 

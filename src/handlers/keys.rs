@@ -71,9 +71,8 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /api/keys/{id}`.
 pub async fn show(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
-    let keys = store(cx)?.list().await?;
-    let key = keys.iter().find(|k| k.id == id).ok_or(ApiError::NotFound)?;
-    Ok(response::json(OK, &view(key, cx))?)
+    let key = store(cx)?.by_id(id).await?.ok_or(ApiError::NotFound)?;
+    Ok(response::json(OK, &view(&key, cx))?)
 }
 
 /// `DELETE /api/keys/{id}`: revokes the key; its next request is refused.

@@ -100,6 +100,13 @@ impl KeyStore {
         Ok(decode(rows)?.pop())
     }
 
+    /// The key with this public id, whatever its state.
+    pub async fn by_id(&self, id: &str) -> Result<Option<ApiKey>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1");
+        let rows: Vec<KeyRow> = self.db.rows(&sql, &[id.into()], "show api key").await?;
+        Ok(decode(rows)?.pop())
+    }
+
     /// Every key, newest first.
     pub async fn list(&self) -> Result<Vec<ApiKey>, StorageError> {
         let sql = format!(
