@@ -84,12 +84,17 @@ impl Api {
         records: &[&Record],
         update: bool,
         dry_run: bool,
+        domain: Option<&str>,
     ) -> Result<ImportAnswer, Failure> {
         let body = serde_json::to_vec(records).map_err(|e| Failure::Input(e.to_string()))?;
-        let res = self
+        let mut call = self
             .operator("POST", "/api/links/import")?
             .query("on_conflict", if update { "update" } else { "skip" })
-            .query("dry_run", if dry_run { "true" } else { "false" })
+            .query("dry_run", if dry_run { "true" } else { "false" });
+        if let Some(domain) = domain {
+            call = call.query("domain", domain);
+        }
+        let res = call
             .set("Content-Type", "application/json")
             .send_bytes(&body)
             .map_err(|e| failure(e, "operator import"))?;

@@ -38,6 +38,8 @@ pub struct Options {
     pub dry_run: bool,
     pub rejects: PathBuf,
     pub secrets: Option<PathBuf>,
+    /// The domain every link goes to (`None`: the service URL's).
+    pub domain: Option<String>,
     /// Advanced by the source as it reads the file; hidden when not on a terminal.
     pub progress: ProgressBar,
 }
@@ -121,7 +123,7 @@ pub fn run(
                     continue;
                 }
                 let refs: Vec<&Record> = records.iter().collect();
-                let answer = api.import(&refs, opts.update, opts.dry_run);
+                let answer = api.import(&refs, opts.update, opts.dry_run, opts.domain.as_deref());
                 if answer.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }

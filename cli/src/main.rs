@@ -167,6 +167,10 @@ struct ImportArgs {
     /// Calls in flight at once
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=16))]
     jobs: u8,
+    /// The domain the links are imported into (a host in the service's DOMAINS, or
+    /// "default"); default: the domain of the service URL
+    #[arg(long)]
+    domain: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -210,6 +214,9 @@ struct ListArgs {
     /// Only links whose target is on this host
     #[arg(long)]
     host: Option<String>,
+    /// Only links on this domain (a host in the service's DOMAINS, or "default")
+    #[arg(long)]
+    domain: Option<String>,
     /// Follow every page, not only the first
     #[arg(long)]
     all: bool,
@@ -234,6 +241,10 @@ struct CreateArgs {
     /// 301, 302, 307 or 308
     #[arg(long)]
     redirect_status: Option<u16>,
+    /// The domain of the link (a host in the service's DOMAINS, or "default"); default:
+    /// the domain of the service URL
+    #[arg(long)]
+    domain: Option<String>,
 }
 
 #[derive(Args)]
@@ -296,6 +307,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 dry_run: a.dry_run,
                 rejects: a.rejects,
                 secrets: a.secrets,
+                domain: a.domain,
                 progress: bar,
             };
             let (summary, elapsed) = import::run(&api, rows, &opts)?;
@@ -323,6 +335,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ("expires_at", a.expires_at.map(Value::from)),
                 ("max_clicks", a.max_clicks.map(Value::from)),
                 ("redirect_status", a.redirect_status.map(Value::from)),
+                ("domain", a.domain.map(Value::from)),
             ];
             for (name, value) in fields {
                 if let (Some(v), Some(o)) = (value, body.as_object_mut()) {
@@ -448,6 +461,9 @@ fn list(api: &Api, a: &ListArgs) -> Result<(), Failure> {
         let mut query = vec![("limit", limit.as_str())];
         if let Some(host) = &a.host {
             query.push(("q", host.as_str()));
+        }
+        if let Some(domain) = &a.domain {
+            query.push(("domain", domain.as_str()));
         }
         if let Some(c) = &cursor {
             query.push(("cursor", c.as_str()));
