@@ -101,7 +101,7 @@ async function measure(workload, retention) {
       await w.db.batch(
         chunk.map((key, j) =>
           w.db
-            .prepare("INSERT INTO links (key, target_url, secret_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")
+            .prepare("INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, stats_key) VALUES (?1, ?2, ?3, ?4, ?4, ?1)")
             .bind(key, `https://example.com/${key}`, (i + j).toString(16).padStart(64, "0"), now),
         ),
       );

@@ -215,13 +215,13 @@ async function seedCold(db, prefix, count) {
   for (let i = 0; i < count; i++) {
     const key = `${prefix}${i}`;
     const hash = createHash("sha256").update(`bench secret ${key}`).digest("hex");
-    rows.push(`('${key}','https://example.com/bench/cold/${i}','${hash}',${now},${now})`);
+    rows.push(`('${key}','https://example.com/bench/cold/${i}','${hash}',${now},${now},'${key}')`);
   }
   const chunks = [];
   for (let i = 0; i < rows.length; i += 500) {
     chunks.push(
       db.prepare(
-        "INSERT INTO links (key, target_url, secret_hash, created_at, updated_at) VALUES " +
+        "INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, stats_key) VALUES " +
           rows.slice(i, i + 500).join(","),
       ),
     );

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::domain::domains::Domains;
 use crate::domain::health::DeadLinkMode;
 use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
@@ -169,6 +170,12 @@ pub struct Config {
     /// Where link health changes are posted (`HEALTH_WEBHOOK_URL`), and the secret they
     /// are signed with (`WEBHOOK_SECRET`); both are needed to send.
     pub health_webhook: Option<(String, String)>,
+    /// The domains served besides the primary, and every domain's fallbacks
+    /// (`DOMAINS`, see docs/teams.md).
+    pub domains: Domains,
+    /// Why `DOMAINS` was refused, if it was: the instance then serves the primary
+    /// domain only, logs the reason, and `/healthz` reports it.
+    pub domains_error: Option<String>,
 }
 
 /// The cookie secret when `COOKIE_SECRET` is not set: public, so a deployment must set
@@ -183,6 +190,12 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .ok()
         .map(|v| v.to_string().trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// A binding that exists but is not a string var (a TOML table under `[vars]`).
+fn is_set_but_not_a_string(env: &Env, name: &str) -> bool {
+    worker::js_sys::Reflect::get(env, &name.into())
+        .is_ok_and(|v| !v.is_undefined() && !v.is_null() && v.as_string().is_none())
 }
 
 thread_local! {
@@ -201,7 +214,30 @@ impl Config {
             .as_deref()
             .and_then(|b| url::Url::parse(b).ok())
             .and_then(|u| u.host_str().map(str::to_string));
+        // A string holding JSON, not a TOML table: reading an object var would bring
+        // serde-wasm-bindgen's deserializer into the wasm for one setting. A table is
+        // refused in words rather than read as no domains.
+        let domains_raw = var(env, "DOMAINS");
+        let parsed = match &domains_raw {
+            None if is_set_but_not_a_string(env, "DOMAINS") => Err(
+                "DOMAINS must be a string of JSON (in wrangler.toml, DOMAINS = '''{...}'''), not a table"
+                    .to_string(),
+            ),
+            raw => Domains::parse(raw.as_deref(), base_host.as_deref()),
+        };
+        let (domains, domains_error) = match parsed {
+            Ok(domains) => (domains, None),
+            Err(e) => {
+                worker::console_error!("{e}; serving the primary domain only");
+                (
+                    Domains::parse(None, base_host.as_deref()).unwrap_or_default(),
+                    Some(e),
+                )
+            }
+        };
         Config {
+            domains,
+            domains_error,
             base_url,
             base_host,
             default_redirect: var(env, "DEFAULT_REDIRECT_STATUS")

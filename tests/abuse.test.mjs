@@ -44,7 +44,7 @@ describe("blocklist", () => {
     assert.match((await refused.json()).detail, /blocked/);
 
     // The same link in a deployment that blocked its host later: from D1 and from KV.
-    await w.db.prepare("INSERT INTO links (key, target_url, target_host, secret_hash, created_at, updated_at) VALUES ('blockedlater', 'https://www.bad.example/x', 'www.bad.example', ?1, 0, 0)").bind("a".repeat(64)).run();
+    await w.db.prepare("INSERT INTO links (key, target_url, target_host, secret_hash, created_at, updated_at, stats_key) VALUES ('blockedlater', 'https://www.bad.example/x', 'www.bad.example', ?1, 0, 0, 'blockedlater')").bind("a".repeat(64)).run();
     const fromD1 = await w.visit("blockedlater");
     await w.kv.put(kvKey("blockedlater"), cached);
     const fromKv = await w.visit("blockedlater");

@@ -135,7 +135,7 @@ describe("a failed export is never mistaken for a complete one", () => {
     // A row written around the service (an old version, a manual edit) that the domain
     // would refuse: its max_clicks is not an exact integer.
     await w.db
-      .prepare("INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, max_clicks) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")
+      .prepare("INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, max_clicks, stats_key) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?1)")
       .bind("broken-row", "https://example.com/broken", "f".repeat(64), Date.now(), 1e300)
       .run();
     const text = await (await w.operator("/api/links/export")).text();

@@ -354,3 +354,29 @@ describe("the import endpoint", () => {
     assert.equal(await w.linkCount(), 0);
   });
 });
+
+describe("several domains", () => {
+  const worker = workerPerTest();
+
+  test("--domain imports, creates and lists on one of the service's domains", async () => {
+    const GO = "go.example.com";
+    const w = await worker({ vars: { ADMIN_TOKEN: TOKEN, DOMAINS: JSON.stringify({ [GO]: {} }) }, host: "127.0.0.1", port: 0 });
+    const file = join(tmp, "domains.csv");
+    writeFileSync(file, "key,target_url\ndom-one,https://example.com/go/one\n");
+
+    assert.equal((await cli(w, ["import", "--from", "csv", file, "--domain", GO])).code, 0);
+    assert.equal((await cli(w, ["import", "--from", "csv", file])).code, 0, "the same key on the primary domain is another link");
+    const made = await cli(w, ["create", "https://example.com/go/two", "--key", "dom-two", "--domain", GO]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(made.stdout.trim(), `https://${GO}/dom-two`);
+    const listed = await cli(w, ["list", "--domain", GO, "--json"]);
+    const links = listed.stdout.trim().split("\n").map((l) => JSON.parse(l));
+
+    assert.deepEqual(links.map((l) => `${l.domain}/${l.key}`).sort(), [`${GO}/dom-one`, `${GO}/dom-two`]);
+    assert.equal((await w.operator(`/api/links/dom-one?domain=${GO}`)).status, 200);
+    assert.equal((await w.operator("/api/links/dom-one")).status, 200);
+    const unknown = await cli(w, ["create", "https://example.com/x", "--domain", "nope.example"]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /not served here/);
+  });
+});

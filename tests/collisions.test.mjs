@@ -16,8 +16,8 @@ async function takeKeys(w, tenths) {
   await w.db
     .prepare(
       `WITH RECURSIVE s(i, c) AS (SELECT 1, substr(?1, 1, 1) UNION ALL SELECT i + 1, substr(?1, i + 1, 1) FROM s WHERE i < 31)
-       INSERT OR IGNORE INTO links (key, target_url, secret_hash, created_at, updated_at)
-       SELECT a.c || b.c || c.c, 'https://example.com/taken', lower(hex(randomblob(32))), 0, 0
+       INSERT OR IGNORE INTO links (key, target_url, secret_hash, created_at, updated_at, stats_key)
+       SELECT a.c || b.c || c.c, 'https://example.com/taken', lower(hex(randomblob(32))), 0, 0, a.c || b.c || c.c
        FROM s a, s b, s c WHERE ((a.i - 1) * 961 + (b.i - 1) * 31 + (c.i - 1)) % 10 < ?2`,
     )
     .bind(ALPHABET, tenths)

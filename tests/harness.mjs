@@ -72,10 +72,13 @@ export function wranglerConfig() {
   };
 }
 
-/** Every statement of every migration in `dir` (the links database's by default), in file order. */
-export function migrationStatements(dir = join(ROOT, "migrations")) {
+/**
+ * Every statement of every migration in `dir` (the links database's by default), in file
+ * order; `only` picks files by name (a test of one migration applies those before it).
+ */
+export function migrationStatements(dir = join(ROOT, "migrations"), only = () => true) {
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
+    .filter((f) => f.endsWith(".sql") && only(f))
     .sort()
     .flatMap((f) =>
       readFileSync(join(dir, f), "utf8")

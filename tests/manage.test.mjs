@@ -204,6 +204,8 @@ describe("reuse", () => {
     assert.equal(again.status, 200);
     assert.deepEqual(await again.json(), {
       key: created.key,
+      // The primary domain, named `default` without BASE_URL.
+      domain: "default",
       url: created.url,
       tiny_url: created.url,
       target_url: "https://example.com/shared",

@@ -177,8 +177,9 @@ describe("export", () => {
     await w.db
       .prepare(
         `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
-         INSERT INTO links (key, target_url, secret_hash, created_at, updated_at)
-         SELECT 'bulkexport-' || i, 'https://example.com/e' || i, printf('%064x', i), ?1 + i % 3, ?1 + i % 3 FROM n`,
+         INSERT INTO links (key, target_url, secret_hash, created_at, updated_at, stats_key)
+         SELECT 'bulkexport-' || i, 'https://example.com/e' || i, printf('%064x', i), ?1 + i % 3, ?1 + i % 3,
+                'bulkexport-' || i FROM n`,
       )
       .bind(Date.now())
       .run();

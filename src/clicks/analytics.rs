@@ -12,7 +12,6 @@ use worker::Env;
 
 use super::batch::{joined, BATCH_ID, RECORD_COLUMNS, VISITS_PATH};
 use crate::config::analytics_binding;
-use crate::domain::key::Key;
 use crate::domain::shard::shard_of;
 use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
@@ -188,7 +187,7 @@ impl Shard {
     /// dimension is summed here.
     pub async fn breakdown(
         &self,
-        key: &Key,
+        key: &str,
         window: &Window,
         top: usize,
     ) -> Result<Breakdown, StorageError> {
@@ -197,7 +196,7 @@ impl Shard {
             .db
             .statement(
                 "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
-                &[key.as_str().into(), JsValue::from_f64(since_day as f64)],
+                &[key.into(), JsValue::from_f64(since_day as f64)],
                 "stats",
             )?
             .all()
@@ -285,7 +284,7 @@ impl Shard {
     /// The raw visits of a link, newest first, before `before` (epoch ms).
     pub async fn recent_visits(
         &self,
-        key: &Key,
+        key: &str,
         before: Option<(i64, i64)>,
         limit: u32,
     ) -> Result<Vec<RawVisit>, StorageError> {
@@ -296,7 +295,7 @@ impl Shard {
             ),
             None => ("", vec![]),
         };
-        args.insert(0, key.as_str().into());
+        args.insert(0, key.into());
         self.db
             .rows(
                 &format!(

@@ -192,7 +192,7 @@ async fn fold_legacy_visits(
         let rows: Vec<LegacyVisit> = links
             .rows(
                 &format!(
-                    "SELECT v.id AS id, l.key AS key, v.at AS at, v.referrer_host AS referrer_host, \
+                    "SELECT v.id AS id, l.stats_key AS key, v.at AS at, v.referrer_host AS referrer_host, \
                      v.country AS country, v.device AS device, v.is_bot AS is_bot \
                      FROM visits AS v LEFT JOIN links AS l ON l.id = v.link_id \
                      ORDER BY v.id LIMIT {FOLD_BATCH}"

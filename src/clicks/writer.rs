@@ -15,7 +15,6 @@ use worker::{console_error, Env};
 use super::analytics::{claimed, guard_sql, Shard};
 use super::batch::{joined, shard_of_batch};
 use crate::config::Config;
-use crate::domain::key::Key;
 use crate::domain::link::LinkState;
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
@@ -173,7 +172,7 @@ impl ClickWriter {
                  last_click_at = MAX(COALESCE(last_click_at, 0), agg.last) \
                  FROM (SELECT key, COUNT(*) AS n, SUM(bot) AS bots, MIN(at) AS first, MAX(at) AS last \
                        FROM claimed WHERE cnt = 0 AND prefetch = 0 GROUP BY key) AS agg \
-                 WHERE links.key = agg.key OR links.stats_key = agg.key",
+                 WHERE links.stats_key = agg.key",
                 claimed(guarded.then_some("click_batches"))
             ),
             &args,
@@ -193,7 +192,7 @@ impl ClickWriter {
     /// only the link's state is read.
     pub async fn admit(
         &self,
-        key: &Key,
+        key: &str,
         count: Option<bool>,
         now: Timestamp,
     ) -> Result<Admission, StorageError> {
@@ -205,10 +204,10 @@ impl ClickWriter {
             .execute(
                 "UPDATE links SET clicks = clicks + 1, bot_clicks = bot_clicks + ?3, \
                  first_click_at = COALESCE(first_click_at, ?2), last_click_at = ?2 \
-                 WHERE (key = ?1 OR stats_key = ?1) AND is_active = 1 \
+                 WHERE stats_key = ?1 AND is_active = 1 \
                  AND (expires_at IS NULL OR expires_at > ?2) \
                  AND (max_clicks IS NULL OR clicks < max_clicks)",
-                &[key.as_str().into(), ms(now), int(i64::from(bot))],
+                &[key.into(), ms(now), int(i64::from(bot))],
                 "count click",
             )
             .await?;
@@ -224,9 +223,9 @@ impl ClickWriter {
     }
 
     /// Whether the link would admit a visit now (`Counted`), or why not.
-    async fn state(&self, key: &Key, now: Timestamp) -> Result<Admission, StorageError> {
+    async fn state(&self, key: &str, now: Timestamp) -> Result<Admission, StorageError> {
         let link = LinkStore::on(self.db.clone())
-            .find(&LinkRef::Key(key))
+            .find(&LinkRef::Stats(key))
             .await?;
         Ok(match link.map(|l| l.state(now)) {
             None => Admission::Missing,

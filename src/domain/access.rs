@@ -87,8 +87,13 @@ impl Role {
 pub enum Actor {
     /// The `ADMIN_TOKEN` holder.
     Root,
-    /// An API key, by its public id.
-    Key { id: String, role: Role },
+    /// An API key, by its public id; `domains`: the domains it is limited to (as
+    /// stored, '' for the primary), `None` for all.
+    Key {
+        id: String,
+        role: Role,
+        domains: Option<Vec<String>>,
+    },
 }
 
 /// The actor name of the `ADMIN_TOKEN` holder in the audit log and `created_by`.
@@ -111,6 +116,23 @@ impl Actor {
 
     pub fn access(&self, op: Operation) -> Access {
         self.role().access(op)
+    }
+
+    /// The domains this actor is limited to, if it is.
+    pub fn domains(&self) -> Option<&[String]> {
+        match self {
+            Actor::Key {
+                domains: Some(list),
+                ..
+            } => Some(list),
+            _ => None,
+        }
+    }
+
+    /// Whether this actor may act on links of the domain stored as `domain`.
+    pub fn reaches(&self, domain: &str) -> bool {
+        self.domains()
+            .is_none_or(|list| list.iter().any(|d| d == domain))
     }
 }
 
@@ -173,6 +195,8 @@ pub struct ApiKey {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// The domains it is limited to (as stored, '' for the primary); `None`: all.
+    pub domains: Option<Vec<String>>,
 }
 
 /// Whether a key opens the API now.
@@ -209,6 +233,7 @@ impl ApiKey {
         Actor::Key {
             id: self.id.clone(),
             role: self.role,
+            domains: self.domains.clone(),
         }
     }
 }
@@ -222,7 +247,13 @@ pub struct NewApiKey {
     pub name: String,
     pub role: Role,
     pub expires_at: Option<Timestamp>,
+    /// The domains it is limited to, as the client named them (the handler resolves
+    /// them against the instance's domains); `None`: all.
+    pub domains: Option<Vec<String>>,
 }
+
+/// Most domains one key may be limited to.
+pub const MAX_KEY_DOMAINS: usize = 50;
 
 /// Why a key request was refused: a body of the wrong shape (422) or a value that
 /// breaks a rule (400).
@@ -240,7 +271,7 @@ impl std::fmt::Display for KeyRequestError {
     }
 }
 
-const FIELDS: [&str; 3] = ["name", "role", "expires_at"];
+const FIELDS: [&str; 4] = ["name", "role", "expires_at", "domains"];
 
 impl NewApiKey {
     pub fn from_json(body: &[u8], now: Timestamp) -> Result<NewApiKey, KeyRequestError> {
@@ -262,6 +293,7 @@ impl NewApiKey {
             name: name(&fields)?,
             role: role(&fields)?,
             expires_at: expires_at(&fields, now)?,
+            domains: domains(&fields)?,
         })
     }
 }
@@ -278,6 +310,23 @@ fn name(fields: &Map<String, Value>) -> Result<String, KeyRequestError> {
         )));
     }
     Ok(name.to_string())
+}
+
+fn domains(fields: &Map<String, Value>) -> Result<Option<Vec<String>>, KeyRequestError> {
+    let malformed = || {
+        KeyRequestError::Malformed(format!(
+            "domains must be an array of 1 to {MAX_KEY_DOMAINS} domain names, or null for all"
+        ))
+    };
+    match fields.get("domains") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(list)) if (1..=MAX_KEY_DOMAINS).contains(&list.len()) => list
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(malformed))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(malformed()),
+    }
 }
 
 fn role(fields: &Map<String, Value>) -> Result<Role, KeyRequestError> {

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use super::address::{Domain, LinkName};
 use super::controls::{Controls, Routing};
 use super::health::{DeadLinkMode, DeadTarget, Health};
 use super::key::Key;
@@ -78,6 +79,8 @@ impl Default for LinkSettings {
 /// One row of the `links` table, minus the secret hash, which never leaves storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The domain it lives on; its key is unique there.
+    pub domain: Domain,
     pub key: Key,
     pub target_url: String,
     pub is_active: bool,
@@ -90,9 +93,9 @@ pub struct Link {
     pub version: i64,
     /// Title, tags, note and routing controls (issue 11); default for a plain link.
     pub controls: Controls,
-    /// The key its clicks and statistics are kept under: the link's first key, which a
-    /// rename leaves in place (`None`: never renamed, the current key).
-    pub stats_key: Option<Key>,
+    /// The name its clicks and statistics are kept under: the link's first name
+    /// ([`LinkName::qualified`]), which a rename leaves in place.
+    pub stats_key: String,
     /// What the last checks of the target saw.
     pub health: Health,
 }
@@ -127,9 +130,19 @@ impl Link {
         }
     }
 
-    /// The key clicks are counted and aggregated under (see [`Link::stats_key`]).
-    pub fn stats_key(&self) -> &Key {
-        self.stats_key.as_ref().unwrap_or(&self.key)
+    /// The name clicks are counted and aggregated under (see [`Link::stats_key`]).
+    pub fn stats_key(&self) -> &str {
+        &self.stats_key
+    }
+
+    /// Its domain and its current key.
+    pub fn name(&self) -> LinkName {
+        LinkName::new(self.domain.clone(), self.key.clone())
+    }
+
+    /// Whether it was renamed: its statistics are kept under its first name.
+    pub fn was_renamed(&self) -> bool {
+        self.stats_key != self.name().qualified()
     }
 }
 
@@ -164,7 +177,7 @@ impl RuleControls {
     pub fn of(link: &Link, visited: &str) -> RuleControls {
         let stats_key = link.stats_key();
         RuleControls {
-            stats_key: (stats_key.as_str() != visited).then(|| stats_key.as_str().to_string()),
+            stats_key: (stats_key != visited).then(|| stats_key.to_string()),
             routing: (!link.controls.routing.is_plain())
                 .then(|| Rc::new(link.controls.routing.clone())),
         }
@@ -172,12 +185,13 @@ impl RuleControls {
 }
 
 impl RedirectRule {
-    /// The rule of `link`, as visited under its current key.
+    /// The rule of `link`, as visited under its current name.
     pub fn of(link: &Link) -> RedirectRule {
-        RedirectRule::visited_as(link, link.key.as_str())
+        RedirectRule::visited_as(link, &link.name().qualified())
     }
 
-    /// The rule of `link`, as visited under `visited` (its key or one of its aliases).
+    /// The rule of `link`, as visited under `visited` (the qualified name of its key
+    /// or of one of its aliases, see [`LinkName::qualified`]).
     pub fn visited_as(link: &Link, visited: &str) -> RedirectRule {
         RedirectRule {
             target: link.target_url.clone(),
@@ -249,6 +263,7 @@ mod tests {
 
     fn link() -> Link {
         Link {
+            domain: Domain::primary(),
             key: Key::parse("abc").unwrap(),
             target_url: "https://example.com/".into(),
             is_active: true,
@@ -258,7 +273,7 @@ mod tests {
             settings: LinkSettings::default(),
             version: 1,
             controls: Controls::default(),
-            stats_key: None,
+            stats_key: "abc".into(),
             health: Health::default(),
         }
     }

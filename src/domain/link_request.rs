@@ -53,6 +53,9 @@ pub struct NewLink {
     pub password: Option<String>,
     /// Whether to check the target before answering (`"check"`).
     pub check: CreationCheck,
+    /// The domain asked for, by name (`"domain"`), checked by the handler against the
+    /// instance's domains; `None`: the domain the request came in on.
+    pub domain: Option<String>,
 }
 
 /// A check of the target at creation: none (the default), one whose result the answer
@@ -177,6 +180,7 @@ const CREATE_FIELDS: &[&str] = &[
     "social_card",
     "dead_link_mode",
     "check",
+    "domain",
 ];
 const PATCH_FIELDS: &[&str] = &[
     "target_url",
@@ -461,6 +465,16 @@ impl NewLink {
         let reuse = bool_field(fields, "reuse")?.unwrap_or(false);
         let dead_link_mode = set(nullable(fields, "dead_link_mode", dead_link_mode)?);
         let check = check(fields)?;
+        let domain = match fields.get("domain") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(_) => {
+                return Err(LinkRequestError::WrongType {
+                    field: "domain",
+                    expected: "a string (a domain this service serves) or null",
+                })
+            }
+        };
         let target = target(raw_target, policy)?;
         let mut controls = ControlsChange::from_fields(fields, policy)?;
         let password = match std::mem::take(&mut controls.password) {
@@ -495,6 +509,7 @@ impl NewLink {
             controls: controls.into_new(),
             password,
             check,
+            domain,
         })
     }
 }
@@ -608,7 +623,7 @@ mod tests {
             "unknown field 'customKey'; accepted fields are target_url (alias url), custom_key, \
              expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, \
              valid_since, fallback_url, crawlable, rules, split, password, social_card, \
-             dead_link_mode, check"
+             dead_link_mode, check, domain"
         );
         let e = patch(r#"{"reuse": true}"#).unwrap_err();
         assert_eq!(

@@ -1,7 +1,9 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
 pub mod access;
+pub mod address;
 pub mod controls;
+pub mod domains;
 pub mod health;
 pub mod import;
 pub mod key;

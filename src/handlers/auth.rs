@@ -49,7 +49,7 @@ pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<
 /// The operation an operator route performs, as the permission matrix names it.
 fn operation(route: &Route) -> Option<Operation> {
     Some(match route {
-        Route::ApiList => Operation::ListLinks,
+        Route::ApiList | Route::ApiDomains => Operation::ListLinks,
         Route::ApiShow { .. } => Operation::ShowLink,
         Route::ApiBulk => Operation::CreateLinks,
         // A check records the target's health: a change of the link's state.

@@ -1,6 +1,7 @@
 //! What every handler may need about the request it serves: the bindings (each opened
 //! at most once), the settings, the time, and the request URL parsed only on demand.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::rc::Rc;
 
@@ -11,6 +12,7 @@ use crate::clicks::ClickWriter;
 use crate::clock::now;
 use crate::config::Config;
 use crate::domain::access::{Access, Actor};
+use crate::domain::address::{Domain, LinkName};
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::Timestamp;
@@ -41,6 +43,8 @@ pub struct Ctx {
     links: OnceCell<Result<Database, StorageError>>,
     /// Who calls the operator API, and on which links the route lets them act.
     operator: OnceCell<(Actor, Access)>,
+    /// The domain the request came in on.
+    domain: OnceCell<Domain>,
 }
 
 /// Longest bookmark accepted back from a client (D1's are 59 characters today).
@@ -65,7 +69,97 @@ impl Ctx {
                 .filter(|b| is_bookmark(b)),
             links: OnceCell::new(),
             operator: OnceCell::new(),
+            domain: OnceCell::new(),
         }
+    }
+
+    /// The domain this request came in on: a host listed in `DOMAINS`, else the
+    /// primary. Without listed domains this reads nothing from the request.
+    pub fn domain(&self) -> &Domain {
+        self.domain.get_or_init(|| match self.hostname() {
+            Some(host) => self.config.domains.of_host(host),
+            None => Domain::primary(),
+        })
+    }
+
+    /// The link `key` on the domain this request came in on: how a visitor names it.
+    pub fn name_here(&self, key: Key) -> LinkName {
+        LinkName::new(self.domain().clone(), key)
+    }
+
+    /// The domain a client names in `field` (a body field or `?domain=`), or this
+    /// request's when it names none; an operator key limited to some domains is held
+    /// to them (403).
+    pub fn chosen_domain(&self, named: Option<&str>) -> Result<Domain, ApiError> {
+        let domain = match named {
+            None => self.domain().clone(),
+            Some(name) => self.config.domains.named(name, self.hostname())?,
+        };
+        self.may_reach(&domain)?;
+        Ok(domain)
+    }
+
+    /// The link an operator route names: `key` on `?domain=` (default: this request's
+    /// domain).
+    pub fn operator_name(&self, key: Key) -> Result<LinkName, ApiError> {
+        let domain = self.chosen_domain(self.query_param("domain").as_deref())?;
+        Ok(LinkName::new(domain, key))
+    }
+
+    /// Refuses an operator whose key is limited to other domains.
+    pub fn may_reach(&self, domain: &Domain) -> Result<(), ApiError> {
+        match self.operator() {
+            Some(actor) if !actor.reaches(domain.stored()) => Err(ApiError::DomainForbidden(
+                self.config.domains.name_of(domain).to_string(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The domains an operator's key is limited to (as stored), if it is.
+    pub fn operator_domains(&self) -> Option<&[String]> {
+        self.operator().and_then(Actor::domains)
+    }
+
+    /// The origin of short URLs on `domain`: the primary's is [`Ctx::origin`]; another
+    /// domain's is `https://host`, or this request's own origin when it came in on that
+    /// host (so a local run keeps its scheme and port).
+    pub fn short_origin(&self, domain: &Domain) -> Cow<'_, str> {
+        match domain.host() {
+            None => Cow::Borrowed(self.origin()),
+            Some(_) => Cow::Owned(
+                origin_on(
+                    domain,
+                    self.origin(),
+                    self.here().as_ref().map(|(h, o)| (*h, o.as_str())),
+                )
+                .into_owned(),
+            ),
+        }
+    }
+
+    /// The request's host name and origin, when the URL parses.
+    pub fn here(&self) -> Option<(&str, String)> {
+        let url = self.parsed()?;
+        Some((url.host_str()?, url.origin().ascii_serialization()))
+    }
+
+    /// The short URL of `name`.
+    pub fn short_url(&self, name: &LinkName) -> String {
+        format!("{}/{}", self.short_origin(&name.domain), name.key)
+    }
+
+    /// The request's host name, without port, read from the URL string: the redirect
+    /// path needs only this, not a full URL parse.
+    pub fn hostname(&self) -> Option<&str> {
+        let rest = self.url.split_once("://")?.1;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next()?,
+            None => authority.split(':').next()?,
+        };
+        (!host.is_empty()).then_some(host)
     }
 
     /// Records who was let in to the operator API, once, before dispatch.
@@ -79,15 +173,15 @@ impl Ctx {
         self.operator.get().map(|(actor, _)| actor)
     }
 
-    /// How an operator route names the link `key`: a creator key finds only the links
-    /// it created (another's is answered as missing).
-    pub fn operator_link<'a>(&'a self, key: &'a Key) -> LinkRef<'a> {
+    /// How an operator route names the link `name`: a creator key finds only the
+    /// links it created (another's is answered as missing).
+    pub fn operator_link<'a>(&'a self, name: &'a LinkName) -> LinkRef<'a> {
         match self.operator.get() {
             Some((actor, Access::Own)) => LinkRef::Owned {
-                key,
+                name,
                 by: actor.id(),
             },
-            _ => LinkRef::Key(key),
+            _ => LinkRef::Name(name),
         }
     }
 
@@ -153,9 +247,9 @@ impl Ctx {
             .clone()
     }
 
-    /// The analytics shard that holds `key`'s statistics.
-    pub fn analytics(&self, key: &Key) -> Result<Shard, StorageError> {
-        Shard::of(&self.env, key.as_str(), self.config.analytics_shards)
+    /// The analytics shard that holds the statistics kept under `stats_key`.
+    pub fn analytics(&self, stats_key: &str) -> Result<Shard, StorageError> {
+        Shard::of(&self.env, stats_key, self.config.analytics_shards)
     }
 
     /// The click writer (for click-limited links, which count before redirecting).
@@ -185,13 +279,14 @@ impl Ctx {
         self.url.split_once('?').map_or("", |(_, query)| query)
     }
 
-    /// Host names this service answers on (the request's and `BASE_URL`'s); targets on
-    /// them would loop.
+    /// Host names this service answers on (the request's, `BASE_URL`'s and every
+    /// domain in `DOMAINS`); targets on them would loop.
     pub fn own_hosts(&self) -> Vec<&str> {
         self.parsed()
             .and_then(url::Url::host_str)
             .into_iter()
             .chain(self.config.base_host.as_deref())
+            .chain(self.config.domains.hosts())
             .collect()
     }
 
@@ -243,6 +338,23 @@ impl Ctx {
         url::form_urlencoded::parse(self.query().as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The origin of short URLs on `domain`: `primary` for the primary domain; for another,
+/// the request's own origin when it came in on that host (`here`: host and origin, so
+/// a local run keeps its scheme and port), else `https://host`.
+pub fn origin_on<'a>(
+    domain: &Domain,
+    primary: &'a str,
+    here: Option<(&str, &str)>,
+) -> Cow<'a, str> {
+    match (domain.host(), here) {
+        (None, _) => Cow::Borrowed(primary),
+        (Some(host), Some((h, origin))) if h.eq_ignore_ascii_case(host) => {
+            Cow::Owned(origin.to_string())
+        }
+        (Some(host), _) => Cow::Owned(format!("https://{host}")),
     }
 }
 

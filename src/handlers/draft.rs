@@ -1,5 +1,6 @@
 //! Drawing a new link's key and secret: shared by single and bulk creation.
 
+use crate::domain::address::LinkName;
 use crate::domain::health::Health;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
@@ -16,13 +17,19 @@ pub const MAX_KEY_ATTEMPTS: usize = 5;
 /// The parts of a new row drawn for one attempt: a key and its secret.
 pub struct Draft {
     pub key: Key,
+    /// The key on the link's domain.
+    pub name: LinkName,
     pub secret: SecretKey,
     pub secret_hash: SecretHash,
 }
 
 impl Draft {
-    /// Draws a key (unless the creator chose one) and a secret for it.
-    pub fn draw(new: &NewLink, key_length: usize) -> Result<Draft, ApiError> {
+    /// Draws a key (unless the creator chose one) on `domain`, and a secret for it.
+    pub fn draw(
+        new: &NewLink,
+        domain: &crate::domain::address::Domain,
+        key_length: usize,
+    ) -> Result<Draft, ApiError> {
         let key = match &new.custom_key {
             Some(custom) => custom.clone(),
             None => Key::generate(key_length)?,
@@ -30,6 +37,7 @@ impl Draft {
         let secret = SecretKey::generate(&key)?;
         let secret_hash = secret.hash();
         Ok(Draft {
+            name: LinkName::new(domain.clone(), key.clone()),
             key,
             secret,
             secret_hash,
@@ -38,7 +46,7 @@ impl Draft {
 
     pub fn row<'a>(&'a self, new: &'a NewLink, target_hash: &'a str, now: Timestamp) -> NewRow<'a> {
         NewRow {
-            key: &self.key,
+            name: &self.name,
             new,
             target_hash,
             secret_hash: &self.secret_hash,
@@ -50,6 +58,7 @@ impl Draft {
     /// The link as it was inserted.
     pub fn link(&self, new: &NewLink, now: Timestamp) -> Link {
         Link {
+            domain: self.name.domain.clone(),
             key: self.key.clone(),
             target_url: new.target.as_str().to_string(),
             is_active: true,
@@ -59,7 +68,7 @@ impl Draft {
             settings: new.settings.clone(),
             version: 1,
             controls: new.controls.clone(),
-            stats_key: None,
+            stats_key: self.name.qualified().into_owned(),
             health: Health::default(),
         }
     }

@@ -7,6 +7,7 @@ use worker::Request;
 
 use super::context::Ctx;
 use crate::domain::access::{ApiKey, ApiToken, NewApiKey};
+use crate::domain::address::Domain;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -32,7 +33,45 @@ fn view(key: &ApiKey, cx: &Ctx) -> Value {
         "expires_at": time(key.expires_at),
         "revoked_at": time(key.revoked_at),
         "last_used_at": time(key.last_used_at),
+        "domains": key.domains.as_ref().map(|list| {
+            list.iter()
+                .map(|stored| match Domain::from_stored(stored) {
+                    Ok(d) => cx.config.domains.name_of(&d).to_string(),
+                    Err(_) => stored.clone(),
+                })
+                .collect::<Vec<_>>()
+        }),
     })
+}
+
+/// The domains a new key is limited to, as stored: each name must be a domain this
+/// instance serves, and a creator who is itself limited may only hand out a share of
+/// its own domains (never an unlimited key).
+fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiError> {
+    let resolved = match &new.domains {
+        None => None,
+        Some(names) => {
+            let mut stored: Vec<String> = Vec::with_capacity(names.len());
+            for name in names {
+                let domain = cx.config.domains.named(name, cx.hostname())?;
+                if !stored.iter().any(|s| s == domain.stored()) {
+                    stored.push(domain.stored().to_string());
+                }
+            }
+            Some(stored)
+        }
+    };
+    if let Some(own) = cx.operator_domains() {
+        let within = resolved
+            .as_ref()
+            .is_some_and(|list| list.iter().all(|d| own.contains(d)));
+        if !within {
+            return Err(ApiError::BadRequest(
+                "this API key is limited to some domains: a key it creates must be limited to some of them (domains)".into(),
+            ));
+        }
+    }
+    Ok(resolved)
 }
 
 fn store(cx: &Ctx) -> Result<KeyStore, StorageError> {
@@ -47,15 +86,19 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let actor = cx
         .operator()
         .ok_or_else(|| ApiError::Internal("key created without an operator".into()))?;
+    let domains = key_domains(&new, cx)?;
     let token = ApiToken::generate()?;
-    let key = store(cx)?.insert(&new, &token, actor, cx.now).await?;
+    let key = store(cx)?
+        .insert(&new, domains.as_deref(), &token, actor, cx.now)
+        .await?;
+    let shown = view(&key, cx);
     cx.audit(
         "key.create",
         Some(&key.id),
-        json!({ "name": key.name, "role": key.role.as_str(), "expires_at": key.expires_at.map(|t| t.to_rfc3339()) }),
+        json!({ "name": key.name, "role": key.role.as_str(), "expires_at": key.expires_at.map(|t| t.to_rfc3339()), "domains": shown.get("domains") }),
     )
     .await;
-    let mut body = view(&key, cx);
+    let mut body = shown;
     if let Some(fields) = body.as_object_mut() {
         fields.insert("token".into(), token.as_str().into());
     }

@@ -8,6 +8,7 @@ use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
+use crate::domain::address::LinkName;
 use crate::domain::health::Verdict;
 use crate::domain::key::Key;
 use crate::domain::link::Link;
@@ -25,9 +26,10 @@ use crate::web::pages::{self, AdminContext};
 /// and what the shared link does (which is what this caller asked for; see
 /// [`behaves_as_asked`]).
 fn reused(link: &Link, cx: &Ctx) -> Result<Reply, ApiError> {
-    let url = format!("{}/{}", cx.origin(), link.key);
+    let url = cx.short_url(&link.name());
     let body = serde_json::json!({
         "key": link.key.as_str(),
+        "domain": cx.config.domains.name_of(&link.domain),
         "url": url,
         "tiny_url": url,
         "target_url": link.target_url,
@@ -64,6 +66,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body?;
     let own_hosts = cx.own_hosts();
     let mut new = NewLink::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+    let domain = cx.chosen_domain(new.domain.as_deref())?;
     let checker = cx.checker(&own_hosts);
     // The target is checked before the insert, so "require" can refuse the link
     // without leaving a row behind.
@@ -88,7 +91,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
-        match store.find_reusable(&target_hash).await? {
+        match store.find_reusable(&domain, &target_hash).await? {
             Some(link) if behaves_as_asked(&link, &new, cx) => return reused(&link, cx),
             // The shared link of this target redirects otherwise: a link of one's own.
             Some(_) => new.reuse = false,
@@ -101,7 +104,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         MAX_KEY_ATTEMPTS
     };
     for _ in 0..attempts {
-        let draft = Draft::draw(&new, cx.config.key_length)?;
+        let draft = Draft::draw(&new, &domain, cx.config.key_length)?;
         if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
             let mut link = draft.link(&new, cx.now);
             if let Some(seen) = &seen {
@@ -118,7 +121,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         // (answer it, if it redirects as asked), or the key is taken (a custom key is
         // final; a drawn one is redrawn).
         if new.reuse {
-            match store.find_reusable(&target_hash).await? {
+            match store.find_reusable(&domain, &target_hash).await? {
                 Some(link) if behaves_as_asked(&link, &new, cx) => return reused(&link, cx),
                 Some(_) => {
                     new.reuse = false;
@@ -213,9 +216,10 @@ async fn apply(link: &LinkRef<'_>, patch: &LinkPatch, cx: &Ctx) -> Result<Link, 
             return Err(ApiError::KeyTaken(key.to_string()));
         }
     };
-    if updated.stats_key.is_some() {
-        for alias in store.aliases(&updated.key).await? {
+    if updated.was_renamed() {
+        for alias in store.aliases(&updated.name()).await? {
             if let Ok(alias) = Key::parse(&alias) {
+                let alias = LinkName::new(updated.domain.clone(), alias);
                 cx.rules().forget(&alias).await;
             }
         }
@@ -249,7 +253,7 @@ pub async fn patch(
             }
             .into();
         }
-        cx.audit("link.update", Some(updated.key.as_str()), sent)
+        cx.audit("link.update", Some(&updated.name().qualified()), sent)
             .await;
     }
     Ok(response::json(
@@ -265,7 +269,7 @@ pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError>
     let updated = apply(link, &patch, cx).await?;
     cx.audit(
         "link.deactivate",
-        Some(updated.key.as_str()),
+        Some(&updated.name().qualified()),
         serde_json::json!({ "target_url": updated.target_url }),
     )
     .await;
@@ -319,7 +323,7 @@ pub async fn stats(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// A link's statistics, under its stats key: its exact counters from the links database and its daily
 /// aggregates from its analytics shard, read at the same time.
-async fn stats_of(key: &Key, window: &Window, cx: &Ctx) -> Result<Stats, ApiError> {
+async fn stats_of(key: &str, window: &Window, cx: &Ctx) -> Result<Stats, ApiError> {
     let links = cx.links()?;
     let shard = cx.analytics(key)?;
     let (totals, breakdown) =

@@ -15,6 +15,7 @@ mod service;
 
 use worker::{Context, Env, Request};
 
+use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
@@ -42,6 +43,13 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
             Err(e) => Err(e),
         }
     };
+    let visit = visit_of(&resolved, method, &path);
+    if let Some(url) = visit
+        .filter(|v| *v == Visit::Root)
+        .and_then(|_| cx.config.domains.fallbacks(cx.domain()).root.as_deref())
+    {
+        return response::redirect(url, RedirectStatus::Found, cx.config.permanent_max_age);
+    }
     let result = match (resolved, &cors_origin) {
         (Ok(route), _) => dispatch(route, &mut req, &cx).await,
         // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
@@ -49,6 +57,17 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
             response::preflight(allowed).map_err(ApiError::from)
         }
         (Err(e), _) => Err(e),
+    };
+    let result = match (visit, result) {
+        (Some(visit), Err(e)) => match domain_fallback(visit, &e, &cx) {
+            Some(url) => Ok(response::redirect(
+                url,
+                RedirectStatus::Found,
+                cx.config.permanent_max_age,
+            )?),
+            None => Err(e),
+        },
+        (_, result) => result,
     };
     let res = match result {
         Ok(res) => res,
@@ -74,14 +93,51 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     Ok(res)
 }
 
+/// What a visitor (a GET or HEAD outside the API and the admin pages) came for, when
+/// the request's domain may send them to one of its fallbacks (`DOMAINS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    Root,
+    /// A short link, or a path that names nothing.
+    Link,
+}
+
+fn visit_of(resolved: &Result<Route, ApiError>, method: Method, path: &str) -> Option<Visit> {
+    if !matches!(method, Method::Get | Method::Head) {
+        return None;
+    }
+    match resolved {
+        Ok(Route::Home) => Some(Visit::Root),
+        Ok(Route::Redirect { .. }) => Some(Visit::Link),
+        Err(ApiError::NotFound)
+            if !route::is_operator_path(path) && !path.starts_with("/admin/") =>
+        {
+            Some(Visit::Link)
+        }
+        _ => None,
+    }
+}
+
+/// The fallback of the request's domain for a visit that found no live link: its
+/// `not_found` for a key no link has, its `inactive` for a link that does not redirect
+/// now (a link's own `fallback_url` was tried first).
+fn domain_fallback<'a>(visit: Visit, e: &ApiError, cx: &'a Ctx) -> Option<&'a str> {
+    let fallbacks = cx.config.domains.fallbacks(cx.domain());
+    match (visit, e) {
+        (_, ApiError::NotFound) => fallbacks.not_found.as_deref(),
+        (Visit::Link, ApiError::Gone(_)) => fallbacks.inactive.as_deref(),
+        _ => None,
+    }
+}
+
 async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     match route {
         Route::Redirect { key, count_click } => {
-            redirect::redirect(key, count_click, None, req, cx).await
+            redirect::redirect(cx.name_here(key), count_click, None, req, cx).await
         }
         Route::Unlock { key } => {
             let offered = body::read_form_field(req, "password", MAX_BODY_BYTES).await?;
-            redirect::redirect(key, true, Some(offered), req, cx).await
+            redirect::redirect(cx.name_here(key), true, Some(offered), req, cx).await
         }
         Route::Home => service::home(accepts_html(req), cx),
         Route::Health => service::health(cx).await,
@@ -91,8 +147,8 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::Asset(path) => service::asset(path),
         Route::BenchCounters => Ok(response::json(OK, &counters::snapshot())?),
         Route::Create => links::create(req, cx).await,
-        Route::Peek { key } => redirect::peek(&key, accepts_html(req), cx).await,
-        Route::Qr { key } => redirect::qr(&key, cx).await,
+        Route::Peek { key } => redirect::peek(&cx.name_here(key), accepts_html(req), cx).await,
+        Route::Qr { key } => redirect::qr(&cx.name_here(key), cx).await,
         Route::AdminShow { secret } if accepts_html(req) => links::admin_page(&secret, cx).await,
         Route::AdminShow { secret } => {
             links::show(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
@@ -108,22 +164,38 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::AdminCheck { secret } => {
             links::check(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }
-        Route::ApiCheck { key } => links::check(&cx.operator_link(&key), None, cx).await,
+        Route::ApiCheck { key } => {
+            let name = cx.operator_name(key)?;
+            links::check(&cx.operator_link(&name), None, cx).await
+        }
         Route::ApiList => operator::list(cx).await,
         Route::ApiBulk => operator::bulk(req, cx).await,
         Route::ApiExport => operator::export(cx),
         Route::ApiTags => operator::tags(cx).await,
         Route::Robots => service::robots(cx).await,
         Route::ApiImport => operator::import(req, cx).await,
-        Route::ApiStats { key } => links::stats(&cx.operator_link(&key), cx).await,
-        Route::ApiShow { key } => links::show(&cx.operator_link(&key), None, cx).await,
-        Route::ApiPatch { key } => links::patch(req, &cx.operator_link(&key), None, cx).await,
-        Route::ApiDelete { key } => links::deactivate(&cx.operator_link(&key), cx).await,
+        Route::ApiStats { key } => {
+            let name = cx.operator_name(key)?;
+            links::stats(&cx.operator_link(&name), cx).await
+        }
+        Route::ApiShow { key } => {
+            let name = cx.operator_name(key)?;
+            links::show(&cx.operator_link(&name), None, cx).await
+        }
+        Route::ApiPatch { key } => {
+            let name = cx.operator_name(key)?;
+            links::patch(req, &cx.operator_link(&name), None, cx).await
+        }
+        Route::ApiDelete { key } => {
+            let name = cx.operator_name(key)?;
+            links::deactivate(&cx.operator_link(&name), cx).await
+        }
         Route::KeysList => keys::list(cx).await,
         Route::KeysCreate => keys::create(req, cx).await,
         Route::KeyShow { id } => keys::show(&id, cx).await,
         Route::KeyRevoke { id } => keys::revoke(&id, cx).await,
         Route::AuditList => keys::audit(cx).await,
         Route::AuditExport => keys::audit_export(cx),
+        Route::ApiDomains => operator::domains(cx).await,
     }
 }

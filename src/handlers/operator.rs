@@ -14,6 +14,7 @@ use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
 use crate::domain::access::Actor;
+use crate::domain::address::{Domain, LinkName};
 use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
 use crate::domain::import::{ImportedLink, OnConflict, MAX_IMPORT_ITEMS};
@@ -31,9 +32,11 @@ pub const MAX_BULK_ITEMS: usize = 100;
 /// Links read from D1 per query while exporting.
 const EXPORT_PAGE: u32 = 500;
 
-/// `GET /api/links?cursor=&limit=&q=&tag=&search=&health=`: newest first; `q` is a
-/// target host (exact), `tag` a tag (normalized like the tags of a link), `search`
-/// words found in the title or the target, `health` a health state.
+/// `GET /api/links?cursor=&limit=&q=&tag=&search=&health=&domain=`: newest first; `q`
+/// is a target host (exact), `tag` a tag (normalized like the tags of a link), `search`
+/// words found in the title or the target, `health` a health state, `domain` the
+/// domain the links live on (every domain by default; a key limited to some domains
+/// sees only those).
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
@@ -77,7 +80,13 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
             ApiError::BadRequest(format!("health must be {}", HealthState::ALLOWED))
         })?),
     };
+    let domain = match cx.query_param("domain").filter(|d| !d.is_empty()) {
+        None => None,
+        Some(name) => Some(cx.chosen_domain(Some(&name))?),
+    };
     let filter = ListFilter {
+        domain: domain.as_ref(),
+        domains: cx.operator_domains(),
         host: host.as_deref(),
         tag: tag.as_deref(),
         search: search.as_deref(),
@@ -97,9 +106,54 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     )?)
 }
 
+/// `GET /api/domains`: every domain this instance serves (the primary first), with
+/// its fallbacks and how many links it has; and any domain that still has links but is
+/// no longer listed in `DOMAINS` (its links then answer on no host; see docs/teams.md).
+/// A key limited to some domains sees only those.
+pub async fn domains(cx: &Ctx) -> Result<Reply, ApiError> {
+    let counts = cx.links()?.domain_counts().await?;
+    let domains = &cx.config.domains;
+    let mut listed = domains.all();
+    for (stored, _) in &counts {
+        if let Ok(domain) = Domain::from_stored(stored) {
+            if !listed.contains(&domain) {
+                listed.push(domain);
+            }
+        }
+    }
+    let views: Vec<Value> = listed
+        .iter()
+        .filter(|d| cx.operator().is_none_or(|a| a.reaches(d.stored())))
+        .map(|d| {
+            let f = domains.fallbacks(d);
+            let links = counts
+                .iter()
+                .find(|(stored, _)| stored == d.stored())
+                .map_or(0, |(_, n)| *n);
+            let served = domains.serves(d);
+            serde_json::json!({
+                "name": domains.name_of(d),
+                "primary": d.is_primary(),
+                "served": served,
+                "url": cx.short_origin(d),
+                "links": links,
+                "fallbacks": if served { serde_json::json!({
+                    "root": f.root,
+                    "not_found": f.not_found,
+                    "inactive": f.inactive,
+                }) } else { Value::Null },
+            })
+        })
+        .collect();
+    Ok(response::json(
+        OK,
+        &serde_json::json!({ "domains": views }),
+    )?)
+}
+
 /// `GET /api/tags`: every tag in use, most used first, with its links and their clicks.
 pub async fn tags(cx: &Ctx) -> Result<Reply, ApiError> {
-    let totals = cx.links()?.tag_totals().await?;
+    let totals = cx.links()?.tag_totals(cx.operator_domains()).await?;
     let tags: Vec<Value> = totals
         .iter()
         .map(|t| serde_json::json!({ "tag": t.tag, "links": t.links as i64, "clicks": t.clicks as i64 }))
@@ -145,7 +199,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let own_hosts = cx.own_hosts();
     let policy = cx.target_policy(&own_hosts);
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
-    let mut pending: Vec<(usize, NewLink, String)> = Vec::new();
+    let mut pending: Vec<(usize, NewLink, String, Domain)> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         match NewLink::from_value(item, &policy, cx.now) {
             Ok(new) if new.reuse => results.push(item_error(&ApiError::BadRequest(
@@ -156,12 +210,15 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.check != CreationCheck::None => results.push(item_error(
                 &ApiError::BadRequest("check is not supported in bulk requests".into()),
             )),
-            Ok(mut new) => {
-                password::hash_new(&mut new).await?;
-                let hash = sha256_hex(new.target.as_str());
-                pending.push((i, new, hash));
-                results.push(Value::Null);
-            }
+            Ok(mut new) => match cx.chosen_domain(new.domain.as_deref()) {
+                Ok(domain) => {
+                    password::hash_new(&mut new).await?;
+                    let hash = sha256_hex(new.target.as_str());
+                    pending.push((i, new, hash, domain));
+                    results.push(Value::Null);
+                }
+                Err(e) => results.push(item_error(&e)),
+            },
             Err(e) => results.push(item_error(&ApiError::from(e))),
         }
     }
@@ -173,19 +230,20 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         }
         let drafts = pending
             .iter()
-            .map(|(_, new, _)| Draft::draw(new, cx.config.key_length))
+            .map(|(_, new, _, domain)| Draft::draw(new, domain, cx.config.key_length))
             .collect::<Result<Vec<_>, _>>()?;
         let rows: Vec<_> = pending
             .iter()
             .zip(&drafts)
-            .map(|((_, new, hash), draft)| NewRow {
+            .map(|((_, new, hash, _), draft)| NewRow {
                 created_by: cx.operator().map(Actor::id),
                 ..draft.row(new, hash, cx.now)
             })
             .collect();
         let inserted = store.insert_many(&rows).await?;
         let mut retry = Vec::new();
-        for (((i, new, hash), draft), ok) in pending.into_iter().zip(&drafts).zip(inserted) {
+        for (((i, new, hash, domain), draft), ok) in pending.into_iter().zip(&drafts).zip(inserted)
+        {
             let slot = results.get_mut(i);
             let outcome = if ok {
                 let link = draft.link(&new, cx.now);
@@ -193,7 +251,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             } else if new.custom_key.is_some() {
                 item_error(&ApiError::KeyTaken(draft.key.as_str().to_string()))
             } else {
-                retry.push((i, new, hash));
+                retry.push((i, new, hash, domain));
                 continue;
             };
             if let Some(slot) = slot {
@@ -202,7 +260,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         }
         pending = retry;
     }
-    for (i, _, _) in pending {
+    for (i, _, _, _) in pending {
         if let Some(slot) = results.get_mut(i) {
             *slot = item_error(&ApiError::KeySpaceExhausted);
         }
@@ -271,6 +329,8 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         Some("true" | "1") => true,
         Some(_) => return Err(ApiError::BadRequest("dry_run must be true or false".into())),
     };
+    // Every link of one call goes to one domain (`?domain=`, else this request's).
+    let domain = cx.chosen_domain(cx.query_param("domain").as_deref())?;
     let body = body::read_json(req, MAX_IMPORT_BODY_BYTES).await?;
     let items = items(&body, MAX_IMPORT_ITEMS, "an import")?;
     let own_hosts = cx.own_hosts();
@@ -299,7 +359,11 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     let store = cx.links()?;
     let (writes, secrets) = if dry_run {
         let keys: Vec<&str> = valid.iter().map(|l| l.key.as_str()).collect();
-        let taken: HashSet<String> = store.existing_keys(&keys).await?.into_iter().collect();
+        let taken: HashSet<String> = store
+            .existing_keys(&domain, &keys)
+            .await?
+            .into_iter()
+            .collect();
         let writes = valid
             .iter()
             .map(|l| match (taken.contains(l.key.as_str()), on_conflict) {
@@ -324,12 +388,15 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             })
             .collect();
         let by = cx.operator().map(Actor::id);
-        let writes = store.import(&rows, on_conflict, cx.now, by).await?;
+        let writes = store
+            .import(&domain, &rows, on_conflict, cx.now, by)
+            .await?;
         // A link changed in place may be cached with its old rule: drop it from the
         // caches before answering, as a PATCH does.
         for (link, write) in valid.iter().zip(&writes) {
             if *write == ImportWrite::Updated {
-                cx.rules().evict(&link.key).await;
+                let name = LinkName::new(domain.clone(), link.key.clone());
+                cx.rules().evict(&name).await;
             }
         }
         (writes, secrets)
@@ -427,9 +494,15 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
 /// reported on a line of its own, `{"error":"unreadable link","key":...}`, logged
 /// with its cause, and skipped; the export goes on.
 pub fn export(cx: &Ctx) -> Result<Reply, ApiError> {
+    // `?domain=` exports one domain; a key limited to some domains exports only those.
+    let only: Option<Vec<String>> = match cx.query_param("domain").filter(|d| !d.is_empty()) {
+        Some(name) => Some(vec![cx.chosen_domain(Some(&name))?.stored().to_string()]),
+        None => cx.operator_domains().map(<[String]>::to_vec),
+    };
     let store = cx.links()?;
     let viewer = Viewer::of(cx);
     let start = Export {
+        only,
         store,
         after: None,
         written: 0,
@@ -445,6 +518,9 @@ pub fn export(cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// Where an export stands between two pages.
 struct Export {
+    /// The domains exported (as stored); `None`: all. Rows of others are read and
+    /// passed over: the export pages through the whole table in one order either way.
+    only: Option<Vec<String>>,
     store: LinkStore,
     after: Option<Cursor>,
     written: u64,
@@ -479,6 +555,14 @@ impl Export {
         let mut chunk = Vec::new();
         for row in &page.rows {
             match row {
+                Ok(link)
+                    if self
+                        .only
+                        .as_ref()
+                        .is_some_and(|only| !only.iter().any(|d| d == link.domain.stored())) =>
+                {
+                    continue
+                }
                 Ok(link) => {
                     serde_json::to_writer(&mut chunk, &LinkView::new(link, None, viewer))?;
                     self.written += 1;

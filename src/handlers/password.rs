@@ -6,6 +6,7 @@ use worker::{console_error, Request};
 
 use super::context::Ctx;
 use crate::config::PASSWORD_WINDOW_SECONDS;
+use crate::domain::address::LinkName;
 use crate::domain::controls::ControlsChange;
 use crate::domain::key::Key;
 use crate::domain::link_request::{Change, NewLink};
@@ -71,18 +72,22 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 /// and one of the link before it is checked, in D1, so concurrent guesses cannot pass
 /// the limits; a right one gives them back.
 pub async fn pass(
-    key: &Key,
+    link: &LinkName,
     stored: &str,
     offered: Option<String>,
     prefetch: bool,
     req: &Request,
     cx: &Ctx,
 ) -> Result<Option<String>, ApiError> {
+    let key = &link.key;
+    // Signed and counted under the qualified name: a cookie or an attempt of
+    // `go.example.com/abc` is not one of `abc` on the primary domain.
+    let qualified = link.qualified();
     let secret = &cx.config.cookie_secret;
     let now_secs = cx.now.millis().div_euclid(1000);
     let name = cookie_name(key);
     if cookie(req, &name)
-        .is_some_and(|value| cookie_is_valid(secret, key.as_str(), stored, &value, now_secs))
+        .is_some_and(|value| cookie_is_valid(secret, &qualified, stored, &value, now_secs))
     {
         return Ok(None);
     }
@@ -99,7 +104,7 @@ pub async fn pass(
         .flatten()
         .unwrap_or_else(|| "unknown".into());
     let client_scope = format!("c:{}", client.chars().take(64).collect::<String>());
-    let link_scope = format!("l:{key}");
+    let link_scope = format!("l:{qualified}");
     let attempts = Attempts::on(cx.rules().database()?);
     let granted = attempts
         .take(
@@ -127,7 +132,7 @@ pub async fn pass(
         console_error!("giving back password attempts of key {key} failed: {e}");
     }
     let seconds = cx.config.password_remember_seconds;
-    let value = remember_cookie(secret, key.as_str(), stored, now_secs + i64::from(seconds));
+    let value = remember_cookie(secret, &qualified, stored, now_secs + i64::from(seconds));
     // HttpOnly and Secure: only this service reads it, never in clear; scoped to the
     // link's path, so one link's cookie opens no other.
     Ok(Some(format!(

@@ -1,9 +1,12 @@
 //! How a link is shown in JSON: the one presenter shared by the owner's and the
 //! operator's endpoints, and by the export.
 
+use std::rc::Rc;
+
 use serde::Serialize;
 
-use super::context::Ctx;
+use super::context::{origin_on, Ctx};
+use crate::config::Config;
 use crate::domain::health::{DeadLinkMode, Health};
 use crate::domain::link::{Link, LinkState, RedirectStatus};
 use crate::domain::secret::SecretKey;
@@ -13,6 +16,8 @@ use crate::domain::timestamp::Timestamp;
 #[derive(Serialize)]
 pub struct LinkView<'a> {
     key: &'a str,
+    /// The domain it lives on, by name (`default` or `BASE_URL`'s host for the primary).
+    domain: String,
     target_url: &'a str,
     is_active: bool,
     pub state: &'static str,
@@ -51,8 +56,8 @@ pub struct LinkView<'a> {
     /// The link asks for a password (which is never shown, nor its hash).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     protected: bool,
-    /// A renamed link's first key, which its statistics stay under (and which still
-    /// redirects, as an alias).
+    /// A renamed link's first name, which its statistics stay under (and which still
+    /// redirects, as an alias): its first key, `host/key` off the primary domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     stats_key: Option<&'a str>,
     /// `None`: the instance's `DEAD_LINK_MODE`.
@@ -86,7 +91,12 @@ impl<'a> HealthView<'a> {
 /// can keep it after the handler returns.
 #[derive(Clone)]
 pub struct Viewer {
+    /// The primary domain's origin ([`Ctx::origin`]).
     pub origin: String,
+    /// The request's host name and origin: a link on the domain it came in on gets
+    /// this origin (see [`origin_on`]).
+    pub here: Option<(String, String)>,
+    pub config: Rc<Config>,
     pub default_redirect: RedirectStatus,
     pub now: Timestamp,
 }
@@ -95,6 +105,8 @@ impl Viewer {
     pub fn of(cx: &Ctx) -> Viewer {
         Viewer {
             origin: cx.origin().to_string(),
+            here: cx.here().map(|(h, o)| (h.to_string(), o)),
+            config: cx.config.clone(),
             default_redirect: cx.config.default_redirect,
             now: cx.now,
         }
@@ -103,9 +115,12 @@ impl Viewer {
 
 impl<'a> LinkView<'a> {
     pub fn new(link: &'a Link, secret: Option<&'a SecretKey>, cx: &Viewer) -> LinkView<'a> {
-        let url = format!("{}/{}", cx.origin, link.key);
+        let here = cx.here.as_ref().map(|(h, o)| (h.as_str(), o.as_str()));
+        let origin = origin_on(&link.domain, &cx.origin, here);
+        let url = format!("{origin}/{}", link.key);
         LinkView {
             key: link.key.as_str(),
+            domain: cx.config.domains.name_of(&link.domain).to_string(),
             target_url: &link.target_url,
             is_active: link.is_active,
             state: match link.state(cx.now) {
@@ -119,7 +134,7 @@ impl<'a> LinkView<'a> {
             imported_clicks: link.imported_clicks,
             tiny_url: url.clone(),
             url,
-            admin_url: secret.map(|s| format!("{}/admin/{}", cx.origin, s.as_str())),
+            admin_url: secret.map(|s| format!("{origin}/admin/{}", s.as_str())),
             secret_key: secret.map(SecretKey::as_str),
             created_at: link.created_at.to_rfc3339(),
             expires_at: link.settings.expires_at.map(Timestamp::to_rfc3339),
@@ -139,7 +154,7 @@ impl<'a> LinkView<'a> {
             rules: link.controls.routing.rules_value(),
             split: link.controls.routing.split_value(),
             protected: link.controls.routing.password_hash.is_some(),
-            stats_key: link.stats_key.as_ref().map(|k| k.as_str()),
+            stats_key: link.was_renamed().then_some(link.stats_key.as_str()),
             dead_link_mode: link.settings.dead_link_mode.map(DeadLinkMode::as_str),
             health: HealthView::new(&link.health),
         }

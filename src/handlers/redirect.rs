@@ -9,6 +9,7 @@ use super::password;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
+use crate::domain::address::LinkName;
 use crate::domain::controls::{Via, Visitor};
 use crate::domain::health::{DeadLinkMode, DeadTarget, HealthState};
 use crate::domain::key::Key;
@@ -35,8 +36,8 @@ enum Live {
 }
 
 /// The rule of a link that redirects now, or why it does not.
-async fn live_rule(key: &Key, cx: &Ctx) -> Result<Live, ApiError> {
-    let found = match cx.rules().lookup(key, cx.now).await? {
+async fn live_rule(name: &LinkName, cx: &Ctx) -> Result<Live, ApiError> {
+    let found = match cx.rules().lookup(name, cx.now).await? {
         Lookup::Found(found) => found,
         Lookup::Fallback(url) => return Ok(Live::Fallback(url)),
         Lookup::Gone(state) => return Err(ApiError::Gone(state)),
@@ -53,8 +54,8 @@ async fn live_rule(key: &Key, cx: &Ctx) -> Result<Live, ApiError> {
 /// Where the link sends a visitor now, as peek shows it: the target, or an expired or
 /// exhausted link's fallback; `None` for a password-protected link, whose target is
 /// shown to no one who has not given the password.
-async fn shown_target(key: &Key, cx: &Ctx) -> Result<Option<String>, ApiError> {
-    Ok(match live_rule(key, cx).await? {
+async fn shown_target(name: &LinkName, cx: &Ctx) -> Result<Option<String>, ApiError> {
+    Ok(match live_rule(name, cx).await? {
         Live::Rule(found) if found.rule.is_protected() => None,
         Live::Rule(found) => Some(found.rule.target),
         Live::Fallback(url) => Some(url),
@@ -179,13 +180,13 @@ fn to_fallback(url: &str, cx: &Ctx) -> Result<Reply, ApiError> {
 /// A password-protected link first asks for its password (`form`: the one its form
 /// posted; else `X-Link-Password`); nothing is counted until it is right.
 pub async fn redirect(
-    key: Key,
+    name: LinkName,
     count_click: bool,
     form: Option<Option<String>>,
     req: &Request,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let found = match live_rule(&key, cx).await? {
+    let found = match live_rule(&name, cx).await? {
         Live::Rule(found) => found,
         Live::Fallback(url) => return to_fallback(&url, cx),
     };
@@ -220,7 +221,7 @@ pub async fn redirect(
         };
         // Previews and mail scanners never pass a password (they fetch before any
         // person); API clients and command-line tools may send one (X-Link-Password).
-        remember = password::pass(&key, stored, offered, prefetch, req, cx).await?;
+        remember = password::pass(&name, stored, offered, prefetch, req, cx).await?;
     }
     // One `None` check for every link whose target is not dead: no extra read. After
     // the password gate: the dead-link answer names the target.
@@ -234,11 +235,11 @@ pub async fn redirect(
                 dead,
                 mode,
             };
-            let res = dead_end(&key, &facts, accepts_html(req), cx)?;
+            let res = dead_end(&name, &facts, accepts_html(req), cx)?;
             // Cached like any rule, so the next visitor of a dead link costs no D1 read.
             let refill = cx
                 .rules()
-                .refill(key, &found, cx.now, cx.config.cache_after_misses);
+                .refill(&name, &found, cx.now, cx.config.cache_after_misses);
             if let Some(refill) = refill {
                 cx.ctx.wait_until(refill);
             }
@@ -246,11 +247,12 @@ pub async fn redirect(
         }
     }
     let choice = if rule.controls.routing.is_some() && card.is_none() {
-        Some(choose(&key, rule, req, &seen, cx)?)
+        Some(choose(&name.key, rule, req, &seen, cx)?)
     } else {
         None
     };
-    let stats_key = rule.stats_key(key.as_str());
+    let visited = name.qualified();
+    let stats_key = rule.stats_key(&visited);
     // Only raw header values are kept here; they are classified after the response. A
     // click-limited link's counters already hold the click; its statistics follow.
     let via = choice.as_ref().and_then(|c| c.via);
@@ -274,7 +276,7 @@ pub async fn redirect(
     });
     let res = match card {
         Some(card) => {
-            let short = format!("{}/{key}", cx.origin());
+            let short = cx.short_url(&name);
             response::html(
                 OK,
                 pages::social_card(
@@ -285,11 +287,11 @@ pub async fn redirect(
                 ),
             )?
         }
-        None => redirect_reply(rule, choice, remember, posted, &key, cx)?,
+        None => redirect_reply(rule, choice, remember, posted, &name.key, cx)?,
     };
     let refill = cx
         .rules()
-        .refill(key, &found, cx.now, cx.config.cache_after_misses);
+        .refill(&name, &found, cx.now, cx.config.cache_after_misses);
     if flush || refill.is_some() {
         let env = cx.env.clone();
         cx.ctx.wait_until(async move {
@@ -361,8 +363,9 @@ struct DeadEnd<'a> {
 /// A dead link's answer in `interstitial` mode (200, with a way to continue) or `gone`
 /// mode (410): a page for people, the same facts as JSON for API clients. No click is
 /// counted: the visitor was not forwarded.
-fn dead_end(key: &Key, facts: &DeadEnd<'_>, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
-    let short_url = format!("{}/{key}", cx.origin());
+fn dead_end(name: &LinkName, facts: &DeadEnd<'_>, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
+    let key = &name.key;
+    let short_url = cx.short_url(name);
     let since = facts.dead.since.to_rfc3339();
     let gone = facts.mode == DeadLinkMode::Gone;
     let status = if gone { GONE } else { OK };
@@ -398,8 +401,7 @@ async fn admit(key: &str, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), 
     let bot = visit.map(|v| {
         Device::from_user_agent(v.user_agent.as_deref().unwrap_or_default()) == Device::Bot
     });
-    let key = Key::parse(key).map_err(|e| ApiError::Internal(format!("stats key: {e}")))?;
-    match cx.clicks()?.admit(&key, bot, cx.now).await? {
+    match cx.clicks()?.admit(key, bot, cx.now).await? {
         Admission::Counted => Ok(()),
         Admission::Refused(state) => Err(ApiError::Gone(state)),
         Admission::Missing => Err(ApiError::NotFound),
@@ -408,9 +410,10 @@ async fn admit(key: &str, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), 
 
 /// `GET /{key}+`: where the link goes, without following it or counting a click; a
 /// page with a button to continue for browsers.
-pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
-    let target = shown_target(key, cx).await?;
-    let short = format!("{}/{key}", cx.origin());
+pub async fn peek(name: &LinkName, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
+    let key = &name.key;
+    let target = shown_target(name, cx).await?;
+    let short = cx.short_url(name);
     if html {
         let page = match &target {
             Some(target) => pages::preview(&short, target),
@@ -430,7 +433,7 @@ pub async fn peek(key: &Key, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /{key}/qr?size=N`: an SVG QR code of the short URL. Counts nothing.
-pub async fn qr(key: &Key, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn qr(name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
     let size = match cx.query_param("size") {
         None => QR_DEFAULT_SIZE,
         Some(raw) => raw
@@ -443,8 +446,8 @@ pub async fn qr(key: &Key, cx: &Ctx) -> Result<Reply, ApiError> {
                 ))
             })?,
     };
-    shown_target(key, cx).await?;
-    let url = format!("{}/{key}", cx.origin());
+    shown_target(name, cx).await?;
+    let url = cx.short_url(name);
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)
 }

@@ -20,9 +20,18 @@ pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(OK, &body)?)
 }
 
-/// `GET /healthz`: healthy only when D1 answers a query.
+/// `GET /healthz`: healthy only when D1 answers a query; degraded (still 200, the
+/// service answers) when `DOMAINS` was refused.
 pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     cx.links()?.ping().await?;
+    // A refused DOMAINS leaves the instance up on its primary domain only: say so here,
+    // where an operator's monitor looks, as well as in the log.
+    if let Some(why) = &cx.config.domains_error {
+        return Ok(response::json(
+            OK,
+            &serde_json::json!({ "status": "degraded", "domains": why }),
+        )?);
+    }
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
@@ -39,11 +48,15 @@ pub fn asset(path: &str) -> Result<Reply, ApiError> {
 /// about the first 500 KB), and a link past the bound is simply not crawled.
 const ROBOTS_MAX_LINKS: u32 = 1_000;
 
-/// `GET /robots.txt`: crawlers may follow only links marked `crawlable`; everything
+/// `GET /robots.txt`: crawlers may follow only links marked `crawlable` (of the domain
+/// the request came in on); everything
 /// else (other links, admin pages, the API) is disallowed. Redirects of other links
 /// carry `X-Robots-Tag: noindex` as well, for crawlers that ignore this file.
 pub async fn robots(cx: &Ctx) -> Result<Reply, ApiError> {
-    let keys = cx.links()?.crawlable_keys(ROBOTS_MAX_LINKS).await?;
+    let keys = cx
+        .links()?
+        .crawlable_keys(cx.domain(), ROBOTS_MAX_LINKS)
+        .await?;
     let mut body = String::from("User-agent: *\n");
     for key in keys {
         body.push_str(&format!("Allow: /{key}$\n"));

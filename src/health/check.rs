@@ -61,12 +61,12 @@ impl Checker<'_> {
         let at = now();
         let after = link.health.after(seen, at);
         let recorded = store
-            .record_check(&link.key, &link.health, &after, after.next_check(at))
+            .record_check(link.stats_key(), &link.health, &after, after.next_check(at))
             .await?;
         let Some(updated) = recorded else {
             // Another check was recorded since this one read the link: its record
             // stands, and this one is answered with it.
-            let current = store.find(&LinkRef::Key(&link.key)).await?;
+            let current = store.find(&LinkRef::Name(&link.name())).await?;
             return Ok(Checked {
                 link: current.unwrap_or_else(|| link.clone()),
                 notice: None,

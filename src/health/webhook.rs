@@ -83,7 +83,12 @@ impl Notice {
             "event": transition.event(),
             "at": at.to_rfc3339(),
             "key": link.key.as_str(),
-            "url": origin.map(|o| format!("{o}/{}", link.key)),
+            // A link off the primary domain lives at its own host (null: the primary).
+            "domain": link.domain.host(),
+            "url": match link.domain.host() {
+                Some(host) => Some(format!("https://{host}/{}", link.key)),
+                None => origin.map(|o| format!("{o}/{}", link.key)),
+            },
             "target_url": link.target_url,
             "state": health.state.as_str(),
             "previous_state": before.state.as_str(),

@@ -20,6 +20,8 @@ pub enum ApiError {
     Unauthorized,
     /// 403: a valid API key whose role does not allow this operation.
     Forbidden(&'static str),
+    /// 403: an API key limited to other domains than this one (named).
+    DomainForbidden(String),
     /// 404: no link has this key or secret, or the path names nothing.
     NotFound,
     /// 405: a known path with a method it does not allow; carries the allowed methods.
@@ -58,7 +60,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden(_) | ApiError::DomainForbidden(_) => 403,
             ApiError::NotFound | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::KeyTaken(_) => 409,
@@ -84,6 +86,9 @@ impl ApiError {
             }
             ApiError::Forbidden(role) => {
                 format!("This API key's role ({role}) does not allow this operation")
+            }
+            ApiError::DomainForbidden(domain) => {
+                format!("This API key is not allowed on the domain '{domain}'")
             }
             ApiError::NotFound => "Not found".into(),
             ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
@@ -205,6 +210,12 @@ impl From<StorageError> for ApiError {
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::domain::domains::UnknownDomain> for ApiError {
+    fn from(e: crate::domain::domains::UnknownDomain) -> ApiError {
+        ApiError::BadRequest(e.to_string())
     }
 }
 

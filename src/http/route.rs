@@ -77,6 +77,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/keys/{id}", "GET, HEAD, DELETE"),
     ("/api/audit", "GET, HEAD"),
     ("/api/audit/export", "GET, HEAD"),
+    ("/api/domains", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -162,6 +163,8 @@ pub enum Route {
     },
     AuditList,
     AuditExport,
+    /// The domains this instance serves, with their fallbacks and link counts.
+    ApiDomains,
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
     /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -299,6 +302,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/keys"), _) => Route::KeysList,
         (Path::Fixed("/api/audit"), _) => Route::AuditList,
         (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
+        (Path::Fixed("/api/domains"), _) => Route::ApiDomains,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {

@@ -8,9 +8,9 @@ use worker::{console_error, Env, KvStore};
 
 use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
+use crate::domain::address::LinkName;
 use crate::domain::controls::Routing;
 use crate::domain::health::{DeadLinkMode, DeadTarget};
-use crate::domain::key::Key;
 use crate::domain::link::{RedirectRule, RedirectStatus, RuleControls};
 use crate::domain::timestamp::Timestamp;
 
@@ -27,8 +27,10 @@ pub struct LinkCache {
 }
 
 /// The one place that knows how a link's key is spelled in KV.
-fn entry_name(key: &Key) -> String {
-    format!("link:{key}")
+/// `link:` and the link's qualified name: `link:abc` on the primary domain (as before
+/// domains existed), `link:go.example.com/abc` on another.
+fn entry_name(name: &LinkName) -> String {
+    format!("link:{name}")
 }
 
 /// The one place that knows how a rule is spelled in KV: newline-separated fields with
@@ -149,7 +151,7 @@ impl LinkCache {
     }
 
     /// The rule KV holds for an active link, if any.
-    pub async fn get(&self, key: &Key) -> Option<RedirectRule> {
+    pub async fn get(&self, key: &LinkName) -> Option<RedirectRule> {
         let kv = self.kv()?;
         counters::kv_read();
         match kv
@@ -168,7 +170,7 @@ impl LinkCache {
 
     /// Caches the rule of a link that D1 just showed to be active. The entry expires
     /// with the link (or after a day); a link expiring within a minute is not cached.
-    pub async fn put(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
+    pub async fn put(&self, key: &LinkName, rule: &RedirectRule, now: Timestamp) {
         let Some(kv) = self.kv() else { return };
         let mut ttl = KV_ENTRY_TTL_SECONDS;
         if let Some(at) = rule.expires_at {
@@ -189,7 +191,7 @@ impl LinkCache {
     }
 
     /// Drops a link from the cache after D1 stopped or changed its redirect.
-    pub async fn evict(&self, key: &Key) {
+    pub async fn evict(&self, key: &LinkName) {
         let Some(kv) = self.kv() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {

@@ -11,6 +11,7 @@ use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, Env};
 use super::counters;
 use super::error::StorageError;
 use crate::config::DB_BINDING;
+use crate::domain::address::{Domain, LinkName};
 use crate::domain::controls::Controls;
 use crate::domain::health::{DeadLinkMode, Health, HealthState};
 use crate::domain::import::{ImportedLink, OnConflict};
@@ -24,7 +25,7 @@ use crate::domain::timestamp::Timestamp;
 /// A new row: what the creator asked for, under a drawn key, with the secret already
 /// hashed.
 pub struct NewRow<'a> {
-    pub key: &'a Key,
+    pub name: &'a LinkName,
     pub new: &'a NewLink,
     pub target_hash: &'a str,
     pub secret_hash: &'a SecretHash,
@@ -54,12 +55,14 @@ pub enum ImportWrite {
     Exists,
 }
 
-/// How a request names a link: its owner by the secret's hash, the operator by key, and
-/// a creator key by key among the links it created (another's link is not found).
+/// How a request names a link: its owner by the secret's hash, the operator by its
+/// domain and key, a creator key by those among the links it created (another's link
+/// is not found), and a click by the name its statistics are kept under.
 pub enum LinkRef<'a> {
     Secret(&'a SecretHash),
-    Key(&'a Key),
-    Owned { key: &'a Key, by: &'a str },
+    Name(&'a LinkName),
+    Owned { name: &'a LinkName, by: &'a str },
+    Stats(&'a str),
 }
 
 /// A page of links, newest first, and the cursor of the next page.
@@ -232,6 +235,7 @@ pub struct LinkStore {
 /// in [`Link::try_from`], so a value out of range fails its own row, not the whole query.
 #[derive(Deserialize)]
 pub(super) struct LinkRow {
+    domain: String,
     key: String,
     target_url: String,
     is_active: f64,
@@ -244,7 +248,7 @@ pub(super) struct LinkRow {
     forward_query: f64,
     version: f64,
     controls: Option<String>,
-    stats_key: Option<String>,
+    stats_key: String,
     dead_link_mode: Option<String>,
     health_state: String,
     health_checked_at: Option<f64>,
@@ -275,6 +279,7 @@ impl TryFrom<LinkRow> for Link {
     fn try_from(row: LinkRow) -> Result<Link, StorageError> {
         let bad = |e: String| StorageError::new(format!("D1 row of key {:?}", row.key), e);
         let key = Key::parse(&row.key).map_err(|e| bad(e.to_string()))?;
+        let domain = Domain::from_stored(&row.domain).map_err(|e| bad(e.to_string()))?;
         let time = |n: f64, column| whole(n, column).map(Timestamp::from_millis);
         Ok(Link {
             target_url: row.target_url.clone(),
@@ -306,12 +311,7 @@ impl TryFrom<LinkRow> for Link {
                     Controls::from_json(json).map_err(|e| bad(format!("controls: {e}")))?
                 }
             },
-            stats_key: row
-                .stats_key
-                .as_deref()
-                .map(Key::parse)
-                .transpose()
-                .map_err(|e| bad(e.to_string()))?,
+            stats_key: row.stats_key.clone(),
             health: Health {
                 state: HealthState::parse(&row.health_state)
                     .ok_or_else(|| bad("health_state is not a known state".into()))?,
@@ -335,6 +335,7 @@ impl TryFrom<LinkRow> for Link {
                 .unwrap_or(u32::MAX),
             },
             key,
+            domain,
         })
     }
 }
@@ -353,7 +354,8 @@ pub(super) fn single(rows: Vec<LinkRow>) -> Result<Option<Link>, StorageError> {
     }
 }
 
-pub(super) const LINK_COLUMNS: &str = "key, target_url, is_active, clicks, imported_clicks, \
+pub(super) const LINK_COLUMNS: &str =
+    "domain, key, target_url, is_active, clicks, imported_clicks, \
      created_at, expires_at, max_clicks, redirect_status, forward_query, version, controls, \
      stats_key, dead_link_mode, health_state, health_checked_at, health_status, health_reason, \
      health_since, health_failures";
@@ -377,6 +379,10 @@ pub struct TagTotal {
 /// The operator list's filters.
 #[derive(Default)]
 pub struct ListFilter<'a> {
+    /// Links on this domain.
+    pub domain: Option<&'a Domain>,
+    /// Links on these domains only (a key limited to some domains), as stored.
+    pub domains: Option<&'a [String]>,
     pub host: Option<&'a str>,
     pub tag: Option<&'a str>,
     /// Matched, case-insensitively, anywhere in the title or the target.
@@ -421,17 +427,30 @@ pub fn changes(result: &D1Result) -> usize {
         .unwrap_or(0)
 }
 
+/// A link's name as one bound value: `[domain, key]` in JSON, read back by
+/// [`NAME_CONDITION`]. One value, so every caller numbers its own from ?2.
+fn name_arg(name: &LinkName) -> JsValue {
+    serde_json::json!([name.domain.stored(), name.key.as_str()])
+        .to_string()
+        .into()
+}
+
+/// The (domain, key) unique index serves this: both sides are constants of the query.
+const NAME_CONDITION: &str = "domain = json_extract(?1, '$[0]') AND key = json_extract(?1, '$[1]')";
+
 impl LinkRef<'_> {
     fn condition(&self) -> (&'static str, JsValue) {
         match self {
             LinkRef::Secret(hash) => ("secret_hash = ?1", hash.as_str().into()),
-            LinkRef::Key(key) => ("key = ?1", key.as_str().into()),
-            // One bound value (callers number theirs from ?2): the key and the creator
-            // as a JSON pair. The key's index still serves the lookup.
-            LinkRef::Owned { key, by } => (
-                "key = json_extract(?1, '$[0]') AND created_by = json_extract(?1, '$[1]')",
-                serde_json::json!([key.as_str(), by]).to_string().into(),
+            LinkRef::Name(name) => (NAME_CONDITION, name_arg(name)),
+            LinkRef::Owned { name, by } => (
+                "domain = json_extract(?1, '$[0]') AND key = json_extract(?1, '$[1]') \
+                 AND created_by = json_extract(?1, '$[2]')",
+                serde_json::json!([name.domain.stored(), name.key.as_str(), by])
+                    .to_string()
+                    .into(),
             ),
+            LinkRef::Stats(stats_key) => ("stats_key = ?1", (*stats_key).into()),
         }
     }
 }
@@ -471,11 +490,12 @@ impl LinkStore {
         self.statement(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
              expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls, \
-             dead_link_mode, created_by) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14 \
-             WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE alias = ?1) ON CONFLICT DO NOTHING",
+             dead_link_mode, created_by, domain, stats_key) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16 \
+             WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE domain = ?15 AND alias = ?1) \
+             ON CONFLICT DO NOTHING",
             &[
-                row.key.as_str().into(),
+                row.name.key.as_str().into(),
                 row.new.target.as_str().into(),
                 row.new.target.host().into(),
                 row.target_hash.into(),
@@ -489,6 +509,8 @@ impl LinkStore {
                 row.new.controls.to_json().into(),
                 opt(settings.dead_link_mode, |m| m.as_str().into()),
                 opt(row.created_by, JsValue::from),
+                row.name.domain.stored().into(),
+                row.name.qualified().as_ref().into(),
             ],
             "insert",
         )
@@ -528,6 +550,7 @@ impl LinkStore {
     /// more than everything else an import does (measured: 138 ms of a 1,000-link call).
     pub async fn import(
         &self,
+        domain: &Domain,
         rows: &[ImportRow<'_>],
         on_conflict: OnConflict,
         now: Timestamp,
@@ -548,7 +571,7 @@ impl LinkStore {
         let conflict = match on_conflict {
             OnConflict::Skip => "ON CONFLICT DO NOTHING",
             OnConflict::Update => {
-                "ON CONFLICT (key) DO UPDATE SET target_url = excluded.target_url, \
+                "ON CONFLICT (domain, key) DO UPDATE SET target_url = excluded.target_url, \
                  target_host = excluded.target_host, target_hash = excluded.target_hash, \
                  expires_at = excluded.expires_at, max_clicks = excluded.max_clicks, \
                  redirect_status = excluded.redirect_status, \
@@ -564,9 +587,11 @@ impl LinkStore {
         let sql = format!(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
              expires_at, max_clicks, redirect_status, forward_query, is_active, clicks, \
-             imported_clicks, imported_at, created_at, updated_at, controls, created_by) \
+             imported_clicks, imported_at, created_at, updated_at, controls, created_by, \
+             domain, stats_key) \
              SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, \
-             r->>10, r->>10, ?2, r->>11, ?2, r->>12, ?3 \
+             r->>10, r->>10, ?2, r->>11, ?2, r->>12, ?3, ?4, \
+             CASE ?4 WHEN '' THEN r->>0 ELSE ?4 || '/' || (r->>0) END \
              FROM (SELECT value AS r FROM json_each(?1)) WHERE true \
              {conflict} RETURNING key, version"
         );
@@ -619,7 +644,8 @@ impl LinkStore {
             .iter()
             .map(|g| {
                 let by = created_by.map_or(JsValue::NULL, JsValue::from);
-                self.statement(&sql, &[g.as_str().into(), ms(now), by], "import")
+                let args = [g.as_str().into(), ms(now), by, domain.stored().into()];
+                self.statement(&sql, &args, "import")
             })
             .collect::<Result<Vec<_>, _>>()?;
         // RETURNING promises no order, so rows are matched to their writes by key.
@@ -640,7 +666,11 @@ impl LinkStore {
 
     /// Which of `keys` are taken: one query, the keys passed as one JSON array (D1
     /// binds at most 100 parameters per statement; an import checks up to 1,000 keys).
-    pub async fn existing_keys(&self, keys: &[&str]) -> Result<Vec<String>, StorageError> {
+    pub async fn existing_keys(
+        &self,
+        domain: &Domain,
+        keys: &[&str],
+    ) -> Result<Vec<String>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
             key: String,
@@ -653,8 +683,8 @@ impl LinkStore {
         let rows: Vec<Row> = self
             .db
             .rows(
-                "SELECT key FROM links WHERE key IN (SELECT value FROM json_each(?1))",
-                &[list.into()],
+                "SELECT key FROM links WHERE domain = ?2 AND key IN (SELECT value FROM json_each(?1))",
+                &[list.into(), domain.stored().into()],
                 "existing keys",
             )
             .await?;
@@ -662,13 +692,22 @@ impl LinkStore {
     }
 
     /// The active shared link for a target, found through the partial unique index.
-    pub async fn find_reusable(&self, target_hash: &str) -> Result<Option<Link>, StorageError> {
+    pub async fn find_reusable(
+        &self,
+        domain: &Domain,
+        target_hash: &str,
+    ) -> Result<Option<Link>, StorageError> {
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links WHERE target_hash = ?1 AND reuse = 1 AND is_active = 1"
+            "SELECT {LINK_COLUMNS} FROM links \
+             WHERE domain = ?2 AND target_hash = ?1 AND reuse = 1 AND is_active = 1"
         );
         single(
             self.db
-                .rows(&sql, &[target_hash.into()], "find reusable")
+                .rows(
+                    &sql,
+                    &[target_hash.into(), domain.stored().into()],
+                    "find reusable",
+                )
                 .await?,
         )
     }
@@ -679,14 +718,15 @@ impl LinkStore {
         let (condition, arg) = link.condition();
         let sql = match link {
             // A creator key names its link by the current key only.
-            LinkRef::Secret(_) | LinkRef::Owned { .. } => {
+            LinkRef::Secret(_) | LinkRef::Owned { .. } | LinkRef::Stats(_) => {
                 format!("SELECT {LINK_COLUMNS} FROM links WHERE {condition}")
             }
             // Two index lookups at most, and only the second on a key that no link has.
-            LinkRef::Key(_) => format!(
-                "SELECT {LINK_COLUMNS} FROM links WHERE key = ?1 UNION ALL \
-                 SELECT {LINK_COLUMNS} FROM links \
-                 WHERE id = (SELECT link_id FROM link_aliases WHERE alias = ?1) LIMIT 1"
+            LinkRef::Name(_) => format!(
+                "SELECT {LINK_COLUMNS} FROM links WHERE {condition} UNION ALL \
+                 SELECT {LINK_COLUMNS} FROM links WHERE id = (SELECT link_id FROM link_aliases \
+                 WHERE domain = json_extract(?1, '$[0]') AND alias = json_extract(?1, '$[1]')) \
+                 LIMIT 1"
             ),
         };
         single(self.db.rows(&sql, &[arg], "find").await?)
@@ -777,15 +817,15 @@ impl LinkStore {
             self.statement(&sql, &args, "update")?,
             self.statement(
                 &format!(
-                    "INSERT INTO link_aliases (alias, link_id) \
-                     SELECT key, id FROM links WHERE {condition} AND key <> ?2"
+                    "INSERT INTO link_aliases (domain, alias, link_id) \
+                     SELECT domain, key, id FROM links WHERE {condition} AND key <> ?2"
                 ),
                 &alias_args,
                 "keep alias",
             )?,
             self.statement(
                 &format!(
-                    "UPDATE links SET key = ?2, stats_key = COALESCE(stats_key, key), \
+                    "UPDATE links SET key = ?2, \
                      version = version + 1, updated_at = ?3 \
                      WHERE {condition} RETURNING {LINK_COLUMNS}"
                 ),
@@ -806,15 +846,42 @@ impl LinkStore {
             }
             // Refused by a constraint if the new key is taken: say so; otherwise the
             // failure is the database's.
-            Err(e) => match self.find(&LinkRef::Key(new_key)).await? {
-                Some(_) => Ok(Updated::KeyTaken),
-                None => Err(e),
-            },
+            Err(e) => {
+                if self.key_taken_beside(link, new_key).await? {
+                    Ok(Updated::KeyTaken)
+                } else {
+                    Err(e)
+                }
+            }
         }
     }
 
-    /// The former keys (aliases) of the link whose key is `key`.
-    pub async fn aliases(&self, key: &Key) -> Result<Vec<String>, StorageError> {
+    /// Whether `key` is a link's key or an alias on the domain of the link `beside`.
+    async fn key_taken_beside(
+        &self,
+        beside: &LinkRef<'_>,
+        key: &Key,
+    ) -> Result<bool, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {}
+        let (condition, selector) = beside.condition();
+        let domain = format!("(SELECT domain FROM links WHERE {condition})");
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                &format!(
+                    "SELECT 1 FROM links WHERE domain = {domain} AND key = ?2 UNION ALL \
+                     SELECT 1 FROM link_aliases WHERE domain = {domain} AND alias = ?2"
+                ),
+                &[selector, key.as_str().into()],
+                "key taken",
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// The former keys (aliases) of the link named `name`.
+    pub async fn aliases(&self, name: &LinkName) -> Result<Vec<String>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
             alias: String,
@@ -822,8 +889,9 @@ impl LinkStore {
         let rows: Vec<Row> = self
             .db
             .rows(
-                "SELECT alias FROM link_aliases WHERE link_id = (SELECT id FROM links WHERE key = ?1)",
-                &[key.as_str().into()],
+                "SELECT alias FROM link_aliases \
+                 WHERE link_id = (SELECT id FROM links WHERE domain = ?1 AND key = ?2)",
+                &[name.domain.stored().into(), name.key.as_str().into()],
                 "aliases",
             )
             .await?;
@@ -832,7 +900,11 @@ impl LinkStore {
 
     /// The current keys of up to `limit` links marked `crawlable` that are active, oldest
     /// first. Reads the links with controls: `/robots.txt` only, served cached.
-    pub async fn crawlable_keys(&self, limit: u32) -> Result<Vec<String>, StorageError> {
+    pub async fn crawlable_keys(
+        &self,
+        domain: &Domain,
+        limit: u32,
+    ) -> Result<Vec<String>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
             key: String,
@@ -841,10 +913,10 @@ impl LinkStore {
             .db
             .rows(
                 &format!(
-                    "SELECT key FROM links WHERE controls <> '{{}}' AND is_active = 1 \
+                    "SELECT key FROM links WHERE domain = ?1 AND controls <> '{{}}' AND is_active = 1 \
                      AND controls ->> '$.crawlable' = 1 ORDER BY created_at LIMIT {limit}"
                 ),
-                &[],
+                &[domain.stored().into()],
                 "crawlable keys",
             )
             .await?;
@@ -853,13 +925,26 @@ impl LinkStore {
 
     /// Every tag in use, with how many links carry it and their clicks. Reads every
     /// tagged link: the operator's overview, not a hot path.
-    pub async fn tag_totals(&self) -> Result<Vec<TagTotal>, StorageError> {
+    /// `domains`: only links on these (stored) domains, for a key limited to them.
+    pub async fn tag_totals(
+        &self,
+        domains: Option<&[String]>,
+    ) -> Result<Vec<TagTotal>, StorageError> {
+        let (only, args) = match domains {
+            None => ("", Vec::new()),
+            Some(list) => (
+                "AND links.domain IN (SELECT value FROM json_each(?1))",
+                vec![json_list(list)?],
+            ),
+        };
         self.db
             .rows(
-                "SELECT t.value AS tag, COUNT(*) AS links, SUM(links.clicks) AS clicks \
-                 FROM links, json_each(links.controls, '$.tags') AS t \
-                 WHERE links.controls <> '{}' GROUP BY t.value ORDER BY links DESC, tag",
-                &[],
+                &format!(
+                    "SELECT t.value AS tag, COUNT(*) AS links, SUM(links.clicks) AS clicks \
+                     FROM links, json_each(links.controls, '$.tags') AS t \
+                     WHERE links.controls <> '{{}}' {only} GROUP BY t.value ORDER BY links DESC, tag"
+                ),
+                &args,
                 "tag totals",
             )
             .await
@@ -867,7 +952,7 @@ impl LinkStore {
 
     /// The exact counters of one link, from its row (O(1) whatever its traffic).
     /// `key` is the link's stats key ([`Link::stats_key`]).
-    pub async fn totals(&self, key: &Key) -> Result<Option<Totals>, StorageError> {
+    pub async fn totals(&self, key: &str) -> Result<Option<Totals>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
             clicks: f64,
@@ -879,8 +964,8 @@ impl LinkStore {
             .db
             .first(
                 "SELECT clicks, bot_clicks, first_click_at, last_click_at FROM links \
-                 WHERE key = ?1 OR stats_key = ?1",
-                &[key.as_str().into()],
+                 WHERE stats_key = ?1",
+                &[key.into()],
                 "stats totals",
             )
             .await?;
@@ -911,6 +996,17 @@ impl LinkStore {
     ) -> Result<Page, StorageError> {
         let mut conditions = Vec::new();
         let mut args: Vec<JsValue> = Vec::new();
+        if let Some(domain) = filter.domain {
+            args.push(domain.stored().into());
+            conditions.push(format!("domain = ?{}", args.len()));
+        }
+        if let Some(list) = filter.domains {
+            args.push(json_list(list)?);
+            conditions.push(format!(
+                "domain IN (SELECT value FROM json_each(?{}))",
+                args.len()
+            ));
+        }
         if let Some(host) = filter.host {
             args.push(host.into());
             conditions.push(format!("target_host = ?{}", args.len()));
@@ -945,8 +1041,10 @@ impl LinkStore {
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));
             args.push(cursor.key.as_str().into());
+            args.push(cursor.domain.as_str().into());
             conditions.push(format!(
-                "(created_at, key) < (?{}, ?{})",
+                "(created_at, key, domain) < (?{}, ?{}, ?{})",
+                args.len() - 2,
                 args.len() - 1,
                 args.len()
             ));
@@ -958,7 +1056,8 @@ impl LinkStore {
         };
         // One extra row tells whether another page follows.
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links {filter} ORDER BY created_at DESC, key DESC LIMIT {}",
+            "SELECT {LINK_COLUMNS} FROM links {filter} \
+             ORDER BY created_at DESC, key DESC, domain DESC LIMIT {}",
             limit + 1
         );
         let mut links = self
@@ -974,6 +1073,7 @@ impl LinkStore {
                 Cursor {
                     created_at: l.created_at,
                     key: l.key.as_str().to_string(),
+                    domain: l.domain.stored().to_string(),
                 }
                 .encode()
             })
@@ -981,6 +1081,31 @@ impl LinkStore {
             None
         };
         Ok(Page { links, next_cursor })
+    }
+
+    /// How many links each domain has (as stored: '' is the primary). One pass over
+    /// the (domain, created_at, key) index: the operator's overview, not a hot path.
+    pub async fn domain_counts(&self) -> Result<Vec<(String, i64)>, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {
+            domain: String,
+            links: f64,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                "SELECT domain, COUNT(*) AS links FROM links GROUP BY domain",
+                &[],
+                "domain counts",
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                whole(r.links, "links")
+                    .map(|n| (r.domain, n))
+                    .map_err(|e| StorageError::new("D1 domain counts", e))
+            })
+            .collect()
     }
 
     /// A trivial query that proves the database answers.
@@ -998,13 +1123,17 @@ impl LinkStore {
     ) -> Result<ExportPage, StorageError> {
         let (filter, args) = match after {
             Some(c) => (
-                "WHERE (created_at, key) > (?1, ?2)",
-                vec![ms(c.created_at), c.key.as_str().into()],
+                "WHERE (created_at, key, domain) > (?1, ?2, ?3)",
+                vec![
+                    ms(c.created_at),
+                    c.key.as_str().into(),
+                    c.domain.as_str().into(),
+                ],
             ),
             None => ("", Vec::new()),
         };
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links {filter} ORDER BY created_at, key LIMIT {limit}"
+            "SELECT {LINK_COLUMNS} FROM links {filter} ORDER BY created_at, key, domain LIMIT {limit}"
         );
         let raw: Vec<LinkRow> = self.db.rows(&sql, &args, "export").await?;
         let full = raw.len() == limit as usize;
@@ -1017,6 +1146,7 @@ impl LinkStore {
                         .map_err(|e| StorageError::new("D1 export cursor", e))?,
                 ),
                 key: row.key.clone(),
+                domain: row.domain.clone(),
             }),
             _ => None,
         };
@@ -1060,27 +1190,47 @@ fn change<T>(c: &Change<T>, f: impl Fn(&T) -> JsValue) -> Option<JsValue> {
     }
 }
 
-/// Where the next page of a listing starts: after this (created_at, key).
+/// Where the next page of a listing starts: after this (created_at, key, domain). The
+/// domain breaks ties between equal keys made in the same millisecond on two domains.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: Timestamp,
     pub key: String,
+    /// As stored: '' for the primary domain.
+    pub domain: String,
 }
 
 impl Cursor {
-    /// `<created_at ms>.<key>`: keys cannot contain a dot.
+    /// `<created_at ms>.<key>[.<domain>]`: keys cannot contain a dot, so everything
+    /// after the second dot is the domain; the primary's cursors read as before.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.created_at.millis(), self.key)
+        if self.domain.is_empty() {
+            format!("{}.{}", self.created_at.millis(), self.key)
+        } else {
+            format!("{}.{}.{}", self.created_at.millis(), self.key, self.domain)
+        }
     }
 
     pub fn parse(raw: &str) -> Option<Cursor> {
-        let (ms, key) = raw.split_once('.')?;
+        let (ms, rest) = raw.split_once('.')?;
+        let (key, domain) = match rest.split_once('.') {
+            Some((key, domain)) => (key, Domain::from_stored(domain).ok()?.host()?.to_string()),
+            None => (rest, String::new()),
+        };
         let key = Key::parse(key).ok()?;
         Some(Cursor {
             created_at: Timestamp::parse_millis(ms).ok()?,
             key: key.as_str().to_string(),
+            domain,
         })
     }
+}
+
+/// A list of strings as one bound JSON array, for `IN (SELECT value FROM json_each(?))`.
+fn json_list(list: &[String]) -> Result<JsValue, StorageError> {
+    serde_json::to_string(list)
+        .map(JsValue::from)
+        .map_err(|e| StorageError::new("D1 list argument", e))
 }
 
 #[cfg(test)]
@@ -1092,10 +1242,27 @@ mod tests {
         let c = Cursor {
             created_at: Timestamp::from_millis(1_795_290_489_123),
             key: "abc-1".into(),
+            domain: String::new(),
         };
-        assert_eq!(Cursor::parse(&c.encode()), Some(c));
+        assert_eq!(c.encode(), "1795290489123.abc-1");
+        assert_eq!(Cursor::parse(&c.encode()), Some(c.clone()));
+        let on_domain = Cursor {
+            domain: "go.example.com".into(),
+            ..c
+        };
+        assert_eq!(on_domain.encode(), "1795290489123.abc-1.go.example.com");
+        assert_eq!(Cursor::parse(&on_domain.encode()), Some(on_domain));
         for raw in [
-            "", "abc", "12.", ".abc", "x.abc", "12.a b", "12.ab", "1.2.abc",
+            "",
+            "abc",
+            "12.",
+            ".abc",
+            "x.abc",
+            "12.a b",
+            "12.ab",
+            "1.2.abc",
+            "12.abc.",
+            "12.abc.Not Host",
         ] {
             assert_eq!(Cursor::parse(raw), None, "{raw:?}");
         }

@@ -5,7 +5,6 @@
 use super::d1::{int, link_of, ms, opt, single, LinkRow, LinkStore, LINK_COLUMNS};
 use super::error::StorageError;
 use crate::domain::health::{Health, HealthState};
-use crate::domain::key::Key;
 use crate::domain::link::Link;
 use crate::domain::timestamp::Timestamp;
 
@@ -45,7 +44,7 @@ impl LinkStore {
     ) -> Result<usize, StorageError> {
         self.db
             .execute(
-                "UPDATE links SET health_due_at = ?2 WHERE key IN (SELECT key FROM links \
+                "UPDATE links SET health_due_at = ?2 WHERE id IN (SELECT id FROM links \
                  WHERE is_active = 1 AND health_due_at <= ?1 \
                  AND ((expires_at IS NOT NULL AND expires_at <= ?1) \
                  OR (max_clicks IS NOT NULL AND clicks >= max_clicks)) LIMIT ?3)",
@@ -62,7 +61,7 @@ impl LinkStore {
     /// redirect changes, so `version` is bumped for the cache's re-check.
     pub async fn record_check(
         &self,
-        key: &Key,
+        stats_key: &str,
         before: &Health,
         after: &Health,
         due_at: Timestamp,
@@ -73,14 +72,14 @@ impl LinkStore {
             "UPDATE links SET health_state = ?2, health_checked_at = ?3, health_status = ?4, \
              health_reason = ?5, health_since = ?6, health_failures = ?7, health_due_at = ?8, \
              version = version + ?9 \
-             WHERE key = ?1 AND health_checked_at IS ?10 RETURNING {LINK_COLUMNS}"
+             WHERE stats_key = ?1 AND health_checked_at IS ?10 RETURNING {LINK_COLUMNS}"
         );
         let rows: Vec<LinkRow> = self
             .db
             .rows(
                 &sql,
                 &[
-                    key.as_str().into(),
+                    stats_key.into(),
                     after.state.as_str().into(),
                     opt(after.checked_at, ms),
                     opt(after.status_code, |c| int(i64::from(c))),

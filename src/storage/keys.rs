@@ -15,7 +15,7 @@ pub const MAX_LISTED: u32 = 1000;
 const TOUCH_EVERY_MS: i64 = 60_000;
 
 const COLUMNS: &str =
-    "id, name, role, created_at, created_by, expires_at, revoked_at, last_used_at";
+    "id, name, role, created_at, created_by, expires_at, revoked_at, last_used_at, domains";
 
 #[derive(Deserialize)]
 struct KeyRow {
@@ -27,6 +27,7 @@ struct KeyRow {
     expires_at: Option<f64>,
     revoked_at: Option<f64>,
     last_used_at: Option<f64>,
+    domains: Option<String>,
 }
 
 impl TryFrom<KeyRow> for ApiKey {
@@ -43,6 +44,12 @@ impl TryFrom<KeyRow> for ApiKey {
             expires_at: opt(row.expires_at, "expires_at")?,
             revoked_at: opt(row.revoked_at, "revoked_at")?,
             last_used_at: opt(row.last_used_at, "last_used_at")?,
+            domains: row
+                .domains
+                .as_deref()
+                .map(serde_json::from_str::<Vec<String>>)
+                .transpose()
+                .map_err(|e| bad(format!("domains: {e}")))?,
             id: row.id.clone(),
             name: row.name.clone(),
             created_by: row.created_by.clone(),
@@ -63,17 +70,19 @@ impl KeyStore {
         KeyStore { db }
     }
 
-    /// Stores a new key; the token itself is not stored, only its hash.
+    /// Stores a new key; the token itself is not stored, only its hash. `domains`: the
+    /// domains it is limited to, as stored ('' for the primary).
     pub async fn insert(
         &self,
         new: &NewApiKey,
+        domains: Option<&[String]>,
         token: &ApiToken,
         by: &Actor,
         now: Timestamp,
     ) -> Result<ApiKey, StorageError> {
         let sql = format!(
-            "INSERT INTO api_keys (id, name, role, token_hash, created_at, created_by, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING {COLUMNS}"
+            "INSERT INTO api_keys (id, name, role, token_hash, created_at, created_by, expires_at, \
+             domains) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING {COLUMNS}"
         );
         let args = [
             token.id().into(),
@@ -83,6 +92,12 @@ impl KeyStore {
             ms(now),
             by.id().into(),
             new.expires_at.map_or(JsValue::NULL, ms),
+            match domains {
+                None => JsValue::NULL,
+                Some(list) => serde_json::to_string(list)
+                    .map_err(|e| StorageError::new("D1 insert api key", e))?
+                    .into(),
+            },
         ];
         let rows: Vec<KeyRow> = self.db.rows(&sql, &args, "insert api key").await?;
         decode(rows)?

@@ -12,7 +12,7 @@ use super::cache::LinkCache;
 use super::d1::{Database, LinkRef, LinkStore, SessionStart};
 use super::error::StorageError;
 use super::memory;
-use crate::domain::key::Key;
+use crate::domain::address::LinkName;
 use crate::domain::link::{Link, LinkState, RedirectRule};
 use crate::domain::timestamp::Timestamp;
 
@@ -69,15 +69,17 @@ impl RuleStore {
             .clone()
     }
 
-    /// The rule of `key` now. Only active links are cached, so a cache hit needs only
-    /// the expiry check; a miss learns from D1 whether the link exists and redirects.
-    pub async fn lookup(&self, key: &Key, now: Timestamp) -> Result<Lookup, StorageError> {
-        let cached = match memory::get(key.as_str(), now) {
+    /// The rule of the link `name` now. Only active links are cached, so a cache hit
+    /// needs only the expiry check; a miss learns from D1 whether the link exists and
+    /// redirects.
+    pub async fn lookup(&self, name: &LinkName, now: Timestamp) -> Result<Lookup, StorageError> {
+        let qualified = name.qualified();
+        let cached = match memory::get(&qualified, now) {
             Some(rule) => Some(rule),
             None => {
-                let rule = self.kv.get(key).await;
+                let rule = self.kv.get(name).await;
                 if let Some(rule) = &rule {
-                    memory::put(key.as_str(), rule, now);
+                    memory::put(&qualified, rule, now);
                 }
                 rule
             }
@@ -98,13 +100,13 @@ impl RuleStore {
             });
         }
         let link = LinkStore::on(self.nearest()?)
-            .find(&LinkRef::Key(key))
+            .find(&LinkRef::Name(name))
             .await?;
         Ok(match link {
             None => Lookup::Missing,
             Some(link) => match link.state(now) {
                 LinkState::Active => Lookup::Found(Found {
-                    rule: RedirectRule::visited_as(&link, key.as_str()),
+                    rule: RedirectRule::visited_as(&link, &qualified),
                     from_d1: true,
                 }),
                 state @ (LinkState::Expired | LinkState::Exhausted) => {
@@ -123,15 +125,15 @@ impl RuleStore {
     /// isolate (see [`memory::admit`]).
     pub fn refill(
         &self,
-        key: Key,
+        key: &LinkName,
         found: &Found,
         now: Timestamp,
         after_misses: u32,
     ) -> Option<impl Future<Output = ()>> {
-        if !found.from_d1 || !memory::admit(key.as_str(), now, after_misses) {
+        if !found.from_d1 || !memory::admit(&key.qualified(), now, after_misses) {
             return None;
         }
-        let (store, rule) = (self.clone(), found.rule.clone());
+        let (store, rule, key) = (self.clone(), found.rule.clone(), key.clone());
         Some(async move { store.fill_checked(&key, &rule, now).await })
     }
 
@@ -139,10 +141,10 @@ impl RuleStore {
     /// redirects, else no entry at all.
     pub async fn settle(&self, link: &Link, now: Timestamp) {
         if link.state(now) == LinkState::Active {
-            self.fill_checked(&link.key, &RedirectRule::of(link), now)
+            self.fill_checked(&link.name(), &RedirectRule::of(link), now)
                 .await;
         } else {
-            self.evict(&link.key).await;
+            self.evict(&link.name()).await;
         }
     }
 
@@ -150,11 +152,11 @@ impl RuleStore {
     /// landed between the first read and the KV write would otherwise be undone by this
     /// fill, and the old target would redirect again until the entry expired. Every
     /// change bumps the link's version, so comparing versions catches all of them.
-    async fn fill_checked(&self, key: &Key, rule: &RedirectRule, now: Timestamp) {
-        memory::put(key.as_str(), rule, now);
+    async fn fill_checked(&self, key: &LinkName, rule: &RedirectRule, now: Timestamp) {
+        memory::put(&key.qualified(), rule, now);
         self.kv.put(key, rule, now).await;
         let current = match self.database() {
-            Ok(db) => LinkStore::on(db).find(&LinkRef::Key(key)).await,
+            Ok(db) => LinkStore::on(db).find(&LinkRef::Name(key)).await,
             Err(e) => Err(e),
         };
         match current {
@@ -168,14 +170,14 @@ impl RuleStore {
         }
     }
 
-    /// Drops a key (a renamed link's former key, say) from both caches.
-    pub async fn forget(&self, key: &Key) {
+    /// Drops a name (a renamed link's former key, say) from both caches.
+    pub async fn forget(&self, key: &LinkName) {
         self.evict(key).await;
     }
 
     /// Drops a link from both caches after D1 stopped or changed its redirect.
-    pub async fn evict(&self, key: &Key) {
-        memory::forget(key.as_str());
+    pub async fn evict(&self, key: &LinkName) {
+        memory::forget(&key.qualified());
         self.kv.evict(key).await;
     }
 }

@@ -361,6 +361,7 @@ mod tests {
 
     fn link() -> Link {
         Link {
+            domain: Default::default(),
             key: crate::domain::key::Key::parse("abc").unwrap(),
             target_url: "https://example.com/<script>".into(),
             is_active: true,
@@ -370,7 +371,7 @@ mod tests {
             settings: crate::domain::link::LinkSettings::default(),
             version: 1,
             controls: Default::default(),
-            stats_key: None,
+            stats_key: "abc".into(),
             health: crate::domain::health::Health::default(),
         }
     }
