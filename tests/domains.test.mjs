@@ -69,6 +69,20 @@ describe("one key on several domains", () => {
     assert.equal(elsewhere.status, 409);
   });
 
+  test("through the click queue too, each domain's link counts its own clicks", async () => {
+    const w = await worker({ vars: { ADMIN_TOKEN: ROOT, DOMAINS }, queue: true });
+    for (const host of [GO, "localhost"]) {
+      assert.equal((await createOn(w, host, { target_url: `https://${host}.example/`, custom_key: "queued" })).status, 201);
+    }
+    for (let i = 0; i < 3; i++) await visit(w, GO, "/queued");
+    await visit(w, "localhost", "/queued");
+    await waitFor(async () => (await rowOf(w, GO, "queued")).clicks === 3, { timeout: 15000, message: "3 clicks on the go link" });
+    await waitFor(async () => (await rowOf(w, "", "queued")).clicks === 1, { timeout: 15000, message: "1 click on the primary link" });
+    await waitFor(async () => (await w.analytics[0].prepare("SELECT COUNT(*) AS n FROM daily").first()).n === 2, { timeout: 15000, message: "both links' aggregates" });
+    const sums = (await w.analytics[0].prepare("SELECT link_key, SUM(clicks) AS n FROM daily GROUP BY link_key ORDER BY link_key").all()).results;
+    assert.deepEqual(sums, [{ link_key: `${GO}/queued`, n: 3 }, { link_key: "queued", n: 1 }]);
+  });
+
   test("a domain the instance does not serve is refused in words, and an unlisted host is the primary domain", async () => {
     const w = await start();
 
