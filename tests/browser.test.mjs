@@ -1,10 +1,11 @@
 // End to end in a real browser: Debian's Chromium, driven by playwright-core, against
 // the built worker served by Miniflare on 127.0.0.1. Shortens a link through the form,
 // follows it, reads the admin page, changes the target, deactivates, and sees the 410
-// page. Saves screenshots to tests/screenshots/ (git-ignored).
+// page; finds its links again in "your links" and saves the QR code as PNG. Saves
+// screenshots to tests/screenshots/ (git-ignored).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 import { startWorker } from "./harness.mjs";
@@ -241,4 +242,103 @@ test("every page passes axe-core with no serious or critical violation, light an
   const adminPage = await w.get(new URL(admin).pathname, { accept: "text/html" });
   assert.match(await adminPage.text(), /<link rel="icon" href="\/favicon.svg"/);
   assert.equal(adminPage.headers.get("x-robots-tag"), "noindex, nofollow");
+});
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+test("the home page keeps the links made in this browser, forgets them on request, and saves the QR code as PNG", { skip }, async () => {
+  const { page, context, errors } = await newPage();
+  await page.goto(`${base}/`);
+  assert.ok(await page.isHidden("#your-links"), "an empty list is not shown");
+  const made = [];
+  for (const path of ["/yours/one", "/yours/two"]) {
+    await page.fill("#target_url", `${targets}${path}`);
+    await page.click("button[type=submit]");
+    await page.waitForFunction((n) => document.querySelectorAll("#your-links-list li").length === n, made.length + 1);
+    made.push({ short: await page.textContent("#short-url"), admin: await page.textContent("#admin-url"), target: `${targets}${path}` });
+  }
+
+  // The QR code as PNG: a real PNG file of the size asked for, named after the key.
+  const key = made[1].short.split("/").pop();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#qr-png")]);
+  assert.equal(download.suggestedFilename(), `${key}.png`);
+  const png = readFileSync(await download.path());
+  assert.deepEqual([...png.subarray(0, 8)], PNG_SIGNATURE);
+  assert.equal(png.toString("latin1", 12, 16), "IHDR");
+  assert.equal(png.readUInt32BE(16), 512);
+  assert.equal(png.readUInt32BE(20), 512);
+
+  // After a reload both are listed, newest first, with target, date and admin link.
+  await page.reload();
+  const items = page.locator("#your-links-list li");
+  assert.equal(await items.count(), 2);
+  assert.match(await page.textContent("#your-links"), /only in this browser/);
+  for (const [i, link] of [made[1], made[0]].entries()) {
+    const item = items.nth(i);
+    assert.equal(await item.locator(".short a").getAttribute("href"), link.short);
+    assert.match(await item.textContent(), new RegExp(`Goes to ${link.target}`));
+    assert.match(await item.locator("time").getAttribute("datetime"), /^\d{4}-\d{2}-\d{2}T/);
+    assert.equal(await item.locator(`a[href="${link.admin}"]`).count(), 1);
+  }
+  // The admin links work.
+  await page.click(`#your-links-list a[href="${made[0].admin}"]`);
+  await page.waitForURL(made[0].admin);
+  assert.equal(await page.textContent("h1"), `Link ${made[0].short.split("/").pop()}`);
+
+  // Forget one: gone, also after a reload; the other stays.
+  await page.goto(`${base}/`);
+  await page.click(`button[aria-label="Forget ${made[0].short}"]`);
+  assert.match(await page.textContent("#your-links-note"), /^Forgot /);
+  await page.reload();
+  assert.equal(await items.count(), 1);
+  assert.equal(await items.first().locator(".short a").getAttribute("href"), made[1].short);
+  // Forget all asks first, then empties the list.
+  page.once("dialog", (d) => d.accept());
+  await page.click("#forget-all");
+  assert.equal(await items.count(), 0);
+  await page.reload();
+  assert.ok(await page.isHidden("#your-links"));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the home page still shortens with local storage full or refused, and without script the list is not there", { skip }, async () => {
+  // Full: every write throws, as a browser over its quota does.
+  const full = await newPage();
+  await full.context.addInitScript(() => {
+    Storage.prototype.setItem = () => {
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    };
+  });
+  await full.page.goto(`${base}/`);
+  await full.page.fill("#target_url", `${targets}/storage/full`);
+  await full.page.click("button[type=submit]");
+  await full.page.waitForSelector("#result:not([hidden])");
+  assert.match(await full.page.textContent("#your-links-note"), /did not keep this link/);
+  assert.equal(await full.page.locator("#your-links-list li").count(), 0);
+  assert.deepEqual(full.errors, []);
+  await full.context.close();
+
+  // Refused: reading `localStorage` throws, as with storage blocked for the site.
+  const refused = await newPage();
+  await refused.context.addInitScript(() => {
+    Object.defineProperty(window, "localStorage", {
+      get() {
+        throw new DOMException("Access is denied for this document.", "SecurityError");
+      },
+    });
+  });
+  await refused.page.goto(`${base}/`);
+  await refused.page.fill("#target_url", `${targets}/storage/refused`);
+  await refused.page.click("button[type=submit]");
+  await refused.page.waitForSelector("#result:not([hidden])");
+  assert.match(await refused.page.textContent("#short-url"), /^http:\/\/127\.0\.0\.1:\d+\/\w{8}$/);
+  assert.deepEqual(refused.errors, []);
+  await refused.context.close();
+
+  const noScript = await browser.newContext({ javaScriptEnabled: false });
+  const page = await noScript.newPage();
+  await page.goto(`${base}/`);
+  assert.ok(await page.isHidden("#your-links"));
+  await noScript.close();
 });
