@@ -109,17 +109,18 @@ async function roleOf() {
   return tags.ok ? { role: "reader", tags: tags.data.tags } : { role: "creator" };
 }
 
-async function signIn(token, { quiet = false } = {}) {
+/** Signs in with `token`; `resumed` when it is the key this tab kept (focus stays put). */
+async function signIn(token, { resumed = false } = {}) {
   session.token = token;
   const probe = await api("GET", "/api/links?limit=1");
   if (!probe.ok) {
     session.token = null;
-    storeToken(null);
+    // A kept key is dropped only when the service refuses it, not when it is unreachable.
+    if (probe.status !== 0) storeToken(null);
     let message = probe.detail;
     if (probe.status === 404) message = "The operator API is off on this instance: it needs ADMIN_TOKEN to be set.";
     if (probe.status === 403) message = "This key's role (stats) reads one link's statistics by its key and cannot list links. Use a reader, creator or admin key here.";
-    if (!quiet) showSignIn(message);
-    else showSignIn("");
+    showSignIn(message);
     return;
   }
   const found = await roleOf();
@@ -150,7 +151,7 @@ async function signIn(token, { quiet = false } = {}) {
   }
   resetPaging();
   await loadLinks();
-  if (!quiet) {
+  if (!resumed) {
     $("links-title").setAttribute("tabindex", "-1");
     $("links-title").focus();
   }
@@ -710,6 +711,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("import-form").addEventListener("submit", importFile);
   $("export").addEventListener("click", exportLinks);
   const kept = storedToken();
-  if (kept) signIn(kept, { quiet: true });
+  if (kept) signIn(kept, { resumed: true });
   else showSignIn("");
 });
