@@ -276,16 +276,18 @@ function setupYourLinks() {
     $("your-links-title").setAttribute("tabindex", "-1");
     $("your-links-title").focus();
   });
+  renderYourLinks();
+}
+
+function setupQrPng() {
   $("qr-png").addEventListener("click", async () => {
-    const key = $("qr-png").dataset.key;
     try {
-      await downloadQrPng(key);
+      await downloadQrPng($("qr-png").dataset.key);
     } catch {
       $("qr-png-error").textContent = "The PNG could not be made in this browser; the SVG download works everywhere.";
       $("qr-png-error").hidden = false;
     }
   });
-  renderYourLinks();
 }
 
 /**
@@ -316,5 +318,6 @@ document.addEventListener("DOMContentLoaded", () => {
   humanDates();
   if ($("shorten")) setupShorten($("shorten"));
   if ($("your-links")) setupYourLinks();
+  if ($("qr-png")) setupQrPng();
   if ($("retarget")) setupAdmin();
 });

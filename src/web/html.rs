@@ -32,7 +32,7 @@ pub fn page_with_script(title: &str, main: &str, script: Option<&str>) -> String
          <title>{}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/static/app.css\">{script}</head>\
          <body><header><a class=\"brand\" href=\"/\">shortener</a>\
-         <nav><a href=\"/dashboard\">Dashboard</a> <a href=\"/docs\">API</a></nav></header><main>{main}</main></body></html>",
+         <nav><a href=\"/docs\">API</a></nav></header><main>{main}</main></body></html>",
         escape(title)
     )
 }
