@@ -419,6 +419,7 @@ test("the dashboard refuses a wrong key, lists with the admin token, searches, f
 
   await signIn(page, ADMIN_TOKEN);
   assert.match(await page.textContent("#whoami"), /admin key/);
+  await page.screenshot({ path: `${SHOTS}dashboard-desktop.png` });
   // The key is kept for this tab only: in sessionStorage, never in localStorage.
   assert.equal(await page.evaluate(() => Object.values(sessionStorage).includes("browser-test-admin-token")), true);
   assert.equal(await page.evaluate(() => JSON.stringify({ ...localStorage }).includes("browser-test-admin-token")), false);
