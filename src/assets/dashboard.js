@@ -378,10 +378,15 @@ function setupBulk() {
       $("bulk-tag").focus();
       return;
     }
-    const result = await onSelected((key) => {
-      const tags = view.links.get(key)?.tags || [];
+    // PATCH replaces the whole list, so each link's tags are read fresh first: a
+    // selection may span pages, and another operator may have changed them meanwhile.
+    const result = await onSelected(async (key) => {
+      const path = `/api/links/${encodeURIComponent(key)}`;
+      const current = await api("GET", path);
+      if (!current.ok) return current;
+      const tags = current.data.tags || [];
       const next = adding ? [...new Set([...tags, tag])] : tags.filter((t) => t !== tag);
-      return api("PATCH", `/api/links/${encodeURIComponent(key)}`, { tags: next });
+      return api("PATCH", path, { tags: next });
     });
     if (session.role) {
       report(adding ? `Tagged “${tag}” on` : `Removed “${tag}” from`, result);
