@@ -1,5 +1,6 @@
-// The pages' only script: submits the home form to the JSON API and runs the admin
-// page's actions. No framework, no build step; served from /static/app.js.
+// The script of the home and admin pages: submits the home form to the JSON API, keeps
+// "your links" in this browser, and runs the admin page's actions. No framework, no
+// build step; served from /static/app.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -82,6 +83,9 @@ function setupShorten(form) {
       $("qr").src = `/${encodeURIComponent(data.key)}/qr?size=192`;
       $("qr-download").href = `/${encodeURIComponent(data.key)}/qr?size=512`;
       $("qr-download").download = `${data.key}.svg`;
+      $("qr-png").dataset.key = data.key;
+      $("qr-png-error").hidden = true;
+      rememberLink(data);
       $("copied").hidden = true;
       $("result").hidden = false;
       // The long URL is done with: the form is ready for the next one.
@@ -156,8 +160,164 @@ function humanDates() {
   });
 }
 
+// "Your links" on the home page: each link made in this browser, kept in its
+// localStorage only, so people find their admin links again. Without the script, or
+// with the storage off or full, the page works as before and the list is not there.
+
+const YOUR_LINKS = "shortener.your-links";
+
+function readYourLinks() {
+  try {
+    const list = JSON.parse(window.localStorage.getItem(YOUR_LINKS) || "[]");
+    return Array.isArray(list) ? list.filter((l) => l && typeof l.key === "string" && typeof l.admin_url === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Saves the list; false when the browser refuses (storage turned off or full). */
+function writeYourLinks(list) {
+  try {
+    if (list.length) window.localStorage.setItem(YOUR_LINKS, JSON.stringify(list));
+    else window.localStorage.removeItem(YOUR_LINKS);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) URL as given, or null: stored text is never trusted as a link. */
+function webUrl(raw) {
+  try {
+    const url = new URL(raw, location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberLink(data) {
+  if (!data.admin_url) return;
+  const entry = { key: data.key, url: data.url, target_url: data.target_url, admin_url: data.admin_url, created_at: data.created_at || new Date().toISOString() };
+  const list = [entry, ...readYourLinks().filter((l) => l.key !== data.key)];
+  const saved = writeYourLinks(list);
+  $("your-links-note").textContent = saved ? "" : "This browser did not keep this link in the list below (its storage is full or turned off). Keep the admin link above yourself.";
+  renderYourLinks();
+}
+
+function linkItem(link, format) {
+  const li = document.createElement("li");
+  const line = (cls, ...parts) => {
+    const p = document.createElement("p");
+    if (cls) p.className = cls;
+    p.append(...parts);
+    return p;
+  };
+  const anchor = (href, text) => {
+    const a = document.createElement("a");
+    const safe = webUrl(href);
+    if (safe) a.href = safe;
+    a.textContent = text;
+    return a;
+  };
+  const when = document.createElement("time");
+  const made = new Date(link.created_at);
+  if (!Number.isNaN(made.getTime())) {
+    when.dateTime = made.toISOString();
+    when.title = made.toISOString();
+    when.textContent = format.format(made);
+  }
+  const forget = document.createElement("button");
+  forget.type = "button";
+  forget.className = "secondary";
+  forget.textContent = "Forget";
+  forget.setAttribute("aria-label", `Forget ${link.url || link.key}`);
+  forget.dataset.forget = link.key;
+  li.append(
+    line("short", anchor(link.url, link.url || link.key)),
+    line("target", "Goes to ", anchor(link.target_url, link.target_url || "")),
+    line("hint", "Made ", when),
+    line("target", "Admin: ", anchor(link.admin_url, link.admin_url)),
+    line("", forget),
+  );
+  return li;
+}
+
+function renderYourLinks() {
+  const list = readYourLinks();
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  $("your-links-list").replaceChildren(...list.map((l) => linkItem(l, format)));
+  $("forget-all").hidden = list.length === 0;
+  $("your-links").hidden = list.length === 0 && !$("your-links-note").textContent;
+}
+
+function setupYourLinks() {
+  $("your-links-list").addEventListener("click", (event) => {
+    const key = event.target.closest("button[data-forget]")?.dataset.forget;
+    if (!key) return;
+    const list = readYourLinks();
+    const gone = list.find((l) => l.key === key);
+    const next = list.filter((l) => l.key !== key);
+    const saved = writeYourLinks(next);
+    $("your-links-note").textContent = saved
+      ? `Forgot ${gone?.url || key} in this browser. The link itself still works, as does its admin link.`
+      : "This browser would not change the list (its storage is turned off).";
+    renderYourLinks();
+    // Keep the keyboard where it was: on the next Forget button, or the heading.
+    const buttons = $("your-links-list").querySelectorAll("button[data-forget]");
+    const index = list.findIndex((l) => l.key === key);
+    (buttons[Math.min(index, buttons.length - 1)] || $("forget-all")).focus();
+  });
+  $("forget-all").addEventListener("click", () => {
+    if (!confirm("Forget every link in this list? The links and their admin links keep working; only this browser's list is erased.")) return;
+    const saved = writeYourLinks([]);
+    $("your-links-note").textContent = saved ? "Forgot every link in this browser." : "This browser would not change the list (its storage is turned off).";
+    renderYourLinks();
+    $("your-links-title").setAttribute("tabindex", "-1");
+    $("your-links-title").focus();
+  });
+  renderYourLinks();
+}
+
+function setupQrPng() {
+  $("qr-png").addEventListener("click", async () => {
+    try {
+      await downloadQrPng($("qr-png").dataset.key);
+    } catch {
+      $("qr-png-error").textContent = "The PNG could not be made in this browser; the SVG download works everywhere.";
+      $("qr-png-error").hidden = false;
+    }
+  });
+}
+
+/**
+ * The QR code as a PNG: the same-origin SVG drawn on a canvas (so the page's CSP,
+ * `img-src 'self'`, needs no exception), saved through a blob link.
+ */
+async function downloadQrPng(key) {
+  const size = 512;
+  const img = new Image(size, size);
+  img.src = `/${encodeURIComponent(key)}/qr?size=${size}`;
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = size;
+  canvas.height = size;
+  canvas.getContext("2d").drawImage(img, 0, 0, size, size);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  if (!blob) throw new Error("no PNG");
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `${key}.png`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   humanDates();
   if ($("shorten")) setupShorten($("shorten"));
+  if ($("your-links")) setupYourLinks();
+  if ($("qr-png")) setupQrPng();
   if ($("retarget")) setupAdmin();
 });

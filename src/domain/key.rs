@@ -15,6 +15,7 @@ pub const RESERVED: &[&str] = &[
     "api",
     "assets",
     "bulk",
+    "dashboard",
     "docs",
     "export",
     "favicon.ico",
@@ -135,7 +136,16 @@ mod tests {
 
     #[test]
     fn reserved_words_are_refused_in_any_case() {
-        for raw in ["admin", "ADMIN", "url", "api", "docs", "healthz", "static"] {
+        for raw in [
+            "admin",
+            "ADMIN",
+            "url",
+            "api",
+            "docs",
+            "healthz",
+            "static",
+            "dashboard",
+        ] {
             assert!(
                 matches!(Key::parse(raw), Err(KeyError::Reserved(_))),
                 "{raw}"

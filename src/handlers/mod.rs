@@ -145,6 +145,7 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::Docs => service::docs(),
         Route::Favicon => service::favicon(),
         Route::Asset(path) => service::asset(path),
+        Route::Dashboard => service::dashboard(),
         Route::BenchCounters => Ok(response::json(OK, &counters::snapshot())?),
         Route::Create => links::create(req, cx).await,
         Route::Peek { key } => redirect::peek(&cx.name_here(key), accepts_html(req), cx).await,

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::web::docs::{self, OPENAPI};
-use crate::web::{pages, APP_CSS, APP_JS};
+use crate::web::{dashboard, pages, APP_CSS, APP_JS, DASHBOARD_JS};
 
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
 pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
@@ -18,6 +18,12 @@ pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
         "docs": format!("{}/docs", cx.origin()),
     });
     Ok(response::json(OK, &body)?)
+}
+
+/// `GET /dashboard`: the operator's page. Public HTML with no data in it; its script
+/// asks for a key and calls the operator API, which decides what that key may do.
+pub fn dashboard() -> Result<Reply, ApiError> {
+    Ok(response::html(OK, dashboard::dashboard())?)
 }
 
 /// `GET /healthz`: healthy only when D1 answers a query; degraded (still 200, the
@@ -35,10 +41,12 @@ pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
-/// `GET /static/app.css` and `GET /static/app.js`: embedded in the wasm at build time.
+/// `GET /static/app.css`, `/static/app.js` and `/static/dashboard.js`: embedded in the
+/// wasm at build time.
 pub fn asset(path: &str) -> Result<Reply, ApiError> {
     let (content_type, body) = match path {
         "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
+        "/static/dashboard.js" => ("text/javascript; charset=utf-8", DASHBOARD_JS),
         _ => ("text/javascript; charset=utf-8", APP_JS),
     };
     Ok(response::document(content_type, body)?)

@@ -56,6 +56,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/favicon.svg", "GET, HEAD"),
     ("/static/app.css", "GET, HEAD"),
     ("/static/app.js", "GET, HEAD"),
+    ("/static/dashboard.js", "GET, HEAD"),
+    ("/dashboard", "GET, HEAD"),
     ("/url", "POST"),
     ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
@@ -91,6 +93,8 @@ pub enum Route {
     Favicon,
     /// A file of the web pages, by its path.
     Asset(&'static str),
+    /// The operator dashboard: a page that asks for an API key, then uses the operator API.
+    Dashboard,
     Create,
     /// `GET` counts a click; `HEAD` answers the same and counts nothing.
     Redirect {
@@ -290,7 +294,11 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/openapi.json"), _) => Route::OpenApi,
         (Path::Fixed("/docs"), _) => Route::Docs,
         (Path::Fixed("/favicon.svg"), _) => Route::Favicon,
-        (Path::Fixed(asset @ ("/static/app.css" | "/static/app.js")), _) => Route::Asset(asset),
+        (
+            Path::Fixed(asset @ ("/static/app.css" | "/static/app.js" | "/static/dashboard.js")),
+            _,
+        ) => Route::Asset(asset),
+        (Path::Fixed("/dashboard"), _) => Route::Dashboard,
         (Path::Fixed("/url"), _) => Route::Create,
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,
@@ -440,6 +448,12 @@ mod tests {
                 Route::AdminVisits { secret: s.clone() },
             ),
             (Method::Get, "/api/links".to_string(), Route::ApiList),
+            (Method::Get, "/dashboard".to_string(), Route::Dashboard),
+            (
+                Method::Get,
+                "/static/dashboard.js".to_string(),
+                Route::Asset("/static/dashboard.js"),
+            ),
             (Method::Post, "/api/links/bulk".to_string(), Route::ApiBulk),
             (
                 Method::Get,
@@ -549,6 +563,21 @@ mod tests {
                 Err(NoRoute::NotFound),
                 "{path:?}"
             );
+        }
+    }
+
+    #[test]
+    fn no_link_can_take_the_name_of_a_page() {
+        // A fixed path wins over a key of the same name, so such a link could never be
+        // reached: the key rules must refuse it at creation and import.
+        for (template, _) in ROUTES {
+            let Some(word) = template.strip_prefix('/') else {
+                continue;
+            };
+            if word.is_empty() || word.contains('/') || word.contains('{') {
+                continue;
+            }
+            assert!(Key::parse(word).is_err(), "{word} can be taken as a key");
         }
     }
 

@@ -18,11 +18,14 @@ pub fn escape(s: &str) -> String {
 
 /// A whole page: `title` is text (escaped here), `main` is markup (already escaped).
 pub fn page(title: &str, main: &str, with_script: bool) -> String {
-    let script = if with_script {
-        "<script src=\"/static/app.js\" defer></script>"
-    } else {
-        ""
-    };
+    page_with_script(title, main, with_script.then_some("/static/app.js"))
+}
+
+/// A whole page that loads `script` (one of the service's own, by path), if any.
+pub fn page_with_script(title: &str, main: &str, script: Option<&str>) -> String {
+    let script = script.map_or(String::new(), |src| {
+        format!("<script src=\"{}\" defer></script>", escape(src))
+    });
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -54,5 +57,7 @@ mod tests {
         assert!(html.contains("src=\"/static/app.js\""));
         assert!(!html.contains("http://") && !html.contains("https://"));
         assert!(!page("t", "", false).contains("<script"));
+        let board = page_with_script("t", "", Some("/static/dashboard.js"));
+        assert!(board.contains("src=\"/static/dashboard.js\"") && !board.contains("app.js"));
     }
 }

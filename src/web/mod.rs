@@ -1,7 +1,9 @@
 //! The pages people use in a browser: HTML rendered on the server (readable without
-//! JavaScript), one stylesheet and one small script, all served by the worker itself.
+//! JavaScript), one stylesheet and a small script per kind of page, all served by the
+//! worker itself.
 
 pub mod chart;
+pub mod dashboard;
 pub mod docs;
 pub mod html;
 pub mod pages;
@@ -11,6 +13,8 @@ pub mod qr;
 pub const APP_CSS: &str = include_str!("../assets/app.css");
 /// The script of the home and admin pages: form submission and admin actions.
 pub const APP_JS: &str = include_str!("../assets/app.js");
+/// The script of the operator dashboard (`/dashboard`), which calls the operator API.
+pub const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
 
 /// True when the client prefers a page to JSON, judged by its `Accept` header with
 /// q-values (RFC 9110 §12.5.1): a page when `text/html` or `application/xhtml+xml`

@@ -43,13 +43,21 @@ pub fn home() -> String {
   <h2>Your short link</h2>
   <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy" class="copy" data-copy="short-url" aria-label="Copy the short link">Copy</button></p>
   <img id="qr" alt="QR code of the short link" width="192" height="192">
-  <p><a id="qr-download" href="#" download>Download the QR code (SVG)</a></p>
+  <p><a id="qr-download" href="#" download>Download the QR code (SVG)</a> <button type="button" id="qr-png" class="copy">Download as PNG</button></p>
+  <p class="error" id="qr-png-error" role="alert" hidden></p>
   <div class="warning" role="note">
     <p><strong>Keep this admin link.</strong> It is the only way to see the statistics of this link, change it or deactivate it, and it is shown only this once.</p>
     <p><a id="admin-url" href="#"></a> <button type="button" class="copy" data-copy="admin-url" aria-label="Copy the admin link">Copy</button></p>
     <p id="copied" role="status" hidden></p>
   </div>
   <p><button type="button" id="again">Shorten another</button></p>
+</section>
+<section id="your-links" class="card" aria-labelledby="your-links-title" hidden>
+  <h2 id="your-links-title">Your links</h2>
+  <p class="hint">The links made in this browser, with their admin links. This list is kept only in this browser (its local storage), never on the server: another browser or device does not see it, and clearing this site's data erases it.</p>
+  <p id="your-links-note" class="hint" role="status"></p>
+  <ul id="your-links-list" class="your-links"></ul>
+  <p><button type="button" id="forget-all" class="secondary">Forget all</button></p>
 </section>"##;
     page("Shorten a link", main, true)
 }
