@@ -192,6 +192,7 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
             short_url: &view.url,
             state: view.state,
             redirect_status: view.redirect_status,
+            default_redirect: cx.config.default_redirect.code(),
         },
     );
     let res = response::html(OK, page)?;

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::web::docs::{self, OPENAPI};
-use crate::web::{pages, APP_CSS, APP_JS};
+use crate::web::{pages, ADMIN_JS, APP_CSS, APP_JS};
 
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
 pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
@@ -26,10 +26,12 @@ pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
-/// `GET /static/app.css` and `GET /static/app.js`: embedded in the wasm at build time.
+/// `GET /static/app.css`, `/static/app.js` and `/static/admin.js`: embedded in the wasm
+/// at build time.
 pub fn asset(path: &str) -> Result<Reply, ApiError> {
     let (content_type, body) = match path {
         "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
+        "/static/admin.js" => ("text/javascript; charset=utf-8", ADMIN_JS),
         _ => ("text/javascript; charset=utf-8", APP_JS),
     };
     Ok(response::document(content_type, body)?)

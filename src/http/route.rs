@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/favicon.svg", "GET, HEAD"),
     ("/static/app.css", "GET, HEAD"),
     ("/static/app.js", "GET, HEAD"),
+    ("/static/admin.js", "GET, HEAD"),
     ("/url", "POST"),
     ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
@@ -287,7 +288,9 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/openapi.json"), _) => Route::OpenApi,
         (Path::Fixed("/docs"), _) => Route::Docs,
         (Path::Fixed("/favicon.svg"), _) => Route::Favicon,
-        (Path::Fixed(asset @ ("/static/app.css" | "/static/app.js")), _) => Route::Asset(asset),
+        (Path::Fixed(asset @ ("/static/app.css" | "/static/app.js" | "/static/admin.js")), _) => {
+            Route::Asset(asset)
+        }
         (Path::Fixed("/url"), _) => Route::Create,
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,

@@ -6,11 +6,14 @@ pub mod docs;
 pub mod html;
 pub mod pages;
 pub mod qr;
+pub mod settings;
 
 /// The stylesheet of every page.
 pub const APP_CSS: &str = include_str!("../assets/app.css");
 /// The script of the home and admin pages: form submission and admin actions.
 pub const APP_JS: &str = include_str!("../assets/app.js");
+/// The admin page's settings forms and its "check now" button.
+pub const ADMIN_JS: &str = include_str!("../assets/admin.js");
 
 /// True when the client prefers a page to JSON, judged by its `Accept` header with
 /// q-values (RFC 9110 §12.5.1): a page when `text/html` or `application/xhtml+xml`
