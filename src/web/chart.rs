@@ -80,7 +80,11 @@ pub fn clicks_per_day(days: &[DayClicks]) -> String {
     let mut at = 0;
     while at <= top {
         let y = y_of(at, top);
-        let unit = if at == top { " clicks" } else { "" };
+        let unit = match (at == top, top) {
+            (false, _) => "",
+            (true, 1) => " click",
+            (true, _) => " clicks",
+        };
         svg.push_str(&format!(
             "<line class=\"grid{}\" x1=\"0\" y1=\"{y}\" x2=\"100%\" y2=\"{y}\" stroke=\"#c8c8c8\"/>\
              <text class=\"tick\" x=\"2\" y=\"{}\" font-size=\"13\" fill=\"#555\">{at}{unit}</text>",
