@@ -419,10 +419,17 @@ test("the owner sets and clears every control from the admin page, and the short
   assert.equal((await ownerView(link)).protected, undefined);
   assert.equal((await w.visit(key)).status, 302);
 
-  // A targeting rule: a matching visitor (a phone in Germany) goes to its target.
+  // A targeting rule: a matching visitor (a phone in Germany) goes to its target. A
+  // rule without a condition, or with a country that is none, is explained in words.
   await page.click("#add-rule");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "rule-new1-target");
   await page.fill("#rule-new1-target", `${targets}/for-german-phones`);
+  await page.click("#rules-form button[type=submit]");
+  await page.waitForSelector("#rules-form-error:not([hidden])");
+  assert.match(await page.textContent("#rules-form-error"), /^Each rule needs a condition besides its target/);
+  await page.fill("#rule-new1-country", "Germany");
+  await page.click("#rules-form button[type=submit]");
+  await page.waitForFunction(() => /^A rule's country 'GERMANY' is not a two-letter code/.test(document.getElementById("rules-form-error").textContent));
   await page.fill("#rule-new1-country", "de, at");
   await page.check("#rule-new1-device-mobile");
   await save(page, "rules-form");

@@ -16,7 +16,12 @@
     "rules[].when.query": "a rule's query parameter",
     "rules[].when.after": "a rule's start time",
     "rules[].when.before": "a rule's end time",
+    "rules[].when.country": "a rule's countries",
+    "rules[].when.language": "a rule's languages",
+    "rules[].when.device": "a rule's devices",
+    "rules[].when.os": "a rule's systems",
     "rules[].when": "a rule's conditions",
+    "split.variants[].target_url": "a variant's target URL",
     "social_card.description": "the card description",
     "social_card.title": "the card title",
     "social_card.image": "the card image URL",
@@ -40,9 +45,20 @@
     key: "the key",
   };
 
+  /** Details whose field name would not start a sentence well, said whole. */
+  const PHRASES = [
+    [/^field 'rules' each rule needs at least one condition in 'when'/, "Each rule needs a condition besides its target: a device, system, country, language, query parameter or time"],
+    [/^field 'rules' (device|os|country|language) /, (whole, what) => `A rule's ${{ os: "system" }[what] || what} `],
+    [/^field 'rules' query /, "A rule's query parameter "],
+    [/^field 'split' each variant /, "Each variant "],
+    [/^field 'tags' tag /, "The tag "],
+  ];
+
   /** An API error in the form's words: the fields by their labels, not their JSON names. */
   function inAdminWords(detail) {
-    let text = detail.replace(/field '([^']+)'/g, (whole, field) => LABELS[field] || field);
+    let text = detail;
+    for (const [pattern, words] of PHRASES) text = text.replace(pattern, words);
+    text = text.replace(/field '([^']+)'/g, (whole, field) => LABELS[field] || field);
     // Names the detail mentions in passing ("sticky_seconds must be ..."); only the
     // ones no English word could be.
     for (const [field, words] of Object.entries(LABELS)) {
@@ -113,7 +129,8 @@
     error.hidden = false;
     if (input) {
       input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") || ""} ${error.id}`.trim());
+      const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (!described.includes(error.id)) input.setAttribute("aria-describedby", [...described, error.id].join(" "));
       input.focus();
     }
   }
