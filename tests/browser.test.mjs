@@ -512,12 +512,17 @@ test("check now shows the target's health in words, and a second check at once s
   assert.deepEqual(errors, []);
 });
 
-test("keyboard only: the chart's days take the focus and say their clicks, and settings are changed and saved", { skip }, async () => {
+test("the chart's days show their clicks on hover; keyboard only, they take the focus and say them, and settings are changed and saved", { skip }, async () => {
   const link = await w.create({ target_url: `${targets}/keyboard` });
   await w.visit(link.key);
   await w.settleClicks(link.key, 1);
   const { page, errors } = await newPage();
   await page.goto(adminOf(link));
+  // A pointer over a day shows its count too.
+  await page.hover("svg.chart g.day:last-of-type .bar");
+  assert.equal(await page.$eval("svg.chart g.day:last-of-type .tip", (t) => getComputedStyle(t).visibility), "visible");
+  assert.match(await page.textContent("svg.chart g.day:last-of-type .tip"), /: 1 click$/);
+  await page.mouse.move(0, 0);
   // The first day of the chart, then on to the last: each names its date and count,
   // and shows its count while focused.
   await tabTo(page, "svg.chart g.day");
