@@ -185,14 +185,15 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       clear(form);
+      // "Remove password" is a submit button too, so the form works without the script.
+      const remove = $("remove-password");
+      if (remove && event.submitter === remove) {
+        if (confirm(remove.dataset.confirm)) save(form, { password: null });
+        return;
+      }
       const input = $("new_password");
       if (input.value === "") return fail(form, "Enter the new password.", input);
       save(form, { password: input.value });
-    });
-    const remove = $("remove-password");
-    remove?.addEventListener("click", () => {
-      clear(form);
-      if (confirm(remove.dataset.confirm)) save(form, { password: null });
     });
   }
 
@@ -379,11 +380,13 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    // Instants in the reader's time zone, before any form takes its first snapshot.
+    // Instants in the reader's time zone (the markup has them in UTC), before any form
+    // takes its first snapshot.
     document.querySelectorAll("input[data-utc]").forEach((el) => {
       const when = new Date(el.dataset.utc);
       if (el.dataset.utc && !Number.isNaN(when.getTime())) el.value = localInput(when);
     });
+    if ($("limits-hint")) $("limits-hint").textContent = "Your local time. Leave a field empty for none.";
     document.querySelectorAll("form.control").forEach((form) => {
       if (form.id === "password-form") setupPassword(form);
       else if (form.id === "rules-form") setupRules(form);

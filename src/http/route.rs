@@ -61,7 +61,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
     ("/{key}/qr", "GET, HEAD"),
-    ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
+    ("/admin/{secret_key}", "GET, HEAD, POST, PATCH, DELETE"),
     ("/admin/{secret_key}/stats", "GET, HEAD"),
     ("/admin/{secret_key}/visits", "GET, HEAD"),
     ("/admin/{secret_key}/check", "POST"),
@@ -109,6 +109,10 @@ pub enum Route {
         key: Key,
     },
     AdminShow {
+        secret: SecretKey,
+    },
+    /// A settings form of the admin page, posted without the script.
+    AdminForm {
         secret: SecretKey,
     },
     AdminPatch {
@@ -311,6 +315,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Peek(key), _) => Route::Peek { key },
         (Path::Qr(key), _) => Route::Qr { key },
         (Path::Admin(secret), Patch) => Route::AdminPatch { secret },
+        (Path::Admin(secret), Method::Post) => Route::AdminForm { secret },
         (Path::Admin(secret), Delete) => Route::AdminDeactivate { secret },
         (Path::Admin(secret), _) => Route::AdminShow { secret },
         (Path::AdminStats(secret), _) => Route::AdminStats { secret },
@@ -417,6 +422,11 @@ mod tests {
                 Method::Get,
                 admin.clone(),
                 Route::AdminShow { secret: s.clone() },
+            ),
+            (
+                Method::Post,
+                admin.clone(),
+                Route::AdminForm { secret: s.clone() },
             ),
             (
                 Method::Patch,

@@ -3,7 +3,7 @@
 
 use super::chart::{clicks_per_day, clicks_table};
 use super::html::{escape, page};
-use super::settings::{health_label, settings};
+use super::settings::{health_label, settings, Notice};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
 
@@ -94,6 +94,8 @@ pub struct AdminContext<'a> {
     pub redirect_status: u16,
     /// The service's own redirect status, for a link that has none of its own.
     pub default_redirect: u16,
+    /// What a settings form posted without the script came back with.
+    pub notice: Option<&'a Notice>,
 }
 
 /// `GET /admin/{secret_key}` for browsers. Everything is readable without the script;
@@ -159,7 +161,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         created = escape(&link.created_at.to_rfc3339()),
         status = cx.redirect_status,
         health = health_label(link.health.state.as_str()),
-        settings = settings(link, cx.default_redirect),
+        settings = settings(link, cx.default_redirect, cx.notice),
         health_detail = escape(&health_detail(link)),
         clicks = stats.clicks,
         humans = stats.humans,
@@ -420,6 +422,7 @@ mod tests {
             state: "active",
             redirect_status: 302,
             default_redirect: 302,
+            notice: None,
         };
         let html = admin(&link(), &stats(), &cx);
         assert!(html.contains("https://example.com/&lt;script&gt;"));
@@ -450,6 +453,7 @@ mod tests {
             state: "active",
             redirect_status: 302,
             default_redirect: 302,
+            notice: None,
         };
         for html in [home(), admin(&link(), &stats(), &cx), password_form(true)] {
             let inputs = html.matches("<input id=\"").count();
