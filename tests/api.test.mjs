@@ -339,7 +339,7 @@ describe("service endpoints and routing", () => {
     const res = await w.fetch(`/admin/${link.secret_key}`, { method: "PUT" });
 
     await expectError(res, 405);
-    assert.equal(res.headers.get("allow"), "GET, HEAD, PATCH, DELETE");
+    assert.equal(res.headers.get("allow"), "GET, HEAD, POST, PATCH, DELETE");
   });
 
   test("paths that cannot name a link answer 404 JSON", async () => {

@@ -139,7 +139,8 @@ const TABLE = [
   ["DELETE /{key}", { method: "DELETE", path: "/{key}" }, 405],
   ["PATCH /{key}+", { method: "PATCH", path: "/{key}+" }, 405],
   ["POST /{key}/qr", { method: "POST", path: "/{key}/qr" }, 405],
-  ["POST /admin/{secret}", { method: "POST", path: "/admin/{secret}" }, 405],
+  // POST /admin/{secret} is the admin page's settings form without script; a body that names no form is a 400.
+  ["POST /admin/{secret} without a form", { method: "POST", path: "/admin/{secret}" }, 400],
   ["PUT /admin/{secret}", { method: "PUT", path: "/admin/{secret}" }, 405],
   ["DELETE /admin/{secret}/stats", { method: "DELETE", path: "/admin/{secret}/stats" }, 405],
   ["PROPFIND /{key}", { method: "PROPFIND", path: "/{key}" }, 405],

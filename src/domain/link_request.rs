@@ -182,7 +182,8 @@ const CREATE_FIELDS: &[&str] = &[
     "check",
     "domain",
 ];
-const PATCH_FIELDS: &[&str] = &[
+/// Every field `PATCH /admin/{secret_key}` and `PATCH /api/links/{key}` accept.
+pub const PATCH_FIELDS: &[&str] = &[
     "target_url",
     "url",
     "is_active",

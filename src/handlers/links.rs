@@ -11,16 +11,17 @@ use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
 use crate::domain::address::LinkName;
 use crate::domain::health::Verdict;
 use crate::domain::key::Key;
-use crate::domain::link::Link;
+use crate::domain::link::{Link, RedirectStatus};
 use crate::domain::link_request::{CreationCheck, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
-use crate::http::response::{self, Reply, CREATED, OK};
+use crate::http::response::{self, Reply, BAD_REQUEST, CREATED, OK};
 use crate::storage::d1::{LinkRef, Updated};
 use crate::web::pages::{self, AdminContext};
+use crate::web::settings::{form_patch, in_form_words, Notice, PLAIN_FORMS};
 
 /// The answer to a `reuse` request: public fields only, never the creator's secret,
 /// and what the shared link does (which is what this caller asked for; see
@@ -179,7 +180,32 @@ pub async fn show(
 }
 
 /// `GET /admin/{secret_key}` for browsers: the link, its last 30 days, and the controls.
+/// After a settings form posted without the script, `?saved=<form>` or
+/// `?unchanged=<form>` says so in that form.
 pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError> {
+    let notice = [
+        ("saved", "Saved."),
+        ("unchanged", "Nothing to save: no field was changed."),
+    ]
+    .into_iter()
+    .find_map(|(param, text)| {
+        let form = cx.query_param(param)?;
+        let form = PLAIN_FORMS.into_iter().find(|f| *f == form)?;
+        Some(Notice {
+            form,
+            text: text.to_string(),
+            error: false,
+        })
+    });
+    admin_page_with(secret, notice.as_ref(), OK, cx).await
+}
+
+async fn admin_page_with(
+    secret: &SecretKey,
+    notice: Option<&Notice>,
+    status: u16,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
     let store = cx.links()?;
     let link = store
         .find(&LinkRef::Secret(&secret.hash()))
@@ -195,11 +221,74 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
             short_url: &view.url,
             state: view.state,
             redirect_status: view.redirect_status,
+            default_redirect: cx.config.default_redirect.code(),
+            notice,
         },
     );
-    let res = response::html(OK, page)?;
+    let res = response::html(status, page)?;
     response::noindex(&res)?;
     Ok(res)
+}
+
+/// `POST /admin/{secret_key}`: a settings form of the admin page, sent by a browser
+/// without the script (`application/x-www-form-urlencoded`). It becomes the same
+/// change as the owner's `PATCH` ([`form_patch`]); saved, the browser is sent back to
+/// the page (`302`, so the reload is a `GET`); refused, the page is shown again with
+/// the reason in the form, in its words.
+pub async fn admin_form(
+    req: &mut Request,
+    secret: &SecretKey,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let pairs = body::read_form(req, MAX_BODY_BYTES).await?;
+    let hash = secret.hash();
+    let link = cx
+        .links()?
+        .find(&LinkRef::Secret(&hash))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let refused = |form: &'static str, why: String| Notice {
+        form,
+        text: in_form_words(&why),
+        error: true,
+    };
+    let (form, fields) = match form_patch(&pairs, &link) {
+        Ok(changed) => changed,
+        Err((Some(form), why)) => {
+            let notice = refused(form, why);
+            return admin_page_with(secret, Some(&notice), BAD_REQUEST, cx).await;
+        }
+        Err((None, why)) => return Err(ApiError::BadRequest(why)),
+    };
+    let back = |param: &str| format!("/admin/{}?{param}={form}", secret.as_str());
+    if fields.is_empty() {
+        return Ok(response::redirect(
+            &back("unchanged"),
+            RedirectStatus::Found,
+            0,
+        )?);
+    }
+    let body = serde_json::Value::Object(fields).to_string().into_bytes();
+    let own_hosts = cx.own_hosts();
+    let applied = async {
+        let mut patch = LinkPatch::from_json(&body, &cx.target_policy(&own_hosts), cx.now)?;
+        password::hash_change(&mut patch.controls).await?;
+        apply(&LinkRef::Secret(&hash), &patch, cx).await
+    }
+    .await;
+    match applied {
+        Ok(_) => Ok(response::redirect(
+            &back("saved"),
+            RedirectStatus::Found,
+            0,
+        )?),
+        // A refusal is the owner's to read; anything else is the service's fault.
+        Err(e) if e.status() < 500 => {
+            let notice = refused(form, e.detail());
+            admin_page_with(secret, Some(&notice), e.status(), cx).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies a change in D1, then rewrites (or drops) the cached rule in the same

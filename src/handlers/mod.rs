@@ -154,6 +154,7 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::AdminShow { secret } => {
             links::show(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }
+        Route::AdminForm { secret } => links::admin_form(req, &secret, cx).await,
         Route::AdminPatch { secret } => {
             links::patch(req, &LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }

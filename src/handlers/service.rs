@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::web::docs::{self, OPENAPI};
-use crate::web::{dashboard, pages, APP_CSS, APP_JS, DASHBOARD_JS};
+use crate::web::{dashboard, pages, ADMIN_JS, APP_CSS, APP_JS, DASHBOARD_JS};
 
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
 pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
@@ -41,11 +41,12 @@ pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
-/// `GET /static/app.css`, `/static/app.js` and `/static/dashboard.js`: embedded in the
-/// wasm at build time.
+/// `GET /static/app.css`, `/static/app.js`, `/static/admin.js` and
+/// `/static/dashboard.js`: embedded in the wasm at build time.
 pub fn asset(path: &str) -> Result<Reply, ApiError> {
     let (content_type, body) = match path {
         "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
+        "/static/admin.js" => ("text/javascript; charset=utf-8", ADMIN_JS),
         "/static/dashboard.js" => ("text/javascript; charset=utf-8", DASHBOARD_JS),
         _ => ("text/javascript; charset=utf-8", APP_JS),
     };

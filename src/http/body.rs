@@ -49,6 +49,15 @@ pub async fn read_form_field(
         .map(|(_, v)| v.into_owned()))
 }
 
+/// Every field of an HTML form's POST (`application/x-www-form-urlencoded`), in order:
+/// the admin page's settings forms without the script.
+pub async fn read_form(req: &mut Request, limit: usize) -> Result<Vec<(String, String)>, ApiError> {
+    let body = read_limited(req, limit).await?;
+    Ok(url::form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}
+
 async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(length) = req.headers().get("Content-Length")? {
         if length

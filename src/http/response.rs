@@ -17,6 +17,8 @@ pub type Reply = web_sys::Response;
 pub const OK: u16 = 200;
 pub const CREATED: u16 = 201;
 pub const NO_CONTENT: u16 = 204;
+/// A settings form of the admin page refused: the page again, with the reason in it.
+pub const BAD_REQUEST: u16 = 400;
 /// A dead link in `gone` mode (`DEAD_LINK_MODE`); its facts are not an error's.
 pub const GONE: u16 = 410;
 

@@ -58,11 +58,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/static/app.js", "GET, HEAD"),
     ("/static/dashboard.js", "GET, HEAD"),
     ("/dashboard", "GET, HEAD"),
+    ("/static/admin.js", "GET, HEAD"),
     ("/url", "POST"),
     ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
     ("/{key}/qr", "GET, HEAD"),
-    ("/admin/{secret_key}", "GET, HEAD, PATCH, DELETE"),
+    ("/admin/{secret_key}", "GET, HEAD, POST, PATCH, DELETE"),
     ("/admin/{secret_key}/stats", "GET, HEAD"),
     ("/admin/{secret_key}/visits", "GET, HEAD"),
     ("/admin/{secret_key}/check", "POST"),
@@ -113,6 +114,10 @@ pub enum Route {
         key: Key,
     },
     AdminShow {
+        secret: SecretKey,
+    },
+    /// A settings form of the admin page, posted without the script.
+    AdminForm {
         secret: SecretKey,
     },
     AdminPatch {
@@ -295,7 +300,12 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/docs"), _) => Route::Docs,
         (Path::Fixed("/favicon.svg"), _) => Route::Favicon,
         (
-            Path::Fixed(asset @ ("/static/app.css" | "/static/app.js" | "/static/dashboard.js")),
+            Path::Fixed(
+                asset @ ("/static/app.css"
+                | "/static/app.js"
+                | "/static/admin.js"
+                | "/static/dashboard.js"),
+            ),
             _,
         ) => Route::Asset(asset),
         (Path::Fixed("/dashboard"), _) => Route::Dashboard,
@@ -320,6 +330,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Peek(key), _) => Route::Peek { key },
         (Path::Qr(key), _) => Route::Qr { key },
         (Path::Admin(secret), Patch) => Route::AdminPatch { secret },
+        (Path::Admin(secret), Method::Post) => Route::AdminForm { secret },
         (Path::Admin(secret), Delete) => Route::AdminDeactivate { secret },
         (Path::Admin(secret), _) => Route::AdminShow { secret },
         (Path::AdminStats(secret), _) => Route::AdminStats { secret },
@@ -426,6 +437,11 @@ mod tests {
                 Method::Get,
                 admin.clone(),
                 Route::AdminShow { secret: s.clone() },
+            ),
+            (
+                Method::Post,
+                admin.clone(),
+                Route::AdminForm { secret: s.clone() },
             ),
             (
                 Method::Patch,

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod html;
 pub mod pages;
 pub mod qr;
+pub mod settings;
 
 /// The stylesheet of every page.
 pub const APP_CSS: &str = include_str!("../assets/app.css");
@@ -15,6 +16,8 @@ pub const APP_CSS: &str = include_str!("../assets/app.css");
 pub const APP_JS: &str = include_str!("../assets/app.js");
 /// The script of the operator dashboard (`/dashboard`), which calls the operator API.
 pub const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
+/// The admin page's settings forms and its "check now" button.
+pub const ADMIN_JS: &str = include_str!("../assets/admin.js");
 
 /// True when the client prefers a page to JSON, judged by its `Accept` header with
 /// q-values (RFC 9110 §12.5.1): a page when `text/html` or `application/xhtml+xml`

@@ -3,6 +3,7 @@
 
 use super::chart::{clicks_per_day, clicks_table};
 use super::html::{escape, page};
+use super::settings::{health_label, settings, Notice};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
 
@@ -99,6 +100,10 @@ pub struct AdminContext<'a> {
     pub short_url: &'a str,
     pub state: &'a str,
     pub redirect_status: u16,
+    /// The service's own redirect status, for a link that has none of its own.
+    pub default_redirect: u16,
+    /// What a settings form posted without the script came back with.
+    pub notice: Option<&'a Notice>,
 }
 
 /// `GET /admin/{secret_key}` for browsers. Everything is readable without the script;
@@ -156,12 +161,15 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <noscript><p class="hint">Changing the link needs JavaScript, or the API: <code>PATCH</code> this page's URL with a JSON body.</p></noscript>
   <h3>QR code</h3>
   <img src="/{key}/qr?size=160" alt="QR code of {short}" width="160" height="160">
-</section>"#,
+</section>
+{settings}
+<script src="/static/admin.js" defer></script>"#,
         state_class = escape(cx.state),
         state = state_label(cx.state),
         created = escape(&link.created_at.to_rfc3339()),
         status = cx.redirect_status,
-        health = link.health.state.as_str(),
+        health = health_label(link.health.state.as_str()),
+        settings = settings(link, cx.default_redirect, cx.notice),
         health_detail = escape(&health_detail(link)),
         clicks = stats.clicks,
         humans = stats.humans,
@@ -422,6 +430,8 @@ mod tests {
             short_url: "https://sho.rt/abc",
             state: "active",
             redirect_status: 302,
+            default_redirect: 302,
+            notice: None,
         };
         let html = admin(&link(), &stats(), &cx);
         assert!(html.contains("https://example.com/&lt;script&gt;"));
@@ -451,6 +461,8 @@ mod tests {
             short_url: "https://sho.rt/abc",
             state: "active",
             redirect_status: 302,
+            default_redirect: 302,
+            notice: None,
         };
         for html in [home(), admin(&link(), &stats(), &cx), password_form(true)] {
             let inputs = html.matches("<input id=\"").count();
