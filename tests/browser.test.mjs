@@ -37,9 +37,7 @@ let site;
 let targets;
 before(async () => {
   if (skip) return;
-  w = await startWorker({ host: "127.0.0.1", port: 0, vars: { ADMIN_TOKEN } });
-
-  w = await startWorker({ host: "127.0.0.1", port: 0, outbound });
+  w = await startWorker({ host: "127.0.0.1", port: 0, outbound, vars: { ADMIN_TOKEN } });
   base = String(w.url).replace(/\/$/, "");
   // The targets live on example.com, which the browser resolves to a page served
   // here on 127.0.0.1 (no traffic leaves the machine).
@@ -764,6 +762,8 @@ test("the dashboard fits a 375 px phone and passes axe-core, light and dark, sig
   await page.goto(`${base}/`);
   assert.ok(await noHorizontalScroll(page), "home scrolls sideways at 375 px");
   assert.deepEqual(errors, []);
+  await context.close();
+});
 
 // The admin page's settings (issue 15): every control of the owner's PATCH has a form,
 // and what a form saves is what the API shows and what the short link then does.
