@@ -5,7 +5,7 @@
 // tests/screenshots/ (git-ignored).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 import { startWorker } from "./harness.mjs";
@@ -224,11 +224,14 @@ test("every page passes axe-core with no serious or critical violation, light an
         await page.waitForSelector("#result:not([hidden])");
       }
       // The console draws itself from /openapi.json after the load.
-      // The console draws itself from /openapi.json after the load; one operation is
-      // opened, as a person trying a call sees it.
+      // The console draws itself from /openapi.json after the load; two operations are
+      // opened (query parameters, a JSON body), as a person trying a call sees them.
       if (name === "api console") {
-        await page.click("#operations-default-listLinks .opblock-summary-control");
-        await page.waitForSelector("#operations-default-listLinks button.execute");
+        for (const id of ["listLinks", "createLink"]) {
+          await page.click(`#operations-default-${id} .opblock-summary-control`);
+          await page.waitForSelector(`#operations-default-${id} button.execute`);
+        }
+        await page.waitForSelector("#operations-default-createLink textarea[aria-label]");
       }
       // Injected through the debugging protocol, which the page's CSP does not govern.
       await page.addScriptTag({ path: AXE }).catch(async () => page.evaluate(await import("node:fs").then((fs) => fs.readFileSync(AXE, "utf8"))));
@@ -339,6 +342,18 @@ test("the API reference renders its Markdown, has working contents and reads on 
   await noScript.close();
 });
 
+/** axe-core's serious and critical violations on the page as it is now. */
+async function seriousViolations(page) {
+  // Evaluated through the debugging protocol: the page's CSP refuses an injected script tag.
+  await page.evaluate(readFileSync(AXE, "utf8"));
+  return page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+}
+
 test("the API console loads the OpenAPI document and makes an authorized call", { skip }, async () => {
   const link = await w.create({ target_url: "https://example.com/console/listed", custom_key: "console-listed" });
   const { page, errors, context } = await newPage();
@@ -352,6 +367,8 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   await page.click("button.authorize");
   await page.fill(".auth-container input", ADMIN_TOKEN);
   await page.click(".auth-btn-wrapper button.authorize");
+  // The dialog, and below the page after the call, pass axe-core too.
+  assert.deepEqual(await seriousViolations(page), [], "the authorization dialog");
   await page.click(".auth-btn-wrapper button.btn-done");
 
   // GET /api/links, executed from the page against this worker.
@@ -365,6 +382,7 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   assert.equal(new URL(sent.url()).origin, base);
   assert.equal(sent.headers().authorization, `Bearer ${ADMIN_TOKEN}`);
   assert.match(await page.textContent("#operations-default-listLinks .live-responses-table"), new RegExp(link.key));
+  assert.deepEqual(await seriousViolations(page), [], "the console after a call");
   // Nothing left the origin, and the CSP refused nothing.
   assert.deepEqual(calls.map((r) => new URL(r.url()).origin).filter((o) => o !== base), []);
   assert.deepEqual(errors, []);

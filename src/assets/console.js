@@ -17,12 +17,24 @@ SwaggerUIBundle({
   syntaxHighlight: false,
 });
 
-// Two gaps of Swagger UI's markup in an opened operation, which axe-core finds: an
-// example that scrolls but cannot take the keyboard's focus, and a parameter's select
-// that names nothing. Filled in as it draws.
+// Gaps of Swagger UI's markup, which axe-core finds once an operation or the
+// authorization dialog is open: an example that scrolls but cannot take the keyboard's
+// focus, and a parameter's select and the request body's text area that name nothing.
+// Filled in as it draws.
 new MutationObserver(() => {
   for (const pre of document.querySelectorAll("#swagger-ui pre:not([tabindex])")) pre.tabIndex = 0;
   for (const select of document.querySelectorAll("#swagger-ui tr[data-param-name] select:not([aria-label])")) {
     select.setAttribute("aria-label", select.closest("tr").dataset.paramName);
+  }
+  for (const body of document.querySelectorAll("#swagger-ui textarea.body-param__text:not([aria-label])")) {
+    body.setAttribute("aria-label", "Request body (JSON)");
+  }
+  // The authorization dialog: a close button with only an icon, and "Logout" named
+  // "Remove authorization", which speech input cannot match to what is shown.
+  for (const close of document.querySelectorAll("#swagger-ui .close-modal:not([aria-label])")) {
+    close.setAttribute("aria-label", "Close");
+  }
+  for (const logout of document.querySelectorAll('#swagger-ui button[aria-label="Remove authorization"]')) {
+    logout.removeAttribute("aria-label");
   }
 }).observe(document.getElementById("swagger-ui"), { childList: true, subtree: true });
