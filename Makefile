@@ -69,12 +69,22 @@ WASM_FINISH := wasm-opt -Oz --strip-debug --strip-producers
 # One build per start: `make dev` builds here, then wrangler's [build] command runs
 # `make build` again, which finds build/index.js newer than every source and does
 # nothing. A real change to a source rebuilds.
-WORKER_SOURCES := $(shell find src -type f) Cargo.toml Cargo.lock build.rs
-build: build/index.js
+# src/assets/ is not in the wasm: its files are static assets (below).
+WORKER_SOURCES := $(shell find src -type f -not -path 'src/assets/*') Cargo.toml Cargo.lock
+# The static assets' directory, as wrangler.toml's [assets] names it.
+ASSETS_DIR := $(shell sed -n '/^\[assets\]/,/^\[/ s/^directory = "\(.*\)"/\1/p' wrangler.toml)
+build: build/index.js $(ASSETS_DIR)/_headers
 build/index.js: $(WORKER_SOURCES) | bootstrap
 	worker-build --release
 	$(WASM_FINISH) build/index_bg.wasm -o build/index_bg.wasm
 	@touch $@
+
+# The static assets ([assets] in wrangler.toml, served before the worker runs): the
+# files of src/assets/ at /static/, the OpenAPI document, the /docs reference and the
+# /docs/try console with Swagger UI from node_modules. Built by the native tool in
+# site/ (see site/src/main.rs), never committed.
+$(ASSETS_DIR)/_headers: $(WORKER_SOURCES) $(shell find src/assets site -type f) node_modules/.package-lock.json | bootstrap
+	cargo run -q --locked -p shortener-site -- $(ASSETS_DIR)
 
 # The links database, then every analytics database bound in wrangler.toml (ANALYTICS
 # and its shards ANALYTICS_n, each with migrations_dir = "migrations-analytics").
@@ -143,7 +153,7 @@ deploy: build
 	wrangler deploy
 
 clean:
-	rm -rf build target .wrangler
+	rm -rf build dist target .wrangler
 
 # `make bench`: wrk against the release build and a constant-302 baseline worker, both
 # under Miniflare on 127.0.0.1; writes bench/results.md (see bench/README.md).

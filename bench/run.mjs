@@ -271,10 +271,15 @@ async function main() {
   const serve = { host: "127.0.0.1", port: 0 };
   // The deployed settings (wrangler.toml's [vars]), not the test defaults.
   const deployed = { ...wranglerConfig().vars, BENCH_COUNTERS: "1" };
-  const app = await startWorker({ ...serve, vars: deployed });
+  // The worker alone, like the baseline: on Cloudflare, static assets are routed before
+  // the worker and outside its CPU time, while Miniflare's asset router runs in the same
+  // workerd on every request. One more instance runs behind that router, as `make dev`
+  // and the tests run it, so its cost is measured too (bench/README.md).
+  const app = await startWorker({ ...serve, vars: deployed, assets: false });
   // Same build, with the CLICKS queue producer and its consumer (in the same worker) bound.
-  const appQueue = await startWorker({ ...serve, queue: true, vars: deployed });
-  const base = await startWorker({ ...serve, withDb: false, withKv: false, scriptPath: baseScript });
+  const appQueue = await startWorker({ ...serve, queue: true, vars: deployed, assets: false });
+  const appAssets = await startWorker({ ...serve, vars: deployed, assets: true });
+  const base = await startWorker({ ...serve, withDb: false, withKv: false, scriptPath: baseScript, assets: false });
   try {
     const baseOrigin = await originOf(base);
     // What is kept per shortener worker: its origin, the redirects it served (to compare
@@ -286,7 +291,8 @@ async function main() {
     });
     const direct = await target("direct", "shortener, default mode (clicks written straight to D1)", app, "direct");
     const queued = await target("queue", "shortener, queue mode (CLICKS queue, consumer in the same worker)", appQueue, "queue");
-    const targets = [direct, queued];
+    const behindAssets = await target("assets", "shortener behind Miniflare's static-asset router (default mode)", appAssets, "direct");
+    const targets = [direct, queued, behindAssets];
     console.log(`bench: worker on ${direct.origin}, queue-mode worker on ${queued.origin}, baseline on ${baseOrigin}`);
     const handRedirect = async (t, path, what) => {
       await expectStatus(t.origin, path, {}, 302, what);
@@ -316,6 +322,7 @@ async function main() {
     await seedCold(app.db, "bench-check-", 1);
     await handRedirect(direct, "/bench-check-0", "uncached redirect");
     await warmLink(queued, QUEUE_WARM_KEY);
+    await warmLink(behindAssets, WARM_KEY);
 
     for (const t of targets) {
       t.hasCounters = (await counters(t.origin)) !== null;
@@ -333,6 +340,10 @@ async function main() {
       {
         id: "cached-queue", label: "redirect, cached link, queue mode", target: queued, redirects: true,
         req: { path: `/${QUEUE_WARM_KEY}` },
+      },
+      {
+        id: "cached-assets", label: "redirect, cached link, behind Miniflare's asset router (not on Cloudflare)",
+        target: behindAssets, redirects: true, req: { path: `/${WARM_KEY}` },
       },
       {
         id: "uncached", label: "redirect, uncached link (KV miss, first visit)", redirects: true,
@@ -426,7 +437,8 @@ async function main() {
     };
     direct.logName = "worker";
     queued.logName = "worker-queue";
-    for (const [name, w] of [[direct.logName, app], [queued.logName, appQueue], ["baseline", base]]) {
+    behindAssets.logName = "worker-assets";
+    for (const [name, w] of [[direct.logName, app], [queued.logName, appQueue], [behindAssets.logName, appAssets], ["baseline", base]]) {
       writeFileSync(join(TMP, `${name}.log`), w.log.lines.join("\n") + "\n");
     }
     const md = report(result);
@@ -435,7 +447,7 @@ async function main() {
     console.log("bench: wrote bench/results.md");
     return result.clicksOk && !scenarios.some((s) => s.runs.some((r) => r.exhausted));
   } finally {
-    await Promise.allSettled([app.dispose(), appQueue.dispose(), base.dispose()]);
+    await Promise.allSettled([app.dispose(), appQueue.dispose(), appAssets.dispose(), base.dispose()]);
   }
 }
 
@@ -498,7 +510,8 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, starts, cli
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cores} cores (os.availableParallelism()), ${os.cpus()[0]?.model?.trim() ?? "unknown CPU"}, Node ${process.versions.node}`,
     `- Worker: commit ${gitRevision()}, release build (worker-build --release) served by Miniflare on 127.0.0.1 with local D1 and KV, migrations applied; ` +
-      "two instances of it, each with its own D1 and KV: the default click mode, and queue mode (the `CLICKS` queue producer and its consumer bound, as in the commented sections of wrangler.toml)",
+      "three instances of it, each with its own D1 and KV: the default click mode, queue mode (the `CLICKS` queue producer and its consumer bound, as in the commented sections of wrangler.toml), " +
+      "and the default mode behind Miniflare's static-asset router (`[assets]`, as `make dev` and the tests run it; on Cloudflare assets are routed before the worker, so the first two, without it, are the worker's own figures)",
     `- Load average (1, 5, 15 min) when the bench started: ${load.map((x) => x.toFixed(2)).join(", ")}; other work on the machine shows up as noise between rounds`,
     `- Load: wrk -t${THREADS} -c${CONNECTIONS} --timeout ${WRK_TIMEOUT}, ${ROUNDS} rounds × each scenario ${RUN_SECONDS} s (requests sent for the first ${RUN_SECONDS - QUIET_SECONDS} s), after a ${WARMUP_SECONDS} s warm-up each`,
     "",

@@ -2,11 +2,12 @@
 // the built worker served by Miniflare on 127.0.0.1. Shortens a link through the form,
 // follows it, reads the admin page, changes the target, deactivates, and sees the 410
 // page; finds its links again in "your links" and saves the QR code as PNG; runs the
-// operator dashboard with the admin token and with team keys. Saves screenshots to
-// tests/screenshots/ (git-ignored).
+// operator dashboard with the admin token and with team keys; sets every control on the
+// admin page; reads the API reference and calls the API from its console. Saves
+// screenshots to tests/screenshots/ (git-ignored).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { chromium } from "playwright-core";
 import { startWorker, refuseOutbound, waitFor } from "./harness.mjs";
@@ -37,6 +38,7 @@ let site;
 let targets;
 before(async () => {
   if (skip) return;
+  // The token lets the dashboard sign in and the API console make an authorized call.
   w = await startWorker({ host: "127.0.0.1", port: 0, outbound, vars: { ADMIN_TOKEN } });
   base = String(w.url).replace(/\/$/, "");
   // The targets live on example.com, which the browser resolves to a page served
@@ -231,6 +233,7 @@ test("every page passes axe-core with no serious or critical violation, light an
     docs: `${base}/docs`,
     preview: `${base}/${link.key}+`,
     "password form": `${base}/${locked.key}`,
+    "api console": `${base}/docs/try`,
     "not found": `${base}/no-such-link`,
     gone: `${base}/${made.key}`,
   };
@@ -257,6 +260,15 @@ test("every page passes axe-core with no serious or critical violation, light an
         await page.waitForFunction(() => document.getElementById("check-status").textContent.length > 20);
         await page.focus("svg.chart g.day");
       }
+      // The console draws itself from /openapi.json after the load; two operations are
+      // opened (query parameters, a JSON body), as a person trying a call sees them.
+      if (name === "api console") {
+        for (const id of ["listLinks", "createLink"]) {
+          await page.click(`#operations-default-${id} .opblock-summary-control`);
+          await page.waitForSelector(`#operations-default-${id} button.execute`);
+        }
+        await page.waitForSelector("#operations-default-createLink textarea[aria-label]");
+      }
       // Injected through the debugging protocol, which the page's CSP does not govern.
       await page.addScriptTag({ path: AXE }).catch(async () => page.evaluate(await import("node:fs").then((fs) => fs.readFileSync(AXE, "utf8"))));
       const result = await page.evaluate(async () => {
@@ -273,11 +285,11 @@ test("every page passes axe-core with no serious or critical violation, light an
   assert.deepEqual(found, []);
   // Every page names its icon, which is served (no 404 on a first visit), and the admin
   // page, whose URL is the secret, asks search engines to stay away.
-  const icon = await w.get("/favicon.svg");
+  const icon = await w.get("/static/favicon.svg");
   assert.equal(icon.status, 200);
   assert.equal(icon.headers.get("content-type"), "image/svg+xml");
   const adminPage = await w.get(new URL(admin).pathname, { accept: "text/html" });
-  assert.match(await adminPage.text(), /<link rel="icon" href="\/favicon.svg"/);
+  assert.match(await adminPage.text(), /<link rel="icon" href="\/static\/favicon.svg"/);
   assert.equal(adminPage.headers.get("x-robots-tag"), "noindex, nofollow");
 });
 
@@ -1119,5 +1131,138 @@ test("without JavaScript the plain settings forms still save, in UTC, and say wh
   shown = await ownerView(link);
   assert.equal(shown.expires_at, null);
   assert.equal(shown.max_clicks, 4);
+  await context.close();
+});
+
+// The static files: Workers Static Assets serves them in front of the worker (the
+// harness gives Miniflare wrangler.toml's [assets] directory, which `make build` fills
+// from site/), with the headers of the generated _headers file.
+test("static files are served with their types, caching and security headers", { skip }, async () => {
+  // Every answer's body is read: Miniflare's dispose waits for unread ones.
+  const get = async (path, headers) => {
+    const res = await w.get(path, headers);
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  };
+  // Every file of src/assets/ is at /static/<name>, with no route of its own.
+  const types = { css: /^text\/css/, js: /^text\/javascript/, svg: /^image\/svg\+xml/ };
+  const sources = readdirSync(new URL("../src/assets/", import.meta.url)).filter((f) => f !== "openapi.json");
+  assert.ok(sources.includes("app.css") && sources.includes("app.js"));
+  for (const name of sources) {
+    const res = await get(`/static/${name}`);
+    assert.equal(res.status, 200, name);
+    const type = types[name.split(".").pop()];
+    if (type) assert.match(res.headers.get("content-type"), type, name);
+    assert.equal(res.headers.get("cache-control"), "public, max-age=300", name);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", name);
+    // Revalidation after the five minutes is a 304 on the ETag.
+    const etag = res.headers.get("etag");
+    assert.ok(etag, name);
+    assert.equal((await get(`/static/${name}`, { "if-none-match": etag })).status, 304, name);
+  }
+  assert.equal((await get("/static/no-such-file.js")).status, 404);
+
+  // The OpenAPI document, compacted.
+  const openapi = await get("/openapi.json");
+  assert.match(openapi.headers.get("content-type"), /^application\/json/);
+  assert.equal(JSON.parse(openapi.text).openapi, "3.1.0");
+
+  // The console's files are under their version, so they are cached for good.
+  const consolePage = (await get("/docs/try")).text;
+  const bundle = consolePage.match(/src="(\/vendor\/swagger-ui-[\d.]+\/swagger-ui-bundle\.js)"/)[1];
+  const vendored = await get(bundle);
+  assert.equal(vendored.status, 200);
+  assert.match(vendored.headers.get("content-type"), /^text\/javascript/);
+  assert.equal(vendored.headers.get("cache-control"), "public, max-age=31536000, immutable");
+
+  // The reference keeps the pages' strict policy; the console loosens styles and
+  // images only (Swagger UI sets style attributes and draws data: icons).
+  const csp = async (path) => (await get(path, { accept: "text/html" })).headers.get("content-security-policy");
+  const strict = await csp("/docs");
+  assert.equal(strict, await csp("/"));
+  assert.doesNotMatch(strict, /unsafe/);
+  const loose = await csp("/docs/try");
+  assert.match(loose, /script-src 'self';/);
+  assert.match(loose, /style-src 'self' 'unsafe-inline';/);
+  assert.match(loose, /img-src 'self' data:;/);
+  assert.doesNotMatch(loose, /unsafe-eval|script-src[^;]*unsafe-inline/);
+  // Other methods on an asset path are refused.
+  const post = await w.fetch("/docs", { method: "POST" });
+  await post.arrayBuffer();
+  assert.equal(post.status, 405);
+});
+
+test("the API reference renders its Markdown, has working contents and reads on a phone without script", { skip }, async () => {
+  const noScript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await noScript.newPage();
+  await page.goto(`${base}/docs`);
+  assert.match(await page.textContent("h1"), /API/);
+  // Backticks in the document's descriptions become code elements, not literal marks.
+  assert.ok(await page.locator(".docs > p code", { hasText: '{"detail": "..."}' }).count());
+  assert.equal(await page.locator(".docs :is(p, td)", { hasText: /`/ }).count(), 0, "a literal backtick is left");
+  // The console is linked from the reference.
+  assert.equal(await page.getAttribute("a[href='/docs/try']", "href"), "/docs/try");
+  // The contents lead to the operation, with no script.
+  const entry = page.locator(".toc a[href='#op-listLinks']");
+  await entry.click();
+  assert.ok(page.url().endsWith("#op-listLinks"));
+  const heading = page.locator("#op-listLinks");
+  assert.match(await heading.textContent(), /GET\s*\/api\/links/i);
+  assert.ok(await heading.isVisible());
+  const box = await heading.boundingBox();
+  assert.ok(box.y >= 0 && box.y < 844, `the heading is in view (y = ${box.y})`);
+  // Tables fit the phone: nothing scrolls sideways, and no cell is squeezed to a
+  // column narrower than a word.
+  assert.ok(await noHorizontalScroll(page), "/docs scrolls sideways at 390 px");
+  const narrowest = await page.$$eval(".doc-table td", (cells) => Math.min(...cells.filter((c) => c.textContent.trim()).map((c) => c.getBoundingClientRect().width)));
+  assert.ok(narrowest > 100, `a table cell is ${narrowest} px wide at 390 px`);
+  await page.screenshot({ path: `${SHOTS}docs-phone.png` });
+  await noScript.close();
+});
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function seriousViolations(page) {
+  // Evaluated through the debugging protocol: the page's CSP refuses an injected script tag.
+  await page.evaluate(readFileSync(AXE, "utf8"));
+  return page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+}
+
+test("the API console loads the OpenAPI document and makes an authorized call", { skip }, async () => {
+  const link = await w.create({ target_url: "https://example.com/console/listed", custom_key: "console-listed" });
+  const { page, errors, context } = await newPage();
+  const calls = [];
+  page.on("request", (r) => calls.push(r));
+  await page.goto(`${base}/docs/try`);
+  await page.waitForSelector("#swagger-ui .opblock");
+  assert.ok(await page.locator("#operations-default-listLinks").count());
+
+  // Authorize with the operator's token.
+  await page.click("button.authorize");
+  await page.fill(".auth-container input", ADMIN_TOKEN);
+  await page.click(".auth-btn-wrapper button.authorize");
+  // The dialog, and below the page after the call, pass axe-core too.
+  assert.deepEqual(await seriousViolations(page), [], "the authorization dialog");
+  await page.click(".auth-btn-wrapper button.btn-done");
+
+  // GET /api/links, executed from the page against this worker.
+  await page.click("#operations-default-listLinks .opblock-summary-control");
+  await page.click("#operations-default-listLinks button.execute");
+  const status = page.locator("#operations-default-listLinks .live-responses-table tr.response .response-col_status").first();
+  await status.waitFor();
+  assert.equal((await status.textContent()).trim(), "200");
+  const sent = calls.find((r) => new URL(r.url()).pathname === "/api/links");
+  assert.ok(sent, "the console called /api/links");
+  assert.equal(new URL(sent.url()).origin, base);
+  assert.equal(sent.headers().authorization, `Bearer ${ADMIN_TOKEN}`);
+  assert.match(await page.textContent("#operations-default-listLinks .live-responses-table"), new RegExp(link.key));
+  assert.deepEqual(await seriousViolations(page), [], "the console after a call");
+  // Nothing left the origin, and the CSP refused nothing.
+  assert.deepEqual(calls.map((r) => new URL(r.url()).origin).filter((o) => o !== base), []);
+  assert.deepEqual(errors, []);
+  await page.screenshot({ path: `${SHOTS}api-console.png`, fullPage: true });
   await context.close();
 });

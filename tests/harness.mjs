@@ -69,6 +69,8 @@ export function wranglerConfig() {
     kv: section("kv_namespaces", "binding"),
     limiter: section("ratelimits", "name"),
     limiterNamespace: section("ratelimits", "namespace_id"),
+    // [assets] directory: the static files `make build` writes (site/).
+    assets: toml.match(/^\[assets\]\n(?:[^[]*?\n)?directory\s*=\s*"([^"]+)"/m)?.[1],
   };
 }
 
@@ -134,9 +136,12 @@ export function refuseOutbound(request) {
  * listen for real clients, `shards` (analytics databases), `d1Persist` (a directory for
  * the D1 files, which the click bench measures; `migrate: false` to reopen them),
  * `outbound` (a function from each Request the worker sends out to a Response:
- * Miniflare's `outboundService`; by default every outbound fetch is refused).
+ * Miniflare's `outboundService`; by default every outbound fetch is refused),
+ * `assets` (default true: the static files of wrangler.toml's [assets] are served in
+ * front of the worker, as on Cloudflare; false leaves the worker alone, as the
+ * benchmark runs it).
  */
-export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, outbound = refuseOutbound, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, outbound = refuseOutbound, assets = true, ...rest } = {}) {
   const cfg = wranglerConfig();
   // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
   const analyticsDb = cfg.databases.find((d) => d.binding !== cfg.db);
@@ -163,6 +168,9 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
         }
       : {}),
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
+    // Workers Static Assets: Miniflare puts its asset router in front of the worker, and
+    // `has_user_worker` makes a request that names no file go on to the worker.
+    ...(assets ? { assets: { directory: join(ROOT, cfg.assets), routerConfig: { has_user_worker: true } } } : {}),
     ...(kvFault ? { wrappedBindings: { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } } : {}),
     ...rest,
   };

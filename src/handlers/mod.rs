@@ -141,10 +141,7 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         }
         Route::Home => service::home(accepts_html(req), cx),
         Route::Health => service::health(cx).await,
-        Route::OpenApi => service::openapi(),
-        Route::Docs => service::docs(),
-        Route::Favicon => service::favicon(),
-        Route::Asset(path) => service::asset(path),
+        Route::Static => Err(ApiError::NotFound),
         Route::Dashboard => service::dashboard(),
         Route::BenchCounters => Ok(response::json(OK, &counters::snapshot())?),
         Route::Create => links::create(req, cx).await,

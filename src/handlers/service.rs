@@ -1,10 +1,10 @@
-//! The service's own endpoints: the welcome, the health check, and the API description.
+//! The service's own endpoints: the welcome, the health check and `robots.txt`. The API
+//! description and the files of the pages are static assets (see `site/`).
 
 use super::context::Ctx;
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
-use crate::web::docs::{self, OPENAPI};
-use crate::web::{dashboard, pages, ADMIN_JS, APP_CSS, APP_JS, DASHBOARD_JS};
+use crate::web::{dashboard, pages};
 
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
 pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
@@ -41,18 +41,6 @@ pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
 }
 
-/// `GET /static/app.css`, `/static/app.js`, `/static/admin.js` and
-/// `/static/dashboard.js`: embedded in the wasm at build time.
-pub fn asset(path: &str) -> Result<Reply, ApiError> {
-    let (content_type, body) = match path {
-        "/static/app.css" => ("text/css; charset=utf-8", APP_CSS),
-        "/static/admin.js" => ("text/javascript; charset=utf-8", ADMIN_JS),
-        "/static/dashboard.js" => ("text/javascript; charset=utf-8", DASHBOARD_JS),
-        _ => ("text/javascript; charset=utf-8", APP_JS),
-    };
-    Ok(response::document(content_type, body)?)
-}
-
 /// Crawlable links listed in `/robots.txt` at most: the file stays small (crawlers read
 /// about the first 500 KB), and a link past the bound is simply not crawled.
 const ROBOTS_MAX_LINKS: u32 = 1_000;
@@ -72,21 +60,4 @@ pub async fn robots(cx: &Ctx) -> Result<Reply, ApiError> {
     }
     body.push_str("Disallow: /\n");
     Ok(response::document("text/plain; charset=utf-8", body)?)
-}
-
-/// `GET /favicon.svg`: a chain link on the accent colour.
-pub fn favicon() -> Result<Reply, ApiError> {
-    Ok(response::svg(pages::FAVICON.to_string())?)
-}
-
-/// `GET /openapi.json`.
-pub fn openapi() -> Result<Reply, ApiError> {
-    Ok(response::document("application/json", OPENAPI)?)
-}
-
-/// `GET /docs`: the OpenAPI document rendered as one self-contained page, on the
-/// server, so it needs no script and no CDN.
-pub fn docs() -> Result<Reply, ApiError> {
-    let page = docs::page(OPENAPI).map_err(|e| ApiError::Internal(format!("openapi.json: {e}")))?;
-    Ok(response::html(OK, page)?)
 }

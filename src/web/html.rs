@@ -29,7 +29,7 @@ pub fn page_with_script(title: &str, main: &str, script: Option<&str>) -> String
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <title>{}</title><link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/static/app.css\">{script}</head>\
          <body><header><a class=\"brand\" href=\"/\">shortener</a>\
          <nav><a href=\"/docs\">API</a></nav></header><main>{main}</main></body></html>",

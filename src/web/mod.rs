@@ -1,23 +1,13 @@
 //! The pages people use in a browser: HTML rendered on the server (readable without
-//! JavaScript), one stylesheet and a small script per kind of page, all served by the
-//! worker itself.
+//! JavaScript). Their stylesheet, scripts and icon are the files of `src/assets/`,
+//! served by Workers Static Assets at `/static/<name>`, not by this code (see `site/`).
 
 pub mod chart;
 pub mod dashboard;
-pub mod docs;
 pub mod html;
 pub mod pages;
 pub mod qr;
 pub mod settings;
-
-/// The stylesheet of every page.
-pub const APP_CSS: &str = include_str!("../assets/app.css");
-/// The script of the home and admin pages: form submission and admin actions.
-pub const APP_JS: &str = include_str!("../assets/app.js");
-/// The script of the operator dashboard (`/dashboard`), which calls the operator API.
-pub const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
-/// The admin page's settings forms and its "check now" button.
-pub const ADMIN_JS: &str = include_str!("../assets/admin.js");
 
 /// True when the client prefers a page to JSON, judged by its `Accept` header with
 /// q-values (RFC 9110 §12.5.1): a page when `text/html` or `application/xhtml+xml`

@@ -7,12 +7,6 @@ use super::settings::{health_label, settings, Notice};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
 
-/// The site icon (`/favicon.svg`): a rounded square in the accent colour with a chain link.
-pub const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
-<rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#1f5bc4\"/>\
-<path d=\"M13 19l6-6M11.5 14.5l-2 2a3.5 3.5 0 0 0 5 5l2-2M20.5 17.5l2-2a3.5 3.5 0 0 0-5-5l-2 2\" \
-fill=\"none\" stroke=\"#fff\" stroke-width=\"2.5\" stroke-linecap=\"round\"/></svg>";
-
 /// `GET /` for browsers: the form. Creating needs the script (the API takes JSON);
 /// without it the page says how to use the API instead.
 pub fn home() -> String {
