@@ -910,6 +910,11 @@ test("the owner sets and clears every control from the admin page, and the short
   await visitor.goto(`${base}/${key}`);
   assert.match(await visitor.textContent("h1"), /protected/);
   assert.equal(await visitor.getAttribute("#password", "type"), "password");
+  // The right password, typed into the form, lands on the target: the page's policy
+  // lets its form lead off this origin.
+  await visitor.fill("#password", "open sesame");
+  await Promise.all([visitor.waitForURL(`${targets}/controls`), visitor.click("form button[type=submit]")]);
+  assert.match(await visitor.textContent("h1"), /target \/controls/);
   await visitor.close();
   const passed = await w.visit(key, { headers: { "x-link-password": "open sesame" } });
   assert.equal(passed.status, 302);
@@ -1144,7 +1149,7 @@ test("static files are served with their types, caching and security headers", {
     return { status: res.status, headers: res.headers, text: await res.text() };
   };
   // Every file of src/assets/ is at /static/<name>, with no route of its own.
-  const types = { css: /^text\/css/, js: /^text\/javascript/, svg: /^image\/svg\+xml/ };
+  const types = { css: /^text\/css/, js: /^text\/javascript/, svg: /^image\/svg\+xml/, png: /^image\/png/, webmanifest: /^application\/manifest\+json/ };
   const sources = readdirSync(new URL("../src/assets/", import.meta.url)).filter((f) => f !== "openapi.json");
   assert.ok(sources.includes("app.css") && sources.includes("app.js"));
   for (const name of sources) {
@@ -1160,6 +1165,19 @@ test("static files are served with their types, caching and security headers", {
     assert.equal((await get(`/static/${name}`, { "if-none-match": etag })).status, 304, name);
   }
   assert.equal((await get("/static/no-such-file.js")).status, 404);
+
+  // App icons: every page names the home-screen icon and the manifest, whose icons are
+  // real PNGs of the sizes it says.
+  const home = (await get("/", { accept: "text/html" })).text;
+  assert.match(home, /<link rel="apple-touch-icon" href="\/static\/apple-touch-icon.png">/);
+  assert.match(home, /<link rel="manifest" href="\/static\/site.webmanifest">/);
+  const manifest = JSON.parse((await get("/static/site.webmanifest")).text);
+  assert.equal(manifest.start_url, "/");
+  for (const icon of [...manifest.icons, { src: "/static/apple-touch-icon.png", sizes: "180x180" }]) {
+    const png = Buffer.from(await (await w.get(icon.src)).arrayBuffer());
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], icon.src);
+    assert.equal(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`, icon.sizes, icon.src);
+  }
 
   // The OpenAPI document, compacted.
   const openapi = await get("/openapi.json");

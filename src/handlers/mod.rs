@@ -80,7 +80,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         // A browser at a protected link gets its password form, which posts back here.
         Err(ApiError::PasswordRequired { wrong }) if accepts_html(&req) => {
             let e = ApiError::PasswordRequired { wrong };
-            response::html(e.status(), pages::password_form(wrong))?
+            response::password_page(e.status(), pages::password_form(wrong))?
         }
         Err(e) => e.into_response()?,
     };

@@ -79,10 +79,26 @@ pub fn html(status: u16, body: String) -> worker::Result<Reply> {
     Ok(res.into())
 }
 
+/// A protected link's password form, under [`PASSWORD_PAGE_CSP`].
+pub fn password_page(status: u16, body: String) -> worker::Result<Reply> {
+    let res = html(status, body)?;
+    res.headers().set("Content-Security-Policy", PASSWORD_PAGE_CSP)?;
+    Ok(res)
+}
+
+/// The pages' policy, except that the form may lead off this origin: the right password
+/// is answered with the redirect to the link's target, and browsers hold every redirect
+/// of a form submission to `form-action` (Chromium refused it under `'self'`). The page's
+/// one form posts back to the link; nothing else on it is affected.
+pub const PASSWORD_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self' https: http:; \
+     base-uri 'none'; frame-ancestors 'none'";
+
 /// The policy of every page: only this service's own stylesheet, script and images,
 /// no inline script or style, no framing.
 pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     img-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
 
 /// An SVG image that names nothing outside itself.
 pub fn svg(body: String) -> worker::Result<Reply> {

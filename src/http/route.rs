@@ -448,11 +448,6 @@ mod tests {
             ),
             (Method::Get, "/api/links".to_string(), Route::ApiList),
             (Method::Get, "/dashboard".to_string(), Route::Dashboard),
-            (
-                Method::Get,
-                "/static/dashboard.js".to_string(),
-                Route::Asset("/static/dashboard.js"),
-            ),
             (Method::Post, "/api/links/bulk".to_string(), Route::ApiBulk),
             (
                 Method::Get,

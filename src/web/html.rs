@@ -30,8 +30,12 @@ pub fn page_with_script(title: &str, main: &str, script: Option<&str>) -> String
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"apple-touch-icon\" href=\"/static/apple-touch-icon.png\">\
+         <link rel=\"manifest\" href=\"/static/site.webmanifest\">\
+         <meta name=\"theme-color\" content=\"#1f5bc4\">\
          <link rel=\"stylesheet\" href=\"/static/app.css\">{script}</head>\
-         <body><header><a class=\"brand\" href=\"/\">shortener</a>\
+         <body><header><a class=\"brand\" href=\"/\">\
+         <img src=\"/static/favicon.svg\" alt=\"\" width=\"22\" height=\"22\">shortener</a>\
          <nav><a href=\"/docs\">API</a></nav></header><main>{main}</main></body></html>",
         escape(title)
     )
