@@ -251,6 +251,11 @@ function cell(label, ...content) {
   return td;
 }
 
+/** A health state in the words the admin page uses. */
+function healthLabel(state) {
+  return { healthy: "Healthy", unhealthy: "Failing", dead: "Dead", unverifiable: "Cannot tell" }[state] || "Not checked yet";
+}
+
 function stateLabel(state) {
   return { active: "Active", deactivated: "Deactivated", expired: "Expired", exhausted: "Click limit reached", scheduled: "Not active yet" }[state] || state;
 }
@@ -290,7 +295,7 @@ function linkRow(link) {
     cell("Short link", short),
     cell("Target", ...title, target),
     cell("State", state),
-    cell("Health", link.health?.state || "unknown"),
+    cell("Health", healthLabel(link.health?.state)),
     tags,
     clicks,
     cell("Created", created),
