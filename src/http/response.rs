@@ -82,7 +82,8 @@ pub fn html(status: u16, body: String) -> worker::Result<Reply> {
 /// A protected link's password form, under [`PASSWORD_PAGE_CSP`].
 pub fn password_page(status: u16, body: String) -> worker::Result<Reply> {
     let res = html(status, body)?;
-    res.headers().set("Content-Security-Policy", PASSWORD_PAGE_CSP)?;
+    res.headers()
+        .set("Content-Security-Policy", PASSWORD_PAGE_CSP)?;
     Ok(res)
 }
 
