@@ -555,6 +555,15 @@ test("with several domains, the dashboard filters by domain and changes the link
     // The same key on the primary domain is another link, and it still redirects.
     assert.equal((await multi.fetch(`http://${GO}/twin-key`)).status, 410);
     assert.equal((await multi.fetch("http://localhost/twin-key")).status, 302);
+
+    // An import goes into the domain chosen for it.
+    assert.deepEqual(await page.$$eval("#import-domain option", (o) => o.map((x) => x.value)), ["default", GO]);
+    await page.selectOption("#import-domain", GO);
+    await page.setInputFiles("#import-file", { name: "go.csv", mimeType: "text/csv", buffer: Buffer.from("key,target_url\nimported-go,https://example.com/imported\n") });
+    await page.click("#import-form button[type=submit]");
+    await page.waitForSelector("#import-results:not([hidden])");
+    assert.equal((await multi.fetch(`http://${GO}/imported-go`)).headers.get("location"), "https://example.com/imported");
+    assert.equal((await multi.fetch("http://localhost/imported-go")).status, 404);
     assert.deepEqual(errors, []);
     await context.close();
   } finally {

@@ -211,7 +211,14 @@ function fillDomains(domains) {
   const several = Array.isArray(domains) && domains.length > 1;
   view.domains = several;
   $("f-domain-field").hidden = !several;
-  if (!several) return;
+  $("import-domain-field").hidden = !several;
+  if (!several) {
+    $("import-domain").replaceChildren();
+    return;
+  }
+  $("import-domain").replaceChildren(
+    ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
+  );
   $("f-domain").replaceChildren(
     new Option("Every domain", ""),
     ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
@@ -570,11 +577,13 @@ async function importFile(event) {
   const button = $("import-form").querySelector("button[type=submit]");
   button.disabled = true;
   const onConflict = $("import-update").checked ? "update" : "skip";
+  // One domain per import (the service's rule): the one chosen, else the page's own.
+  const into = $("import-domain").value ? `&domain=${encodeURIComponent($("import-domain").value)}` : "";
   const totals = { created: 0, updated: 0, exists: 0, rejected: 0 };
   const results = [];
   try {
     for (let i = 0; i < items.length; i += IMPORT_BATCH) {
-      const r = await api("POST", `/api/links/import?on_conflict=${onConflict}`, items.slice(i, i + IMPORT_BATCH));
+      const r = await api("POST", `/api/links/import?on_conflict=${onConflict}${into}`, items.slice(i, i + IMPORT_BATCH));
       if (!r.ok) {
         show("import-error", `${i ? `The first ${i} links were imported; the rest was refused. ` : ""}${r.detail}`);
         break;

@@ -90,6 +90,10 @@ pub fn dashboard() -> String {
         <p class="hint" id="import-hint">This service's export (JSON Lines or a JSON array), or CSV with a header row naming <code>key</code> and <code>target_url</code> (optionally <code>created_at</code>, <code>clicks</code>, <code>is_active</code>, <code>expires_at</code>, <code>max_clicks</code>, <code>redirect_status</code>, <code>forward_query</code>, <code>title</code>, <code>tags</code>). Other shorteners' files: see the command-line tool.</p>
         <p class="error" id="import-error" role="alert" hidden></p>
       </div>
+      <div class="field" id="import-domain-field" hidden>
+        <label for="import-domain">Into the domain</label>
+        <select id="import-domain"></select>
+      </div>
       <div class="check"><input id="import-update" type="checkbox"> <label for="import-update">Replace links whose key already exists</label></div>
       <button type="submit">Import</button>
     </form>
