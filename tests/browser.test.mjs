@@ -1038,14 +1038,21 @@ test("the chart's days show their clicks on hover; keyboard only, they take the 
   assert.equal(await page.$eval("svg.chart g.day:last-of-type .tip", (t) => getComputedStyle(t).visibility), "visible");
   assert.match(await page.textContent("svg.chart g.day:last-of-type .tip"), /: 1 click$/);
   await page.mouse.move(0, 0);
-  // The first day of the chart, then on to the last: each names its date and count,
-  // and shows its count while focused.
+  // The chart is one Tab stop: Tab lands on the latest day, the arrow keys and Home
+  // move between days (each names its date and count and shows it while focused), and
+  // the next Tab leaves the chart instead of walking through its 30 days.
   await tabTo(page, "svg.chart g.day");
-  assert.match(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), /^[A-Z][a-z]{2} \d{1,2}: 0 clicks, \d{4}-\d{2}-\d{2}$/);
-  await tabTo(page, "svg.chart g.day:last-of-type");
+  assert.ok(await page.evaluate(() => document.activeElement.matches("svg.chart g.day:last-of-type")));
   assert.match(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), /: 1 click, \d{4}-\d{2}-\d{2}$/);
   assert.equal(await page.evaluate(() => getComputedStyle(document.activeElement.querySelector(".tip")).visibility), "visible");
-  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("svg.chart g.day .tip")).visibility), "hidden");
+  await page.keyboard.press("Home");
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), /^[A-Z][a-z]{2} \d{1,2}: 0 clicks, \d{4}-\d{2}-\d{2}$/);
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll("svg.chart g.day")].indexOf(document.activeElement)), 1);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("svg.chart g.day:last-of-type .tip")).visibility), "hidden");
+  await page.keyboard.press("End");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => Boolean(document.activeElement.closest("svg.chart"))), false);
   // A checkbox with Space, the form saved with Enter.
   await tabTo(page, "#crawlable");
   await page.keyboard.press("Space");

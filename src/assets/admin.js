@@ -6,6 +6,31 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
+
+  /**
+   * The chart's days as one stop of the Tab order (a roving tabindex, as the ARIA
+   * practices describe for a group of items): Tab reaches the latest day, the arrow
+   * keys, Home and End move between days, and the next Tab leaves the chart. Without
+   * script every day stays a Tab stop of its own.
+   */
+  function setupChartKeys(chart) {
+    const days = [...chart.querySelectorAll("g.day")];
+    if (days.length < 2) return;
+    const focusDay = (i) => {
+      days.forEach((d, j) => d.setAttribute("tabindex", j === i ? "0" : "-1"));
+      days[i].focus();
+    };
+    days.forEach((d, j) => d.setAttribute("tabindex", j === days.length - 1 ? "0" : "-1"));
+    chart.setAttribute("aria-description", "Arrow keys move between the days.");
+    chart.addEventListener("keydown", (event) => {
+      const at = days.indexOf(document.activeElement);
+      if (at < 0) return;
+      const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: days.length - 1 }[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      focusDay(Math.max(0, Math.min(days.length - 1, to)));
+    });
+  }
   // The page's own URL is the admin URL.
   const here = location.pathname;
   const SAVED = "admin-saved";
@@ -395,6 +420,7 @@
       else setupSimple(form);
     });
     if ($("check-now")) setupCheck($("check-now"));
+    document.querySelectorAll("svg.chart").forEach(setupChartKeys);
     // A form saved before this load says so, and has the focus back.
     const saved = sessionStorage.getItem(SAVED);
     if (saved && $(saved)) {
