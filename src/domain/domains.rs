@@ -94,15 +94,18 @@ impl Domains {
     /// domain; every other host (`BASE_URL`'s, `*.workers.dev`, localhost) is the
     /// primary, as before domains existed.
     pub fn of_host(&self, hostname: &str) -> Domain {
-        if self.named.is_empty() {
-            return Domain::primary();
-        }
-        let host = hostname.trim_end_matches('.').to_ascii_lowercase();
-        if self.listed(&host).is_some() {
-            Domain::named(host)
-        } else {
-            Domain::primary()
-        }
+        // Compared in place: a request to an unlisted host allocates nothing.
+        let host = hostname.trim_end_matches('.');
+        self.named
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+            .map_or_else(Domain::primary, |(h, _)| Domain::named(h.clone()))
+    }
+
+    /// Whether any host besides the primary's is listed: without one, every request is
+    /// on the primary domain and its host need not be read.
+    pub fn lists_any(&self) -> bool {
+        !self.named.is_empty()
     }
 
     /// The domain a client names in a body or a query: `default`, `BASE_URL`'s host

@@ -76,9 +76,12 @@ impl Ctx {
     /// The domain this request came in on: a host listed in `DOMAINS`, else the
     /// primary. Without listed domains this reads nothing from the request.
     pub fn domain(&self) -> &Domain {
-        self.domain.get_or_init(|| match self.hostname() {
-            Some(host) => self.config.domains.of_host(host),
-            None => Domain::primary(),
+        self.domain.get_or_init(|| {
+            if !self.config.domains.lists_any() {
+                return Domain::primary();
+            }
+            self.hostname()
+                .map_or_else(Domain::primary, |host| self.config.domains.of_host(host))
         })
     }
 
