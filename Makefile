@@ -69,8 +69,9 @@ WASM_FINISH := wasm-opt -Oz --strip-debug --strip-producers
 # One build per start: `make dev` builds here, then wrangler's [build] command runs
 # `make build` again, which finds build/index.js newer than every source and does
 # nothing. A real change to a source rebuilds.
-# src/assets/ is not in the wasm: its files are static assets (below).
-WORKER_SOURCES := $(shell find src -type f -not -path 'src/assets/*') Cargo.toml Cargo.lock
+# src/assets/ is not in the wasm: its files are static assets (below). The domain crate
+# (domain/) is compiled into it.
+WORKER_SOURCES := $(shell find src domain -type f -not -path 'src/assets/*') Cargo.toml Cargo.lock
 # The static assets' directory, as wrangler.toml's [assets] names it.
 ASSETS_DIR := $(shell sed -n '/^\[assets\]/,/^\[/ s/^directory = "\(.*\)"/\1/p' wrangler.toml)
 build: build/index.js $(ASSETS_DIR)/_headers
@@ -96,7 +97,8 @@ migrate-local: bootstrap
 dev: build migrate-local
 	wrangler dev --ip 127.0.0.1 --port 8787
 
-# The workspace: the worker and the command-line tool (cli/).
+# The workspace: the worker, the domain (domain/), the command-line tool (cli/) and the
+# site builder (site/).
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings

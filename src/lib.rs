@@ -3,10 +3,14 @@
 //! The entry point only hands the request to [`handlers::handle`]; the domain types in
 //! [`domain`] know nothing of the Workers runtime and are tested natively.
 
+// The domain is its own crate (domain/), so that it cannot import the Workers runtime;
+// re-exported under its old module name so that every `crate::domain::...` path in the
+// worker keeps resolving.
+pub use shortener_domain as domain;
+
 pub mod clicks;
 pub mod clock;
 pub mod config;
-pub mod domain;
 pub mod handlers;
 pub mod health;
 pub mod http;

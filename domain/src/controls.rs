@@ -1188,7 +1188,7 @@ mod tests {
     const POLICY: TargetPolicy = TargetPolicy {
         own_hosts: &["sho.rt"],
         blocked_hosts: &[],
-        to_ascii: crate::domain::link_request::ascii_only,
+        to_ascii: crate::link_request::ascii_only,
     };
     const NOW: Timestamp = Timestamp::from_millis(1_795_290_489_000);
 

@@ -1,6 +1,6 @@
 //! Link health: what a check of a target observed, the state it puts the link in, when
 //! the link is checked next, and what a visitor of a dead link gets. Pure rules; the
-//! fetching lives in `crate::health`, the columns in `storage::health`.
+//! fetching lives in the worker's `health`, the columns in `storage::health`.
 
 use super::timestamp::Timestamp;
 

@@ -162,7 +162,7 @@ mod tests {
     const POLICY: TargetPolicy = TargetPolicy {
         own_hosts: &["sho.rt"],
         blocked_hosts: &[],
-        to_ascii: crate::domain::link_request::ascii_only,
+        to_ascii: crate::link_request::ascii_only,
     };
 
     fn import(value: Value) -> Result<ImportedLink, LinkRequestError> {

@@ -1,6 +1,6 @@
 //! Link passwords: the stored hash's format, the password a request may set, and the
 //! signed cookie that remembers a visitor who gave the right one. The key derivation
-//! itself (PBKDF2) runs in the platform's WebCrypto (`crate::webcrypto`); everything
+//! itself (PBKDF2) runs in the platform's WebCrypto (the worker's `webcrypto`); everything
 //! here is plain computation, tested natively.
 
 use std::fmt::Write;

@@ -21,7 +21,7 @@ pub enum TargetUrlError {
     NotAbsolute,
     Invalid(String),
     /// A host the parser here cannot map without Unicode tables (see Cargo.toml):
-    /// [`crate::domain::link_request::TargetPolicy::to_ascii`] maps it first.
+    /// [`crate::link_request::TargetPolicy::to_ascii`] maps it first.
     NeedsUnicode,
     Scheme(String),
     NoHost,

@@ -6,11 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shortener::domain::link_request::{Change, LinkPatch, NewLink, TargetPolicy, MAX_CLICKS_LIMIT};
-use shortener::domain::controls::{Controls, Routing};
-use shortener::domain::timestamp::Timestamp;
+use shortener_domain::link_request::{Change, LinkPatch, NewLink, TargetPolicy, MAX_CLICKS_LIMIT};
+use shortener_domain::controls::{Controls, Routing};
+use shortener_domain::timestamp::Timestamp;
 use shortener::clicks::batch::VisitRecord;
-use shortener::domain::visit::{
+use shortener_domain::visit::{
     PendingVisit, COUNTRY_CODE_CHARS, DEVICE_VALUES, IS_BOT_VALUES, REFERRER_HOST_MAX_CHARS,
 };
 
@@ -48,7 +48,7 @@ fn check_record(record: &VisitRecord) {
 
 fuzz_target!(|data: &[u8]| {
     let (body, [user_agent, referer, country]) = parts(data);
-    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[], to_ascii: shortener::domain::link_request::ascii_only };
+    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[], to_ascii: shortener_domain::link_request::ascii_only };
     let now = Timestamp::from_millis(1_795_290_489_000);
 
     if let Ok(new) = NewLink::from_json(body, &policy, now) {

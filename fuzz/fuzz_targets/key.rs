@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shortener::domain::key::{Key, MAX_LEN, MIN_LEN, RESERVED};
-use shortener::domain::secret::SecretKey;
+use shortener_domain::key::{Key, MAX_LEN, MIN_LEN, RESERVED};
+use shortener_domain::secret::SecretKey;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };

@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shortener::domain::link_request::{LinkPatch, NewLink, TargetPolicy};
-use shortener::domain::timestamp::Timestamp;
+use shortener_domain::link_request::{LinkPatch, NewLink, TargetPolicy};
+use shortener_domain::timestamp::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
-    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[], to_ascii: shortener::domain::link_request::ascii_only };
+    let policy = TargetPolicy { own_hosts: &["sho.rt"], blocked_hosts: &[], to_ascii: shortener_domain::link_request::ascii_only };
     let now = Timestamp::from_millis(1_795_290_489_000);
     if let Ok(new) = NewLink::from_json(data, &policy, now) {
         assert!(new.settings.max_clicks.is_none_or(|n| n >= 1));

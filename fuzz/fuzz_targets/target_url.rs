@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shortener::domain::target_url::{host_of, TargetUrl, MAX_LEN};
+use shortener_domain::target_url::{host_of, TargetUrl, MAX_LEN};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };
