@@ -9,6 +9,7 @@ pub mod import;
 pub mod key;
 pub mod link;
 pub mod link_request;
+pub mod outcome;
 pub mod password;
 pub mod random;
 pub mod secret;

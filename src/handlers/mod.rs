@@ -19,7 +19,7 @@ use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
-use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
+use crate::http::route::{self, Method, NoRoute, Route, BENCH_COUNTERS_PATH};
 use crate::storage::counters;
 use crate::storage::d1::LinkRef;
 use crate::web::pages;
@@ -34,40 +34,31 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
     let resolved = if path == BENCH_COUNTERS_PATH && cx.config.bench_counters {
-        Ok(Route::BenchCounters)
+        Ok(Some(Route::BenchCounters))
     } else {
         match auth::authenticate(&path, &req, &cx).await {
-            Ok(actor) => route::resolve(method, &path)
-                .map_err(ApiError::from)
-                .and_then(|route| auth::permit(&route, actor, &cx).map(|()| route)),
+            Ok(actor) => match route::resolve(method, &path) {
+                Ok(route) => auth::permit(&route, actor, &cx).map(|()| Some(route)),
+                Err(NoRoute::NotFound) if is_visit(method, &path) => Ok(None),
+                Err(e) => Err(ApiError::from(e)),
+            },
             Err(e) => Err(e),
         }
     };
-    let visit = visit_of(&resolved, method, &path);
-    if let Some(url) = visit
-        .filter(|v| *v == Visit::Root)
-        .and_then(|_| cx.config.domains.fallbacks(cx.domain()).root.as_deref())
-    {
-        return response::redirect(url, RedirectStatus::Found, cx.config.permanent_max_age);
+    if let Ok(Some(Route::Home)) = resolved {
+        if let Some(url) = cx.config.domains.fallbacks(cx.domain()).root.as_deref() {
+            return response::redirect(url, RedirectStatus::Found, cx.config.permanent_max_age);
+        }
     }
     let result = match (resolved, &cors_origin) {
-        (Ok(route), _) => dispatch(route, &mut req, &cx).await,
+        (Ok(Some(route)), _) => dispatch(route, &mut req, &cx).await,
+        // A visitor at a path that names nothing meets the domain as at a missing link.
+        (Ok(None), _) => redirect::nowhere(&cx),
         // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
         (Err(ApiError::MethodNotAllowed(allowed)), Some(_)) if method == Method::Options => {
             response::preflight(allowed).map_err(ApiError::from)
         }
         (Err(e), _) => Err(e),
-    };
-    let result = match (visit, result) {
-        (Some(visit), Err(e)) => match domain_fallback(visit, &e, &cx) {
-            Some(url) => Ok(response::redirect(
-                url,
-                RedirectStatus::Found,
-                cx.config.permanent_max_age,
-            )?),
-            None => Err(e),
-        },
-        (_, result) => result,
     };
     let res = match result {
         Ok(res) => res,
@@ -76,11 +67,6 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
             if accepts_html(&req) =>
         {
             response::html(e.status(), pages::error(e.status(), &e.detail()))?
-        }
-        // A browser at a protected link gets its password form, which posts back here.
-        Err(ApiError::PasswordRequired { wrong }) if accepts_html(&req) => {
-            let e = ApiError::PasswordRequired { wrong };
-            response::password_page(e.status(), pages::password_form(wrong))?
         }
         Err(e) => e.into_response()?,
     };
@@ -93,41 +79,12 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     Ok(res)
 }
 
-/// What a visitor (a GET or HEAD outside the API and the admin pages) came for, when
-/// the request's domain may send them to one of its fallbacks (`DOMAINS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Visit {
-    Root,
-    /// A short link, or a path that names nothing.
-    Link,
-}
-
-fn visit_of(resolved: &Result<Route, ApiError>, method: Method, path: &str) -> Option<Visit> {
-    if !matches!(method, Method::Get | Method::Head) {
-        return None;
-    }
-    match resolved {
-        Ok(Route::Home) => Some(Visit::Root),
-        Ok(Route::Redirect { .. }) => Some(Visit::Link),
-        Err(ApiError::NotFound)
-            if !route::is_operator_path(path) && !path.starts_with("/admin/") =>
-        {
-            Some(Visit::Link)
-        }
-        _ => None,
-    }
-}
-
-/// The fallback of the request's domain for a visit that found no live link: its
-/// `not_found` for a key no link has, its `inactive` for a link that does not redirect
-/// now (a link's own `fallback_url` was tried first).
-fn domain_fallback<'a>(visit: Visit, e: &ApiError, cx: &'a Ctx) -> Option<&'a str> {
-    let fallbacks = cx.config.domains.fallbacks(cx.domain());
-    match (visit, e) {
-        (_, ApiError::NotFound) => fallbacks.not_found.as_deref(),
-        (Visit::Link, ApiError::Gone(_)) => fallbacks.inactive.as_deref(),
-        _ => None,
-    }
+/// A visitor's request: a GET or HEAD outside the API and the admin pages. At a path
+/// that names nothing, the domain's `not_found` fallback applies to it.
+fn is_visit(method: Method, path: &str) -> bool {
+    matches!(method, Method::Get | Method::Head)
+        && !route::is_operator_path(path)
+        && !path.starts_with("/admin/")
 }
 
 async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {

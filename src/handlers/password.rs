@@ -10,6 +10,7 @@ use crate::domain::address::LinkName;
 use crate::domain::controls::ControlsChange;
 use crate::domain::key::Key;
 use crate::domain::link_request::{Change, NewLink};
+use crate::domain::outcome::Password;
 use crate::domain::password::{
     cookie_is_valid, remember_cookie, PasswordHash, PBKDF2_ITERATIONS, SALT_BYTES,
 };
@@ -65,20 +66,21 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-/// Whether this request may pass link `key`, protected by `stored` (its stored hash):
-/// `Ok(None)` with a valid remember cookie, `Ok(Some(set_cookie))` with the right
-/// password (`offered`), else why not. A `prefetch` (a link preview, a mail scanner)
-/// never passes and spends no attempt. Every password tried spends one attempt of the client
-/// and one of the link before it is checked, in D1, so concurrent guesses cannot pass
-/// the limits; a right one gives them back.
-pub async fn pass(
+/// What the password this request brings to link `link`, protected by `stored` (its
+/// stored hash), comes to: a valid remember cookie, the right password (`offered`, with
+/// the cookie that remembers it), a wrong one, none, or too many attempts. A `prefetch`
+/// (a link preview, a mail scanner) never passes and spends no attempt. Every password
+/// tried spends one attempt of the client and one of the link before it is checked, in
+/// D1, so concurrent guesses cannot pass the limits; a right one gives them back. Only
+/// a failure of the service itself is an error.
+pub async fn verdict(
     link: &LinkName,
     stored: &str,
     offered: Option<String>,
     prefetch: bool,
     req: &Request,
     cx: &Ctx,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Password, ApiError> {
     let key = &link.key;
     // Signed and counted under the qualified name: a cookie or an attempt of
     // `go.example.com/abc` is not one of `abc` on the primary domain.
@@ -89,10 +91,10 @@ pub async fn pass(
     if cookie(req, &name)
         .is_some_and(|value| cookie_is_valid(secret, &qualified, stored, &value, now_secs))
     {
-        return Ok(None);
+        return Ok(Password::Remembered);
     }
     let Some(offered) = offered.filter(|_| !prefetch) else {
-        return Err(ApiError::PasswordRequired { wrong: false });
+        return Ok(Password::Absent);
     };
     let hash = PasswordHash::parse(stored)
         .ok_or_else(|| ApiError::Internal(format!("stored password of key {key} unreadable")))?;
@@ -117,13 +119,13 @@ pub async fn pass(
         .await?;
     if !granted {
         let retry = (slot + 1) * PASSWORD_WINDOW_SECONDS - now_secs;
-        return Err(ApiError::TooManyAttempts(u32::try_from(retry).unwrap_or(1)));
+        return Ok(Password::Throttled(u32::try_from(retry).unwrap_or(1)));
     }
     let derived = webcrypto::pbkdf2_sha256(offered.as_bytes(), &hash.salt, hash.iterations)
         .await
         .map_err(|e| ApiError::Internal(format!("PBKDF2: {e}")))?;
     if !hash.matches(&derived) {
-        return Err(ApiError::PasswordRequired { wrong: true });
+        return Ok(Password::Wrong);
     }
     if let Err(e) = attempts
         .give_back(&[&client_scope, &link_scope], slot)
@@ -135,7 +137,7 @@ pub async fn pass(
     let value = remember_cookie(secret, &qualified, stored, now_secs + i64::from(seconds));
     // HttpOnly and Secure: only this service reads it, never in clear; scoped to the
     // link's path, so one link's cookie opens no other.
-    Ok(Some(format!(
+    Ok(Password::Accepted(format!(
         "{name}={value}; Max-Age={seconds}; Path=/{key}; HttpOnly; Secure; SameSite=Lax"
     )))
 }

@@ -1,6 +1,7 @@
 //! The hot path: forwarding visitors; and the read-only views of a link (peek, QR).
+//! Each gathers the facts `domain/outcome.rs` decides on, then renders the answer.
 
-use std::borrow::Cow;
+use std::future::Future;
 
 use worker::Request;
 
@@ -10,16 +11,18 @@ use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
 use crate::clock::now;
 use crate::domain::address::LinkName;
-use crate::domain::controls::{Via, Visitor};
-use crate::domain::health::{DeadLinkMode, DeadTarget, HealthState};
+use crate::domain::controls::{SocialCard, Via, Visitor as Targeting};
+use crate::domain::health::{DeadLinkMode, HealthState};
 use crate::domain::key::Key;
-use crate::domain::link::{with_forwarded_query, RedirectRule, RedirectStatus};
+use crate::domain::link::RedirectStatus;
+use crate::domain::outcome::{
+    self, Admit, Closed, Count, DeadEnd, Outcome, Redirect, Sight, Site, Standing, Visitor,
+};
 use crate::domain::random::random_u32;
-use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::visit::{BotReason, Device, PendingVisit};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, GONE, OK};
-use crate::storage::rules::{Found, Lookup};
+use crate::storage::rules::Lookup;
 use crate::web::pages::{self, DeadTargetFacts};
 use crate::web::qr;
 
@@ -28,72 +31,192 @@ const QR_DEFAULT_SIZE: u32 = 256;
 const QR_MIN_SIZE: u32 = 64;
 const QR_MAX_SIZE: u32 = 1024;
 
-/// A link that answers a visit: by its rule, or (expired or exhausted) by its
-/// fallback URL.
-enum Live {
-    Rule(Found),
-    Fallback(String),
-}
-
-/// The rule of a link that redirects now, or why it does not.
-async fn live_rule(name: &LinkName, cx: &Ctx) -> Result<Live, ApiError> {
-    let found = match cx.rules().lookup(name, cx.now).await? {
-        Lookup::Found(found) => found,
-        Lookup::Fallback(url) => return Ok(Live::Fallback(url)),
-        Lookup::Gone(state) => return Err(ApiError::Gone(state)),
-        Lookup::Missing => return Err(ApiError::NotFound),
+/// `GET|HEAD /{key}`, and `POST /{key}` (`form`: the password its form posted): the
+/// lookup, the decision, the count, the answer. The click, the visit row and any cache
+/// fill are written after the response, so the visitor waits for none of them, except
+/// on links with `max_clicks`, where D1 must admit the visit first.
+pub async fn redirect(
+    name: LinkName,
+    count_click: bool,
+    form: Option<Option<String>>,
+    req: &Request,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    let lookup = cx.rules().lookup(&name, cx.now).await?;
+    let standing = lookup.standing(&cx.config.blocked_hosts);
+    let seen = Seen::of(req, standing);
+    let visitor = gather(&name, standing, count_click, form, &seen, req, cx).await?;
+    let site = site(cx);
+    let mut outcome = outcome::decide(standing, &visitor, &site);
+    let visited = name.qualified();
+    let stats_key = match standing {
+        Standing::Live(rule) => rule.stats_key(&visited),
+        _ => &visited,
     };
-    // A host blocked after the link was made stops redirecting, cached or not.
-    let blocked = &cx.config.blocked_hosts;
-    if !blocked.is_empty() && host_is_blocked(host_of(&found.rule.target), blocked) {
-        return Err(ApiError::TargetBlocked);
+    if let Some(refused) = admit(standing, &outcome, stats_key, &seen, cx).await? {
+        outcome = outcome::decide(refused, &visitor, &site);
     }
-    Ok(Live::Rule(found))
-}
-
-/// Where the link sends a visitor now, as peek shows it: the target, or an expired or
-/// exhausted link's fallback; `None` for a password-protected link, whose target is
-/// shown to no one who has not given the password.
-async fn shown_target(name: &LinkName, cx: &Ctx) -> Result<Option<String>, ApiError> {
-    Ok(match live_rule(name, cx).await? {
-        Live::Rule(found) if found.rule.is_protected() => None,
-        Live::Rule(found) => Some(found.rule.target),
-        Live::Fallback(url) => Some(url),
-    })
+    let res = render(&outcome, &name, req, cx)?;
+    let refill = match (&lookup, outcome.answers_live()) {
+        (Lookup::Found(found), true) => {
+            cx.rules()
+                .refill(&name, found, cx.now, cx.config.cache_after_misses)
+        }
+        _ => None,
+    };
+    let flush = outcome
+        .count()
+        .filter(|count| count.record)
+        .is_some_and(|count| record(stats_key, count, seen, req, cx));
+    after_response(refill, flush, cx);
+    Ok(res)
 }
 
 /// A visitor's request headers that a visit record or a targeting rule reads, read
-/// from the runtime once.
+/// from the runtime once, and only for a link that redirects.
+#[derive(Default)]
 struct Seen {
     user_agent: Option<String>,
     country: Option<String>,
+    /// Read only for links with targeting rules.
+    language: Option<String>,
 }
 
 impl Seen {
-    fn of(req: &Request) -> Seen {
+    fn of(req: &Request, standing: Standing<'_>) -> Seen {
+        let Standing::Live(rule) = standing else {
+            return Seen::default();
+        };
         Seen {
             user_agent: req.headers().get("User-Agent").ok().flatten(),
             country: req.cf().and_then(|cf| cf.country()),
+            language: rule
+                .routing()
+                .and_then(|_| req.headers().get("Accept-Language").ok().flatten()),
         }
     }
 }
 
-fn pending_visit(
-    key: &str,
+/// What the visitor brings that the decision reads, read only as far as the link needs
+/// it: a plain link's visitor carries no bot reason, no password and no cookie. A
+/// protected link's password is checked here (PBKDF2, attempts in D1), and only there.
+async fn gather<'a>(
+    name: &LinkName,
+    standing: Standing<'_>,
+    count_click: bool,
+    form: Option<Option<String>>,
+    seen: &'a Seen,
     req: &Request,
-    seen: Seen,
+    cx: &'a Ctx,
+) -> Result<Visitor<'a>, ApiError> {
+    let mut visitor = Visitor {
+        posted: form.is_some(),
+        recorded: count_click,
+        targeting: Targeting {
+            user_agent: seen.user_agent.as_deref(),
+            country: seen.country.as_deref(),
+            accept_language: seen.language.as_deref(),
+            query: "",
+        },
+        ..Visitor::default()
+    };
+    let Standing::Live(rule) = standing else {
+        return Ok(visitor);
+    };
+    if rule.forward_query || rule.routing().is_some() {
+        visitor.targeting.query = cx.query();
+    }
+    // Why a bot came matters only to links with controls or a click limit: a plain
+    // link's redirect classifies nothing before it answers.
+    if rule.routing().is_some() || rule.metered {
+        visitor.bot = seen.user_agent.as_deref().and_then(BotReason::of);
+    }
+    let Some(routing) = rule.routing() else {
+        return Ok(visitor);
+    };
+    if let Some(stored) = routing.password_hash.as_deref() {
+        // API clients and command-line tools may send it in a header.
+        let offered = form.unwrap_or_else(|| req.headers().get("X-Link-Password").ok().flatten());
+        let prefetch = visitor.bot.is_some_and(BotReason::is_prefetch);
+        visitor.password = password::verdict(name, stored, offered, prefetch, req, cx).await?;
+    }
+    if routing.split.is_some() {
+        visitor.sticky = sticky_variant(req, &variant_cookie(&name.key));
+        if visitor.sticky.is_none() {
+            visitor.roll = random_u32().map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+    }
+    Ok(visitor)
+}
+
+/// What the instance and the request's domain say.
+fn site(cx: &Ctx) -> Site<'_> {
+    Site {
+        fallbacks: cx.config.domains.fallbacks(cx.domain()),
+        dead_link_mode: cx.config.dead_link_mode,
+        default_status: cx.config.default_redirect,
+        now: cx.now,
+    }
+}
+
+/// On a link with `max_clicks`, D1 must admit the visit before the answer: the
+/// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
+/// and prefetches spend nothing but must not be promised an answer that a click would
+/// be refused. `Some`: what D1 said instead, for the visit to be decided again.
+async fn admit<'a>(
+    standing: Standing<'a>,
+    outcome: &Outcome<'_>,
+    key: &str,
+    seen: &Seen,
     cx: &Ctx,
-    counted: bool,
-    via: Option<Via>,
-) -> PendingVisit {
-    PendingVisit {
+) -> Result<Option<Standing<'a>>, ApiError> {
+    let (Some(admit), Standing::Live(rule)) = (outcome.admission(), standing) else {
+        return Ok(None);
+    };
+    let bot = (admit == Admit::Spend).then(|| {
+        Device::from_user_agent(seen.user_agent.as_deref().unwrap_or_default()) == Device::Bot
+    });
+    Ok(match cx.clicks()?.admit(key, bot, cx.now).await? {
+        Admission::Counted => None,
+        Admission::Refused(state) => Some(Standing::Stopped {
+            state,
+            fallback: rule.fallback(),
+        }),
+        Admission::Missing => Some(Standing::Missing),
+    })
+}
+
+/// Keeps the visit in the isolate's window, as raw header values classified after the
+/// response (a click-limited link's counters already hold the click; its statistics
+/// follow); `true` when the window's flush must be scheduled.
+fn record(key: &str, count: Count, seen: Seen, req: &Request, cx: &Ctx) -> bool {
+    let pending = PendingVisit {
         key: key.to_string(),
         at: cx.now.millis(),
         user_agent: seen.user_agent,
         referer: req.headers().get("Referer").ok().flatten(),
         country: seen.country,
-        counted,
-        via: via.map(Via::label),
+        counted: count.counted_first,
+        via: count.via.map(Via::label),
+    };
+    if cx.config.click_events {
+        clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
+    }
+    clicks::collect(pending)
+}
+
+/// The cache fill a D1 read owes and the click window's flush, after the response.
+fn after_response(refill: Option<impl Future<Output = ()> + 'static>, flush: bool, cx: &Ctx) {
+    if flush || refill.is_some() {
+        let env = cx.env.clone();
+        cx.ctx.wait_until(async move {
+            if let Some(refill) = refill {
+                refill.await;
+            }
+            if flush {
+                clicks::flush_after_window(&env, now).await;
+            }
+        });
     }
 }
 
@@ -111,253 +234,95 @@ fn sticky_variant(req: &Request, name: &str) -> Option<usize> {
     })
 }
 
-/// What the routing of a link chose for this visitor.
-struct Choice {
-    target: String,
-    via: Option<Via>,
-    /// A newly drawn variant to remember: (cookie name, index, lifetime in seconds).
-    remember: Option<(String, usize, u32)>,
+/// The answer the outcome names: a page or JSON where the client's `Accept` decides.
+fn render(
+    outcome: &Outcome<'_>,
+    name: &LinkName,
+    req: &Request,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    match outcome {
+        Outcome::Redirect(redirect) => redirect_reply(redirect, &name.key, cx),
+        Outcome::Card { card, .. } => card_page(card, name, cx),
+        Outcome::DeadEnd(facts) => dead_end(name, facts, accepts_html(req), cx),
+        Outcome::PasswordGate { wrong } => {
+            let e = ApiError::PasswordRequired { wrong: *wrong };
+            if !accepts_html(req) {
+                return Err(e);
+            }
+            // A browser gets the password form, which posts back here.
+            Ok(response::password_page(
+                e.status(),
+                pages::password_form(*wrong),
+            )?)
+        }
+        Outcome::TooManyAttempts(after) => Err(ApiError::TooManyAttempts(*after)),
+        Outcome::MethodNotAllowed => Err(ApiError::MethodNotAllowed("GET, HEAD")),
+        Outcome::Closed(closed) => closed_reply(*closed, cx),
+    }
 }
 
-/// Applies a link's targeting rules and split to this visit. Runs only for links that
-/// have routing controls; a plain link's redirect never gets here.
-fn choose(
-    key: &Key,
-    rule: &RedirectRule,
-    req: &Request,
-    seen: &Seen,
-    cx: &Ctx,
-) -> Result<Choice, ApiError> {
-    let Some(routing) = rule.routing() else {
-        return Ok(Choice {
-            target: rule.target.clone(),
-            via: None,
-            remember: None,
-        });
-    };
-    let language = req.headers().get("Accept-Language").ok().flatten();
-    let visitor = Visitor {
-        user_agent: seen.user_agent.as_deref(),
-        country: seen.country.as_deref(),
-        accept_language: language.as_deref(),
-        query: cx.query(),
-    };
-    let cookie = routing.split.as_ref().map(|_| variant_cookie(key));
-    let sticky = cookie.as_deref().and_then(|name| sticky_variant(req, name));
-    let roll = if routing.split.is_some() && sticky.is_none() {
-        random_u32().map_err(|e| ApiError::Internal(e.to_string()))?
-    } else {
-        0
-    };
-    let (target, via) = routing.choose(&rule.target, &visitor, cx.now, sticky, roll);
-    let remember = match (via, cookie, &routing.split) {
-        (Via::Variant(i), Some(name), Some(split)) if sticky != Some(i) => {
-            Some((name, i, split.sticky_seconds))
+/// A visit that reached no live link: a fallback's redirect (a temporary one: the link
+/// may come back), or the error that says why.
+fn closed_reply(closed: Closed<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
+    Err(match closed {
+        Closed::LinkFallback(url) | Closed::DomainFallback(url) => {
+            return Ok(response::redirect(
+                url,
+                RedirectStatus::Found,
+                cx.config.permanent_max_age,
+            )?);
         }
-        _ => None,
-    };
-    Ok(Choice {
-        target: target.to_string(),
-        via: Some(via),
-        remember,
+        Closed::Gone(state) => ApiError::Gone(state),
+        Closed::Blocked => ApiError::TargetBlocked,
+        Closed::Missing => ApiError::NotFound,
     })
 }
 
-/// An expired or exhausted link's fallback: a temporary redirect (the link may come
-/// back), with no click counted.
-fn to_fallback(url: &str, cx: &Ctx) -> Result<Reply, ApiError> {
-    Ok(response::redirect(
-        url,
-        RedirectStatus::Found,
+/// A visitor (a GET or HEAD outside the API and the admin pages) at a path that names
+/// nothing: the domain's `not_found` fallback, as for a key no link has, else 404.
+pub fn nowhere(cx: &Ctx) -> Result<Reply, ApiError> {
+    closed_reply(
+        outcome::missing(false, cx.config.domains.fallbacks(cx.domain())),
+        cx,
+    )
+}
+
+/// The redirect itself, with the cookies this visit set (password, A/B variant).
+fn redirect_reply(redirect: &Redirect<'_>, key: &Key, cx: &Ctx) -> Result<Reply, ApiError> {
+    let res = response::redirect(
+        &redirect.location,
+        redirect.status,
         cx.config.permanent_max_age,
-    )?)
-}
-
-/// `GET|HEAD /{key}`: redirects with the link's status. The click, the visit row and
-/// any cache fill are written after the response, so the visitor waits for none of
-/// them, except on links with `max_clicks`, where D1 must admit the visit first.
-///
-/// A password-protected link first asks for its password (`form`: the one its form
-/// posted; else `X-Link-Password`); nothing is counted until it is right.
-pub async fn redirect(
-    name: LinkName,
-    count_click: bool,
-    form: Option<Option<String>>,
-    req: &Request,
-    cx: &Ctx,
-) -> Result<Reply, ApiError> {
-    let found = match live_rule(&name, cx).await? {
-        Live::Rule(found) => found,
-        Live::Fallback(url) => return to_fallback(&url, cx),
-    };
-    let rule = &found.rule;
-    let seen = Seen::of(req);
-    let mut remember = None;
-    let posted = form.is_some();
-    // Only a protected link has a form to post to; a POST elsewhere counts nothing.
-    if posted && !rule.is_protected() {
-        return Err(ApiError::MethodNotAllowed("GET, HEAD"));
-    }
-    // Why a bot came matters only to links with controls or a click limit: a plain
-    // link's redirect classifies nothing before it answers.
-    let reason = if rule.routing().is_some() || rule.metered {
-        seen.user_agent.as_deref().and_then(BotReason::of)
-    } else {
-        None
-    };
-    // Previews and mail scanners fetch before any person clicks: no click limit spent.
-    let prefetch = reason.is_some_and(BotReason::is_prefetch);
-    let card = match (reason, rule.routing()) {
-        (Some(BotReason::LinkPreview), Some(routing)) => routing.social_card.as_ref(),
-        _ => None,
-    };
-    if let (Some(stored), None) = (
-        rule.routing().and_then(|r| r.password_hash.as_deref()),
-        card,
-    ) {
-        let offered = match form {
-            Some(field) => field,
-            None => req.headers().get("X-Link-Password").ok().flatten(),
-        };
-        // Previews and mail scanners never pass a password (they fetch before any
-        // person); API clients and command-line tools may send one (X-Link-Password).
-        remember = password::pass(&name, stored, offered, prefetch, req, cx).await?;
-    }
-    // One `None` check for every link whose target is not dead: no extra read. After
-    // the password gate: the dead-link answer names the target.
-    if let Some(dead) = rule.dead {
-        let mode = dead.mode_or(cx.config.dead_link_mode);
-        if mode != DeadLinkMode::Redirect {
-            let fallback = rule.routing().and_then(|r| r.fallback_url.as_deref());
-            let facts = DeadEnd {
-                target: &rule.target,
-                fallback,
-                dead,
-                mode,
-            };
-            let res = dead_end(&name, &facts, accepts_html(req), cx)?;
-            // Cached like any rule, so the next visitor of a dead link costs no D1 read.
-            let refill = cx
-                .rules()
-                .refill(&name, &found, cx.now, cx.config.cache_after_misses);
-            if let Some(refill) = refill {
-                cx.ctx.wait_until(refill);
-            }
-            return Ok(res);
-        }
-    }
-    let choice = if rule.controls.routing.is_some() && card.is_none() {
-        Some(choose(&name.key, rule, req, &seen, cx)?)
-    } else {
-        None
-    };
-    let visited = name.qualified();
-    let stats_key = rule.stats_key(&visited);
-    // Only raw header values are kept here; they are classified after the response. A
-    // click-limited link's counters already hold the click; its statistics follow.
-    let via = choice.as_ref().and_then(|c| c.via);
-    let counted_first = rule.metered && !prefetch;
-    let pending = count_click.then(|| pending_visit(stats_key, req, seen, cx, counted_first, via));
-    if rule.metered {
-        // A prefetch is only told whether the link still redirects: it spends nothing.
-        let spending = if prefetch { None } else { pending.as_ref() };
-        match admit(stats_key, spending, cx).await {
-            Err(ApiError::Gone(_)) if rule.fallback().is_some() => {
-                return to_fallback(rule.fallback().unwrap_or_default(), cx);
-            }
-            other => other?,
-        }
-    }
-    let flush = pending.is_some_and(|pending| {
-        if cx.config.click_events {
-            clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
-        }
-        clicks::collect(pending)
-    });
-    let res = match card {
-        Some(card) => {
-            let short = cx.short_url(&name);
-            response::html(
-                OK,
-                pages::social_card(
-                    &short,
-                    card.title.as_deref(),
-                    card.description.as_deref(),
-                    card.image.as_deref(),
-                ),
-            )?
-        }
-        None => redirect_reply(rule, choice, remember, posted, &name.key, cx)?,
-    };
-    let refill = cx
-        .rules()
-        .refill(&name, &found, cx.now, cx.config.cache_after_misses);
-    if flush || refill.is_some() {
-        let env = cx.env.clone();
-        cx.ctx.wait_until(async move {
-            if let Some(refill) = refill {
-                refill.await;
-            }
-            if flush {
-                clicks::flush_after_window(&env, now).await;
-            }
-        });
-    }
-    Ok(res)
-}
-
-/// The redirect itself: the chosen target (with the visitor's query when forwarded),
-/// the link's status, and the cookies this visit set (password, A/B variant).
-fn redirect_reply(
-    rule: &RedirectRule,
-    choice: Option<Choice>,
-    remember: Option<String>,
-    posted: bool,
-    key: &Key,
-    cx: &Ctx,
-) -> Result<Reply, ApiError> {
-    let target = choice
-        .as_ref()
-        .map_or(rule.target.as_str(), |c| c.target.as_str());
-    let location = if rule.forward_query {
-        with_forwarded_query(target, cx.query())
-    } else {
-        Cow::Borrowed(target)
-    };
-    // After the password form's POST the browser must GET the target: 302, whatever
-    // the link's own status (a 307 or 308 would repeat the POST there).
-    let status = match rule.status {
-        _ if posted => RedirectStatus::Found,
-        Some(status) => status,
-        None => cx.config.default_redirect,
-    };
-    let res = response::redirect(&location, status, cx.config.permanent_max_age)?;
-    if let Some(cookie) = &remember {
+    )?;
+    if let Some(cookie) = redirect.password_cookie {
         response::set_cookie(&res, cookie)?;
     }
-    if let Some(routing) = rule.routing() {
-        if routing.crawlable {
-            response::crawlable(&res)?;
-        }
-        if let Some((name, index, seconds)) = choice.and_then(|c| c.remember) {
-            // HttpOnly and Secure: only this service reads it, and never in clear;
-            // path-scoped to the link, so each link keeps its own.
-            let cookie = format!(
-                "{name}={index}; Max-Age={seconds}; Path=/{key}; HttpOnly; Secure; SameSite=Lax"
-            );
-            response::set_cookie(&res, &cookie)?;
-        }
+    if redirect.crawlable {
+        response::crawlable(&res)?;
+    }
+    if let Some((index, seconds)) = redirect.variant {
+        let name = variant_cookie(key);
+        // HttpOnly and Secure: only this service reads it, and never in clear;
+        // path-scoped to the link, so each link keeps its own.
+        let cookie = format!(
+            "{name}={index}; Max-Age={seconds}; Path=/{key}; HttpOnly; Secure; SameSite=Lax"
+        );
+        response::set_cookie(&res, &cookie)?;
     }
     Ok(res)
 }
 
-/// What a dead link's answer says: the target that was checked, the owner's fallback
-/// (if the link has one), since when the target seems gone, and the mode in force.
-struct DeadEnd<'a> {
-    target: &'a str,
-    fallback: Option<&'a str>,
-    dead: DeadTarget,
-    mode: DeadLinkMode,
+/// A link-preview bot's page: the link's own card, under the short URL.
+fn card_page(card: &SocialCard, name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
+    let short = cx.short_url(name);
+    let page = pages::social_card(
+        &short,
+        card.title.as_deref(),
+        card.description.as_deref(),
+        card.image.as_deref(),
+    );
+    Ok(response::html(OK, page)?)
 }
 
 /// A dead link's answer in `interstitial` mode (200, with a way to continue) or `gone`
@@ -394,28 +359,20 @@ fn dead_end(name: &LinkName, facts: &DeadEnd<'_>, html: bool, cx: &Ctx) -> Resul
     Ok(response::json(status, &body)?)
 }
 
-/// On a link with `max_clicks`, D1 must admit the visit before the redirect: the
-/// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
-/// counts nothing but must not promise a redirect that GET would refuse.
-async fn admit(key: &str, visit: Option<&PendingVisit>, cx: &Ctx) -> Result<(), ApiError> {
-    let bot = visit.map(|v| {
-        Device::from_user_agent(v.user_agent.as_deref().unwrap_or_default()) == Device::Bot
-    });
-    match cx.clicks()?.admit(key, bot, cx.now).await? {
-        Admission::Counted => Ok(()),
-        Admission::Refused(state) => Err(ApiError::Gone(state)),
-        Admission::Missing => Err(ApiError::NotFound),
-    }
-}
-
 /// `GET /{key}+`: where the link goes, without following it or counting a click; a
-/// page with a button to continue for browsers.
+/// page with a button to continue for browsers. A protected link's target is shown to
+/// no one.
 pub async fn peek(name: &LinkName, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
+    let lookup = cx.rules().lookup(name, cx.now).await?;
+    let target = match outcome::sight(lookup.standing(&cx.config.blocked_hosts)) {
+        Sight::Destination(url) => Some(url),
+        Sight::Protected => None,
+        Sight::Hidden(closed) => return closed_reply(closed, cx),
+    };
     let key = &name.key;
-    let target = shown_target(name, cx).await?;
     let short = cx.short_url(name);
     if html {
-        let page = match &target {
+        let page = match target {
             Some(target) => pages::preview(&short, target),
             None => pages::preview_protected(&short),
         };
@@ -446,7 +403,10 @@ pub async fn qr(name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
                 ))
             })?,
     };
-    shown_target(name, cx).await?;
+    let lookup = cx.rules().lookup(name, cx.now).await?;
+    if let Sight::Hidden(closed) = outcome::sight(lookup.standing(&cx.config.blocked_hosts)) {
+        return closed_reply(closed, cx);
+    }
     let url = cx.short_url(name);
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)

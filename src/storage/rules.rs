@@ -14,18 +14,37 @@ use super::error::StorageError;
 use super::memory;
 use crate::domain::address::LinkName;
 use crate::domain::link::{Link, LinkState, RedirectRule};
+use crate::domain::outcome::Standing;
 use crate::domain::timestamp::Timestamp;
 
-/// The answer to a lookup by key.
+/// The answer to a lookup by key: facts, not a decision (`domain/outcome.rs` decides
+/// what the visitor gets).
 pub enum Lookup {
     /// The link redirects by this rule.
     Found(Found),
-    /// The link exists but does not redirect now.
-    Gone(LinkState),
-    /// The link expired or ran out of clicks and sends visitors here instead.
-    Fallback(String),
+    /// The link exists but does not redirect now: why, and the fallback URL its owner
+    /// set, if any.
+    Stopped {
+        state: LinkState,
+        fallback: Option<String>,
+    },
     /// No link has this key.
     Missing,
+}
+
+impl Lookup {
+    /// The facts the visit's decision reads: the rule (unless its host is on the
+    /// operator's blocklist), or why the link does not redirect.
+    pub fn standing(&self, blocked_hosts: &[String]) -> Standing<'_> {
+        match self {
+            Lookup::Found(found) => Standing::live(&found.rule, blocked_hosts),
+            Lookup::Stopped { state, fallback } => Standing::Stopped {
+                state: *state,
+                fallback: fallback.as_deref(),
+            },
+            Lookup::Missing => Standing::Missing,
+        }
+    }
 }
 
 /// A live rule, and whether it was read from D1 (then the caches are owed a refill).
@@ -85,18 +104,19 @@ impl RuleStore {
             }
         };
         if let Some(rule) = cached {
-            return Ok(if rule.is_expired(now) {
-                match rule.fallback() {
-                    Some(url) => Lookup::Fallback(url.to_string()),
-                    None => Lookup::Gone(LinkState::Expired),
-                }
+            let stopped = if rule.is_expired(now) {
+                LinkState::Expired
             } else if rule.is_scheduled(now) {
-                Lookup::Gone(LinkState::Scheduled)
+                LinkState::Scheduled
             } else {
-                Lookup::Found(Found {
+                return Ok(Lookup::Found(Found {
                     rule,
                     from_d1: false,
-                })
+                }));
+            };
+            return Ok(Lookup::Stopped {
+                state: stopped,
+                fallback: rule.fallback().map(str::to_string),
             });
         }
         let link = LinkStore::on(self.nearest()?)
@@ -109,13 +129,10 @@ impl RuleStore {
                     rule: RedirectRule::visited_as(&link, &qualified),
                     from_d1: true,
                 }),
-                state @ (LinkState::Expired | LinkState::Exhausted) => {
-                    match link.controls.routing.fallback_url {
-                        Some(url) => Lookup::Fallback(url),
-                        None => Lookup::Gone(state),
-                    }
-                }
-                other => Lookup::Gone(other),
+                state => Lookup::Stopped {
+                    state,
+                    fallback: link.controls.routing.fallback_url,
+                },
             },
         })
     }
