@@ -389,8 +389,8 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::domain::controls::{Conditions, Routing, Split, TargetingRule, Variant};
-    use crate::domain::link::RuleControls;
+    use crate::controls::{Conditions, Routing, Split, TargetingRule, Variant};
+    use crate::link::RuleControls;
 
     const TARGET: &str = "https://example.com/target";
     const OWN: &str = "https://example.com/own-fallback";
