@@ -19,7 +19,7 @@ use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
-use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
+use crate::http::route::{self, Method, Route};
 use crate::storage::counters;
 use crate::storage::d1::LinkRef;
 use crate::web::pages;
@@ -33,15 +33,14 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
-    let resolved = if path == BENCH_COUNTERS_PATH && cx.config.bench_counters {
-        Ok(Route::BenchCounters)
-    } else {
-        match auth::authenticate(&path, &req, &cx).await {
-            Ok(actor) => route::resolve(method, &path)
-                .map_err(ApiError::from)
-                .and_then(|route| auth::permit(&route, actor, &cx).map(|()| route)),
-            Err(e) => Err(e),
+    let resolved = match auth::authenticate(&path, &req, &cx).await {
+        Ok(actor) if route::bench_counters(&path, cx.config.bench_counters, actor.as_ref()) => {
+            Ok(Route::BenchCounters)
         }
+        Ok(actor) => route::resolve(method, &path)
+            .map_err(ApiError::from)
+            .and_then(|route| auth::permit(&route, actor, &cx).map(|()| route)),
+        Err(e) => Err(e),
     };
     let visit = visit_of(&resolved, method, &path);
     if let Some(url) = visit
