@@ -40,6 +40,7 @@ help:
 	@echo "make bench  the redirect benchmark (bench/results.md); make bench-clicks: the click store (bench/clicks.md)"
 	@echo "make cli    the command-line tool, target/release/shortener (or: cargo install --path cli)"
 	@echo "make bench-import  import throughput through the CLI (bench/import.md)"
+	@echo "make bench-probe   the CPU cost of one D1 or KV call under Miniflare (bench/probe.md)"
 
 bootstrap: bootstrap-rust bootstrap-node
 
@@ -134,9 +135,10 @@ e2e: build cli bootstrap-browser
 
 test: bootstrap lint unit e2e
 
-# Not part of `make test`: a few minutes of load on 127.0.0.1.
+# Not part of `make test` (CI runs it after, .ci/run): a few minutes of load on 127.0.0.1,
+# bounded so a hang fails instead of eating the CI budget.
 load: build
-	node tests/load.mjs
+	timeout 900 node tests/load.mjs
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := target_url key route link_request accepted_round_trip
@@ -169,7 +171,7 @@ clean:
 BENCH_BASELINE := bench/baseline
 BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
 
-.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import
+.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import bench-probe
 
 bench: build bench-baseline bench-wrk
 	timeout 900 node bench/run.mjs
@@ -178,6 +180,12 @@ bench: build bench-baseline bench-wrk
 # 1,000 clicks, and the stats of a 10-million-click link; writes bench/clicks.md.
 bench-clicks: build
 	timeout 900 node bench/clicks.mjs
+
+# `make bench-probe`: what one D1 or KV call costs under Miniflare (a plain JavaScript
+# worker, no build), the figures behind bench/README.md's cold-path argument; writes
+# bench/probe.md.
+bench-probe: bootstrap-node
+	timeout 600 node bench/probe.mjs
 
 # `make bench-import`: links/s imported end to end through the CLI into the worker
 # under Miniflare on 127.0.0.1, several rounds; writes bench/import.md.
