@@ -11,6 +11,7 @@
 // with 10 million clicks in its window, seeded straight into its aggregates. Also writes
 // bench/clicks.json, the measured inputs of `node bench/project.mjs`.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { revision } from "./provenance.mjs";
 import os from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -216,7 +217,7 @@ const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, 
 const lines = [
   "# Click store: measured cost per 1,000 clicks",
   "",
-  `Written by \`make bench-clicks\` (bench/clicks.mjs) on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}.`,
+  `Written by \`make bench-clicks\` (bench/clicks.mjs) at commit ${revision(["bench/clicks.md", "bench/clicks.json"])} on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}.`,
   `${fmt(CLICKS)} clicks per run through Miniflare's \`dispatchFetch\` (${CONCURRENCY} at a time) against the release build, one isolate, the 500 ms click window, direct mode.`,
   "See docs/scaling.md for what the figures mean at the edge, where many isolates each flush their own, smaller windows.",
   "",

@@ -84,11 +84,7 @@ normalization, dates), a secret drawn and hashed per link, and one D1 batch hold
 transaction). Two calls in flight keep the worker busy while the CLI reads and
 serializes the next batch.
 
-History: the first version bound one \`INSERT\` statement per link (1,000 statements of 13
-values per batch) and measured 4,913 and 5,120 links/s (10,000 links, 2 rounds, load
-average about 3); binding the rows as one JSON value per statement brought it to a
-median of 14,596 links/s (12,995-21,998) under a load average of about 5, and to the
-figures above on a quieter machine.
+Earlier measurements, with the commits they were made at, are in [history.md](history.md#import-throughput).
 `;
 writeFileSync(join(ROOT, "bench/import.md"), report);
 console.log(`median ${fmt(median)} links/s; wrote bench/import.md`);

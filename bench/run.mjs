@@ -4,13 +4,14 @@
 // `make bench` builds both first; see bench/README.md for what each figure means.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync, constants as zlib } from "node:zlib";
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { startWorker, waitFor, wranglerConfig } from "../tests/harness.mjs";
+import { workerdCpuMs } from "./cpu.mjs";
+import { BENCH_COUNTERS_PATH, COUNTERS_TOKEN, startWorker, waitFor, wranglerConfig } from "../tests/harness.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = join(ROOT, "bench");
@@ -104,36 +105,6 @@ async function originOf(worker) {
   return `http://127.0.0.1:${url.port}`;
 }
 
-/**
- * CPU time (user + system, ms) used so far by the workerd processes this bench started
- * (Miniflare runs each worker in a workerd child of this process). Only the worker a
- * run targets is busy during it, so the difference over a run, click work included, is
- * that worker's. Unlike requests/s, CPU time per request hardly moves when other work
- * shares the machine. `null` where /proc is not readable.
- */
-const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
-function workerdCpuMs() {
-  try {
-    let ticks = 0;
-    for (const pid of readdirSync("/proc")) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch {
-        continue; // exited meanwhile
-      }
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // fields[1] is the parent pid; [11] and [12] are utime and stime.
-      if (comm === "workerd" && Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-
 /** One wrk run, bounded in time; returns the figures printed by bench/wrk.lua. */
 function wrk(name, origin, seconds, { method = "GET", path, body = "", cold = null }) {
   const activeMs = (seconds - QUIET_SECONDS) * 1000;
@@ -167,9 +138,12 @@ function wrk(name, origin, seconds, { method = "GET", path, body = "", cold = nu
 
 const COUNTER_KEYS = ["d1_statements", "click_rows_read", "kv_reads", "kv_writes", "kv_deletes"];
 
-/** Cumulative D1/KV counters of the worker's isolate, or null without BENCH_COUNTERS. */
+/**
+ * Cumulative D1/KV counters of the worker's isolate, or null without BENCH_COUNTERS.
+ * They answer only to the operator's token.
+ */
 async function counters(origin) {
-  const res = await fetch(`${origin}/__bench/counters`);
+  const res = await fetch(`${origin}${BENCH_COUNTERS_PATH}`, { headers: { authorization: `Bearer ${COUNTERS_TOKEN}` } });
   if (res.status !== 200) {
     await res.arrayBuffer();
     return null;
@@ -270,7 +244,7 @@ async function main() {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const serve = { host: "127.0.0.1", port: 0 };
   // The deployed settings (wrangler.toml's [vars]), not the test defaults.
-  const deployed = { ...wranglerConfig().vars, BENCH_COUNTERS: "1" };
+  const deployed = { ...wranglerConfig().vars, BENCH_COUNTERS: "1", ADMIN_TOKEN: COUNTERS_TOKEN };
   // The worker alone, like the baseline: on Cloudflare, static assets are routed before
   // the worker and outside its CPU time, while Miniflare's asset router runs in the same
   // workerd on every request. One more instance runs behind that router, as `make dev`
@@ -326,7 +300,7 @@ async function main() {
 
     for (const t of targets) {
       t.hasCounters = (await counters(t.origin)) !== null;
-      console.log(`bench: ${t.id} counters ${t.hasCounters ? "available" : "not available (GET /__bench/counters is not 200): n/a"}`);
+      console.log(`bench: ${t.id} counters ${t.hasCounters ? "available" : "not available (GET ${BENCH_COUNTERS_PATH} is not 200): n/a"}`);
     }
 
     let coldRun = 0;
@@ -640,7 +614,7 @@ function report({ sizes, scenarios, targets, cold, coldServed, load, starts, cli
     "",
     "## Storage operations per 1,000 requests",
     "",
-    "From `GET /__bench/counters` (var `BENCH_COUNTERS=1`) of the worker each scenario",
+    "From `GET /api/__bench/counters` (var `BENCH_COUNTERS=1`, with the operator token) of the worker each scenario",
     "targets, read before each measured run and after its click work settled, summed over",
     "the rounds. For the redirect scenarios a request is a redirect served. Rows read by",
     "click writes is D1's own `rows_read` for the click batches: it grows with the number",

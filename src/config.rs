@@ -130,7 +130,7 @@ pub struct Config {
     pub cors: CorsOrigins,
     /// Length of generated keys (`KEY_LENGTH`, 3 to 8; only collision tests lower it).
     pub key_length: usize,
-    /// Whether `/__bench/counters` answers (`BENCH_COUNTERS` = "1").
+    /// Whether `/api/__bench/counters` answers the operator (`BENCH_COUNTERS` = "1").
     pub bench_counters: bool,
     /// Analytics databases (`ANALYTICS_SHARDS`, 1 to 64; default 1).
     pub analytics_shards: u32,

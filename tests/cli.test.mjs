@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readJson, workerForFile, workerPerTest } from "./harness.mjs";
+import { onOneUtcDate, readJson, workerForFile, workerPerTest } from "./harness.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "target/release/shortener");
@@ -186,31 +186,32 @@ describe("exports and the round trip", () => {
     assert.equal((await b.visit("rt-off")).status, 410);
   });
 
-  test("links export as CSV and statistics per link per day as CSV; a secret gives one link's", async () => {
-    const w = await worker({ vars: { ADMIN_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });
-    const link = await w.create({ target_url: "https://example.com/csv, \"quoted\"", custom_key: "csv-one" });
-    await w.visit(link.key);
-    await w.visit(link.key);
-    await w.settleClicks(link.key, 2);
+  test("links export as CSV and statistics per link per day as CSV; a secret gives one link's", () =>
+    onOneUtcDate(async () => {
+      const w = await worker({ vars: { ADMIN_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });
+      const link = await w.create({ target_url: "https://example.com/csv, \"quoted\"", custom_key: "csv-one" });
+      await w.visit(link.key);
+      await w.visit(link.key);
+      await w.settleClicks(link.key, 2);
 
-    const csv = await cli(w, ["export", "links", "--format", "csv"]);
-    assert.equal(csv.code, 0, csv.stderr);
-    const [header, row] = csv.stdout.trim().split("\n");
-    assert.equal(header, "key,target_url,is_active,state,clicks,imported_clicks,created_at,expires_at,max_clicks,redirect_status,forward_query,title,tags");
-    assert.ok(row.startsWith(`csv-one,"https://example.com/csv,%20%22quoted%22",true,active,2,0,`), row);
+      const csv = await cli(w, ["export", "links", "--format", "csv"]);
+      assert.equal(csv.code, 0, csv.stderr);
+      const [header, row] = csv.stdout.trim().split("\n");
+      assert.equal(header, "key,target_url,is_active,state,clicks,imported_clicks,created_at,expires_at,max_clicks,redirect_status,forward_query,title,tags");
+      assert.ok(row.startsWith(`csv-one,"https://example.com/csv,%20%22quoted%22",true,active,2,0,`), row);
 
-    const today = new Date().toISOString().slice(0, 10);
-    const all = await cli(w, ["export", "stats", "--days", "3"]);
-    assert.equal(all.code, 0, all.stderr);
-    const lines = all.stdout.trim().split("\n");
-    assert.equal(lines[0], "key,date,clicks");
-    assert.equal(lines.length, 4, "three days of one link");
-    assert.ok(lines.includes(`csv-one,${today},2`), all.stdout);
+      const today = new Date().toISOString().slice(0, 10);
+      const all = await cli(w, ["export", "stats", "--days", "3"]);
+      assert.equal(all.code, 0, all.stderr);
+      const lines = all.stdout.trim().split("\n");
+      assert.equal(lines[0], "key,date,clicks");
+      assert.equal(lines.length, 4, "three days of one link");
+      assert.ok(lines.includes(`csv-one,${today},2`), all.stdout);
 
-    const owner = await cli(w, ["export", "stats", "--days", "1", "--secret", link.secret_key], { token: null });
-    assert.equal(owner.code, 0, owner.stderr);
-    assert.equal(owner.stdout.trim(), `key,date,clicks\ncsv-one,${today},2`);
-  });
+      const owner = await cli(w, ["export", "stats", "--days", "1", "--secret", link.secret_key], { token: null });
+      assert.equal(owner.code, 0, owner.stderr);
+      assert.equal(owner.stdout.trim(), `key,date,clicks\ncsv-one,${today},2`);
+    }));
 
   test("list, create and stats answer from the operator API", async () => {
     const w = await worker({ vars: { ADMIN_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });

@@ -20,8 +20,37 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** The KV entry name of a link's cached redirect rule (the worker's `link:{key}`). */
 export const kvKey = (key) => `link:${key}`;
 
+/** Where the benchmark's storage counters answer the operator (src/http/route.rs). */
+export const BENCH_COUNTERS_PATH = "/api/__bench/counters";
+
+/**
+ * The operator token a worker with BENCH_COUNTERS gets when its test names none: the
+ * counters answer only to the operator.
+ */
+export const COUNTERS_TOKEN = "harness-operator-token";
+
 /** The click queue, as the commented [[queues]] sections of wrangler.toml set it up. */
 const CLICKS_QUEUE = { binding: "CLICKS", name: "shortener-clicks" };
+
+/**
+ * The click window (`FLUSH_WINDOW` in src/clicks/window.rs), in ms, read from the code so
+ * that the tests' wait for it follows a change there: clicks without a click limit are
+ * written when the window of their first visit closes.
+ */
+export const CLICK_WINDOW_MS = (() => {
+  const src = readFileSync(join(ROOT, "src/clicks/window.rs"), "utf8");
+  const m = src.match(/const FLUSH_WINDOW: Duration = Duration::from_millis\(([\d_]+)\)/);
+  if (!m) throw new Error("src/clicks/window.rs no longer says FLUSH_WINDOW in Duration::from_millis");
+  return Number(m[1].replaceAll("_", ""));
+})();
+
+/** The click queue consumer's `max_batch_timeout` in seconds, from wrangler.toml's [[queues.consumers]]. */
+const QUEUE_BATCH_TIMEOUT_S = (() => {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const m = toml.match(/^#?\s*max_batch_timeout\s*=\s*(\d+)/m);
+  if (!m) throw new Error("wrangler.toml no longer names the click queue's max_batch_timeout");
+  return Number(m[1]);
+})();
 
 /**
  * Polls `condition` until it returns a truthy value, and returns that value. Fails
@@ -36,6 +65,26 @@ export async function waitFor(condition, { timeout = 5000, interval = 20, messag
       throw new Error(`waitFor: timed out after ${timeout} ms waiting for ${message} (last value: ${JSON.stringify(value)})`);
     }
     await sleep(interval);
+  }
+}
+
+const utcDate = () => new Date().toISOString().slice(0, 10);
+
+/**
+ * Runs `body` (which starts whatever it needs) and, when the UTC date changed while it
+ * ran, runs it once more: a test of "today's" clicks that straddles midnight records
+ * them on one day and reads the next, and fails on correct code. A second run cannot
+ * straddle again. A failure on one date stands.
+ */
+export async function onOneUtcDate(body) {
+  for (let attempt = 0; ; attempt++) {
+    const date = utcDate();
+    try {
+      const result = await body();
+      if (attempt > 0 || utcDate() === date) return result;
+    } catch (e) {
+      if (attempt > 0 || utcDate() === date) throw e;
+    }
   }
 }
 
@@ -112,6 +161,15 @@ export default function (env) {
   };
 }`;
 
+// A rate limiter binding whose every call fails, as the platform's might: what the
+// worker does then is its own choice (creation goes on). The class name is the one
+// workers-rs (0.8) checks a rate limiter binding's constructor against.
+const LIMITER_FAULT = `
+class Ratelimit {
+  async limit() { throw new Error("the rate limiter is unavailable (injected fault)"); }
+}
+export default function () { return new Ratelimit(); }`;
+
 /**
  * Settings every test worker gets unless its `vars` say otherwise. Tests expect a link's
  * rule in KV after its first visit (and the races they stage need that fill), so the
@@ -141,8 +199,9 @@ export function refuseOutbound(request) {
  * front of the worker, as on Cloudflare; false leaves the worker alone, as the
  * benchmark runs it).
  */
-export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, queue = false, host, port, outbound = refuseOutbound, assets = true, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, limiterFault = false, queue = false, host, port, outbound = refuseOutbound, assets = true, ...rest } = {}) {
   const cfg = wranglerConfig();
+  if (vars.BENCH_COUNTERS === "1" && !vars.ADMIN_TOKEN) vars = { ...vars, ADMIN_TOKEN: COUNTERS_TOKEN };
   // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
   const analyticsDb = cfg.databases.find((d) => d.binding !== cfg.db);
   const analyticsBindings = Array.from({ length: shards }, (_, i) => (i === 0 ? analyticsDb.binding : `${analyticsDb.binding}_${i}`));
@@ -164,18 +223,22 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     ...(queue
       ? {
           queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },
-          queueConsumers: { [CLICKS_QUEUE.name]: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+          queueConsumers: { [CLICKS_QUEUE.name]: { maxBatchSize: 100, maxBatchTimeout: QUEUE_BATCH_TIMEOUT_S } },
         }
       : {}),
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
     // Workers Static Assets: Miniflare puts its asset router in front of the worker, and
     // `has_user_worker` makes a request that names no file go on to the worker.
     ...(assets ? { assets: { directory: join(ROOT, cfg.assets), routerConfig: { has_user_worker: true } } } : {}),
-    ...(kvFault ? { wrappedBindings: { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } } : {}),
+    wrappedBindings: {
+      ...(kvFault ? { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } : {}),
+      ...(limiterFault ? { [cfg.limiter]: { scriptName: "limiter-fault" } } : {}),
+    },
     ...rest,
   };
   const workers = [main];
   if (kvFault) workers.push({ name: "kv-fault", modules: true, script: KV_WRAPPER, kvNamespaces: { INNER: "links-kv" } });
+  if (limiterFault) workers.push({ name: "limiter-fault", modules: true, script: LIMITER_FAULT });
   const mf = new Miniflare({
     workers,
     ...(host ? { host } : {}),
@@ -198,6 +261,7 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
   const worker = new RunningWorker(mf, db, kv, log, vars.ADMIN_TOKEN);
   worker.analytics = analytics;
   worker.crons = cfg.crons;
+  worker.queued = queue;
   worker.url = url;
   return worker;
 }
@@ -326,9 +390,14 @@ class RunningWorker {
     if (json === undefined) return this.fetch(path, { method, headers });
     return this.fetch(path, { method, headers: { ...headers, ...JSON_TYPE }, body: JSON.stringify(json) });
   }
-  /** The `/__bench/counters` snapshot (needs the BENCH_COUNTERS var). */
-  counters() {
-    return readJson(this.get("/__bench/counters"));
+  /**
+   * The benchmark's storage counters (needs the BENCH_COUNTERS var), which answer only
+   * to the operator's token.
+   */
+  async counters() {
+    const res = await this.operator(BENCH_COUNTERS_PATH);
+    if (res.status !== 200) throw new Error(`counters: ${res.status} ${await res.text()}`);
+    return res.json();
   }
   /** A producer for the click queue (needs `queue: true`). */
   clickQueue() {
@@ -373,6 +442,13 @@ class RunningWorker {
   async makeDue(key) {
     await this.db.prepare("UPDATE links SET health_due_at = 0 WHERE key = ?1").bind(key).run();
   }
+  /**
+   * Makes a link's expiry a second past, as time passing would. Only visits that read
+   * the row see it: a rule cached in the isolate or KV keeps its own expiry.
+   */
+  async makeExpired(key) {
+    await this.db.prepare("UPDATE links SET expires_at = ?2 WHERE key = ?1").bind(key, Date.now() - 1000).run();
+  }
   /** How many links the table holds. */
   async linkCount() {
     return (await this.db.prepare("SELECT COUNT(*) AS n FROM links").first()).n;
@@ -408,14 +484,28 @@ class RunningWorker {
     return waitFor(() => this.log.lines.find((l) => l.includes(text)), { timeout, message: `a log line with "${text}"` });
   }
   /**
-   * Waits for the clicks of `key` to reach `n` and returns them once they have stayed
-   * put a while: clicks are written after the response, and a double count would land
-   * after the count first reached `n`.
+   * Waits until every click that a request answered before this call could bring has
+   * been written, so that a check of "no further click" can fail: the click window
+   * (read from src/clicks/window.rs), with the queue bound also its batch timeout (read
+   * from wrangler.toml), and one more window as the margin for a late timer on a busy
+   * machine. The write itself needs no margin: it is sent as the window's timer fires,
+   * and a read through the D1 binding after that queues behind it (a D1 database runs
+   * one query at a time, in the order they arrive). A click-limited link's count is
+   * written before its response; its statistics follow through the window like any.
+   */
+  async settleClickWindow() {
+    const bound = CLICK_WINDOW_MS + (this.queued ? QUEUE_BATCH_TIMEOUT_S * 1000 : 0);
+    // A sleep on purpose: it proves that no further click lands, which no poll can.
+    await sleep(bound + CLICK_WINDOW_MS);
+  }
+  /**
+   * Waits for the clicks of `key` to reach `n` and returns them once the click window
+   * has settled (`settleClickWindow`): clicks are written after the response, and a
+   * double count would land after the count first reached `n`.
    */
   async settleClicks(key, n) {
     await waitFor(async () => (await this.clicks(key)) >= n, { timeout: 15000, message: `${n} clicks on ${key}` });
-    // A sleep on purpose: it proves that no further click lands, which no poll can.
-    await sleep(200);
+    await this.settleClickWindow();
     return this.clicks(key);
   }
 

@@ -432,6 +432,7 @@ describe("DEAD_LINK_MODE", () => {
       [link.key, "https://gone.example/page", "dead", link.health.since, "interstitial", false],
     );
     assert.equal(fine.status, 302, "a healthy link redirects as usual");
+    await w.settleClickWindow();
     assert.equal(await w.clicks(link.key), 0, "the visitor was not forwarded: no click");
   });
 

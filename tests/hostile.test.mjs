@@ -1,12 +1,14 @@
 // A table of hostile and malformed requests against the built wasm. Each must get its
-// documented 4xx with a JSON `detail`, never a 5xx; afterwards the same isolate (its
-// in-memory counters intact, so no panic reset it) still serves a redirect. One worker
+// documented 4xx with a JSON `detail`, never a 5xx; afterwards the same isolate (what it
+// remembers in memory intact, so no panic reset it) still serves a redirect. One worker
 // for the file's one test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { workerForFile } from "./harness.mjs";
 
-const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1" } });
+// A rule is cached on its second miss in an isolate (the deployed default), which is
+// what tells this isolate from a fresh one below.
+const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1", CACHE_AFTER_MISSES: "2" } });
 
 const JSON_CT = { "content-type": "application/json" };
 const create = (target_url) => ({ method: "POST", path: "/url", headers: JSON_CT, body: JSON.stringify({ target_url }) });
@@ -158,6 +160,13 @@ const TABLE = [
 test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers and no 5xx`, async () => {
   assert.ok(TABLE.length >= 60);
   const link = await w.create({ target_url: "https://example.com/still-here" });
+  // The isolate's memory: one miss of this link is remembered in it (for an hour), so
+  // the next visit, its second miss, caches the rule in KV. A reset isolate would take
+  // that visit for a first miss and cache nothing.
+  const marker = await w.create({ target_url: "https://example.com/isolate-marker" });
+  assert.equal((await w.fetch(`https://sho.rt/${marker.key}`)).status, 302);
+  await w.settleClickWindow();
+  assert.equal(await w.cached(marker.key), null, "one miss caches nothing");
   const before = await w.counters();
 
   const failures = [];
@@ -196,6 +205,9 @@ test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers an
   // Same isolate: a panic would have reset it, and its counters with it.
   const after = await w.counters();
   assert.ok(after.d1_statements >= before.d1_statements, JSON.stringify({ before, after }));
+  // And it still remembers the marker's first miss: this second one caches the rule.
+  assert.equal((await w.fetch(`https://sho.rt/${marker.key}`)).status, 302);
+  await w.waitUntilCached(marker.key);
   const res = await w.fetch(`https://sho.rt/${link.key}`);
   assert.equal(res.status, 302);
   assert.equal(res.headers.get("location"), "https://example.com/still-here");

@@ -4,7 +4,6 @@
 // each test gets a fresh worker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor, workerPerTest } from "./harness.mjs";
 
 const worker = workerPerTest();
@@ -30,8 +29,8 @@ test("500 redirects through the queue are all counted, with at most 20 D1 statem
     responses.push(...(await Promise.all(Array.from({ length: 100 }, (_, i) => w.visit(links[i % 5].key)))));
   }
   await waitFor(async () => (await w.totalClicks()) >= 500, { timeout: 20000, message: "500 clicks" });
-  // A sleep on purpose: it proves that no click is counted twice, which no poll can.
-  await sleep(300);
+  // It proves that no click is counted twice, which no poll can.
+  await w.settleClickWindow();
 
   assert.ok(responses.every((r) => r.status === 302));
   assert.equal(await w.totalClicks(), 500);
@@ -55,9 +54,9 @@ test("a redelivered batch adds nothing, to the counters or to the statistics", a
   // A new batch counts, also one sent as an object (the format before JSON text).
   await queue.send({ batch: clickBatchId(), shard: 0, visits: [visitRecord(link.key)] });
   await waitFor(async () => (await w.clicks(link.key)) >= 4, { timeout: 10000, message: "the new batch" });
-  // A sleep on purpose: the redelivered batch would be counted after the new one, and
-  // what is proven here is that it is not.
-  await sleep(1500);
+  // The redelivered batch would be counted after the new one, and what is proven here
+  // is that it is not.
+  await w.settleClickWindow();
 
   assert.equal(await w.clicks(link.key), 4);
   const { days, dims } = await w.aggregates(link.key);
@@ -76,8 +75,8 @@ test("a batch in the format before batch ids is recognized when it comes again",
   await queue.send(legacy, { contentType: "text" });
   await queue.send(JSON.stringify({ batch: clickBatchId(), shard: 0, visits: [visitRecord(link.key)] }), { contentType: "text" });
   await waitFor(async () => (await w.clicks(link.key)) >= 3, { timeout: 10000, message: "the new batch" });
-  // A sleep on purpose, as above: proves the repeated legacy batch is not counted.
-  await sleep(1500);
+  // As above: proves the repeated legacy batch is not counted.
+  await w.settleClickWindow();
 
   assert.equal(await w.clicks(link.key), 3);
   assert.equal((await w.aggregates(link.key)).days.reduce((n, d) => n + d.clicks, 0), 3);
@@ -95,8 +94,8 @@ test("a shard that fails is retried by the queue until both sides hold the batch
   assert.equal(await w.clicks(link.key), 0);
   await w.analytics[0].prepare(daily.sql).run();
   await waitFor(async () => (await w.clicks(link.key)) >= 5, { timeout: 30000, message: "the redelivery" });
-  // A sleep on purpose: a second application would land after the first.
-  await sleep(1500);
+  // A second application would land after the first.
+  await w.settleClickWindow();
 
   assert.ok(answers.every((r) => r.status === 302));
   assert.equal(await w.clicks(link.key), 5);

@@ -2,7 +2,7 @@
 // One worker for the file: each test uses only the links it creates.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { readJson, workerForFile } from "./harness.mjs";
+import { onOneUtcDate, readJson, workerForFile } from "./harness.mjs";
 
 // Raw visits kept, so that the first test can read the row a redirect recorded.
 const w = await workerForFile({ vars: { VISIT_RETENTION_DAYS: "30" } });
@@ -32,43 +32,44 @@ describe("visits", () => {
 });
 
 describe("GET /admin/{secret_key}/stats", () => {
-  test("reports totals, humans and bots, days, referrers, countries and devices", async () => {
-    const link = await w.create({ target_url: "https://example.com/st" });
-    await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/x", country: "DE" });
-    await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/y", country: "DE" });
-    await w.visit(link.key, { userAgent: DESKTOP, country: "FR" });
-    // Miniflare fills in a placeholder country when none is given, so name one.
-    await w.visit(link.key, { userAgent: BOT, country: "JP" });
-    await w.visit(link.key, { method: "HEAD" });
-    await w.peek(link.key);
-    await w.settleClicks(link.key, 4);
+  test("reports totals, humans and bots, days, referrers, countries and devices", () =>
+    onOneUtcDate(async () => {
+      const link = await w.create({ target_url: "https://example.com/st" });
+      await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/x", country: "DE" });
+      await w.visit(link.key, { userAgent: PHONE, referer: "https://a.example/y", country: "DE" });
+      await w.visit(link.key, { userAgent: DESKTOP, country: "FR" });
+      // Miniflare fills in a placeholder country when none is given, so name one.
+      await w.visit(link.key, { userAgent: BOT, country: "JP" });
+      await w.visit(link.key, { method: "HEAD" });
+      await w.peek(link.key);
+      await w.settleClicks(link.key, 4);
 
-    const res = await w.stats(link);
+      const res = await w.stats(link);
 
-    assert.equal(res.status, 200);
-    const s = await res.json();
-    assert.equal(s.clicks, 4);
-    assert.equal(s.humans, 3);
-    assert.equal(s.bots, 1);
-    assert.match(s.first_click_at, /^\d{4}-\d\d-\d\dT/);
-    assert.ok(s.last_click_at >= s.first_click_at);
-    assert.equal(s.by_day.length, 30);
-    const today = new Date().toISOString().slice(0, 10);
-    assert.deepEqual(s.by_day.at(-1), { date: today, clicks: 4 });
-    assert.ok(s.by_day.slice(0, -1).every((d) => d.clicks === 0));
-    // Ties may come in any order; the list is ordered by clicks only.
-    const byHost = (list) => [...list].sort((x, y) => x.host.localeCompare(y.host));
-    assert.deepEqual(byHost(s.referrers), [{ host: "a.example", clicks: 2 }, { host: "direct", clicks: 2 }]);
-    assert.deepEqual(s.countries[0], { country: "DE", clicks: 2 });
-    assert.deepEqual(
-      s.countries.slice(1).sort((x, y) => x.country.localeCompare(y.country)),
-      [{ country: "FR", clicks: 1 }, { country: "JP", clicks: 1 }],
-    );
-    assert.deepEqual(
-      Object.fromEntries(s.devices.map((d) => [d.device, d.clicks])),
-      { mobile: 2, desktop: 1, bot: 1 },
-    );
-  });
+      assert.equal(res.status, 200);
+      const s = await res.json();
+      assert.equal(s.clicks, 4);
+      assert.equal(s.humans, 3);
+      assert.equal(s.bots, 1);
+      assert.match(s.first_click_at, /^\d{4}-\d\d-\d\dT/);
+      assert.ok(s.last_click_at >= s.first_click_at);
+      assert.equal(s.by_day.length, 30);
+      const today = new Date().toISOString().slice(0, 10);
+      assert.deepEqual(s.by_day.at(-1), { date: today, clicks: 4 });
+      assert.ok(s.by_day.slice(0, -1).every((d) => d.clicks === 0));
+      // Ties may come in any order; the list is ordered by clicks only.
+      const byHost = (list) => [...list].sort((x, y) => x.host.localeCompare(y.host));
+      assert.deepEqual(byHost(s.referrers), [{ host: "a.example", clicks: 2 }, { host: "direct", clicks: 2 }]);
+      assert.deepEqual(s.countries[0], { country: "DE", clicks: 2 });
+      assert.deepEqual(
+        s.countries.slice(1).sort((x, y) => x.country.localeCompare(y.country)),
+        [{ country: "FR", clicks: 1 }, { country: "JP", clicks: 1 }],
+      );
+      assert.deepEqual(
+        Object.fromEntries(s.devices.map((d) => [d.device, d.clicks])),
+        { mobile: 2, desktop: 1, bot: 1 },
+      );
+    }));
 
   test("?days=N changes the window; values outside 1..365 answer 400", async () => {
     const link = await w.create({ target_url: "https://example.com/days" });
@@ -111,6 +112,7 @@ describe("GET /{key}/qr", () => {
       assert.equal((await w.qr(link.key, size)).status, 400, size);
     }
     assert.equal((await w.qr("nosuchkey")).status, 404);
+    await w.settleClickWindow();
     assert.equal((await w.row(link.key)).clicks, 0);
   });
 });

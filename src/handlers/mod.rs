@@ -19,7 +19,7 @@ use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
-use crate::http::route::{self, Method, NoRoute, Route, BENCH_COUNTERS_PATH};
+use crate::http::route::{self, Method, NoRoute, Route};
 use crate::storage::counters;
 use crate::storage::d1::LinkRef;
 use crate::web::pages;
@@ -33,17 +33,16 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
-    let resolved = if path == BENCH_COUNTERS_PATH && cx.config.bench_counters {
-        Ok(Some(Route::BenchCounters))
-    } else {
-        match auth::authenticate(&path, &req, &cx).await {
-            Ok(actor) => match route::resolve(method, &path) {
-                Ok(route) => auth::permit(&route, actor, &cx).map(|()| Some(route)),
-                Err(NoRoute::NotFound) if is_visit(method, &path) => Ok(None),
-                Err(e) => Err(ApiError::from(e)),
-            },
-            Err(e) => Err(e),
+    let resolved = match auth::authenticate(&path, &req, &cx).await {
+        Ok(actor) if route::bench_counters(&path, cx.config.bench_counters, actor.as_ref()) => {
+            Ok(Some(Route::BenchCounters))
         }
+        Ok(actor) => match route::resolve(method, &path) {
+            Ok(route) => auth::permit(&route, actor, &cx).map(|()| Some(route)),
+            Err(NoRoute::NotFound) if is_visit(method, &path) => Ok(None),
+            Err(e) => Err(ApiError::from(e)),
+        },
+        Err(e) => Err(e),
     };
     if let Ok(Some(Route::Home)) = resolved {
         if let Some(url) = cx.config.domains.fallbacks(cx.domain()).root.as_deref() {

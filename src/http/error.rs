@@ -251,6 +251,94 @@ mod tests {
         }
     }
 
+    /// One of every outcome. The match below does not compile when a variant is added
+    /// without a case here, so the table of docs/api.md is checked against all of them.
+    fn every_outcome() -> Vec<ApiError> {
+        let all = vec![
+            ApiError::BadRequest("x".into()),
+            ApiError::Unauthorized,
+            ApiError::Forbidden("stats"),
+            ApiError::DomainForbidden("go.example".into()),
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed("GET"),
+            ApiError::KeyTaken("abc".into()),
+            ApiError::Gone(LinkState::Deactivated),
+            ApiError::Gone(LinkState::Scheduled),
+            ApiError::PayloadTooLarge(8192),
+            ApiError::TargetBlocked,
+            ApiError::RateLimited(60),
+            ApiError::PasswordRequired { wrong: false },
+            ApiError::TooManyAttempts(60),
+            ApiError::CheckTooSoon(60),
+            ApiError::UnsupportedMediaType,
+            ApiError::Unprocessable("x".into()),
+            ApiError::StorageUnavailable("x".into()),
+            ApiError::KeySpaceExhausted,
+            ApiError::Internal("x".into()),
+        ];
+        for e in &all {
+            match e {
+                ApiError::BadRequest(_)
+                | ApiError::Unauthorized
+                | ApiError::Forbidden(_)
+                | ApiError::DomainForbidden(_)
+                | ApiError::NotFound
+                | ApiError::MethodNotAllowed(_)
+                | ApiError::KeyTaken(_)
+                | ApiError::Gone(_)
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::TargetBlocked
+                | ApiError::RateLimited(_)
+                | ApiError::PasswordRequired { .. }
+                | ApiError::TooManyAttempts(_)
+                | ApiError::CheckTooSoon(_)
+                | ApiError::UnsupportedMediaType
+                | ApiError::Unprocessable(_)
+                | ApiError::StorageUnavailable(_)
+                | ApiError::KeySpaceExhausted
+                | ApiError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_error_table_of_the_api_reference_lists_every_status_and_no_other() {
+        let doc = include_str!("../../docs/api.md");
+        let table = doc
+            .split("\n## Errors\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        let mut documented: Vec<u16> = table
+            .lines()
+            .filter_map(|line| line.strip_prefix("| "))
+            .filter_map(|cell| cell.split(" |").next())
+            .filter_map(|status| status.parse().ok())
+            .collect();
+        let mut returned: Vec<u16> = every_outcome().iter().map(ApiError::status).collect();
+        for list in [&mut documented, &mut returned] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        assert_eq!(
+            documented, returned,
+            "docs/api.md#errors against ApiError::status"
+        );
+        // The body limits it names are the ones enforced.
+        use crate::http::body::{MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
+        let limits = format!(
+            "| 413 | the body is over {} KiB ({} KiB for bulk, {} MiB for import) |",
+            MAX_BODY_BYTES / 1024,
+            MAX_BULK_BODY_BYTES / 1024,
+            MAX_IMPORT_BODY_BYTES / (1024 * 1024)
+        );
+        assert!(
+            table.contains(&limits),
+            "docs/api.md#errors should say: {limits}"
+        );
+    }
+
     #[test]
     fn server_side_details_hide_their_context() {
         let err = ApiError::StorageUnavailable("D1_ERROR: secret_hash=abcd".into());

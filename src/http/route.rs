@@ -1,6 +1,7 @@
 //! Routing as a pure function from (method, path) to a [`Route`], with keys and secrets
 //! parsed on the way so that a path that cannot name a link never reaches storage.
 
+use crate::domain::access::Actor;
 use crate::domain::key::Key;
 use crate::domain::secret::SecretKey;
 
@@ -168,13 +169,21 @@ pub enum Route {
     AuditExport,
     /// The domains this instance serves, with their fallbacks and link counts.
     ApiDomains,
-    /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only when the
-    /// `BENCH_COUNTERS` var is "1", so it is not in [`ROUTES`] or the API description.
+    /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only as
+    /// [`bench_counters`] says, so it is not in [`ROUTES`] or the API description.
     BenchCounters,
 }
 
-/// Where the benchmark reads the storage counters.
-pub const BENCH_COUNTERS_PATH: &str = "/__bench/counters";
+/// Where the benchmark reads the storage counters: under the operator API, so that the
+/// operator's authentication runs before anything answers there.
+pub const BENCH_COUNTERS_PATH: &str = "/api/__bench/counters";
+
+/// Whether a request reads the benchmark's storage counters: only with the
+/// `BENCH_COUNTERS` var "1" (`enabled`), and only for the `ADMIN_TOKEN` holder, so a
+/// deployment with the var left on still shows them to nobody else.
+pub fn bench_counters(path: &str, enabled: bool, actor: Option<&Actor>) -> bool {
+    enabled && path == BENCH_COUNTERS_PATH && matches!(actor, Some(Actor::Root))
+}
 
 /// Why no route matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,6 +342,34 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bench_counters_answer_only_when_enabled_and_only_to_the_operator_token() {
+        let key = Actor::Key {
+            id: "key_abcdefghjkmn".into(),
+            role: crate::domain::access::Role::Admin,
+            domains: None,
+        };
+        let cases = [
+            (BENCH_COUNTERS_PATH, true, Some(&Actor::Root), true),
+            (BENCH_COUNTERS_PATH, false, Some(&Actor::Root), false),
+            (BENCH_COUNTERS_PATH, true, Some(&key), false),
+            (BENCH_COUNTERS_PATH, true, None, false),
+            ("/__bench/counters", true, Some(&Actor::Root), false),
+            ("/api/links", true, Some(&Actor::Root), false),
+        ];
+        for (path, enabled, actor, answers) in cases {
+            assert_eq!(
+                bench_counters(path, enabled, actor),
+                answers,
+                "{path} {enabled} {actor:?}"
+            );
+        }
+        assert!(
+            is_operator_path(BENCH_COUNTERS_PATH),
+            "the operator's authentication runs first"
+        );
+    }
 
     const ALL_METHODS: [Method; 7] = [
         Method::Get,
