@@ -390,7 +390,10 @@
         const label = HEALTH[h.state] || h.state;
         $("health-state").textContent = label;
         $("health-state").className = `state health-${h.state}`;
-        if ($("health")) $("health").textContent = label;
+        if ($("health")) {
+          $("health").textContent = label;
+          $("health").className = `state health-${h.state}`;
+        }
         showTime($("health-checked"), h.checked_at);
         showTime($("health-since"), h.since);
         $("health-reason").textContent = h.reason || "None given";
