@@ -176,6 +176,34 @@ pub struct Config {
     /// Why `DOMAINS` was refused, if it was: the instance then serves the primary
     /// domain only, logs the reason, and `/healthz` reports it.
     pub domains_error: Option<String>,
+    /// Settings left at a default that is unsafe or silently off in production, as
+    /// (`/healthz` field, reason): logged once per isolate and reported by `/healthz`.
+    pub unsafe_defaults: Vec<(&'static str, &'static str)>,
+}
+
+/// The secrets a deployment needs and left unset, as (`/healthz` field, reason): an
+/// unset `COOKIE_SECRET` signs password cookies with a key anyone can read in this
+/// repository; a `HEALTH_WEBHOOK_URL` without `WEBHOOK_SECRET` sends nothing (notices
+/// are only ever sent signed), which no one would notice otherwise.
+pub fn unsafe_defaults(
+    cookie_secret_set: bool,
+    webhook_url_set: bool,
+    webhook_secret_set: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut found = Vec::new();
+    if !cookie_secret_set {
+        found.push((
+            "cookie_secret",
+            "COOKIE_SECRET is not set: password cookies are signed with a public default key, so anyone can forge one and skip a link's password; set the COOKIE_SECRET secret",
+        ));
+    }
+    if webhook_url_set && !webhook_secret_set {
+        found.push((
+            "webhook_secret",
+            "HEALTH_WEBHOOK_URL is set but WEBHOOK_SECRET is not: health notices are only sent signed, so none is sent; set the WEBHOOK_SECRET secret",
+        ));
+    }
+    found
 }
 
 /// The cookie secret when `COOKIE_SECRET` is not set: public, so a deployment must set
@@ -235,9 +263,32 @@ impl Config {
                 )
             }
         };
+        let cookie_secret = env
+            .secret("COOKIE_SECRET")
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| var(env, "COOKIE_SECRET"))
+            .filter(|v| !v.is_empty());
+        let webhook_url = var(env, "HEALTH_WEBHOOK_URL");
+        let webhook_secret = env
+            .secret("WEBHOOK_SECRET")
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|v| !v.is_empty());
+        let unsafe_defaults = unsafe_defaults(
+            cookie_secret.is_some(),
+            webhook_url.is_some(),
+            webhook_secret.is_some(),
+        );
+        // Read once per isolate, so said once per isolate: loud where the operator
+        // looks first, without a line on every request.
+        for (_, why) in &unsafe_defaults {
+            worker::console_warn!("{why}");
+        }
         Config {
             domains,
             domains_error,
+            unsafe_defaults,
             base_url,
             base_host,
             default_redirect: var(env, "DEFAULT_REDIRECT_STATUS")
@@ -280,13 +331,7 @@ impl Config {
                 .map_or(DEFAULT_AGGREGATE_RETENTION_DAYS, |n: u32| {
                     n.min(MAX_RETENTION_DAYS)
                 }),
-            cookie_secret: env
-                .secret("COOKIE_SECRET")
-                .ok()
-                .map(|v| v.to_string())
-                .or_else(|| var(env, "COOKIE_SECRET"))
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| DEV_COOKIE_SECRET.to_string()),
+            cookie_secret: cookie_secret.unwrap_or_else(|| DEV_COOKIE_SECRET.to_string()),
             password_remember_seconds: var(env, "PASSWORD_REMEMBER_SECONDS")
                 .and_then(|v| v.parse().ok())
                 .map_or(24 * 3600, |n: u32| n.clamp(1, MAX_REMEMBER_SECONDS)),
@@ -312,12 +357,7 @@ impl Config {
             health_check_min_interval_seconds: var(env, "HEALTH_CHECK_MIN_INTERVAL_SECONDS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_HEALTH_CHECK_MIN_INTERVAL_SECONDS),
-            health_webhook: var(env, "HEALTH_WEBHOOK_URL").zip(
-                env.secret("WEBHOOK_SECRET")
-                    .ok()
-                    .map(|v| v.to_string())
-                    .filter(|v| !v.is_empty()),
-            ),
+            health_webhook: webhook_url.zip(webhook_secret),
         }
     }
 }
@@ -325,6 +365,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unset_secret_that_weakens_or_silences_something_is_reported() {
+        let fields = |c, u, w| {
+            unsafe_defaults(c, u, w)
+                .into_iter()
+                .map(|(field, _)| field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(true, false, false), Vec::<&str>::new());
+        assert_eq!(fields(true, true, true), Vec::<&str>::new());
+        assert_eq!(fields(false, false, false), vec!["cookie_secret"]);
+        assert_eq!(fields(true, true, false), vec!["webhook_secret"]);
+        // A secret without a webhook to sign for weakens nothing.
+        assert_eq!(fields(true, false, true), Vec::<&str>::new());
+        assert_eq!(
+            fields(false, true, false),
+            vec!["cookie_secret", "webhook_secret"]
+        );
+        assert!(unsafe_defaults(false, false, false)[0]
+            .1
+            .contains("COOKIE_SECRET"));
+    }
 
     #[test]
     fn cors_origins_allow_exactly_what_was_configured() {

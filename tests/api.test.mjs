@@ -260,7 +260,7 @@ describe("/admin/{secret_key}", () => {
 
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {
-      detail: "Successfully deleted shortened URL for 'https://example.com/bye'",
+      detail: `Deactivated: the short link to 'https://example.com/bye' no longer redirects. This can be undone: PATCH with {"is_active": true} reactivates it.`,
     });
     assert.equal(await w.cached(link.key), null);
     await expectError(await w.visit(link.key), 410);
@@ -269,7 +269,7 @@ describe("/admin/{secret_key}", () => {
 
     const again = await w.deactivate(link);
     assert.equal(again.status, 200);
-    assert.match((await again.json()).detail, /Successfully deleted/);
+    assert.match((await again.json()).detail, /^Deactivated: .* This can be undone/);
 
     const row = await w.row(link.key);
     assert.equal(row.is_active, 0);

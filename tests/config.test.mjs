@@ -62,3 +62,24 @@ describe("without a KV binding", () => {
     assert.equal((await w.visit(link.key)).status, 410);
   });
 });
+
+describe("production-unsafe defaults are loud", () => {
+  test("an unset COOKIE_SECRET, or a webhook without WEBHOOK_SECRET, makes /healthz degraded with the reason, logged once per isolate", async () => {
+    const unsafe = await worker({ vars: { COOKIE_SECRET: "", HEALTH_WEBHOOK_URL: "https://hooks.example/health" } });
+    const first = await unsafe.get("/healthz");
+    const again = await readJson(unsafe.get("/healthz"));
+    const safe = await worker({ vars: { COOKIE_SECRET: "a-real-secret", HEALTH_WEBHOOK_URL: "https://hooks.example/health", WEBHOOK_SECRET: "another-secret" } });
+
+    assert.equal(first.status, 200, "the service still answers");
+    const report = await first.json();
+    assert.equal(report.status, "degraded");
+    assert.match(report.cookie_secret, /COOKIE_SECRET is not set: password cookies are signed with a public default key/);
+    assert.match(report.webhook_secret, /WEBHOOK_SECRET is not: .* none is sent/);
+    assert.deepEqual(again, report);
+    await unsafe.waitForLog("COOKIE_SECRET is not set");
+    await unsafe.get("/healthz");
+    const said = unsafe.log.lines.filter((l) => l.includes("COOKIE_SECRET is not set")).length;
+    assert.equal(said, 1, "logged once per isolate, not per request");
+    assert.deepEqual(await readJson(safe.get("/healthz")), { status: "ok" });
+  });
+});

@@ -171,12 +171,19 @@ class Ratelimit {
 export default function () { return new Ratelimit(); }`;
 
 /**
+ * The cookie secret of test workers: set, as a deployment must set one (without it the
+ * worker signs password cookies with a public default and `/healthz` says `degraded`;
+ * tests/config.test.mjs unsets it with `COOKIE_SECRET: ""`).
+ */
+const HARNESS_COOKIE_SECRET = "cookie-secret-of-the-test-harness";
+
+/**
  * Settings every test worker gets unless its `vars` say otherwise. Tests expect a link's
  * rule in KV after its first visit (and the races they stage need that fill), so the
  * cache admission is set to the first miss here; the deployed default (the second miss,
  * wrangler.toml) has its own tests in tests/cold.test.mjs, and the bench runs with it.
  */
-const TEST_VARS = { CACHE_AFTER_MISSES: "1" };
+const TEST_VARS = { CACHE_AFTER_MISSES: "1", COOKIE_SECRET: HARNESS_COOKIE_SECRET };
 
 /**
  * The default of `outbound`: every fetch the worker makes (a health check, a webhook)

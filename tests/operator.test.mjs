@@ -48,7 +48,7 @@ describe("links by key", () => {
     assert.equal((await w.visit(link.key)).headers.get("location"), "https://example.com/op2");
 
     const deleted = await w.operator(`/api/links/${link.key}`, { method: "DELETE" });
-    assert.match((await deleted.json()).detail, /Successfully deleted shortened URL for 'https:\/\/example.com\/op2'/);
+    assert.match((await deleted.json()).detail, /^Deactivated: the short link to 'https:\/\/example.com\/op2' no longer redirects\. This can be undone/);
     assert.equal((await w.visit(link.key)).status, 410);
 
     assert.equal((await w.operator("/api/links/nosuchkey")).status, 404);

@@ -131,9 +131,37 @@ impl Actor {
 
     /// Whether this actor may act on links of the domain stored as `domain`.
     pub fn reaches(&self, domain: &str) -> bool {
-        self.domains()
-            .is_none_or(|list| list.iter().any(|d| d == domain))
+        self.may_touch(Object::Domain(domain))
     }
+
+    /// Whether this actor may touch `object` (see it, change it, revoke it): the one
+    /// answer to the domain limit of a key, asked by every operator route after the
+    /// role matrix ([`Role::access`]) let the route through. An actor limited to some
+    /// domains may touch only what lies wholly within them: never an unlimited key,
+    /// never a record about the whole instance. The SQL filters of listings that
+    /// cannot ask this per row say the same (`storage::audit`, `storage::d1`).
+    pub fn may_touch(&self, object: Object<'_>) -> bool {
+        let Some(own) = self.domains() else {
+            return true;
+        };
+        let mine = |d: &str| own.iter().any(|o| o == d);
+        match object {
+            Object::Domain(domain) => mine(domain),
+            Object::Domains(None) => false,
+            Object::Domains(Some(list)) => list.iter().all(|d| mine(d)),
+        }
+    }
+}
+
+/// What an operator request touches, as the domain limits of keys see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object<'a> {
+    /// Something on one domain (stored: '' for the primary): a link, a domain's
+    /// listing, export or import.
+    Domain(&'a str),
+    /// Something that reaches these domains (stored), or every domain when `None`: an
+    /// API key, an audit record.
+    Domains(Option<&'a [String]>),
 }
 
 /// Symbols of a key's public id and of its secret part.
@@ -417,6 +445,57 @@ mod tests {
         );
         assert_eq!(allowed(Role::Stats), vec![(LinkStats, Access::All)]);
         assert_eq!(Actor::Root.access(ManageKeys), Access::All);
+    }
+
+    #[test]
+    fn a_limited_key_touches_only_what_lies_wholly_within_its_domains() {
+        let key = |domains: Option<&[&str]>| Actor::Key {
+            id: "key_23456789abcd".into(),
+            role: Role::Admin,
+            domains: domains.map(|l| l.iter().map(|d| d.to_string()).collect()),
+        };
+        let list = |l: &[&str]| l.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        let (go, go_and_primary, org) = (
+            list(&["go.example"]),
+            list(&["go.example", ""]),
+            list(&["sho.org"]),
+        );
+        let limited = key(Some(&["go.example", ""]));
+        let go_only = key(Some(&["go.example"]));
+        // (actor, object, may touch)
+        let table: [(&Actor, Object, bool); 16] = [
+            // Unlimited actors touch everything, records of the whole instance included.
+            (&Actor::Root, Object::Domain("sho.org"), true),
+            (&Actor::Root, Object::Domains(None), true),
+            (&key(None), Object::Domains(Some(&org)), true),
+            (&key(None), Object::Domains(None), true),
+            // A limited actor: its own domains, one by one or together.
+            (&limited, Object::Domain("go.example"), true),
+            (&limited, Object::Domain(""), true),
+            (&limited, Object::Domains(Some(&go)), true),
+            (&limited, Object::Domains(Some(&go_and_primary)), true),
+            // Never another domain, a mix with one, or what reaches every domain.
+            (&limited, Object::Domain("sho.org"), false),
+            (&limited, Object::Domains(Some(&org)), false),
+            (
+                &limited,
+                Object::Domains(Some(&list(&["go.example", "sho.org"]))),
+                false,
+            ),
+            (&limited, Object::Domains(None), false),
+            // A narrower key cannot reach the wider one that made it.
+            (&go_only, Object::Domains(Some(&go_and_primary)), false),
+            (&go_only, Object::Domain(""), false),
+            (&go_only, Object::Domains(Some(&go)), true),
+            // An empty list (nothing touched) is within any limit.
+            (&go_only, Object::Domains(Some(&[])), true),
+        ];
+        for (actor, object, expected) in table {
+            assert_eq!(actor.may_touch(object), expected, "{actor:?} {object:?}");
+            if let Object::Domain(d) = object {
+                assert_eq!(actor.reaches(d), expected);
+            }
+        }
     }
 
     #[test]

@@ -164,6 +164,22 @@ impl Observation {
     }
 }
 
+/// A runtime's failed fetch in words a link's owner reads on the admin page. The raw
+/// message (workerd's "internal error; reference = …", a DNS code) helps no one there:
+/// it goes to the log.
+pub fn unreachable_in_words(raw: &str) -> &'static str {
+    let raw = raw.to_ascii_lowercase();
+    if raw.contains("dns") || raw.contains("resolve") || raw.contains("name not") {
+        "its host name could not be found"
+    } else if raw.contains("tls") || raw.contains("ssl") || raw.contains("certificate") {
+        "its secure connection (TLS) failed"
+    } else if raw.contains("refused") {
+        "it refused the connection"
+    } else {
+        "the connection to it failed"
+    }
+}
+
 fn truncate(mut s: String, max: usize) -> String {
     if s.len() > max {
         let mut end = max;
@@ -500,6 +516,33 @@ mod tests {
             assert_eq!(HealthState::parse(junk), None, "{junk:?}");
         }
         assert_eq!(DeadLinkMode::parse("Gone"), None);
+    }
+
+    #[test]
+    fn a_failed_connection_is_told_in_words_without_the_runtime_s_reference() {
+        for (raw, words) in [
+            (
+                "Error: internal error; reference = 0123abcd",
+                "the connection to it failed",
+            ),
+            (
+                "TypeError: Network connection lost.",
+                "the connection to it failed",
+            ),
+            ("DNS lookup failed", "its host name could not be found"),
+            (
+                "Error: TLS peer's certificate is not trusted",
+                "its secure connection (TLS) failed",
+            ),
+            ("connect ECONNREFUSED", "it refused the connection"),
+        ] {
+            assert_eq!(unreachable_in_words(raw), words, "{raw}");
+            let reason = Observation::Unreachable(words.into()).reason();
+            assert!(
+                !reason.contains("reference") && !reason.contains("Error"),
+                "{reason}"
+            );
+        }
     }
 
     #[test]

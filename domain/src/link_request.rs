@@ -40,6 +40,36 @@ pub enum Change<T> {
     Set(T),
 }
 
+impl<T: Copy> Change<T> {
+    /// The value after this change of `current`.
+    pub fn applied_to(&self, current: Option<T>) -> Option<T> {
+        match self {
+            Change::Keep => current,
+            Change::Clear => None,
+            Change::Set(v) => Some(*v),
+        }
+    }
+}
+
+/// A link whose window opens when or after it closes could never be live: refused at
+/// creation, and for the state a `PATCH` would leave (its fields with the link's
+/// others), with the same words.
+pub fn live_window(
+    valid_since: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+) -> Result<(), LinkRequestError> {
+    match (valid_since, expires_at) {
+        (Some(since), Some(until)) if since >= until => Err(LinkRequestError::Invalid {
+            field: "valid_since",
+            why: format!(
+                "must be earlier than expires_at ({}): the link could never be live",
+                until.to_rfc3339()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// What a creator asked for, already validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLink {
@@ -478,6 +508,7 @@ impl NewLink {
         };
         let target = target(raw_target, policy)?;
         let mut controls = ControlsChange::from_fields(fields, policy)?;
+        live_window(controls.valid_since.applied_to(None), expires_at)?;
         let password = match std::mem::take(&mut controls.password) {
             Change::Set(p) => Some(p),
             Change::Keep | Change::Clear => None,
@@ -571,6 +602,59 @@ mod tests {
 
     fn patch(body: &str) -> Result<LinkPatch, LinkRequestError> {
         LinkPatch::from_json(body.as_bytes(), &POLICY, NOW)
+    }
+
+    #[test]
+    fn a_link_that_could_never_be_live_is_refused() {
+        let body = |since: &str, until: &str| {
+            format!(
+                r#"{{"target_url": "https://a.example/", "valid_since": "{since}", "expires_at": "{until}"}}"#
+            )
+        };
+        let later = body("2031-01-02T00:00:00Z", "2031-01-01T00:00:00Z");
+        let same = body("2031-01-01T00:00:00Z", "2031-01-01T00:00:00Z");
+        let fine = body("2031-01-01T00:00:00Z", "2031-01-02T00:00:00Z");
+        for refused in [later, same] {
+            let e = create(&refused).unwrap_err();
+            assert!(!e.is_malformed_body(), "a 400, not a 422");
+            assert!(
+                e.to_string().contains("must be earlier than expires_at"),
+                "{e}"
+            );
+        }
+        assert!(create(&fine).is_ok());
+        // The combined state of a PATCH: each side kept, cleared or set.
+        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+        let (a, b) = (t("2031-01-01T00:00:00Z"), t("2031-01-02T00:00:00Z"));
+        for (since, until, ok) in [
+            (
+                Change::Set(b).applied_to(Some(a)),
+                Change::Keep.applied_to(Some(a)),
+                false,
+            ),
+            (
+                Change::Keep.applied_to(Some(a)),
+                Change::Set(a).applied_to(Some(b)),
+                false,
+            ),
+            (
+                Change::Clear.applied_to(Some(b)),
+                Change::Keep.applied_to(Some(a)),
+                true,
+            ),
+            (
+                Change::Keep.applied_to(Some(a)),
+                Change::Clear.applied_to(Some(a)),
+                true,
+            ),
+            (
+                Change::Set(a).applied_to(None),
+                Change::Keep.applied_to(Some(b)),
+                true,
+            ),
+        ] {
+            assert_eq!(live_window(since, until).is_ok(), ok, "{since:?} {until:?}");
+        }
     }
 
     #[test]

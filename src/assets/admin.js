@@ -355,17 +355,21 @@
     unknown: "Not checked yet",
   };
   const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  /** An instant in the reader's words, with the exact one on hover. */
+  function timeOf(iso) {
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.title = iso;
+    time.textContent = dateFormat.format(new Date(iso));
+    return time;
+  }
   function showTime(dd, iso) {
     dd.textContent = "";
     if (!iso) {
       dd.textContent = "Never";
       return;
     }
-    const time = document.createElement("time");
-    time.dateTime = iso;
-    time.title = iso;
-    time.textContent = dateFormat.format(new Date(iso));
-    dd.append(time);
+    dd.append(timeOf(iso));
   }
 
   function setupCheck(button) {
@@ -390,7 +394,16 @@
         const label = HEALTH[h.state] || h.state;
         $("health-state").textContent = label;
         $("health-state").className = `state health-${h.state}`;
-        if ($("health")) $("health").textContent = label;
+        if ($("health")) {
+          $("health").textContent = label;
+          $("health").className = `state health-${h.state}`;
+          // The facts list's line under it says the same as the health card.
+          const hint = $("health").nextElementSibling;
+          if (hint && h.checked_at) {
+            hint.textContent = "(last checked ";
+            hint.append(timeOf(h.checked_at), `: ${h.reason || "no reason given"}; since `, timeOf(h.since || h.checked_at), ")");
+          }
+        }
         showTime($("health-checked"), h.checked_at);
         showTime($("health-since"), h.since);
         $("health-reason").textContent = h.reason || "None given";

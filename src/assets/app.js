@@ -24,11 +24,15 @@ function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
-/** An API error in the form's words: the fields by their labels, not their JSON names. */
-function inFormWords(detail) {
+/**
+ * An API error in the form's words: the fields by their labels, not their JSON names.
+ * `target` is what the form calls the target URL ("The long URL" on the home page).
+ */
+function inFormWords(detail, target = "The long URL") {
   return detail
-    .replace(/^target_url must/, "The long URL must")
-    .replace(/^target_url /, "The long URL ")
+    .replace(/^target_url must/, `${target} must`)
+    .replace(/^target_url /, `${target} `)
+    .replace(/^field 'target_url' /, `${target} `)
     .replace(/^custom_key '([^']*)'/, "The custom key '$1'")
     .replace(/^custom_key /, "The custom key ")
     .replace(/^expires_at /, "The expiry ")
@@ -143,7 +147,7 @@ function setupAdmin() {
     const { ok, data } = await send("PATCH", here, { target_url: $("new_target").value.trim() });
     if (ok) return location.reload();
     const error = $("retarget-error");
-    error.textContent = data.detail || "Something went wrong.";
+    error.textContent = inFormWords(data.detail || "Something went wrong.", "The new target URL");
     error.hidden = false;
     $("new_target").setAttribute("aria-invalid", "true");
   });

@@ -12,14 +12,19 @@ use crate::storage::d1::Database;
 use crate::storage::keys::KeyStore;
 
 /// The operator API exists only when `ADMIN_TOKEN` is set (everything under `/api` is a
-/// 404 otherwise), and then only for requests with a bearer token: `ADMIN_TOKEN` itself,
+/// 404 otherwise, which says so in words), and then only for requests with a bearer
+/// token: `ADMIN_TOKEN` itself,
 /// or an API key that is neither revoked nor expired. The key's row is read on every
 /// request (at the primary), so a revocation or expiry takes effect at once.
 pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<Actor>, ApiError> {
     if !is_operator_path(path) {
         return Ok(None);
     }
-    let root = cx.config.admin_token.as_deref().ok_or(ApiError::NotFound)?;
+    let root = cx
+        .config
+        .admin_token
+        .as_deref()
+        .ok_or(ApiError::OperatorApiOff)?;
     let header = req
         .headers()
         .get("Authorization")

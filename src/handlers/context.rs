@@ -196,14 +196,21 @@ impl Ctx {
         }
     }
 
-    /// Writes the audit record of an operator write that succeeded. A failure here is
-    /// logged with the record, not shown: the write itself stands.
-    pub async fn audit(&self, action: &str, target: Option<&str>, detail: serde_json::Value) {
+    /// Writes the audit record of an operator write that succeeded, about `domains`
+    /// (stored; `None`: the whole instance, which only unlimited admins read). A
+    /// failure here is logged with the record, not shown: the write itself stands.
+    pub async fn audit(
+        &self,
+        action: &str,
+        target: Option<&str>,
+        domains: Option<&[String]>,
+        detail: serde_json::Value,
+    ) {
         let Some(actor) = self.operator() else { return };
         let written = match self.database() {
             Ok(db) => {
                 AuditStore::on(db)
-                    .record(actor, action, target, &detail, self.now)
+                    .record(actor, action, target, &detail, domains, self.now)
                     .await
             }
             Err(e) => Err(e),

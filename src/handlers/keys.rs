@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 use worker::Request;
 
 use super::context::Ctx;
-use crate::domain::access::{ApiKey, ApiToken, NewApiKey};
+use crate::domain::access::{ApiKey, ApiToken, NewApiKey, Object};
 use crate::domain::address::Domain;
+use crate::domain::domains::Domains;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -33,15 +34,19 @@ fn view(key: &ApiKey, cx: &Ctx) -> Value {
         "expires_at": time(key.expires_at),
         "revoked_at": time(key.revoked_at),
         "last_used_at": time(key.last_used_at),
-        "domains": key.domains.as_ref().map(|list| {
-            list.iter()
-                .map(|stored| match Domain::from_stored(stored) {
-                    Ok(d) => cx.config.domains.name_of(&d).to_string(),
-                    Err(_) => stored.clone(),
-                })
-                .collect::<Vec<_>>()
-        }),
+        "domains": key.domains.as_deref().map(|list| names(list, &cx.config.domains)),
     })
+}
+
+/// Stored domains ('' for the primary) by the names the API shows.
+fn names(stored: &[String], domains: &Domains) -> Vec<String> {
+    stored
+        .iter()
+        .map(|stored| match Domain::from_stored(stored) {
+            Ok(d) => domains.name_of(&d).to_string(),
+            Err(_) => stored.clone(),
+        })
+        .collect()
 }
 
 /// The domains a new key is limited to, as stored: each name must be a domain this
@@ -61,17 +66,29 @@ fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiErro
             Some(stored)
         }
     };
-    if let Some(own) = cx.operator_domains() {
-        let within = resolved
-            .as_ref()
-            .is_some_and(|list| list.iter().all(|d| own.contains(d)));
-        if !within {
-            return Err(ApiError::BadRequest(
-                "this API key is limited to some domains: a key it creates must be limited to some of them (domains)".into(),
-            ));
-        }
+    if !may_manage(resolved.as_deref(), cx) {
+        return Err(ApiError::BadRequest(
+            "this API key is limited to some domains: a key it creates must be limited to some of them (domains)".into(),
+        ));
     }
     Ok(resolved)
+}
+
+/// Whether the operator may manage a key limited to `domains` (`None`: every domain):
+/// an admin limited to some domains manages only keys within them; the others it
+/// neither lists, reads nor revokes (they are answered as missing).
+fn may_manage(domains: Option<&[String]>, cx: &Ctx) -> bool {
+    cx.operator()
+        .is_some_and(|actor| actor.may_touch(Object::Domains(domains)))
+}
+
+/// The key with this id, if this operator may manage it.
+async fn managed(id: &str, cx: &Ctx) -> Result<ApiKey, ApiError> {
+    store(cx)?
+        .by_id(id)
+        .await?
+        .filter(|key| may_manage(key.domains.as_deref(), cx))
+        .ok_or(ApiError::NotFound)
 }
 
 fn store(cx: &Ctx) -> Result<KeyStore, StorageError> {
@@ -95,6 +112,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     cx.audit(
         "key.create",
         Some(&key.id),
+        key.domains.as_deref(),
         json!({ "name": key.name, "role": key.role.as_str(), "expires_at": key.expires_at.map(|t| t.to_rfc3339()), "domains": shown.get("domains") }),
     )
     .await;
@@ -105,31 +123,43 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     Ok(response::json(CREATED, &body)?)
 }
 
-/// `GET /api/keys`: every key, newest first, revoked and expired ones included.
+/// `GET /api/keys`: every key this operator may manage, newest first, revoked and
+/// expired ones included.
 pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     let keys = store(cx)?.list().await?;
-    let keys: Vec<Value> = keys.iter().map(|k| view(k, cx)).collect();
+    let keys: Vec<Value> = keys
+        .iter()
+        .filter(|k| may_manage(k.domains.as_deref(), cx))
+        .map(|k| view(k, cx))
+        .collect();
     Ok(response::json(OK, &json!({ "keys": keys }))?)
 }
 
 /// `GET /api/keys/{id}`.
 pub async fn show(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
-    let key = store(cx)?.by_id(id).await?.ok_or(ApiError::NotFound)?;
+    let key = managed(id, cx).await?;
     Ok(response::json(OK, &view(&key, cx))?)
 }
 
 /// `DELETE /api/keys/{id}`: revokes the key; its next request is refused.
+/// A key this operator may not manage is answered as missing, and left alone.
 pub async fn revoke(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+    managed(id, cx).await?;
     let key = store(cx)?
         .revoke(id, cx.now)
         .await?
         .ok_or(ApiError::NotFound)?;
-    cx.audit("key.revoke", Some(&key.id), json!({ "name": key.name }))
-        .await;
+    cx.audit(
+        "key.revoke",
+        Some(&key.id),
+        key.domains.as_deref(),
+        json!({ "name": key.name }),
+    )
+    .await;
     Ok(response::json(OK, &view(&key, cx))?)
 }
 
-fn entry(e: &AuditEntry) -> Value {
+fn entry(e: &AuditEntry, domains: &Domains) -> Value {
     json!({
         "id": e.id,
         "at": e.at.to_rfc3339(),
@@ -137,10 +167,12 @@ fn entry(e: &AuditEntry) -> Value {
         "action": e.action,
         "target": e.target,
         "detail": e.detail,
+        "domains": e.domains.as_deref().map(|list| names(list, domains)),
     })
 }
 
-/// `GET /api/audit?cursor=&limit=&actor=`: newest first.
+/// `GET /api/audit?cursor=&limit=&actor=`: newest first; an admin limited to some
+/// domains reads only the records about them.
 pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let before =
@@ -154,9 +186,13 @@ pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
     let page = cx
         .database()
         .map(AuditStore::on)?
-        .page(before, limit, actor.as_deref())
+        .page(before, limit, actor.as_deref(), cx.operator_domains())
         .await?;
-    let entries: Vec<Value> = page.entries.iter().map(entry).collect();
+    let entries: Vec<Value> = page
+        .entries
+        .iter()
+        .map(|e| entry(e, &cx.config.domains))
+        .collect();
     Ok(response::json(
         OK,
         &json!({ "entries": entries, "next_cursor": page.next.map(|n| n.to_string()) }),
@@ -167,32 +203,37 @@ pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
 /// last line, `{"export":"complete","entries":N}`, is missing if the export broke off.
 pub fn audit_export(cx: &Ctx) -> Result<Reply, ApiError> {
     let audit = cx.database().map(AuditStore::on)?;
+    let within: Option<Vec<String>> = cx.operator_domains().map(<[String]>::to_vec);
+    let config = cx.config.clone();
     let start = (audit, None::<i64>, 0u64, false);
-    let pages = stream::try_unfold(start, |(audit, after, written, done)| async move {
-        if done {
-            return Ok::<_, worker::Error>(None);
+    let pages = stream::try_unfold(start, move |(audit, after, written, done)| {
+        let (within, config) = (within.clone(), config.clone());
+        async move {
+            if done {
+                return Ok::<_, worker::Error>(None);
+            }
+            let entries = audit
+                .export_page(after, EXPORT_PAGE, within.as_deref())
+                .await
+                .map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let mut out = Vec::new();
+            for e in &entries {
+                out.extend_from_slice(entry(e, &config.domains).to_string().as_bytes());
+                out.push(b'\n');
+            }
+            let written = written + entries.len() as u64;
+            let last = entries.last().map(|e| e.id);
+            if entries.len() < EXPORT_PAGE as usize {
+                out.extend_from_slice(
+                    json!({ "export": "complete", "entries": written })
+                        .to_string()
+                        .as_bytes(),
+                );
+                out.push(b'\n');
+                return Ok(Some((out, (audit, last, written, true))));
+            }
+            Ok(Some((out, (audit, last, written, false))))
         }
-        let entries = audit
-            .export_page(after, EXPORT_PAGE)
-            .await
-            .map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut out = Vec::new();
-        for e in &entries {
-            out.extend_from_slice(entry(e).to_string().as_bytes());
-            out.push(b'\n');
-        }
-        let written = written + entries.len() as u64;
-        let last = entries.last().map(|e| e.id);
-        if entries.len() < EXPORT_PAGE as usize {
-            out.extend_from_slice(
-                json!({ "export": "complete", "entries": written })
-                    .to_string()
-                    .as_bytes(),
-            );
-            out.push(b'\n');
-            return Ok(Some((out, (audit, last, written, true))));
-        }
-        Ok(Some((out, (audit, last, written, false))))
     });
     Ok(response::json_lines(pages)?)
 }

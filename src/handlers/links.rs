@@ -12,7 +12,7 @@ use crate::domain::address::LinkName;
 use crate::domain::health::Verdict;
 use crate::domain::key::Key;
 use crate::domain::link::{Link, RedirectStatus};
-use crate::domain::link_request::{CreationCheck, LinkPatch, NewLink};
+use crate::domain::link_request::{live_window, Change, CreationCheck, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::domain::timestamp::Timestamp;
@@ -282,10 +282,16 @@ pub async fn admin_form(
             RedirectStatus::Found,
             0,
         )?),
-        // A refusal is the owner's to read; anything else is the service's fault.
+        // A refusal is the owner's to read; anything else is the service's fault. A
+        // form's body is well-formed by construction: what the JSON API calls a wrong
+        // type (422, `max_clicks` typed as "ten") is a bad value typed in a field.
         Err(e) if e.status() < 500 => {
             let notice = refused(form, e.detail());
-            admin_page_with(secret, Some(&notice), e.status(), cx).await
+            let status = match e {
+                ApiError::Unprocessable(_) => BAD_REQUEST,
+                e => e.status(),
+            };
+            admin_page_with(secret, Some(&notice), status, cx).await
         }
         Err(e) => Err(e),
     }
@@ -297,6 +303,16 @@ pub async fn admin_form(
 /// and refilled, verified, on their next visit.
 async fn apply(link: &LinkRef<'_>, patch: &LinkPatch, cx: &Ctx) -> Result<Link, ApiError> {
     let store = cx.links()?;
+    // The window the change leaves, with the link's other side of it: a link that
+    // could never be live is refused as at creation.
+    let window = (&patch.controls.valid_since, &patch.expires_at);
+    if !matches!(window, (Change::Keep, Change::Keep)) {
+        let current = store.find(link).await?.ok_or(ApiError::NotFound)?;
+        live_window(
+            window.0.applied_to(current.controls.routing.valid_since),
+            window.1.applied_to(current.settings.expires_at),
+        )?;
+    }
     let updated = match store.update(link, patch, cx.now).await? {
         Updated::Link(link) => *link,
         Updated::Missing => return Err(ApiError::NotFound),
@@ -342,8 +358,14 @@ pub async fn patch(
             }
             .into();
         }
-        cx.audit("link.update", Some(&updated.name().qualified()), sent)
-            .await;
+        let domains = [updated.domain.stored().to_string()];
+        cx.audit(
+            "link.update",
+            Some(&updated.name().qualified()),
+            Some(&domains),
+            sent,
+        )
+        .await;
     }
     Ok(response::json(
         OK,
@@ -356,14 +378,17 @@ pub async fn patch(
 pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
     let patch = LinkPatch::only_active(false);
     let updated = apply(link, &patch, cx).await?;
+    let domains = [updated.domain.stored().to_string()];
     cx.audit(
         "link.deactivate",
         Some(&updated.name().qualified()),
+        Some(&domains),
         serde_json::json!({ "target_url": updated.target_url }),
     )
     .await;
+    // A deactivation, not a deletion: the words say it can be undone.
     let detail = format!(
-        "Successfully deleted shortened URL for '{}'",
+        "Deactivated: the short link to '{}' no longer redirects. This can be undone: PATCH with {{\"is_active\": true}} reactivates it.",
         updated.target_url
     );
     Ok(response::json(

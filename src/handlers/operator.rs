@@ -224,6 +224,9 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     }
     let store = cx.links()?;
     let viewer = Viewer::of(cx);
+    // The audit record names each link made by its domain and key (`host/key`).
+    let mut made: Vec<(usize, String)> = Vec::new();
+    let mut made_domains: Vec<String> = Vec::new();
     for _ in 0..MAX_KEY_ATTEMPTS {
         if pending.is_empty() {
             break;
@@ -246,6 +249,10 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         {
             let slot = results.get_mut(i);
             let outcome = if ok {
+                made.push((i, draft.name.qualified().into_owned()));
+                if !made_domains.iter().any(|d| d == domain.stored()) {
+                    made_domains.push(domain.stored().to_string());
+                }
                 let link = draft.link(&new, cx.now);
                 serde_json::json!({ "status": CREATED, "link": LinkView::new(&link, Some(&draft.secret), &viewer) })
             } else if new.custom_key.is_some() {
@@ -265,14 +272,14 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             *slot = item_error(&ApiError::KeySpaceExhausted);
         }
     }
-    let created: Vec<&Value> = results
-        .iter()
-        .filter_map(|r| r.get("link")?.get("key"))
-        .collect();
-    if !created.is_empty() {
+    if !made.is_empty() {
+        // In the order of the request, as the results are.
+        made.sort_by_key(|(i, _)| *i);
+        let created: Vec<String> = made.into_iter().map(|(_, name)| name).collect();
         let detail =
             serde_json::json!({ "created": created, "refused": results.len() - created.len() });
-        cx.audit("links.create", None, detail).await;
+        cx.audit("links.create", None, Some(&made_domains), detail)
+            .await;
     }
     Ok(response::json(
         OK,
@@ -355,8 +362,30 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Err(e) => Err((sent_key, ApiError::from(e))),
         });
     }
-    let valid: Vec<&ImportedLink> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let store = cx.links()?;
+    // A key that a renamed link still answers to (its alias) belongs to that link:
+    // refused item by item, the same in a dry run as in the real one, never left for
+    // the database to refuse the whole batch.
+    let keys: Vec<&str> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .map(|l| l.key.as_str())
+        .collect();
+    let aliases: HashSet<String> = store
+        .alias_keys(&domain, &keys)
+        .await?
+        .into_iter()
+        .collect();
+    for item in parsed.iter_mut() {
+        let alias = match item {
+            Ok(link) if aliases.contains(link.key.as_str()) => Some(link.key.to_string()),
+            _ => None,
+        };
+        if let Some(key) = alias {
+            *item = Err((Some(key.clone()), ApiError::KeyIsAlias(key)));
+        }
+    }
+    let valid: Vec<&ImportedLink> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
     let (writes, secrets) = if dry_run {
         let keys: Vec<&str> = valid.iter().map(|l| l.key.as_str()).collect();
         let taken: HashSet<String> = store
@@ -401,6 +430,8 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         }
         (writes, secrets)
     };
+    // The links written, by domain and key, for the audit record.
+    let mut names: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let mut written = valid.iter().zip(&writes).enumerate();
     let mut answer = ImportAnswer {
         dry_run,
@@ -415,9 +446,15 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         let result = match (item, write) {
             (Ok(_), Some((n, (link, write)))) => {
                 let key = KeyOf::Stored(link.key.as_str());
+                let name = || {
+                    LinkName::new(domain.clone(), link.key.clone())
+                        .qualified()
+                        .into_owned()
+                };
                 match write {
                     ImportWrite::Created => {
                         answer.created += 1;
+                        names.0.push(name());
                         ImportResult {
                             key,
                             outcome: "created",
@@ -428,6 +465,7 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
                     }
                     ImportWrite::Updated => {
                         answer.updated += 1;
+                        names.1.push(name());
                         ImportResult {
                             key,
                             outcome: "updated",
@@ -478,8 +516,11 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             "exists": answer.exists,
             "rejected": answer.rejected,
             "on_conflict": if on_conflict == OnConflict::Update { "update" } else { "skip" },
+            "domain": cx.config.domains.name_of(&domain),
+            "links": { "created": names.0, "updated": names.1 },
         });
-        cx.audit("links.import", None, detail).await;
+        let domains = [domain.stored().to_string()];
+        cx.audit("links.import", None, Some(&domains), detail).await;
     }
     Ok(response::json(OK, &answer)?)
 }

@@ -27,18 +27,23 @@ pub fn dashboard() -> Result<Reply, ApiError> {
 }
 
 /// `GET /healthz`: healthy only when D1 answers a query; degraded (still 200, the
-/// service answers) when `DOMAINS` was refused.
+/// service answers) when `DOMAINS` was refused or a secret that production needs is
+/// unset, with one field per reason.
 pub async fn health(cx: &Ctx) -> Result<Reply, ApiError> {
     cx.links()?.ping().await?;
-    // A refused DOMAINS leaves the instance up on its primary domain only: say so here,
-    // where an operator's monitor looks, as well as in the log.
+    // A refused DOMAINS leaves the instance up on its primary domain only, and an unset
+    // secret leaves it forgeable or silent: say so here, where an operator's monitor
+    // looks, as well as in the log.
+    let mut report = serde_json::Map::new();
     if let Some(why) = &cx.config.domains_error {
-        return Ok(response::json(
-            OK,
-            &serde_json::json!({ "status": "degraded", "domains": why }),
-        )?);
+        report.insert("domains".into(), why.as_str().into());
     }
-    Ok(response::json(OK, &serde_json::json!({ "status": "ok" }))?)
+    for (field, why) in &cx.config.unsafe_defaults {
+        report.insert((*field).into(), (*why).into());
+    }
+    let status = if report.is_empty() { "ok" } else { "degraded" };
+    report.insert("status".into(), status.into());
+    Ok(response::json(OK, &serde_json::Value::Object(report))?)
 }
 
 /// Crawlable links listed in `/robots.txt` at most: the file stays small (crawlers read

@@ -10,7 +10,7 @@ use worker::{
     AbortController, AbortSignal, Delay, Fetch, Headers, Request, Response, ResponseBody,
 };
 
-use crate::domain::health::Observation;
+use crate::domain::health::{unreachable_in_words, Observation};
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::target_url::TargetUrl;
 
@@ -148,7 +148,10 @@ async fn send(
     Fetch::Request(request)
         .send_with_signal(signal)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            worker::console_log!("health check: {method} {url} failed: {e}");
+            unreachable_in_words(&e.to_string()).to_string()
+        })
 }
 
 /// An outbound request that the runtime will not follow redirects for. Built on

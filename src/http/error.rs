@@ -24,10 +24,16 @@ pub enum ApiError {
     DomainForbidden(String),
     /// 404: no link has this key or secret, or the path names nothing.
     NotFound,
+    /// 404: the operator API (`/api/*`) on an instance without `ADMIN_TOKEN`: there is
+    /// nothing here, and the words say why.
+    OperatorApiOff,
     /// 405: a known path with a method it does not allow; carries the allowed methods.
     MethodNotAllowed(&'static str),
     /// 409: the custom key is taken.
     KeyTaken(String),
+    /// 409: the key is a former key of a renamed link (an alias), which it still
+    /// leads to.
+    KeyIsAlias(String),
     /// 410: the link exists but no longer redirects (deactivated, expired, exhausted).
     Gone(LinkState),
     /// 413: the body is over the limit (bytes).
@@ -61,9 +67,11 @@ impl ApiError {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
             ApiError::Forbidden(_) | ApiError::DomainForbidden(_) => 403,
-            ApiError::NotFound | ApiError::Gone(LinkState::Scheduled) => 404,
+            ApiError::NotFound
+            | ApiError::OperatorApiOff
+            | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
-            ApiError::KeyTaken(_) => 409,
+            ApiError::KeyTaken(_) | ApiError::KeyIsAlias(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
             ApiError::RateLimited(_) | ApiError::TooManyAttempts(_) | ApiError::CheckTooSoon(_) => {
                 429
@@ -91,8 +99,12 @@ impl ApiError {
                 format!("This API key is not allowed on the domain '{domain}'")
             }
             ApiError::NotFound => "Not found".into(),
+            ApiError::OperatorApiOff => "The operator API is off on this instance: it answers once the ADMIN_TOKEN secret is set (see docs/teams.md)".into(),
             ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
             ApiError::KeyTaken(key) => format!("custom_key '{key}' is already taken"),
+            ApiError::KeyIsAlias(key) => format!(
+                "key '{key}' is the former key of another link on this domain, which it still leads to; choose another key"
+            ),
             ApiError::Gone(LinkState::Expired) => "This short link has expired".into(),
             ApiError::Gone(LinkState::Exhausted) => {
                 "This short link has reached its click limit".into()
@@ -200,9 +212,15 @@ impl From<NoRoute> for ApiError {
 }
 
 /// Storage failures are outages to the client; the log gets the operation and cause.
+/// A 503 tells the client to send the request again: only when storage could not be
+/// reached. A write the database refused would be refused again, so it is a 500.
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::StorageUnavailable(e.to_string())
+        if e.is_refusal() {
+            ApiError::Internal(e.to_string())
+        } else {
+            ApiError::StorageUnavailable(e.to_string())
+        }
     }
 }
 
@@ -232,6 +250,8 @@ mod tests {
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed("GET"), 405),
             (ApiError::KeyTaken("abc".into()), 409),
+            (ApiError::KeyIsAlias("abc".into()), 409),
+            (ApiError::OperatorApiOff, 404),
             (ApiError::Gone(LinkState::Deactivated), 410),
             (ApiError::Gone(LinkState::Expired), 410),
             (ApiError::PayloadTooLarge(8192), 413),

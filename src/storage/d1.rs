@@ -583,7 +583,10 @@ impl LinkStore {
                  reuse = 0, version = links.version + 1, updated_at = excluded.updated_at"
             }
         };
-        // SQLite needs the WHERE to tell the upsert's ON from a join's.
+        // SQLite needs the WHERE to tell the upsert's ON from a join's. The WHERE also
+        // passes over a key that became an alias since the caller looked (the alias
+        // trigger of 0009 would abort the whole batch): that row is written by nobody
+        // and reported as taken.
         let sql = format!(
             "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
              expires_at, max_clicks, redirect_status, forward_query, is_active, clicks, \
@@ -592,7 +595,8 @@ impl LinkStore {
              SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, \
              r->>10, r->>10, ?2, r->>11, ?2, r->>12, ?3, ?4, \
              CASE ?4 WHEN '' THEN r->>0 ELSE ?4 || '/' || (r->>0) END \
-             FROM (SELECT value AS r FROM json_each(?1)) WHERE true \
+             FROM (SELECT value AS r FROM json_each(?1)) \
+             WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE domain = ?4 AND alias = r->>0) \
              {conflict} RETURNING key, version"
         );
         let mut groups: Vec<String> = Vec::new();
@@ -689,6 +693,35 @@ impl LinkStore {
             )
             .await?;
         Ok(rows.into_iter().map(|r| r.key).collect())
+    }
+
+    /// Which of `keys` are former keys of a renamed link on `domain` (its aliases: they
+    /// still redirect to it, so no other link may take them). One query, the keys as
+    /// one JSON array, as in [`LinkStore::existing_keys`].
+    pub async fn alias_keys(
+        &self,
+        domain: &Domain,
+        keys: &[&str],
+    ) -> Result<Vec<String>, StorageError> {
+        #[derive(Deserialize)]
+        struct Row {
+            alias: String,
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list =
+            serde_json::to_string(keys).map_err(|e| StorageError::new("D1 alias keys", e))?;
+        let rows: Vec<Row> = self
+            .db
+            .rows(
+                "SELECT alias FROM link_aliases WHERE domain = ?2 \
+                 AND alias IN (SELECT value FROM json_each(?1))",
+                &[list.into(), domain.stored().into()],
+                "alias keys",
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.alias).collect())
     }
 
     /// The active shared link for a target, found through the partial unique index.

@@ -6,6 +6,7 @@ use super::html::{escape, page};
 use super::settings::{health_label, settings, Notice};
 use crate::domain::link::Link;
 use crate::domain::stats::Stats;
+use crate::domain::timestamp::Timestamp;
 
 /// `GET /` for browsers: the form. Creating needs the script (the API takes JSON);
 /// without it the page says how to use the API instead.
@@ -129,7 +130,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <dt>Expires</dt><dd>{expires}</dd>
   <dt>Click limit</dt><dd>{limit}</dd>
   <dt>Redirect</dt><dd>{status}</dd>
-  <dt>Target health</dt><dd><span class="state" id="health">{health}</span> <span class="hint">{health_detail}</span></dd>
+  <dt>Target health</dt><dd><span class="state health-{health_state}" id="health">{health}</span> <span class="hint">{health_detail}</span></dd>
   <dt>Clicks</dt><dd><strong id="clicks">{clicks}</strong> <span class="hint">({humans} by people, {bots} by bots)</span></dd>
 </dl>
 <section class="card">
@@ -163,8 +164,9 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         created = escape(&link.created_at.to_rfc3339()),
         status = cx.redirect_status,
         health = health_label(link.health.state.as_str()),
+        health_state = link.health.state.as_str(),
         settings = settings(link, cx.default_redirect, cx.notice),
-        health_detail = escape(&health_detail(link)),
+        health_detail = health_detail(link),
         clicks = stats.clicks,
         humans = stats.humans,
         bots = stats.bots,
@@ -202,14 +204,21 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
     page(&format!("Link {}", link.key), &main, true)
 }
 
-/// When the target was last checked, what it answered, and since when its state holds.
+/// When the target was last checked, what it answered, and since when its state holds
+/// (HTML: the instants are `<time>` elements, which the script shows in the reader's
+/// time zone).
 fn health_detail(link: &Link) -> String {
     let h = &link.health;
+    let time = |t: Timestamp| {
+        let at = escape(&t.to_rfc3339());
+        format!("<time datetime=\"{at}\">{at}</time>")
+    };
     match (h.checked_at, h.reason.as_deref()) {
         (Some(at), Some(reason)) => format!(
-            "(last checked {}: {reason}; since {})",
-            at.to_rfc3339(),
-            h.since.unwrap_or(at).to_rfc3339()
+            "(last checked {}: {}; since {})",
+            time(at),
+            escape(reason),
+            time(h.since.unwrap_or(at))
         ),
         _ => "(not checked yet)".to_string(),
     }
