@@ -34,7 +34,8 @@ export WRANGLER_SEND_METRICS := false
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
 	@echo "make test   fmt, clippy, unit tests, release wasm build, Miniflare tests"
-	@echo "make deploy build and deploy with wrangler (see README)"
+	@echo "make deploy build, migrate and deploy with wrangler, setting missing secrets (docs/deploy.md)"
+	@echo "make bundle bundle/: the built worker, deployable with Node alone (docs/deploy.md)"
 	@echo "make load   20,000 redirects and 1,000 concurrent creations under Miniflare, then checks"
 	@echo "make fuzz   each cargo-fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make bench  the redirect benchmark (bench/results.md); make bench-clicks: the click store (bench/clicks.md)"
@@ -147,10 +148,22 @@ fuzz: bootstrap-fuzz
 	  cargo +nightly fuzz run -O --fuzz-dir fuzz $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; \
 	done
 
-deploy: build
-	wrangler d1 migrations apply DB --remote
-	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --remote; done
-	wrangler deploy
+# deploy/deploy.mjs, the same script the bundle's `npm run deploy` runs: it refuses a
+# placeholder id before anything is built, then migrates every D1 database by binding
+# name, deploys (creating what is declared without an id), migrates the databases the
+# deploy created, and sets the secrets not set yet (docs/deploy.md).
+deploy: bootstrap-node
+	node deploy/deploy.mjs --check
+	$(MAKE) build
+	node deploy/deploy.mjs
+
+# `make bundle`: bundle/ (gitignored), the built worker with its assets, migrations, a
+# wrangler.toml without [build], and a package.json whose only dependency is wrangler
+# (and Node 22): `npm ci && npm run deploy` there needs no Rust. tests/bundle.test.mjs
+# checks it without a Rust toolchain; .github/workflows/deploy-branch.yml publishes it.
+.PHONY: bundle
+bundle: build
+	node deploy/bundle.mjs bundle
 
 clean:
 	rm -rf build dist target .wrangler
