@@ -32,7 +32,7 @@ export WRANGLER_SEND_METRICS := false
 .PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
-	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
+	@echo "make dev    build and serve on http://127.0.0.1:8787 (PORT=... for another; local D1 + KV)"
 	@echo "make test   fmt, clippy, unit tests, release wasm build, Miniflare tests"
 	@echo "make deploy build, migrate and deploy with wrangler, setting missing secrets (docs/deploy.md)"
 	@echo "make bundle bundle/: the built worker, deployable with Node alone (docs/deploy.md)"
@@ -94,8 +94,26 @@ migrate-local: bootstrap
 	wrangler d1 migrations apply DB --local
 	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --local; done
 
-dev: build migrate-local
-	wrangler dev --ip 127.0.0.1 --port 8787
+# The port of `make dev` (PORT=8788 make dev, or make dev PORT=8788).
+PORT ?= 8787
+dev: build migrate-local dev-vars
+	wrangler dev --ip 127.0.0.1 --port $(PORT)
+
+# .dev.vars holds the local secrets (gitignored). A first `make dev` writes a random
+# ADMIN_TOKEN there, so the operator API and the dashboard work at once; every start
+# prints it with the dashboard's address. wrangler dev reads .dev.vars only when it
+# starts: restart it after an edit.
+.PHONY: dev-vars
+dev-vars:
+	@touch .dev.vars
+	@grep -qE '^ADMIN_TOKEN="?[^"[:space:]]' .dev.vars || { \
+	  printf 'ADMIN_TOKEN=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')" >> .dev.vars; \
+	  echo "make dev: wrote a new ADMIN_TOKEN to .dev.vars"; }
+	@echo ""
+	@echo "  Dashboard:   http://127.0.0.1:$(PORT)/dashboard"
+	@echo "  Admin token: $$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)   (from .dev.vars)"
+	@echo "  In a shell:  export ADMIN_TOKEN=\"$$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)\""
+	@echo ""
 
 # The workspace: the worker and the command-line tool (cli/).
 lint:
