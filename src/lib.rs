@@ -10,6 +10,7 @@ pub mod domain;
 pub mod handlers;
 pub mod health;
 pub mod http;
+pub mod log;
 pub mod signin;
 pub mod storage;
 pub mod web;

@@ -13,6 +13,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{Delay, Fetch, Url};
 
 use crate::domain::access_token::{AccessApp, AccessToken, Refusal};
+use crate::log::LogLine;
 use crate::webcrypto::{import_rs256_key, verify_rs256};
 
 /// How long a fetched key set is trusted before it is fetched again: a removed key
@@ -92,7 +93,7 @@ pub async fn verify(app: &AccessApp, token: &AccessToken, now: i64) -> Result<()
         Ok(true) => Ok(()),
         Ok(false) => Err(Refusal::BadSignature),
         Err(e) => {
-            worker::console_error!("Access token signature check failed to run: {e}");
+            LogLine::error("access.verify").cause(e).emit();
             Err(Refusal::BadSignature)
         }
     }
@@ -101,7 +102,10 @@ pub async fn verify(app: &AccessApp, token: &AccessToken, now: i64) -> Result<()
 /// Fetches the key set and replaces the cache with its RSA keys.
 async fn refresh(url: &str, now: i64) -> Result<(), Refusal> {
     let body = fetch(url).await.map_err(|e| {
-        worker::console_error!("Access keys not fetched from {url}: {e}");
+        LogLine::error("access.keys")
+            .route(url)
+            .cause(format!("not fetched: {e}"))
+            .emit();
         Refusal::KeysUnavailable
     })?;
     let mut keys = Vec::new();
@@ -119,11 +123,17 @@ async fn refresh(url: &str, now: i64) -> Result<(), Refusal> {
         };
         match import_rs256_key(n, e).await {
             Ok(key) => keys.push((kid.to_string(), key)),
-            Err(e) => worker::console_error!("Access key {kid} not imported: {e}"),
+            Err(e) => LogLine::error("access.keys")
+                .route(url)
+                .cause(format!("key {kid} not imported: {e}"))
+                .emit(),
         }
     }
     if keys.is_empty() {
-        worker::console_error!("Access keys at {url}: no RSA key in the answer");
+        LogLine::error("access.keys")
+            .route(url)
+            .cause("no RSA key in the answer")
+            .emit();
         return Err(Refusal::KeysUnavailable);
     }
     CACHE.with(|c| {

@@ -14,6 +14,7 @@ use crate::domain::access_roles::AccessRoles;
 use crate::domain::access_token::{AccessApp, AccessToken};
 use crate::domain::timestamp::Timestamp;
 use crate::http::error::ApiError;
+use crate::log::LogLine;
 
 /// The header Access adds to every request it lets through.
 pub const ASSERTION_HEADER: &str = "Cf-Access-Jwt-Assertion";
@@ -49,20 +50,20 @@ fn settings(env: &Env, config: &Config) -> Rc<Result<Option<Settings>, String>> 
                 else {
                     return Ok(None);
                 };
-                let roles = AccessRoles::parse(
-                    setting(env, "ACCESS_ROLES").as_deref(),
-                    &config.domains,
-                )?;
+                let roles =
+                    AccessRoles::parse(setting(env, "ACCESS_ROLES").as_deref(), &config.domains)?;
                 if roles.is_empty() {
-                    worker::console_warn!(
-                        "Access sign-in is on but ACCESS_ROLES names nobody: every person is refused"
-                    );
+                    LogLine::warn("access.settings")
+                        .cause("ACCESS_ROLES names nobody: every person is refused")
+                        .emit();
                 }
                 Ok(Some(Settings { app, roles }))
             };
             let read = read();
             if let Err(e) = &read {
-                worker::console_error!("Access sign-in is off: {e}");
+                LogLine::error("access.settings")
+                    .cause(format!("Access sign-in refused to everyone: {e}"))
+                    .emit();
             }
             Rc::new(read)
         })
