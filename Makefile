@@ -32,9 +32,10 @@ export WRANGLER_SEND_METRICS := false
 .PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
-	@echo "make dev    build and serve on http://127.0.0.1:8787 (local D1 + KV)"
+	@echo "make dev    build and serve on http://127.0.0.1:8787 (PORT=... for another; local D1 + KV)"
 	@echo "make test   fmt, clippy, unit tests, release wasm build, Miniflare tests"
-	@echo "make deploy build and deploy with wrangler (see README)"
+	@echo "make deploy build, migrate and deploy with wrangler, setting missing secrets (docs/deploy.md)"
+	@echo "make bundle bundle/: the built worker, deployable with Node alone (docs/deploy.md)"
 	@echo "make load   20,000 redirects and 1,000 concurrent creations under Miniflare, then checks"
 	@echo "make fuzz   each cargo-fuzz target for FUZZ_SECONDS (default 60)"
 	@echo "make bench  the redirect benchmark (bench/results.md); make bench-clicks: the click store (bench/clicks.md)"
@@ -95,8 +96,26 @@ migrate-local: bootstrap
 	wrangler d1 migrations apply DB --local
 	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --local; done
 
-dev: build migrate-local
-	wrangler dev --ip 127.0.0.1 --port 8787
+# The port of `make dev` (PORT=8788 make dev, or make dev PORT=8788).
+PORT ?= 8787
+dev: build migrate-local dev-vars
+	wrangler dev --ip 127.0.0.1 --port $(PORT)
+
+# .dev.vars holds the local secrets (gitignored). A first `make dev` writes a random
+# ADMIN_TOKEN there, so the operator API and the dashboard work at once; every start
+# prints it with the dashboard's address. wrangler dev reads .dev.vars only when it
+# starts: restart it after an edit.
+.PHONY: dev-vars
+dev-vars:
+	@touch .dev.vars
+	@grep -qE '^ADMIN_TOKEN="?[^"[:space:]]' .dev.vars || { \
+	  printf 'ADMIN_TOKEN=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')" >> .dev.vars; \
+	  echo "make dev: wrote a new ADMIN_TOKEN to .dev.vars"; }
+	@echo ""
+	@echo "  Dashboard:   http://127.0.0.1:$(PORT)/dashboard"
+	@echo "  Admin token: $$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)   (from .dev.vars)"
+	@echo "  In a shell:  export ADMIN_TOKEN=\"$$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)\""
+	@echo ""
 
 # The workspace: the worker, the domain (domain/), the command-line tool (cli/) and the
 # site builder (site/).
@@ -160,10 +179,22 @@ fuzz: bootstrap-fuzz
 	  cargo +nightly fuzz run -O --fuzz-dir fuzz $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; \
 	done
 
-deploy: build
-	wrangler d1 migrations apply DB --remote
-	@for db in $(ANALYTICS_DATABASES); do wrangler d1 migrations apply $$db --remote; done
-	wrangler deploy
+# deploy/deploy.mjs, the same script the bundle's `npm run deploy` runs: it refuses a
+# placeholder id before anything is built, then migrates every D1 database by binding
+# name, deploys (creating what is declared without an id), migrates the databases the
+# deploy created, and sets the secrets not set yet (docs/deploy.md).
+deploy: bootstrap-node
+	node deploy/deploy.mjs --check
+	$(MAKE) build
+	node deploy/deploy.mjs
+
+# `make bundle`: bundle/ (gitignored), the built worker with its assets, migrations, a
+# wrangler.toml without [build], and a package.json whose only dependency is wrangler
+# (and Node 22): `npm ci && npm run deploy` there needs no Rust. tests/bundle.test.mjs
+# checks it without a Rust toolchain; .github/workflows/deploy-branch.yml publishes it.
+.PHONY: bundle
+bundle: build
+	node deploy/bundle.mjs bundle
 
 clean:
 	rm -rf build dist target .wrangler

@@ -14,6 +14,8 @@ pub mod config;
 pub mod handlers;
 pub mod health;
 pub mod http;
+pub mod log;
+pub mod signin;
 pub mod storage;
 pub mod web;
 pub mod webcrypto;

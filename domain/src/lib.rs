@@ -1,6 +1,8 @@
 //! Domain types: values parsed once from untrusted input, with no dependency on the Workers runtime.
 
 pub mod access;
+pub mod access_roles;
+pub mod access_token;
 pub mod address;
 pub mod controls;
 pub mod domains;

@@ -1,6 +1,8 @@
 // The operator dashboard (/dashboard): asks for an API key, keeps it in this tab's
 // sessionStorage (never localStorage: it would outlive the tab), and does everything
-// through the operator API, which checks the key's role on every call. The page hides
+// through the operator API, which checks the key's role on every call. Behind
+// Cloudflare Access no key is needed: Access adds the person's token to every request,
+// and the first call without a key finds out whether the person may come in. The page hides
 // what the role would be refused, and shows any refusal the API answers in words.
 // No framework, no build step; served from /static/dashboard.js.
 "use strict";
@@ -15,6 +17,8 @@ const IMPORT_BATCH = 1000;
 
 const session = {
   token: null,
+  /** Signed in as a person through Cloudflare Access (no key in this tab). */
+  access: false,
   /** "admin", "creator" or "reader", found by what the API lets the key do. */
   role: null,
 };
@@ -70,7 +74,8 @@ function inWords(status, detail) {
 
 /** A call with the signed-in key. Answers `{ok, status, data, detail, res}`. */
 async function api(method, path, body) {
-  const headers = { authorization: `Bearer ${session.token}`, accept: "application/json" };
+  const headers = { accept: "application/json" };
+  if (session.token) headers.authorization = `Bearer ${session.token}`;
   const init = { method, headers };
   if (body !== undefined) {
     headers["content-type"] = "application/json";
@@ -90,10 +95,14 @@ async function api(method, path, body) {
     data = {};
   }
   // A key revoked or expired while the page is open: back to the sign-in form.
+  // Access's own refusals (an expired sign-in, a person without a role) are worded by the service.
+  const fromAccess = typeof data.detail === "string" && /Cloudflare Access/.test(data.detail);
   if (res.status === 401 && session.role) {
-    signOut("Your key is no longer accepted (it was revoked or has expired). Sign in again.");
+    signOut(session.access
+      ? "Your Cloudflare Access sign-in is no longer accepted (it has expired). Reload the page to sign in again."
+      : "Your key is no longer accepted (it was revoked or has expired). Sign in again.");
   }
-  return { ok: res.ok, status: res.status, data, detail: inWords(res.status, data.detail) };
+  return { ok: res.ok, status: res.status, data, detail: fromAccess ? data.detail : inWords(res.status, data.detail) };
 }
 
 function show(id, message) {
@@ -112,23 +121,39 @@ async function roleOf() {
   return tags.ok ? { role: "reader", tags: tags.data.tags } : { role: "creator" };
 }
 
-/** Signs in with `token`; `resumed` when it is the key this tab kept (focus stays put). */
-async function signIn(token, { resumed = false } = {}) {
+/**
+ * Signs in with `token`; `resumed` when it is the key this tab kept (focus stays put).
+ * Without a token, as the person Cloudflare Access signed in, if it did: `quiet` then
+ * shows the key form without an error when the service finds no Access sign-in.
+ */
+async function signIn(token, { resumed = false, quiet = false } = {}) {
   session.token = token;
+  session.access = !token;
   const probe = await api("GET", "/api/links?limit=1");
   if (!probe.ok) {
     session.token = null;
+    session.access = false;
+    // Without a key, only Access can have let the call in: a 403 is a signed-in person.
+    const accessSaid = /Cloudflare Access/.test(probe.data.detail || "") || (!token && probe.status === 403);
+    if (!token && quiet && !accessSaid) {
+      showSignIn("");
+      return;
+    }
     // A kept key is dropped only when the service refuses it, not when it is unreachable.
-    if (probe.status !== 0) storeToken(null);
+    if (token && probe.status !== 0) storeToken(null);
     let message = probe.detail;
     if (probe.status === 404) message = "The operator API is off on this instance: it needs ADMIN_TOKEN to be set.";
-    if (probe.status === 403) message = "This key's role (stats) reads one link's statistics by its key and cannot list links. Use a reader, creator or admin key here.";
+    if (probe.status === 403 && !/Cloudflare Access/.test(probe.detail)) {
+      message = token
+        ? "This key's role (stats) reads one link's statistics by its key and cannot list links. Use a reader, creator or admin key here."
+        : "You are signed in through Cloudflare Access with the stats role, which reads one link's statistics by its key and cannot list links. Sign in with a reader, creator or admin key here.";
+    }
     showSignIn(message);
     return;
   }
   const found = await roleOf();
   session.role = found.role;
-  storeToken(token);
+  if (token) storeToken(token);
   $("token").value = "";
   $("signin-status").textContent = "";
   show("token-error", "");
@@ -140,7 +165,10 @@ async function signIn(token, { resumed = false } = {}) {
     creator: "the links this key created, and changes to them",
     reader: "every link and the export; changes, import and keys need another role",
   }[session.role];
-  $("whoami").textContent = `Signed in with ${session.role === "admin" ? "an" : "a"} ${session.role} key: ${can}.`;
+  const article = session.role === "admin" ? "an" : "a";
+  $("whoami").textContent = session.access
+    ? `Signed in through Cloudflare Access as ${article} ${session.role}: ${can.replace("this key", "you")}.`
+    : `Signed in with ${article} ${session.role} key: ${can}.`;
   $("bulk").hidden = !(session.role === "admin" || session.role === "creator");
   $("transfer").hidden = session.role === "creator";
   $("export-part").hidden = session.role === "creator";
@@ -174,6 +202,12 @@ function showSignIn(message, note = "") {
 
 /** Forgets the key and everything shown with it. */
 function signOut(message = "") {
+  // A person signed in through Access signs out of Access itself (its logout page).
+  if (session.access && !message) {
+    window.location.assign("/cdn-cgi/access/logout");
+    return;
+  }
+  session.access = false;
   session.token = null;
   session.role = null;
   storeToken(null);
@@ -751,7 +785,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     if (!session.role) $("token").focus();
   });
-  $("signout").addEventListener("click", () => signOut("Signed out. The key is no longer kept in this tab."));
+  $("signout").addEventListener("click", () => (session.access ? signOut() : signOut("Signed out. The key is no longer kept in this tab.")));
   setupLinks();
   setupBulk();
   setupKeys();
@@ -759,5 +793,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("export").addEventListener("click", exportLinks);
   const kept = storedToken();
   if (kept) signIn(kept, { resumed: true });
-  else showSignIn("");
+  else signIn(null, { resumed: true, quiet: true });
 });

@@ -1,5 +1,6 @@
 //! Who may call the operator API, and what they may do there: the `ADMIN_TOKEN` holder
-//! (root, an admin) and named API keys with a role (`domain::access` holds the matrix).
+//! (root, an admin), named API keys with a role (`domain::access` holds the matrix), and
+//! people signed in through Cloudflare Access (`crate::signin`).
 
 use worker::Request;
 
@@ -8,6 +9,7 @@ use crate::domain::access::{Access, Actor, ApiToken, KeyState, Operation};
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
 use crate::http::route::{is_operator_path, Route};
+use crate::signin;
 use crate::storage::d1::Database;
 use crate::storage::keys::KeyStore;
 
@@ -15,22 +17,29 @@ use crate::storage::keys::KeyStore;
 /// 404 otherwise, which says so in words), and then only for requests with a bearer
 /// token: `ADMIN_TOKEN` itself,
 /// or an API key that is neither revoked nor expired. The key's row is read on every
-/// request (at the primary), so a revocation or expiry takes effect at once.
+/// request (at the primary), so a revocation or expiry takes effect at once. A request
+/// without a bearer token may instead carry a Cloudflare Access token (`crate::signin`).
 pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<Actor>, ApiError> {
     if !is_operator_path(path) {
         return Ok(None);
     }
-    let root = cx
-        .config
-        .admin_token
-        .as_deref()
-        .ok_or(ApiError::OperatorApiOff)?;
     let header = req
         .headers()
         .get("Authorization")
         .ok()
         .flatten()
         .unwrap_or_default();
+    // A program's API key comes first; without one, a person's Access token, if any.
+    if header.is_empty() {
+        if let Some(person) = signin::sign_in(req, &cx.env, &cx.config, cx.now).await? {
+            return Ok(Some(person));
+        }
+    }
+    let root = cx
+        .config
+        .admin_token
+        .as_deref()
+        .ok_or(ApiError::OperatorApiOff)?;
     let token = bearer_token(&header).ok_or(ApiError::Unauthorized)?;
     if token_matches(token, root) {
         return Ok(Some(Actor::Root));

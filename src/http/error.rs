@@ -18,6 +18,11 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: the operator API without the right bearer token.
     Unauthorized,
+    /// 401: a Cloudflare Access token that failed verification (the reason, in words).
+    AccessRefused(String),
+    /// 403: a person signed in through Cloudflare Access whom `ACCESS_ROLES` gives no
+    /// role (their email).
+    NoRole(String),
     /// 403: a valid API key whose role does not allow this operation.
     Forbidden(&'static str),
     /// 403: an API key limited to other domains than this one (named).
@@ -65,8 +70,8 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
-            ApiError::Unauthorized => 401,
-            ApiError::Forbidden(_) | ApiError::DomainForbidden(_) => 403,
+            ApiError::Unauthorized | ApiError::AccessRefused(_) => 401,
+            ApiError::Forbidden(_) | ApiError::DomainForbidden(_) | ApiError::NoRole(_) => 403,
             ApiError::NotFound
             | ApiError::OperatorApiOff
             | ApiError::Gone(LinkState::Scheduled) => 404,
@@ -92,6 +97,10 @@ impl ApiError {
             ApiError::Unauthorized => {
                 "A valid 'Authorization: Bearer <token>' header is required".into()
             }
+            ApiError::AccessRefused(why) => format!("Cloudflare Access sign-in refused: {why}"),
+            ApiError::NoRole(email) => format!(
+                "Signed in through Cloudflare Access as {email}, but ACCESS_ROLES gives this person no role here"
+            ),
             ApiError::Forbidden(role) => {
                 format!("This API key's role ({role}) does not allow this operation")
             }
@@ -246,6 +255,8 @@ mod tests {
         let cases = [
             (ApiError::BadRequest("x".into()), 400),
             (ApiError::Unauthorized, 401),
+            (ApiError::AccessRefused("expired".into()), 401),
+            (ApiError::NoRole("eve@example.com".into()), 403),
             (ApiError::Forbidden("stats"), 403),
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed("GET"), 405),
