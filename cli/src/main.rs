@@ -408,7 +408,10 @@ fn import(api: &Api, a: ImportArgs) -> Result<(), Failure> {
         let (placement, notes) = (placement.clone(), notes.clone());
         Box::new(rows.map(move |row| {
             let mut row = row?;
-            row.domain = placement.borrow_mut().place(row.domain.as_deref());
+            // A row refused as read goes nowhere, so it is not counted as placed.
+            if row.parsed.is_ok() {
+                row.domain = placement.borrow_mut().place(row.domain.as_deref());
+            }
             if !row.notes.is_empty() {
                 let key = match &row.parsed {
                     Ok(r) => r.key.as_str(),

@@ -148,7 +148,10 @@ fn clicks(v: &Value) -> Result<i64, LinkRequestError> {
 fn clipped_title(v: &Value) -> Result<String, LinkRequestError> {
     match v.as_str() {
         Some(raw) => parse_title(&Value::from(
-            one_line(raw).chars().take(MAX_TITLE_CHARS).collect::<String>(),
+            one_line(raw)
+                .chars()
+                .take(MAX_TITLE_CHARS)
+                .collect::<String>(),
         )),
         None => parse_title(v),
     }

@@ -43,7 +43,7 @@ impl ShortLink {
 /// source's shape explains (the service names every other reason itself).
 pub fn unfit_key(key: &str) -> Option<String> {
     key.contains('/').then(|| {
-        format!("the short code '{key}' has several path segments; a key here is one segment (letters, digits, '-' and '_')")
+        format!("the short code '{key}' has several path segments; a key here is one segment and may contain only letters a-z, digits 0-9, '_' and '-'")
     })
 }
 
