@@ -17,6 +17,8 @@ pub enum Failure {
     /// 5: the service could not be reached or failed (5xx, a broken stream). Nothing
     /// half-written: rerun the same command, keys already imported are skipped.
     Service(String),
+    /// 6: the link named does not exist on the service (`stats unknown-key`).
+    NotFound(String),
 }
 
 impl Failure {
@@ -27,6 +29,7 @@ impl Failure {
             Failure::Input(_) => 3,
             Failure::Auth(_) => 4,
             Failure::Service(_) => 5,
+            Failure::NotFound(_) => 6,
         }
     }
 }
@@ -34,8 +37,10 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Failure::Rejected(1) => f.write_str("1 row was refused; see the reject file"),
             Failure::Rejected(n) => write!(f, "{n} rows were refused; see the reject file"),
-            Failure::Usage(why)
+            Failure::NotFound(why)
+            | Failure::Usage(why)
             | Failure::Input(why)
             | Failure::Auth(why)
             | Failure::Service(why) => f.write_str(why),
@@ -56,4 +61,5 @@ pub const EXIT_CODES: &str = "Exit codes:
   2  bad arguments or configuration
   3  the input file cannot be read or is not in the named format
   4  the token was refused (401) or the operator API is off (404)
-  5  the service is unreachable or failed; nothing half-written, rerun to resume";
+  5  the service is unreachable or failed; nothing half-written, rerun to resume
+  6  the link named does not exist (stats)";

@@ -3,26 +3,28 @@
 //! the reject file with the reason). Idempotent by key, so an interrupted run is resumed
 //! by running it again.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// A bar over the bytes of the input file, with the rows answered as its message.
-pub fn progress_bar(file_bytes: u64) -> ProgressBar {
-    let bar = ProgressBar::new(file_bytes);
+/// A bar over the rows the service has answered, out of the rows in the file (an
+/// estimate from the bytes read until the whole file is read), with the time left.
+pub fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{wide_bar}] {percent:>3}% of the file, {msg} ({elapsed})",
+            "{spinner} [{wide_bar}] {pos}/{len} rows answered{msg}, about {eta} left ({elapsed})",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    bar.set_message("0 rows answered");
+    bar.set_message(" (rows in the file estimated)");
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -38,10 +40,11 @@ pub struct Options {
     pub dry_run: bool,
     pub rejects: PathBuf,
     pub secrets: Option<PathBuf>,
-    /// The domain every link goes to (`None`: the service URL's).
-    pub domain: Option<String>,
-    /// Advanced by the source as it reads the file; hidden when not on a terminal.
+    /// Rows answered out of rows in the file; hidden when not on a terminal.
     pub progress: ProgressBar,
+    /// Bytes of the file read so far, and its size: the estimate of its rows.
+    pub bytes_read: Arc<AtomicU64>,
+    pub file_bytes: u64,
 }
 
 /// What a run did, row by row, counted.
@@ -57,9 +60,21 @@ pub struct Summary {
 /// A batch as sent: each row's number, key and target, for the reject file.
 type Sent = Vec<(u64, String, String)>;
 
+/// A batch to send: the domain it goes to (`None`: the service URL's), its rows.
+type Batch = (Option<String>, Sent, Vec<Record>);
+
 enum Done {
     Refused(u64, Refused),
     Batch(Sent, Result<ImportAnswer, Failure>),
+}
+
+/// "1 row", "3 rows"; and the like for other nouns.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// The reject file, created at the first refused row.
@@ -105,7 +120,7 @@ pub fn run(
     let started = Instant::now();
     let bar = opts.progress.clone();
     let stop = AtomicBool::new(false);
-    let (batch_tx, batch_rx) = mpsc::sync_channel::<(Sent, Vec<Record>)>(opts.jobs);
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(opts.jobs);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     let mut summary = Summary::default();
@@ -118,12 +133,14 @@ pub fn run(
                     Ok(guard) => guard.recv(),
                     Err(_) => return,
                 };
-                let Ok((sent, records)) = next else { return };
+                let Ok((domain, sent, records)) = next else {
+                    return;
+                };
                 if stop.load(Ordering::Relaxed) {
                     continue;
                 }
                 let refs: Vec<&Record> = records.iter().collect();
-                let answer = api.import(&refs, opts.update, opts.dry_run, opts.domain.as_deref());
+                let answer = api.import(&refs, opts.update, opts.dry_run, domain.as_deref());
                 if answer.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -138,8 +155,8 @@ pub fn run(
             let secrets_path = opts.secrets.clone();
             scope.spawn(move || collect(done_rx, &bar, rejects_path, secrets_path))
         };
-        let mut sent: Sent = Vec::with_capacity(opts.batch);
-        let mut records: Vec<Record> = Vec::with_capacity(opts.batch);
+        // One pending batch per domain: the service imports one domain per call.
+        let mut pending: HashMap<Option<String>, (Sent, Vec<Record>)> = HashMap::new();
         for row in rows {
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -152,15 +169,19 @@ pub fn run(
                 }
             };
             summary.read += 1;
+            if summary.read % 64 == 1 {
+                bar.set_length(estimate(summary.read, opts).max(bar.position()));
+            }
             match row.parsed {
                 Err(refused) => {
                     let _ = done_tx.send(Done::Refused(row.number, refused));
                 }
                 Ok(record) => {
+                    let (sent, records) = pending.entry(row.domain.clone()).or_default();
                     sent.push((row.number, record.key.clone(), record.target_url.clone()));
                     records.push(record);
                     if records.len() == opts.batch {
-                        let full = (std::mem::take(&mut sent), std::mem::take(&mut records));
+                        let full = (row.domain, std::mem::take(sent), std::mem::take(records));
                         if batch_tx.send(full).is_err() {
                             break;
                         }
@@ -168,8 +189,15 @@ pub fn run(
                 }
             }
         }
-        if !records.is_empty() && input_error.is_none() {
-            let _ = batch_tx.send((sent, records));
+        // The whole file is read: its rows are known, no longer estimated.
+        bar.set_length(summary.read);
+        bar.set_message("");
+        if input_error.is_none() {
+            for (domain, (sent, records)) in pending {
+                if !records.is_empty() {
+                    let _ = batch_tx.send((domain, sent, records));
+                }
+            }
         }
         drop(batch_tx);
         drop(done_tx);
@@ -192,6 +220,16 @@ pub fn run(
         }
         None => Ok((summary, elapsed)),
     }
+}
+
+/// The rows in the file, estimated from the rows read and the share of bytes read.
+fn estimate(read: u64, opts: &Options) -> u64 {
+    let bytes = opts.bytes_read.load(Ordering::Relaxed);
+    if bytes == 0 || bytes >= opts.file_bytes {
+        return read;
+    }
+    let est = u128::from(read) * u128::from(opts.file_bytes) / u128::from(bytes);
+    u64::try_from(est).unwrap_or(u64::MAX).max(read)
 }
 
 /// Takes every answer as it comes, keeps the counts, writes refused rows.
@@ -221,7 +259,7 @@ fn collect(
                 if let Err(e) = rejects.write(row, &r.key, &r.target_url, &r.reason) {
                     note(e, &mut failure);
                 }
-                bar.set_message(format!("{} rows answered", answered(&counts)));
+                bar.set_position(answered(&counts));
             }
             Done::Batch(_, Err(e)) => note(e, &mut failure),
             Done::Batch(sent, Ok(answer)) => {
@@ -251,7 +289,7 @@ fn collect(
                         }
                     }
                 }
-                bar.set_message(format!("{} rows answered", answered(&counts)));
+                bar.set_position(answered(&counts));
             }
         }
     }
@@ -285,11 +323,14 @@ fn write_secret(
     Ok(())
 }
 
-/// The one-line summary a run ends with.
+/// The one-line summary a run ends with. The rate is of links imported (created or
+/// updated, or that would be in a dry run), not of rows read: rows read from a file
+/// against a service that answers nothing are no speed.
 pub fn line(s: &Summary, elapsed: Duration, opts: &Options) -> String {
     let secs = elapsed.as_secs_f64();
+    let imported = s.created + s.updated;
     let rate = if secs > 0.0 {
-        s.read as f64 / secs
+        imported as f64 / secs
     } else {
         0.0
     };
@@ -303,8 +344,76 @@ pub fn line(s: &Summary, elapsed: Duration, opts: &Options) -> String {
     } else {
         "0 refused".into()
     };
+    let exist = if s.exists == 1 {
+        "1 exists already (left as it was)".to_string()
+    } else {
+        format!("{} exist already (left as they were)", s.exists)
+    };
     format!(
-        "{mode}: {} rows read, {} created, {} updated, {} exist already (left as they were), {refused}; {:.2} s, {:.0} links/s",
-        s.read, s.created, s.updated, s.exists, secs, rate
+        "{mode}: {} read, {} created, {} updated, {exist}, {refused}; {:.2} s, {:.0} links/s imported",
+        count(s.read, "row", "rows"),
+        s.created,
+        s.updated,
+        secs,
+        rate
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options {
+        Options {
+            batch: 1000,
+            jobs: 1,
+            update: false,
+            dry_run: false,
+            rejects: PathBuf::from("rejects.csv"),
+            secrets: None,
+            progress: ProgressBar::hidden(),
+            bytes_read: Arc::new(AtomicU64::new(0)),
+            file_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_links_imported_per_second_and_says_one_thing_in_the_singular() {
+        let s = Summary {
+            read: 1,
+            created: 0,
+            updated: 0,
+            exists: 1,
+            refused: 0,
+        };
+        let line = line(&s, Duration::from_secs(1), &opts());
+        assert!(line.contains("1 row read,"), "{line}");
+        assert!(line.contains("1 exists already (left as it was)"), "{line}");
+        assert!(line.ends_with("0 links/s imported"), "{line}");
+        let s = Summary {
+            read: 10_000,
+            created: 0,
+            ..Summary::default()
+        };
+        assert!(
+            line_rate(&s).ends_with(" 0 links/s imported"),
+            "nothing imported is no speed"
+        );
+    }
+
+    fn line_rate(s: &Summary) -> String {
+        line(s, Duration::from_millis(500), &opts())
+    }
+
+    #[test]
+    fn the_rows_of_a_file_are_estimated_from_the_bytes_read() {
+        let o = Options {
+            file_bytes: 1000,
+            ..opts()
+        };
+        o.bytes_read.store(250, Ordering::Relaxed);
+        assert_eq!(estimate(10, &o), 40);
+        o.bytes_read.store(1000, Ordering::Relaxed);
+        assert_eq!(estimate(37, &o), 37);
+    }
 }

@@ -7,6 +7,8 @@ mod date;
 mod exit;
 mod export;
 mod import;
+mod notes;
+mod placement;
 mod record;
 mod sources;
 
@@ -14,6 +16,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
@@ -121,7 +125,12 @@ refuses, or one that cannot be read, goes to the reject file with the reason. A 
 already is counted and left as it is unless --on-conflict=update. Imports are idempotent by key: \
 run the same command again to resume an interrupted one.
 
+Things a source held that the import does not keep as they were (a Bitly code that \
+cannot become an alias, a tag a link cannot hold, a password an API does not export) are \
+written to the notes file, one line each.
+
 Examples:
+  shortener import --from auto export.csv
   shortener import --from bitly-json bitlinks.json
   shortener import --from yourls-sql yourls-backup.sql --dry-run
   shortener import --from csv links.csv --map key=Code,target_url=Destination,clicks=Hits";
@@ -138,7 +147,7 @@ enum OnConflict {
 struct ImportArgs {
     /// The file to import
     file: PathBuf,
-    /// The file's format
+    /// The file's format (auto: told from its content)
     #[arg(long, value_enum)]
     from: Format,
     /// What an existing key gets
@@ -153,6 +162,10 @@ struct ImportArgs {
     /// Write each created link's secret admin key here (key,secret_key); shown once
     #[arg(long)]
     secrets: Option<PathBuf>,
+    /// Where what a source held but the import does not keep is named (created at
+    /// the first note)
+    #[arg(long, default_value = "import-notes.csv")]
+    notes: PathBuf,
     /// CSV columns for the import's fields: field=Column, comma-separated
     /// (fields: key, target_url, title, tags, created_at, clicks, is_active, expires_at,
     /// max_clicks, redirect_status, forward_query)
@@ -167,8 +180,9 @@ struct ImportArgs {
     /// Calls in flight at once
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=16))]
     jobs: u8,
-    /// The domain the links are imported into (a host in the service's DOMAINS, or
-    /// "default"); default: the domain of the service URL
+    /// The domain every link is imported into (a host in the service's DOMAINS, or
+    /// "default"); default: each link's own domain when the service serves it, else
+    /// the domain of the service URL
     #[arg(long)]
     domain: Option<String>,
 }
@@ -263,8 +277,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Rejected(n)) => {
-            eprintln!("shortener: {n} rows were refused; see the reject file");
+        Err(e @ Failure::Rejected(_)) => {
+            eprintln!("shortener: {e}");
             ExitCode::from(1)
         }
         Err(e) => {
@@ -292,30 +306,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     )?;
     let api = Api::new(target);
     match cli.command {
-        Command::Import(a) => {
-            let mapping = Mapping::parse(&a.map, a.tag_separator)?;
-            let bar = if io::stderr().is_terminal() {
-                import::progress_bar(sources::size(&a.file))
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
-            let rows = sources::read(a.from, &a.file, &mapping, &bar)?;
-            let opts = import::Options {
-                batch: usize::from(a.batch),
-                jobs: usize::from(a.jobs),
-                update: a.on_conflict == OnConflict::Update,
-                dry_run: a.dry_run,
-                rejects: a.rejects,
-                secrets: a.secrets,
-                domain: a.domain,
-                progress: bar,
-            };
-            let (summary, elapsed) = import::run(&api, rows, &opts)?;
-            println!("{}", import::line(&summary, elapsed, &opts));
-            if summary.refused > 0 {
-                return Err(Failure::Rejected(summary.refused));
-            }
-        }
+        Command::Import(a) => import(&api, a)?,
         Command::Export(a) => {
             let mut out = output(a.out.as_ref())?;
             let n = match a.what {
@@ -357,15 +348,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats(a) => {
             let days = a.days.to_string();
             let key = a.key.to_ascii_lowercase();
-            let stats =
-                api.get_json(&format!("/api/links/{key}/stats"), &[("days", &days)], true)?;
+            let stats = stats_of(&api, &key, &days)?;
             if a.json {
                 println!("{stats}");
             } else {
                 let n = |f: &str| stats.get(f).map_or_else(String::new, |v| v.to_string());
+                let clicks = stats
+                    .get("clicks")
+                    .and_then(Value::as_u64)
+                    .unwrap_or_default();
                 println!(
-                    "{key}: {} clicks ({} humans, {} bots), last {days} days:",
-                    n("clicks"),
+                    "{key}: {} ({} humans, {} bots), last {days} days:",
+                    import::count(clicks, "click", "clicks"),
                     n("humans"),
                     n("bots")
                 );
@@ -390,6 +384,83 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// An import run: the token and the service checked (and the domains they serve read)
+/// before the file is opened, each row placed on its domain, notes written as rows
+/// pass, and the summary.
+fn import(api: &Api, a: ImportArgs) -> Result<(), Failure> {
+    let mapping = Mapping::parse(&a.map, a.tag_separator)?;
+    let served = placement::Served::fetch(api)?;
+    let bar = if io::stderr().is_terminal() {
+        import::progress_bar()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (_, rows) = sources::read(a.from, &a.file, &mapping, &bytes_read)?;
+    let placement = std::rc::Rc::new(std::cell::RefCell::new(placement::Placement::new(
+        served,
+        a.domain.clone(),
+    )));
+    let notes = std::rc::Rc::new(std::cell::RefCell::new(notes::Notes::new(a.notes)));
+    let rows: sources::Rows = {
+        let (placement, notes) = (placement.clone(), notes.clone());
+        Box::new(rows.map(move |row| {
+            let mut row = row?;
+            // A row refused as read goes nowhere, so it is not counted as placed.
+            if row.parsed.is_ok() {
+                row.domain = placement.borrow_mut().place(row.domain.as_deref());
+            }
+            if !row.notes.is_empty() {
+                let key = match &row.parsed {
+                    Ok(r) => r.key.as_str(),
+                    Err(r) => r.key.as_str(),
+                };
+                notes.borrow_mut().write(row.number, key, &row.notes)?;
+            }
+            Ok(row)
+        }))
+    };
+    let opts = import::Options {
+        batch: usize::from(a.batch),
+        jobs: usize::from(a.jobs),
+        update: a.on_conflict == OnConflict::Update,
+        dry_run: a.dry_run,
+        rejects: a.rejects,
+        secrets: a.secrets,
+        progress: bar,
+        bytes_read,
+        file_bytes: sources::size(&a.file),
+    };
+    let result = import::run(api, rows, &opts);
+    let noted = notes.borrow_mut().finish();
+    let (summary, elapsed) = result?;
+    println!("{}", import::line(&summary, elapsed, &opts));
+    if let Some(report) = placement.borrow().report() {
+        println!("{report}");
+    }
+    if let Some(noted) = noted? {
+        println!("{noted}");
+    }
+    if summary.refused > 0 {
+        return Err(Failure::Rejected(summary.refused));
+    }
+    Ok(())
+}
+
+/// A link's statistics; an unknown key is its own failure (exit 6), told apart from an
+/// operator API that is off (both answer 404) by a second, key-free operator call.
+fn stats_of(api: &Api, key: &str, days: &str) -> Result<Value, Failure> {
+    match api.get_json(&format!("/api/links/{key}/stats"), &[("days", days)], true) {
+        Err(Failure::Auth(why)) if why.contains("404") => {
+            api.get_json("/api/domains", &[], true)?;
+            Err(Failure::NotFound(format!(
+                "no link with the key '{key}' here"
+            )))
+        }
+        other => other,
+    }
 }
 
 fn keys(api: &Api, command: KeysCommand) -> Result<(), Failure> {

@@ -142,15 +142,28 @@ fn clicks(v: &Value) -> Result<i64, LinkRequestError> {
     }
 }
 
-/// A source's title, cut to the longest title kept: other shorteners store page titles
-/// of any length, and a long one is no reason to leave a link behind.
+/// A source's title, on one line and cut to the longest title kept: other shorteners
+/// store page titles of any length, and Shlink titles or spreadsheet cells can hold
+/// line breaks; neither is a reason to leave a link behind.
 fn clipped_title(v: &Value) -> Result<String, LinkRequestError> {
     match v.as_str() {
         Some(raw) => parse_title(&Value::from(
-            raw.trim().chars().take(MAX_TITLE_CHARS).collect::<String>(),
+            one_line(raw)
+                .chars()
+                .take(MAX_TITLE_CHARS)
+                .collect::<String>(),
         )),
         None => parse_title(v),
     }
+}
+
+/// `raw` with every run of whitespace and control characters (line breaks, tabs)
+/// turned into one space, trimmed: a title a link can hold.
+fn one_line(raw: &str) -> String {
+    raw.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -191,6 +204,14 @@ mod tests {
         assert!(!link.settings.forward_query);
         assert_eq!(link.title.as_deref(), Some("Docs"));
         assert_eq!(link.tags, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_title_with_line_breaks_and_runs_of_spaces_is_kept_on_one_line() {
+        let link = import(json!({"key": "abc", "target_url": "https://example.com/",
+                                 "title": "  Spring\r\nsale \t 2025\u{7}! "}))
+        .unwrap();
+        assert_eq!(link.title.as_deref(), Some("Spring sale 2025 !"));
     }
 
     #[test]

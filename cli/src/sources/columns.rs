@@ -1,11 +1,45 @@
 //! CSV sources: a header row names the columns, matched to the import's fields by the
 //! names each source uses (or by `--map`); one row per link, streamed.
+//!
+//! The files, from each source's own definition:
+//! - Bitly's link export from the web app (Links, Export): not described in Bitly's API
+//!   reference. Its columns as migration guides name them (URLR's "Migration from
+//!   Bitly", URLR/urlr-docs `migration/bitly.md`): `Link` (the short link with its
+//!   random code), `Custom Link` (the custom back-half as a short link, when there is
+//!   one) and `Destination URL`; `Title`, `Tags`, `Date Created` and `Clicks` or
+//!   `Engagements` are assumed by their usual names and matched loosely (case, spaces
+//!   and punctuation ignored).
+//! - YOURLS: the `yourls_url` table (`keyword`, `url`, `title`, `timestamp`, `ip`,
+//!   `clicks`; YOURLS `includes/functions-install.php`, `title` the one column that
+//!   may be NULL) exported by phpMyAdmin as CSV with its defaults (`config.default.php`,
+//!   `$cfg['Export']`): `,` between values, every value enclosed in `"`, a `"` inside
+//!   doubled, NULL written as the bare word `NULL`, and a header row only when "Put
+//!   columns names in the first row" is ticked (on by default since phpMyAdmin 5.2),
+//!   so a header is optional. Older phpMyAdmin escaped with `\`; not read here.
+//! - Shlink: the importer's CSV (shlinkio/shlink-importer
+//!   `src/Sources/Csv/CsvImporter.php`: headers compared without case or spaces,
+//!   `Long URL`, `Short code` or else `Short URL`, `Domain`, `Title`, `Tags` split on
+//!   `,` when the cell holds one, else on `|`) and the web client's export
+//!   (shlinkio/shlink-web-component `src/short-urls/helpers/ExportShortUrlsBtn.tsx`
+//!   through `@json2csv/plainjs`: `createdAt`, `domain`, `shortCode` (the short URL's
+//!   whole path, so `events/2025` for a multi-segment slug), `shortUrl`, `longUrl`,
+//!   `title` (any text, line breaks included), `tags` joined with `|`, `visits`).
+//! - Dub's link export (dubinc/dub `apps/web/lib/zod/schemas/links.ts`
+//!   `exportLinksColumns`, `lib/api/links/format-links-for-export.ts`,
+//!   `lib/analytics/utils/convert-to-csv.ts` through `json-2-csv`): `Short link`
+//!   (`https://<domain>/<key>`), `Destination URL`, `Clicks`, `Created at` (ISO 8601),
+//!   and on request `Link ID`, `Updated at`, `Tags` (joined with `, `), `Archived`. A
+//!   text cell starting with `=`, `+`, `-`, `@`, tab, CR or LF is written with a `'`
+//!   before it (against spreadsheet formulas); that `'` is taken off again here.
+//!   The export has no titles.
 
 use std::io::BufRead;
 
+use super::short_link::{unfit_key, ShortLink};
+use super::tags;
 use crate::date;
 use crate::exit::Failure;
-use crate::record::{key_of, split_tags, Record, Refused, Row};
+use crate::record::{split_tags, Record, Refused, Row};
 
 /// Whose column names to expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +47,21 @@ pub enum Flavor {
     Bitly,
     Yourls,
     Shlink,
+    Dub,
     Generic,
+}
+
+impl Flavor {
+    /// The file this flavor expects, in words, for an error that names it.
+    fn expected(self) -> &'static str {
+        match self {
+            Flavor::Bitly => "Bitly's CSV export (a header with Link, Custom Link and Destination URL or Long URL)",
+            Flavor::Yourls => "the yourls_url table as CSV (keyword,url,title,timestamp,ip,clicks, with or without that header)",
+            Flavor::Shlink => "a Shlink CSV (Long URL and Short code, or the web client's shortCode and longUrl)",
+            Flavor::Dub => "Dub's CSV export (a header with Short link and Destination URL)",
+            Flavor::Generic => "a CSV with a header naming key and target_url columns (or --map)",
+        }
+    }
 }
 
 /// The import's fields a CSV column can fill.
@@ -79,16 +127,20 @@ fn aliases(flavor: Flavor, field: &str) -> &'static [&'static str] {
         (Flavor::Yourls, "key") => &["keyword"],
         (Flavor::Yourls, "target_url") => &["url"],
         (Flavor::Yourls, "created_at") => &["timestamp"],
-        // Shlink's importer CSV: Long URL, Short code, Domain, Title, Tags.
+        // Shlink: the importer's CSV and the web client's export.
         (Flavor::Shlink, "key") => &["shortcode"],
         (Flavor::Shlink, "target_url") => &["longurl"],
-        (Flavor::Shlink, "created_at") => &["datecreated", "createdat"],
+        (Flavor::Shlink, "created_at") => &["createdat", "datecreated"],
         (Flavor::Shlink, "clicks") => &["visits", "visitscount"],
         // Bitly's export names its columns for people; accept the common spellings.
-        (Flavor::Bitly, "key") => &["bitlink", "link", "shortlink", "shorturl", "id"],
-        (Flavor::Bitly, "target_url") => &["longurl", "destination", "destinationurl"],
-        (Flavor::Bitly, "created_at") => &["createdat", "datecreated", "created", "creationdate"],
+        (Flavor::Bitly, "key") => &["link", "bitlink", "shortlink", "shorturl", "id"],
+        (Flavor::Bitly, "target_url") => &["destinationurl", "longurl", "destination"],
+        (Flavor::Bitly, "created_at") => &["datecreated", "createdat", "created", "creationdate"],
         (Flavor::Bitly, "clicks") => &["clicks", "totalclicks", "engagements", "totalengagements"],
+        // Dub: exportLinksColumns' labels.
+        (Flavor::Dub, "key") => &["shortlink"],
+        (Flavor::Dub, "target_url") => &["destinationurl"],
+        (Flavor::Dub, "created_at") => &["createdat"],
         // Generic: this service's own CSV export, and the usual names.
         (_, "key") => &["key", "keyword", "shortcode", "slug", "code"],
         (_, "target_url") => &["targeturl", "url", "longurl", "target", "destination"],
@@ -108,10 +160,25 @@ fn aliases(flavor: Flavor, field: &str) -> &'static [&'static str] {
 /// The YOURLS table's columns in order, for a CSV exported without a header row.
 const YOURLS_ORDER: [&str; 6] = ["keyword", "url", "title", "timestamp", "ip", "clicks"];
 
-/// Which column index fills each field (by [`FIELDS`] position).
+/// Which column index fills each field (by [`FIELDS`] position), and the columns only
+/// some sources have.
 struct Columns {
+    flavor: Flavor,
     index: [Option<usize>; FIELDS.len()],
-    tag_separator: char,
+    tag_separator: Option<char>,
+    /// Bitly's `Custom Link`.
+    custom: Option<usize>,
+    /// Shlink's `Domain`.
+    domain: Option<usize>,
+    /// Shlink's `Short URL`, the key's source when no `Short code` column is there.
+    short_url: Option<usize>,
+}
+
+/// What one CSV row became.
+struct Read1 {
+    parsed: Result<Record, Refused>,
+    domain: Option<String>,
+    notes: Vec<String>,
 }
 
 impl Columns {
@@ -133,34 +200,140 @@ impl Columns {
                     .find_map(|a| normed.iter().position(|h| h == a));
             }
         }
+        let column = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|a| normed.iter().position(|h| h == a))
+        };
+        let (custom, domain, short_url) = match flavor {
+            Flavor::Bitly => (
+                column(&["customlink", "custombitlink", "custombackhalf"]),
+                None,
+                None,
+            ),
+            Flavor::Shlink => (None, column(&["domain"]), column(&["shorturl"])),
+            _ => (None, None, None),
+        };
         let named = |f: &str| {
             FIELDS
                 .iter()
                 .position(|x| *x == f)
                 .and_then(|i| index.get(i).copied().flatten())
         };
-        if named("key").is_none() || named("target_url").is_none() {
+        let key_found = named("key").is_some() || short_url.is_some();
+        if !key_found || named("target_url").is_none() {
             return Err(Failure::Input(format!(
-                "the header ({}) names no key and target columns; name them with --map key=COLUMN,target_url=COLUMN",
+                "expected {}; found a header of {} (name the key and target columns with --map key=COLUMN,target_url=COLUMN)",
+                flavor.expected(),
                 headers.join(", ")
             )));
         }
-        // Shlink's importer separates tags with '|'; most exports with ','.
-        let default_sep = if flavor == Flavor::Shlink { '|' } else { ',' };
         Ok(Columns {
+            flavor,
             index,
-            tag_separator: mapping.tag_separator.unwrap_or(default_sep),
+            tag_separator: mapping.tag_separator,
+            custom,
+            domain,
+            short_url,
         })
+    }
+
+    fn at<'r>(&self, record: &'r csv::StringRecord, col: Option<usize>) -> Option<&'r str> {
+        let cell = record.get(col?)?.trim();
+        let cell = match self.flavor {
+            // phpMyAdmin writes SQL NULL as the bare word NULL ($cfg['Export']['csv_null']).
+            Flavor::Yourls if cell == "NULL" => "",
+            // json-2-csv as Dub calls it puts a ' before a cell a spreadsheet would run.
+            Flavor::Dub => match cell.strip_prefix('\'') {
+                Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) => rest,
+                _ => cell,
+            },
+            _ => cell,
+        };
+        Some(cell).filter(|s| !s.is_empty())
     }
 
     fn cell<'r>(&self, record: &'r csv::StringRecord, field: &str) -> Option<&'r str> {
         let i = FIELDS.iter().position(|f| *f == field)?;
-        let col = (*self.index.get(i)?)?;
-        record.get(col).map(str::trim).filter(|s| !s.is_empty())
+        self.at(record, *self.index.get(i)?)
     }
 
-    fn record(&self, row: &csv::StringRecord) -> Result<Record, Refused> {
-        let key = self.cell(row, "key").map(key_of).unwrap_or_default();
+    /// The link's key and source domain, as its owner knows them.
+    fn short_link(&self, row: &csv::StringRecord, notes: &mut Vec<String>) -> ShortLink {
+        let key_cell = self.cell(row, "key");
+        match self.flavor {
+            // A short code is taken whole (Shlink's may hold '/'); the short URL only
+            // when the file has no short code column, as Shlink's importer does.
+            Flavor::Shlink => match key_cell {
+                Some(code) => ShortLink {
+                    domain: self.at(row, self.domain).map(str::to_ascii_lowercase),
+                    key: code.to_string(),
+                },
+                None => {
+                    let mut link =
+                        ShortLink::parse(self.at(row, self.short_url).unwrap_or_default());
+                    if let Some(d) = self.at(row, self.domain) {
+                        link.domain = Some(d.to_ascii_lowercase());
+                    }
+                    link
+                }
+            },
+            Flavor::Yourls => ShortLink {
+                domain: None,
+                key: key_cell.unwrap_or_default().to_string(),
+            },
+            Flavor::Bitly => {
+                let code = ShortLink::parse(key_cell.unwrap_or_default());
+                let customs: Vec<ShortLink> = self
+                    .at(row, self.custom)
+                    .map(|c| {
+                        c.split([',', ' ', '|'])
+                            .filter(|s| !s.trim().is_empty())
+                            .map(ShortLink::parse)
+                            .filter(|l| !l.key.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some((first, others)) = customs.split_first() else {
+                    return code;
+                };
+                if !code.key.is_empty() && code != *first {
+                    notes.push(format!(
+                        "Bitly code {}/{} not kept as an alias: the link is imported under its custom back-half, and this service's import takes no aliases",
+                        code.domain.as_deref().unwrap_or_default(),
+                        code.key
+                    ));
+                }
+                for other in others {
+                    notes.push(format!(
+                        "custom link {}/{} not kept: a link is imported under its first custom back-half",
+                        other.domain.as_deref().unwrap_or_default(),
+                        other.key
+                    ));
+                }
+                first.clone()
+            }
+            Flavor::Dub | Flavor::Generic => ShortLink::parse(key_cell.unwrap_or_default()),
+        }
+    }
+
+    fn read(&self, row: &csv::StringRecord) -> Read1 {
+        let mut notes = Vec::new();
+        let link = self.short_link(row, &mut notes);
+        let parsed = self.record(row, link.key, &mut notes);
+        Read1 {
+            parsed,
+            domain: link.domain,
+            notes,
+        }
+    }
+
+    fn record(
+        &self,
+        row: &csv::StringRecord,
+        key: String,
+        notes: &mut Vec<String>,
+    ) -> Result<Record, Refused> {
         let target_url = self.cell(row, "target_url").unwrap_or_default().to_string();
         let refuse = |reason: String| Refused {
             key: key.clone(),
@@ -192,9 +365,25 @@ impl Columns {
         if key.is_empty() {
             return Err(refuse("no key in this row".into()));
         }
+        if let Some(why) = unfit_key(&key) {
+            return Err(refuse(why));
+        }
         if target_url.is_empty() {
             return Err(refuse("no target URL in this row".into()));
         }
+        let raw_tags = self
+            .cell(row, "tags")
+            .map(|t| {
+                let sep = self.tag_separator.unwrap_or(match self.flavor {
+                    // Shlink's importer splits on ',' when the cell holds one, else '|'.
+                    Flavor::Shlink if !t.contains(',') => '|',
+                    _ => ',',
+                });
+                split_tags(t, sep)
+            })
+            .unwrap_or_default();
+        let (tags, dropped) = tags::fit(raw_tags);
+        notes.extend(dropped);
         Ok(Record {
             created_at: date("created_at")?,
             expires_at: date("expires_at")?,
@@ -204,10 +393,7 @@ impl Columns {
             is_active: flag("is_active")?,
             forward_query: flag("forward_query")?,
             title: self.cell(row, "title").map(str::to_string),
-            tags: self
-                .cell(row, "tags")
-                .map(|t| split_tags(t, self.tag_separator))
-                .unwrap_or_default(),
+            tags,
             key,
             target_url,
         })
@@ -224,7 +410,17 @@ fn delimiter(first_line: &str) -> u8 {
         .map_or(b',', |(c, _)| c as u8)
 }
 
-/// Rows of a CSV source, streamed.
+/// True when a header-less first row is a `yourls_url` row: six values, the second an
+/// http(s) URL.
+fn is_yourls_row(cells: &[String]) -> bool {
+    cells.len() == YOURLS_ORDER.len()
+        && cells
+            .get(1)
+            .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+}
+
+/// Rows of a CSV source, streamed. The header is checked here, before any row, so a
+/// file of another format stops the run with what was expected and what was found.
 pub fn rows<R: BufRead + 'static>(
     mut reader: R,
     flavor: Flavor,
@@ -239,6 +435,12 @@ pub fn rows<R: BufRead + 'static>(
         .unwrap_or_default()
         .trim_start_matches('\u{feff}')
         .to_string();
+    if first_line.trim_start().starts_with(['{', '[']) {
+        return Err(Failure::Input(format!(
+            "expected {}; found JSON (pick a JSON format, or --from auto)",
+            flavor.expected()
+        )));
+    }
     let csv = csv::ReaderBuilder::new()
         .delimiter(delimiter(&first_line))
         .flexible(true)
@@ -246,7 +448,12 @@ pub fn rows<R: BufRead + 'static>(
         .from_reader(reader);
     let mut records = csv.into_records();
     let first = match records.next() {
-        None => return Ok(Box::new(std::iter::empty())),
+        None => {
+            return Err(Failure::Input(format!(
+                "expected {}; found an empty file",
+                flavor.expected()
+            )))
+        }
         Some(r) => r.map_err(|e| Failure::Input(format!("row 1: {e}")))?,
     };
     let mut headers: Vec<String> = first
@@ -255,7 +462,10 @@ pub fn rows<R: BufRead + 'static>(
         .collect();
     // A YOURLS table dumped without a header: its columns are known by position.
     let mut pending = None;
-    if flavor == Flavor::Yourls && !headers.iter().any(|h| norm(h) == "keyword") {
+    if flavor == Flavor::Yourls
+        && !headers.iter().any(|h| norm(h) == "keyword")
+        && is_yourls_row(&headers)
+    {
         pending = Some(first);
         headers = YOURLS_ORDER.iter().map(|s| s.to_string()).collect();
     }
@@ -268,9 +478,12 @@ pub fn rows<R: BufRead + 'static>(
         .map(move |record| {
             number += 1;
             let record = record.map_err(|e| Failure::Input(format!("row {number}: {e}")))?;
+            let one = columns.read(&record);
             Ok(Row {
                 number,
-                parsed: columns.record(&record),
+                parsed: one.parsed,
+                domain: one.domain,
+                notes: one.notes,
             })
         });
     Ok(Box::new(rows))
@@ -289,6 +502,97 @@ mod tests {
         .unwrap()
         .map(|r| r.unwrap().parsed)
         .collect()
+    }
+
+    fn full(text: &str, flavor: Flavor) -> Vec<Row> {
+        rows(
+            std::io::Cursor::new(text.to_string().into_bytes()),
+            flavor,
+            &Mapping::default(),
+        )
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn phpmyadmin_csv_quoting_and_its_bare_null_are_read_as_phpmyadmin_writes_them() {
+        let got = read(
+            "\"yo-null\",\"https://example.com/a\",NULL,\"2016-01-01 12:00:00\",\"::1\",\"3\"\n\"yo-q\",\"https://example.com/b\",\"Say \"\"hi\"\", twice\",\"2016-01-01 12:00:00\",\"::1\",\"0\"\n",
+            Flavor::Yourls,
+            &Mapping::default(),
+        );
+        assert_eq!(got[0].as_ref().unwrap().title, None);
+        assert_eq!(got[0].as_ref().unwrap().clicks, Some(3));
+        assert_eq!(
+            got[1].as_ref().unwrap().title.as_deref(),
+            Some("Say \"hi\", twice")
+        );
+    }
+
+    #[test]
+    fn a_bitly_custom_link_is_the_key_and_the_code_is_named_in_a_note() {
+        let got = full(
+            "Title,Link,Custom Link,Destination URL,Date Created,Tags,Clicks\nSale,https://bit.ly/2xk7pqr,https://go.example.com/spring-sale,https://example.com/sale,2021-03-01 09:00:00,,4\n",
+            Flavor::Bitly,
+        );
+        let r = got[0].parsed.as_ref().unwrap();
+        assert_eq!(
+            (r.key.as_str(), r.target_url.as_str()),
+            ("spring-sale", "https://example.com/sale")
+        );
+        assert_eq!(got[0].domain.as_deref(), Some("go.example.com"));
+        assert!(got[0].notes[0].contains("bit.ly/2xk7pqr not kept as an alias"));
+    }
+
+    #[test]
+    fn the_shlink_web_client_export_keeps_a_multi_segment_code_whole_and_refuses_it() {
+        let got = full(
+            "\"createdAt\",\"domain\",\"shortCode\",\"shortUrl\",\"longUrl\",\"title\",\"tags\",\"visits\"\n\"2025-01-01T10:00:00+00:00\",\"s.test\",\"events/2025\",\"https://s.test/events/2025\",\"https://example.com/e\",\"Two\nlines\",\"a|b\",5\n\"2025-01-02T10:00:00+00:00\",\"s.test\",\"abc\",\"https://s.test/abc\",\"https://example.com/a\",\"\",\"\",0\n",
+            Flavor::Shlink,
+        );
+        let refused = got[0].parsed.as_ref().unwrap_err();
+        assert_eq!(refused.key, "events/2025");
+        assert!(refused.reason.contains("several path segments"));
+        assert_eq!(got[1].parsed.as_ref().unwrap().key, "abc");
+        assert_eq!(got[1].domain.as_deref(), Some("s.test"));
+    }
+
+    #[test]
+    fn a_dub_export_yields_domain_and_key_and_loses_the_formula_guard() {
+        let got = full(
+            "Short link,Destination URL,Clicks,Created at,Tags\nhttps://dub.sh/launch,https://example.com/l,12,2024-03-01T10:00:00.000Z,\"'-minus, Product\"\n",
+            Flavor::Dub,
+        );
+        let r = got[0].parsed.as_ref().unwrap();
+        assert_eq!((r.key.as_str(), r.clicks), ("launch", Some(12)));
+        assert_eq!(r.tags, vec!["-minus", "product"]);
+        assert_eq!(got[0].domain.as_deref(), Some("dub.sh"));
+    }
+
+    #[test]
+    fn a_file_of_another_format_is_refused_with_what_was_expected_and_found() {
+        let err = |text: &str, flavor| match rows(
+            std::io::Cursor::new(text.as_bytes().to_vec()),
+            flavor,
+            &Mapping::default(),
+        ) {
+            Err(Failure::Input(why)) => why,
+            _ => panic!("{text} as {flavor:?} must be an input error"),
+        };
+        assert!(err("{\"links\": []}", Flavor::Bitly).contains("found JSON"));
+        let why = err(
+            "keyword,url,title\nabc,https://example.com/,x\n",
+            Flavor::Dub,
+        );
+        assert!(why.starts_with("expected Dub's CSV export"), "{why}");
+        assert!(
+            why.contains("found a header of keyword, url, title"),
+            "{why}"
+        );
+        assert!(
+            err("Long URL;Short code\n", Flavor::Yourls).contains("expected the yourls_url table")
+        );
     }
 
     #[test]

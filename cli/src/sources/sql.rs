@@ -120,6 +120,8 @@ pub fn rows(text: &str) -> Result<Vec<Row>, Failure> {
     let upper = text.to_ascii_uppercase();
     let mut from = 0;
     let mut number = 0_u64;
+    // INSERT statements of the links table seen: none means this is not a YOURLS dump.
+    let mut tables = 0_u32;
     while let Some(found) = upper.get(from..).and_then(|rest| rest.find("INSERT INTO")) {
         let start = from + found + "INSERT INTO".len();
         let mut s = Scanner {
@@ -165,6 +167,8 @@ pub fn rows(text: &str) -> Result<Vec<Row>, Failure> {
             out.push(Row {
                 number,
                 parsed: record(&columns, &tuple),
+                domain: None,
+                notes: Vec::new(),
             });
             s.skip_space();
             match s.chars.next().map(|(_, c)| c) {
@@ -178,6 +182,14 @@ pub fn rows(text: &str) -> Result<Vec<Row>, Failure> {
             }
         }
         from = consumed(&mut s);
+        tables += 1;
+    }
+    if tables == 0 {
+        let start: String = text.trim_start().chars().take(40).collect();
+        return Err(Failure::Input(format!(
+            "expected an SQL dump with INSERT INTO yourls_url ... VALUES rows; found none (the file starts with '{}')",
+            start.replace('\n', " ")
+        )));
     }
     Ok(out)
 }
@@ -244,6 +256,17 @@ mod tests {
         assert_eq!(
             rows[2].parsed.as_ref().unwrap().created_at.as_deref(),
             Some("2019-05-03T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_yourls_insert_is_an_input_error_that_says_so() {
+        let Err(Failure::Input(why)) = rows("{\"data\": []}") else {
+            panic!("JSON is not an SQL dump");
+        };
+        assert!(
+            why.contains("found none (the file starts with '{\"data\": []}')"),
+            "{why}"
         );
     }
 
