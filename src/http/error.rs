@@ -288,6 +288,10 @@ mod tests {
         let all = vec![
             ApiError::BadRequest("x".into()),
             ApiError::Unauthorized,
+            ApiError::AccessRefused("expired".into()),
+            ApiError::NoRole("eve@example.com".into()),
+            ApiError::OperatorApiOff,
+            ApiError::KeyIsAlias("abc".into()),
             ApiError::Forbidden("stats"),
             ApiError::DomainForbidden("go.example".into()),
             ApiError::NotFound,
@@ -311,6 +315,10 @@ mod tests {
             match e {
                 ApiError::BadRequest(_)
                 | ApiError::Unauthorized
+                | ApiError::AccessRefused(_)
+                | ApiError::NoRole(_)
+                | ApiError::OperatorApiOff
+                | ApiError::KeyIsAlias(_)
                 | ApiError::Forbidden(_)
                 | ApiError::DomainForbidden(_)
                 | ApiError::NotFound
