@@ -16,7 +16,7 @@ use crate::config::{Config, CLICK_GUARD_DAYS, PASSWORD_WINDOW_SECONDS};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::attempts::Attempts;
-use crate::storage::d1::{int, Database};
+use crate::storage::database::{int, Database};
 use crate::storage::error::StorageError;
 
 /// Raw visits deleted per statement, and statements per shard per run.

@@ -12,7 +12,7 @@ use super::writer::ClickWriter;
 use crate::config::Config;
 use crate::domain::timestamp::Timestamp;
 use crate::health::queued;
-use crate::storage::d1::Database;
+use crate::storage::database::Database;
 
 /// Sends click batches to the queue, one message each (every batch is under the
 /// queue's 128 KB message limit; see `batch::MAX_MESSAGE_BYTES`).

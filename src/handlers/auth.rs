@@ -8,7 +8,7 @@ use crate::domain::access::{Access, Actor, ApiToken, KeyState, Operation};
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
 use crate::http::route::{is_operator_path, Route};
-use crate::storage::d1::Database;
+use crate::storage::database::Database;
 use crate::storage::keys::KeyStore;
 
 /// The operator API exists only when `ADMIN_TOKEN` is set (everything under `/api` is a

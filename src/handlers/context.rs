@@ -20,8 +20,9 @@ use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::http::response::BOOKMARK_HEADER;
 use crate::storage::audit::AuditStore;
-use crate::storage::d1::{Database, LinkRef, LinkStore, SessionStart};
+use crate::storage::database::{Database, SessionStart};
 use crate::storage::error::StorageError;
+use crate::storage::links::{LinkRef, LinkStore};
 use crate::storage::rules::RuleStore;
 use crate::web::wants_html;
 

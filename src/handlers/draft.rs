@@ -8,7 +8,7 @@ use crate::domain::link_request::NewLink;
 use crate::domain::secret::{SecretHash, SecretKey};
 use crate::domain::timestamp::Timestamp;
 use crate::http::error::ApiError;
-use crate::storage::d1::NewRow;
+use crate::storage::links::NewRow;
 
 /// Fresh keys tried before giving up with 503. At 8 symbols a single collision is already
 /// improbable; five in a row means the key space is effectively full.

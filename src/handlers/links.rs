@@ -19,7 +19,7 @@ use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, BAD_REQUEST, CREATED, OK};
-use crate::storage::d1::{LinkRef, Updated};
+use crate::storage::links::{LinkRef, Updated};
 use crate::web::pages::{self, AdminContext};
 use crate::web::settings::{form_patch, in_form_words, Notice, PLAIN_FORMS};
 

@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
 use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
 use crate::storage::counters;
-use crate::storage::d1::LinkRef;
+use crate::storage::links::LinkRef;
 use crate::web::pages;
 use context::{accepts_html, Ctx};
 

@@ -23,7 +23,9 @@ use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::http::body::{self, MAX_BULK_BODY_BYTES, MAX_IMPORT_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
-use crate::storage::d1::{Cursor, ImportRow, ImportWrite, LinkStore, ListFilter, NewRow};
+use crate::storage::import::{ImportRow, ImportWrite};
+use crate::storage::links::{LinkStore, NewRow};
+use crate::storage::listing::{Cursor, ListFilter};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 100;
