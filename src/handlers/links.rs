@@ -106,8 +106,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     };
     for _ in 0..attempts {
         let draft = Draft::draw(&new, &domain, cx.config.key_length)?;
-        if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
-            let mut link = draft.link(&new, cx.now);
+        if let Some(mut link) = store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
             if let Some(seen) = &seen {
                 let checked = checker.record(&store, &link, seen).await?;
                 cx.notify(checked.notice);

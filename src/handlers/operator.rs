@@ -244,11 +244,11 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             .collect();
         let inserted = store.insert_many(&rows).await?;
         let mut retry = Vec::new();
-        for (((i, new, hash, domain), draft), ok) in pending.into_iter().zip(&drafts).zip(inserted)
+        for (((i, new, hash, domain), draft), written) in
+            pending.into_iter().zip(&drafts).zip(inserted)
         {
             let slot = results.get_mut(i);
-            let outcome = if ok {
-                let link = draft.link(&new, cx.now);
+            let outcome = if let Some(link) = written {
                 serde_json::json!({ "status": CREATED, "link": LinkView::new(&link, Some(&draft.secret), &viewer) })
             } else if new.custom_key.is_some() {
                 item_error(&ApiError::KeyTaken(draft.key.as_str().to_string()))

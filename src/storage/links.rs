@@ -6,7 +6,7 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result, Env};
 
-use super::database::{changes, failed, flag, int, ms, opt, whole, Database};
+use super::database::{failed, flag, int, ms, opt, whole, Database};
 use super::error::StorageError;
 use crate::domain::address::{Domain, LinkName};
 use crate::domain::controls::Controls;
@@ -236,13 +236,17 @@ impl LinkStore {
         let settings = &row.new.settings;
         // DO NOTHING on any uniqueness conflict: a taken key, or (for reuse) another
         // shared link for the same target. The caller tells them apart.
+        // RETURNING: the caller answers with the row as stored, not a copy rebuilt
+        // from the request that could drift from the table's defaults.
         self.statement(
-            "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
-             expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls, \
-             dead_link_mode, created_by, domain, stats_key) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16 \
-             WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE domain = ?15 AND alias = ?1) \
-             ON CONFLICT DO NOTHING",
+            &format!(
+                "INSERT INTO links (key, target_url, target_host, target_hash, secret_hash, \
+                 expires_at, max_clicks, redirect_status, forward_query, reuse, created_at, updated_at, controls, \
+                 dead_link_mode, created_by, domain, stats_key) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16 \
+                 WHERE NOT EXISTS (SELECT 1 FROM link_aliases WHERE domain = ?15 AND alias = ?1) \
+                 ON CONFLICT DO NOTHING RETURNING {LINK_COLUMNS}"
+            ),
             &[
                 row.name.key.as_str().into(),
                 row.new.target.as_str().into(),
@@ -265,19 +269,25 @@ impl LinkStore {
         )
     }
 
-    /// Inserts a link unless a unique index refuses it. Returns whether the row was
-    /// inserted: the index decides collisions, never a read-then-write.
-    pub async fn insert(&self, row: &NewRow<'_>) -> Result<bool, StorageError> {
-        let result = self
+    /// Inserts a link unless a unique index refuses it. Returns the row as written, or
+    /// `None` when it was refused: the index decides collisions, never a read-then-write.
+    pub async fn insert(&self, row: &NewRow<'_>) -> Result<Option<Link>, StorageError> {
+        let rows: Vec<LinkRow> = self
             .insert_statement(row)?
-            .run()
+            .all()
             .await
+            .map_err(failed("insert"))?
+            .results()
             .map_err(failed("insert"))?;
-        Ok(changes(&result) == 1)
+        single(rows)
     }
 
-    /// Inserts many links in one round trip; one `bool` per row, in order.
-    pub async fn insert_many(&self, rows: &[NewRow<'_>]) -> Result<Vec<bool>, StorageError> {
+    /// Inserts many links in one round trip; per row, in order, the row as written or
+    /// `None` when it was refused.
+    pub async fn insert_many(
+        &self,
+        rows: &[NewRow<'_>],
+    ) -> Result<Vec<Option<Link>>, StorageError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -285,8 +295,11 @@ impl LinkStore {
             .iter()
             .map(|row| self.insert_statement(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let results = self.batch(statements, "bulk insert").await?;
-        Ok(results.iter().map(|r| changes(r) == 1).collect())
+        self.batch(statements, "bulk insert")
+            .await?
+            .iter()
+            .map(|r| single(r.results().map_err(failed("bulk insert"))?))
+            .collect()
     }
 
     /// The active shared link for a target, found through the partial unique index.
