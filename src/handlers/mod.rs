@@ -2,9 +2,11 @@
 //! This file only declares them and dispatches a request to one.
 
 mod auth;
+mod batch;
 mod context;
 mod cors;
 mod draft;
+mod import;
 mod keys;
 mod links;
 mod operator;
@@ -172,7 +174,7 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         Route::ApiExport => operator::export(cx),
         Route::ApiTags => operator::tags(cx).await,
         Route::Robots => service::robots(cx).await,
-        Route::ApiImport => operator::import(req, cx).await,
+        Route::ApiImport => import::import(req, cx).await,
         Route::ApiStats { key } => {
             let name = cx.operator_name(key)?;
             links::stats(&cx.operator_link(&name), cx).await
