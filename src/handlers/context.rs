@@ -24,7 +24,6 @@ use crate::storage::database::{Database, SessionStart};
 use crate::storage::error::StorageError;
 use crate::storage::links::{LinkRef, LinkStore};
 use crate::storage::rules::RuleStore;
-use crate::web::wants_html;
 
 /// The per-request context.
 pub struct Ctx {
@@ -368,9 +367,4 @@ fn is_bookmark(raw: &str) -> bool {
     (1..=MAX_BOOKMARK_LEN).contains(&raw.len())
         && raw.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
         && !raw.starts_with("first-")
-}
-
-/// True when the client asked for a page rather than JSON (a browser).
-pub fn accepts_html(req: &Request) -> bool {
-    wants_html(req.headers().get("Accept").ok().flatten().as_deref())
 }

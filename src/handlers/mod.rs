@@ -20,12 +20,13 @@ use worker::{Context, Env, Request};
 use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
+use crate::http::negotiate::accepts_html;
 use crate::http::response::{self, Reply, OK};
 use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
 use crate::storage::counters;
 use crate::storage::links::LinkRef;
 use crate::web::pages;
-use context::{accepts_html, Ctx};
+use context::Ctx;
 
 /// Routes a request and turns any failure into its JSON error response (or, for a
 /// person following a dead link, a page).

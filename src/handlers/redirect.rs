@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use worker::Request;
 
-use super::context::{accepts_html, Ctx};
+use super::context::Ctx;
 use super::password;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
@@ -18,6 +18,7 @@ use crate::domain::random::random_u32;
 use crate::domain::target_url::{host_is_blocked, host_of};
 use crate::domain::visit::{BotReason, Device, PendingVisit};
 use crate::http::error::ApiError;
+use crate::http::negotiate::accepts_html;
 use crate::http::response::{self, Reply, GONE, OK};
 use crate::storage::rules::{Found, Lookup};
 use crate::web::pages::{self, DeadTargetFacts};
