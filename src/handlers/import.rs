@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::Request;
 
+use super::auth::Operator;
 use super::batch::items;
 use super::context::Ctx;
-use crate::domain::access::Actor;
 use crate::domain::address::LinkName;
 use crate::domain::import::{ImportedLink, OnConflict, MAX_IMPORT_ITEMS};
 use crate::domain::secret::{sha256_hex, SecretKey};
@@ -60,7 +60,7 @@ struct ImportAnswer<'a> {
 /// in order: `created` (with the link's new secret), `updated`, `exists` (the key was
 /// taken and left alone) or `rejected` (with the status and reason). A dry run answers
 /// the same without writing, and draws no secrets.
-pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn import(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let on_conflict = OnConflict::parse(cx.query_param("on_conflict").as_deref())
         .ok_or_else(|| ApiError::BadRequest("on_conflict must be skip or update".into()))?;
     let dry_run = match cx.query_param("dry_run").as_deref() {
@@ -69,7 +69,7 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
         Some(_) => return Err(ApiError::BadRequest("dry_run must be true or false".into())),
     };
     // Every link of one call goes to one domain (`?domain=`, else this request's).
-    let domain = cx.chosen_domain(cx.query_param("domain").as_deref())?;
+    let domain = op.chosen_domain(cx.query_param("domain").as_deref(), cx)?;
     let body = body::read_json(req, MAX_IMPORT_BODY_BYTES).await?;
     let items = items(&body, MAX_IMPORT_ITEMS, "an import")?;
     let own_hosts = cx.own_hosts();
@@ -126,7 +126,7 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
                 secret_hash: secret.hash(),
             })
             .collect();
-        let by = cx.operator().map(Actor::id);
+        let by = Some(op.id());
         let writes = store
             .import(&domain, &rows, on_conflict, cx.now, by)
             .await?;
@@ -218,7 +218,7 @@ pub async fn import(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             "rejected": answer.rejected,
             "on_conflict": if on_conflict == OnConflict::Update { "update" } else { "skip" },
         });
-        cx.audit("links.import", None, detail).await;
+        op.audit(cx, "links.import", None, detail).await;
     }
     Ok(response::json(OK, &answer)?)
 }

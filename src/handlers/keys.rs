@@ -5,6 +5,7 @@ use futures_util::stream;
 use serde_json::{json, Value};
 use worker::Request;
 
+use super::auth::Operator;
 use super::context::Ctx;
 use crate::domain::access::{ApiKey, ApiToken, NewApiKey};
 use crate::domain::address::Domain;
@@ -47,7 +48,7 @@ fn view(key: &ApiKey, cx: &Ctx) -> Value {
 /// The domains a new key is limited to, as stored: each name must be a domain this
 /// instance serves, and a creator who is itself limited may only hand out a share of
 /// its own domains (never an unlimited key).
-fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiError> {
+fn key_domains(new: &NewApiKey, op: &Operator, cx: &Ctx) -> Result<Option<Vec<String>>, ApiError> {
     let resolved = match &new.domains {
         None => None,
         Some(names) => {
@@ -61,7 +62,7 @@ fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiErro
             Some(stored)
         }
     };
-    if let Some(own) = cx.operator_domains() {
+    if let Some(own) = op.domains() {
         let within = resolved
             .as_ref()
             .is_some_and(|list| list.iter().all(|d| own.contains(d)));
@@ -80,19 +81,17 @@ fn store(cx: &Ctx) -> Result<KeyStore, StorageError> {
 
 /// `POST /api/keys`: `{"name", "role", "expires_at"?}`. The token is in this answer
 /// only; the service keeps its SHA-256.
-pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let new = NewApiKey::from_json(&body, cx.now)?;
-    let actor = cx
-        .operator()
-        .ok_or_else(|| ApiError::Internal("key created without an operator".into()))?;
-    let domains = key_domains(&new, cx)?;
+    let domains = key_domains(&new, op, cx)?;
     let token = ApiToken::generate()?;
     let key = store(cx)?
-        .insert(&new, domains.as_deref(), &token, actor, cx.now)
+        .insert(&new, domains.as_deref(), &token, op.actor(), cx.now)
         .await?;
     let shown = view(&key, cx);
-    cx.audit(
+    op.audit(
+        cx,
         "key.create",
         Some(&key.id),
         json!({ "name": key.name, "role": key.role.as_str(), "expires_at": key.expires_at.map(|t| t.to_rfc3339()), "domains": shown.get("domains") }),
@@ -106,25 +105,25 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /api/keys`: every key, newest first, revoked and expired ones included.
-pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list(_op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let keys = store(cx)?.list().await?;
     let keys: Vec<Value> = keys.iter().map(|k| view(k, cx)).collect();
     Ok(response::json(OK, &json!({ "keys": keys }))?)
 }
 
 /// `GET /api/keys/{id}`.
-pub async fn show(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn show(id: &str, _op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let key = store(cx)?.by_id(id).await?.ok_or(ApiError::NotFound)?;
     Ok(response::json(OK, &view(&key, cx))?)
 }
 
 /// `DELETE /api/keys/{id}`: revokes the key; its next request is refused.
-pub async fn revoke(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn revoke(id: &str, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let key = store(cx)?
         .revoke(id, cx.now)
         .await?
         .ok_or(ApiError::NotFound)?;
-    cx.audit("key.revoke", Some(&key.id), json!({ "name": key.name }))
+    op.audit(cx, "key.revoke", Some(&key.id), json!({ "name": key.name }))
         .await;
     Ok(response::json(OK, &view(&key, cx))?)
 }
@@ -141,7 +140,7 @@ fn entry(e: &AuditEntry) -> Value {
 }
 
 /// `GET /api/audit?cursor=&limit=&actor=`: newest first.
-pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn audit(_op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let before =
         match cx.query_param("cursor").filter(|c| !c.is_empty()) {
@@ -165,7 +164,7 @@ pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /api/audit/export`: every record as JSON Lines, oldest first, streamed; the
 /// last line, `{"export":"complete","entries":N}`, is missing if the export broke off.
-pub fn audit_export(cx: &Ctx) -> Result<Reply, ApiError> {
+pub fn audit_export(_op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let audit = cx.database().map(AuditStore::on)?;
     let start = (audit, None::<i64>, 0u64, false);
     let pages = stream::try_unfold(start, |(audit, after, written, done)| async move {

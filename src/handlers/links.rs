@@ -3,6 +3,7 @@
 
 use worker::{console_error, Request};
 
+use super::auth::Operator;
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
@@ -321,6 +322,7 @@ pub async fn patch(
     req: &mut Request,
     link: &LinkRef<'_>,
     secret: Option<&SecretKey>,
+    operator: Option<&Operator>,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
@@ -330,7 +332,7 @@ pub async fn patch(
     let updated = apply(link, &patch, cx).await?;
     // An operator's change is audited with the fields it sent (a password only as set
     // or removed); an owner's, through the secret, is not an operator write.
-    if cx.operator().is_some() {
+    if let Some(op) = operator {
         let mut sent = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
         // A password is never recorded, only that it was set or removed.
         if let Some(password) = sent.get_mut("password") {
@@ -341,7 +343,7 @@ pub async fn patch(
             }
             .into();
         }
-        cx.audit("link.update", Some(&updated.name().qualified()), sent)
+        op.audit(cx, "link.update", Some(&updated.name().qualified()), sent)
             .await;
     }
     Ok(response::json(
@@ -352,15 +354,23 @@ pub async fn patch(
 
 /// `DELETE /admin/{secret_key}` and `DELETE /api/links/{key}`: a soft delete. D1 first,
 /// then the KV entry, so this location stops redirecting before the answer is sent.
-pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn deactivate(
+    link: &LinkRef<'_>,
+    operator: Option<&Operator>,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
     let patch = LinkPatch::only_active(false);
     let updated = apply(link, &patch, cx).await?;
-    cx.audit(
-        "link.deactivate",
-        Some(&updated.name().qualified()),
-        serde_json::json!({ "target_url": updated.target_url }),
-    )
-    .await;
+    // An owner's deactivation, through the secret, is not an operator write.
+    if let Some(op) = operator {
+        op.audit(
+            cx,
+            "link.deactivate",
+            Some(&updated.name().qualified()),
+            serde_json::json!({ "target_url": updated.target_url }),
+        )
+        .await;
+    }
     let detail = format!(
         "Successfully deleted shortened URL for '{}'",
         updated.target_url

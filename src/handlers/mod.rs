@@ -26,6 +26,7 @@ use crate::http::route::{self, Method, Route, BENCH_COUNTERS_PATH};
 use crate::storage::counters;
 use crate::storage::links::LinkRef;
 use crate::web::pages;
+use auth::Operator;
 use context::Ctx;
 
 /// Routes a request and turns any failure into its JSON error response (or, for a
@@ -36,13 +37,17 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
+    let mut admitted = None;
     let resolved = if path == BENCH_COUNTERS_PATH && cx.config.bench_counters {
         Ok(Route::BenchCounters)
     } else {
         match auth::authenticate(&path, &req, &cx).await {
             Ok(actor) => route::resolve(method, &path)
                 .map_err(ApiError::from)
-                .and_then(|route| auth::permit(&route, actor, &cx).map(|()| route)),
+                .and_then(|route| {
+                    admitted = auth::permit(&route, actor)?;
+                    Ok(route)
+                }),
             Err(e) => Err(e),
         }
     };
@@ -54,7 +59,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         return response::redirect(url, RedirectStatus::Found, cx.config.permanent_max_age);
     }
     let result = match (resolved, &cors_origin) {
-        (Ok(route), _) => dispatch(route, &mut req, &cx).await,
+        (Ok(route), _) => dispatch(route, admitted.as_ref(), &mut req, &cx).await,
         // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
         (Err(ApiError::MethodNotAllowed(allowed)), Some(_)) if method == Method::Options => {
             response::preflight(allowed).map_err(ApiError::from)
@@ -133,7 +138,14 @@ fn domain_fallback<'a>(visit: Visit, e: &ApiError, cx: &'a Ctx) -> Option<&'a st
     }
 }
 
-async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+async fn dispatch(
+    route: Route,
+    admitted: Option<&Operator>,
+    req: &mut Request,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    // The operator `auth::permit` let in: there for every operator route.
+    let op = || admitted.ok_or(ApiError::Unauthorized);
     match route {
         Route::Redirect { key, count_click } => {
             redirect::redirect(cx.name_here(key), count_click, None, req, cx).await
@@ -156,10 +168,17 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         }
         Route::AdminForm { secret } => links::admin_form(req, &secret, cx).await,
         Route::AdminPatch { secret } => {
-            links::patch(req, &LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
+            links::patch(
+                req,
+                &LinkRef::Secret(&secret.hash()),
+                Some(&secret),
+                None,
+                cx,
+            )
+            .await
         }
         Route::AdminDeactivate { secret } => {
-            links::deactivate(&LinkRef::Secret(&secret.hash()), cx).await
+            links::deactivate(&LinkRef::Secret(&secret.hash()), None, cx).await
         }
         Route::AdminStats { secret } => links::stats(&LinkRef::Secret(&secret.hash()), cx).await,
         Route::AdminVisits { secret } => links::visits(&LinkRef::Secret(&secret.hash()), cx).await,
@@ -167,37 +186,42 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
             links::check(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }
         Route::ApiCheck { key } => {
-            let name = cx.operator_name(key)?;
-            links::check(&cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::check(&op.link(&name), None, cx).await
         }
-        Route::ApiList => operator::list(cx).await,
-        Route::ApiBulk => operator::bulk(req, cx).await,
-        Route::ApiExport => operator::export(cx),
-        Route::ApiTags => operator::tags(cx).await,
+        Route::ApiList => operator::list(op()?, cx).await,
+        Route::ApiBulk => operator::bulk(req, op()?, cx).await,
+        Route::ApiExport => operator::export(op()?, cx),
+        Route::ApiTags => operator::tags(op()?, cx).await,
         Route::Robots => service::robots(cx).await,
-        Route::ApiImport => import::import(req, cx).await,
+        Route::ApiImport => import::import(req, op()?, cx).await,
         Route::ApiStats { key } => {
-            let name = cx.operator_name(key)?;
-            links::stats(&cx.operator_link(&name), cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::stats(&op.link(&name), cx).await
         }
         Route::ApiShow { key } => {
-            let name = cx.operator_name(key)?;
-            links::show(&cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::show(&op.link(&name), None, cx).await
         }
         Route::ApiPatch { key } => {
-            let name = cx.operator_name(key)?;
-            links::patch(req, &cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::patch(req, &op.link(&name), None, Some(op), cx).await
         }
         Route::ApiDelete { key } => {
-            let name = cx.operator_name(key)?;
-            links::deactivate(&cx.operator_link(&name), cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::deactivate(&op.link(&name), Some(op), cx).await
         }
-        Route::KeysList => keys::list(cx).await,
-        Route::KeysCreate => keys::create(req, cx).await,
-        Route::KeyShow { id } => keys::show(&id, cx).await,
-        Route::KeyRevoke { id } => keys::revoke(&id, cx).await,
-        Route::AuditList => keys::audit(cx).await,
-        Route::AuditExport => keys::audit_export(cx),
-        Route::ApiDomains => operator::domains(cx).await,
+        Route::KeysList => keys::list(op()?, cx).await,
+        Route::KeysCreate => keys::create(req, op()?, cx).await,
+        Route::KeyShow { id } => keys::show(&id, op()?, cx).await,
+        Route::KeyRevoke { id } => keys::revoke(&id, op()?, cx).await,
+        Route::AuditList => keys::audit(op()?, cx).await,
+        Route::AuditExport => keys::audit_export(op()?, cx),
+        Route::ApiDomains => operator::domains(op()?, cx).await,
     }
 }

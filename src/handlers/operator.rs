@@ -7,12 +7,12 @@ use futures_util::stream;
 use serde_json::Value;
 use worker::{console_error, Request};
 
+use super::auth::Operator;
 use super::batch::{item_error, items};
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
-use crate::domain::access::Actor;
 use crate::domain::address::Domain;
 use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
@@ -36,7 +36,7 @@ const EXPORT_PAGE: u32 = 500;
 /// words found in the title or the target, `health` a health state, `domain` the
 /// domain the links live on (every domain by default; a key limited to some domains
 /// sees only those).
-pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let cursor =
         match cx.query_param("cursor").filter(|c| !c.is_empty()) {
@@ -81,16 +81,16 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
     };
     let domain = match cx.query_param("domain").filter(|d| !d.is_empty()) {
         None => None,
-        Some(name) => Some(cx.chosen_domain(Some(&name))?),
+        Some(name) => Some(op.chosen_domain(Some(&name), cx)?),
     };
     let filter = ListFilter {
         domain: domain.as_ref(),
-        domains: cx.operator_domains(),
+        domains: op.domains(),
         host: host.as_deref(),
         tag: tag.as_deref(),
         search: search.as_deref(),
         health,
-        created_by: cx.operator_scope(),
+        created_by: op.scope(),
     };
     let page = cx.links()?.list(cursor.as_ref(), limit, &filter).await?;
     let viewer = Viewer::of(cx);
@@ -109,7 +109,7 @@ pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
 /// its fallbacks and how many links it has; and any domain that still has links but is
 /// no longer listed in `DOMAINS` (its links then answer on no host; see docs/teams.md).
 /// A key limited to some domains sees only those.
-pub async fn domains(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn domains(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let counts = cx.links()?.domain_counts().await?;
     let domains = &cx.config.domains;
     let mut listed = domains.all();
@@ -122,7 +122,7 @@ pub async fn domains(cx: &Ctx) -> Result<Reply, ApiError> {
     }
     let views: Vec<Value> = listed
         .iter()
-        .filter(|d| cx.operator().is_none_or(|a| a.reaches(d.stored())))
+        .filter(|d| op.actor().reaches(d.stored()))
         .map(|d| {
             let f = domains.fallbacks(d);
             let links = counts
@@ -151,8 +151,8 @@ pub async fn domains(cx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /api/tags`: every tag in use, most used first, with its links and their clicks.
-pub async fn tags(cx: &Ctx) -> Result<Reply, ApiError> {
-    let totals = cx.links()?.tag_totals(cx.operator_domains()).await?;
+pub async fn tags(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
+    let totals = cx.links()?.tag_totals(op.domains()).await?;
     let tags: Vec<Value> = totals
         .iter()
         .map(|t| serde_json::json!({ "tag": t.tag, "links": t.links as i64, "clicks": t.clicks as i64 }))
@@ -164,7 +164,7 @@ pub async fn tags(cx: &Ctx) -> Result<Reply, ApiError> {
 /// per item, in order: `{"status": 201, "link": {...}}` or `{"status": 4xx, "detail"}`.
 /// All valid items are inserted in one D1 batch; only items whose drawn key collided
 /// go into another.
-pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn bulk(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BULK_BODY_BYTES).await?;
     let items = items(&body, MAX_BULK_ITEMS, "a bulk request")?;
     let own_hosts = cx.own_hosts();
@@ -181,7 +181,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             Ok(new) if new.check != CreationCheck::None => results.push(item_error(
                 &ApiError::BadRequest("check is not supported in bulk requests".into()),
             )),
-            Ok(mut new) => match cx.chosen_domain(new.domain.as_deref()) {
+            Ok(mut new) => match op.chosen_domain(new.domain.as_deref(), cx) {
                 Ok(domain) => {
                     password::hash_new(&mut new).await?;
                     let hash = sha256_hex(new.target.as_str());
@@ -207,7 +207,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
             .iter()
             .zip(&drafts)
             .map(|((_, new, hash, _), draft)| NewRow {
-                created_by: cx.operator().map(Actor::id),
+                created_by: Some(op.id()),
                 ..draft.row(new, hash, cx.now)
             })
             .collect();
@@ -243,7 +243,7 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     if !created.is_empty() {
         let detail =
             serde_json::json!({ "created": created, "refused": results.len() - created.len() });
-        cx.audit("links.create", None, detail).await;
+        op.audit(cx, "links.create", None, detail).await;
     }
     Ok(response::json(
         OK,
@@ -260,11 +260,14 @@ pub async fn bulk(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
 /// when the export broke off (the log names the cause). A row that cannot be read is
 /// reported on a line of its own, `{"error":"unreadable link","key":...}`, logged
 /// with its cause, and skipped; the export goes on.
-pub fn export(cx: &Ctx) -> Result<Reply, ApiError> {
+pub fn export(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     // `?domain=` exports one domain; a key limited to some domains exports only those.
     let only: Option<Vec<String>> = match cx.query_param("domain").filter(|d| !d.is_empty()) {
-        Some(name) => Some(vec![cx.chosen_domain(Some(&name))?.stored().to_string()]),
-        None => cx.operator_domains().map(<[String]>::to_vec),
+        Some(name) => Some(vec![op
+            .chosen_domain(Some(&name), cx)?
+            .stored()
+            .to_string()]),
+        None => op.domains().map(<[String]>::to_vec),
     };
     let store = cx.links()?;
     let viewer = Viewer::of(cx);
