@@ -22,6 +22,12 @@ pub const DB_BINDING: &str = "DB";
 pub const KV_BINDING: &str = "LINKS";
 /// The queue that carries click batches to D1 when bound (`[[queues.producers]]`).
 pub const CLICKS_QUEUE_BINDING: &str = "CLICKS";
+/// The queue that carries link health notices to the operator's webhook when bound.
+pub const HEALTH_QUEUE_BINDING: &str = "HEALTH_NOTICES";
+/// The queues' names (`queue = ...` in `wrangler.toml`): the consumer tells its
+/// deliveries apart by them (see `background::queues`).
+pub const CLICKS_QUEUE_NAME: &str = "shortener-clicks";
+pub const HEALTH_QUEUE_NAME: &str = "shortener-health-notices";
 /// The first analytics database; shard `n` > 0 is `ANALYTICS_{n}` (see
 /// [`analytics_binding`]).
 pub const ANALYTICS_BINDING: &str = "ANALYTICS";

@@ -8,6 +8,7 @@
 // worker keeps resolving.
 pub use shortener_domain as domain;
 
+pub mod background;
 pub mod clicks;
 pub mod clock;
 pub mod config;
@@ -29,18 +30,17 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
     handlers::handle(req, env, ctx).await
 }
 
-/// Consumer of the optional click queue (`CLICKS`), which writes click batches to D1.
-/// Each message body is a click batch as JSON text (see `clicks::batch`). Always `Ok`:
-/// the consumer acknowledges or retries each delivery itself.
+/// Consumer of the optional queues (`CLICKS`, `HEALTH_NOTICES`), by queue name (see
+/// `background::queues`). Always `Ok`: each consumer acknowledges or retries its
+/// messages itself.
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
-    clicks::consume(batch, &env, clock::now()).await;
+    background::queues::consume(batch, &env, clock::now()).await;
     Ok(())
 }
 
-/// The Cron Trigger (`[triggers] crons`): the click store's upkeep. It returns nothing,
-/// so each step logs its own failure.
+/// The Cron Trigger (`[triggers] crons`): the upkeep jobs (see `background::upkeep`).
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    clicks::maintenance::run(&env, clock::now()).await;
+    background::upkeep::run(&env, clock::now()).await;
 }

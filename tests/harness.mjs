@@ -29,8 +29,20 @@ export const BENCH_COUNTERS_PATH = "/api/__bench/counters";
  */
 export const COUNTERS_TOKEN = "harness-operator-token";
 
-/** The click queue, as the commented [[queues]] sections of wrangler.toml set it up. */
-const CLICKS_QUEUE = { binding: "CLICKS", name: "shortener-clicks" };
+/**
+ * The optional queues (CLICKS, HEALTH_NOTICES), as the commented [[queues.producers]]
+ * sections of wrangler.toml name them: binding -> queue name.
+ */
+function optionalQueues() {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const queues = Object.fromEntries(
+    [...toml.matchAll(/^# \[\[queues\.producers\]\]\n# binding = "([^"]+)"\n# queue = "([^"]+)"/gm)].map((m) => [m[1], m[2]]),
+  );
+  if (!queues.CLICKS || !queues.HEALTH_NOTICES) throw new Error("wrangler.toml names no CLICKS or HEALTH_NOTICES queue");
+  return queues;
+}
+const QUEUES = optionalQueues();
+const CLICKS_QUEUE = { binding: "CLICKS", name: QUEUES.CLICKS };
 
 /**
  * The click window (`FLUSH_WINDOW` in src/clicks/window.rs), in ms, read from the code so
@@ -197,7 +209,8 @@ export function refuseOutbound(request) {
  * Starts the worker. Options: `vars` (extra [vars] and secrets; `ADMIN_TOKEN` becomes
  * the default token of `operator`), `withDb`/`withKv` (default true), `kvFault`
  * ("failing" or "slow", with `putDelayMs`), `rateLimit` ({limit, period} for the
- * creation limiter), `queue` (record clicks through the CLICKS queue), `host`/`port` to
+ * creation limiter), `queue` (bind the CLICKS and HEALTH_NOTICES queues: clicks and health notices
+ * travel through them), `host`/`port` to
  * listen for real clients, `shards` (analytics databases), `d1Persist` (a directory for
  * the D1 files, which the click bench measures; `migrate: false` to reopen them),
  * `outbound` (a function from each Request the worker sends out to a Response:
@@ -229,8 +242,11 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     outboundService: outbound,
     ...(queue
       ? {
-          queueProducers: { [CLICKS_QUEUE.binding]: CLICKS_QUEUE.name },
-          queueConsumers: { [CLICKS_QUEUE.name]: { maxBatchSize: 100, maxBatchTimeout: QUEUE_BATCH_TIMEOUT_S } },
+          queueProducers: QUEUES,
+          queueConsumers: {
+            [QUEUES.CLICKS]: { maxBatchSize: 100, maxBatchTimeout: QUEUE_BATCH_TIMEOUT_S },
+            [QUEUES.HEALTH_NOTICES]: { maxBatchSize: 10, maxBatchTimeout: 1 },
+          },
         }
       : {}),
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),

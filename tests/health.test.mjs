@@ -332,7 +332,7 @@ describe("scheduled checks and state transitions", () => {
     assert.equal(web.state.webhook.length, 3);
   });
 
-  test("with the CLICKS queue bound, a notice travels through it and a failed delivery is sent again later", async () => {
+  test("with the HEALTH_NOTICES queue bound, a notice travels through it and a failed delivery is sent again later", async () => {
     const web = fakeWeb();
     const w = await startWorker({ outbound: web.outbound, queue: true, vars: { HEALTH_WEBHOOK_URL: HOOK, WEBHOOK_SECRET: SECRET } });
     web.state.webhookFailures = 1;

@@ -16,7 +16,7 @@ use crate::domain::shard::shard_of;
 use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::counters;
-use crate::storage::d1::{ms, Database};
+use crate::storage::database::{ms, Database};
 use crate::storage::error::StorageError;
 
 /// Distinct values kept per link, day and dimension; later values of that day count

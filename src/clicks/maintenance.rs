@@ -1,22 +1,21 @@
-//! The scheduled upkeep of the click store (Cron Trigger, `[triggers] crons`): prunes
-//! raw visits past `VISIT_RETENTION_DAYS` and batch guards past the queue's retention,
-//! and folds visits recorded before the aggregates existed into them; and, next to the
-//! click store's guards, the link-password attempt windows older than a day. Every
-//! step is bounded per run, logs its own failure, and never stops the others.
+//! The click store's upkeep jobs, each bounded per run: pruning raw visits past
+//! `VISIT_RETENTION_DAYS`, daily aggregates past `AGGREGATE_RETENTION_DAYS` and batch
+//! guards past the queue's retention, and folding visits recorded before the
+//! aggregates existed into them. The Cron entry (`background::upkeep`) calls each one
+//! and logs its failure.
 
 use serde::Deserialize;
-use worker::{console_error, console_log, Env};
+use worker::Env;
 
 use super::analytics::{prune_guards, Shard};
 use super::batch::{
     batch_ids_before, batches_under, shard_of_batch, VisitRecord, MAX_MESSAGE_BYTES,
 };
 use super::writer::ID_LEN;
-use crate::config::{Config, CLICK_GUARD_DAYS, PASSWORD_WINDOW_SECONDS};
+use crate::config::{Config, CLICK_GUARD_DAYS};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::storage::attempts::Attempts;
-use crate::storage::d1::{int, Database};
+use crate::storage::database::{int, Database};
 use crate::storage::error::StorageError;
 
 /// Raw visits deleted per statement, and statements per shard per run.
@@ -27,67 +26,13 @@ const PRUNE_ROUNDS: u32 = 20;
 const FOLD_BATCH: u32 = 1_000;
 const FOLD_ROUNDS: u32 = 20;
 
-/// What one run did, for the log and the tests.
-#[derive(Debug, Default)]
-pub struct Upkeep {
-    pub visits_pruned: usize,
-    pub days_pruned: usize,
-    pub guards_pruned: usize,
-    pub visits_folded: usize,
-    pub links_checked: usize,
-}
-
-/// Runs every step once.
-pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
-    let config = Config::get(env);
-    let mut done = Upkeep::default();
-    match prune_visits(env, &config, now).await {
-        Ok(n) => done.visits_pruned = n,
-        Err(e) => console_error!("upkeep: pruning raw visits failed: {e}"),
-    }
-    match prune_days(env, &config, now).await {
-        Ok(n) => done.days_pruned = n,
-        Err(e) => console_error!("upkeep: pruning daily aggregates failed: {e}"),
-    }
-    match prune_all_guards(env, &config, now).await {
-        Ok(n) => done.guards_pruned = n,
-        Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
-    }
-    // One row per client or link that tried a password in a 15-minute window: a small
-    // table, so one scan a run deletes what is older than a day.
-    let day_ago_slot = (now.millis() / 1000 - DAY_MS / 1000).div_euclid(PASSWORD_WINDOW_SECONDS);
-    match Database::from_env(env) {
-        Ok(db) => {
-            if let Err(e) = Attempts::on(db).prune(day_ago_slot).await {
-                console_error!("upkeep: pruning password attempts failed: {e}");
-            }
-        }
-        Err(e) => console_error!("upkeep: pruning password attempts failed: {e}"),
-    }
-    match fold_legacy_visits(env, &config, now).await {
-        Ok(n) => done.visits_folded = n,
-        Err(e) => console_error!("upkeep: folding visits into the aggregates failed: {e}"),
-    }
-    // Link health is not the click store's, but it is upkeep all the same: one more
-    // bounded step of the same Cron run (see docs/health.md).
-    match crate::health::run_scheduled(env, now).await {
-        Ok(n) => done.links_checked = n,
-        Err(e) => console_error!("upkeep: checking link health failed: {e}"),
-    }
-    console_log!(
-        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked",
-        done.visits_pruned,
-        done.days_pruned,
-        done.guards_pruned,
-        done.visits_folded,
-        done.links_checked
-    );
-    done
-}
-
 /// Deletes raw visits older than the retention (all of them when it is 0: the
 /// operator turned raw visits off), oldest first, a bounded number per run.
-async fn prune_visits(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
+pub async fn prune_visits(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
     let before =
         Timestamp::from_millis(now.millis() - i64::from(config.visit_retention_days) * DAY_MS + 1);
     in_rounds(env, config, async |shard: &Shard| {
@@ -128,7 +73,7 @@ async fn rounds(
 }
 
 /// Deletes daily aggregates older than `AGGREGATE_RETENTION_DAYS` (none when it is 0).
-async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
+pub async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize, StorageError> {
     if config.aggregate_retention_days == 0 {
         return Ok(0);
     }
@@ -145,7 +90,7 @@ async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<usize,
 /// bounded rounds like the other prunes. (Guards of legacy and fold batches are named
 /// by their content, not their time, and stay: one per message sent before batch ids,
 /// one per 1,000 visits folded.)
-async fn prune_all_guards(
+pub async fn prune_all_guards(
     env: &Env,
     config: &Config,
     now: Timestamp,
@@ -178,7 +123,7 @@ struct LegacyVisit {
 /// them there. Each round's batches are named by the rows they hold, so a round that
 /// is repeated after a failure (between the shard write and the delete) is applied
 /// once: the shards' guards recognize it. Their clicks are in the counters already.
-async fn fold_legacy_visits(
+pub async fn fold_legacy_visits(
     env: &Env,
     config: &Config,
     now: Timestamp,

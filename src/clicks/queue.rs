@@ -1,18 +1,16 @@
 //! The optional click queue (`CLICKS`): sending a window's batches, and the consumer
-//! that writes delivered batches to D1.
+//! that writes delivered batches to D1 (called by `background::queues`).
 
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, js_sys, Env, MessageBatch, MessageExt, Queue, QueueContentType,
-    RawMessageBuilder,
+    console_error, js_sys, Env, MessageBatch, Queue, QueueContentType, RawMessageBuilder,
 };
 
 use super::batch::with_id;
 use super::writer::ClickWriter;
 use crate::config::Config;
 use crate::domain::timestamp::Timestamp;
-use crate::health::queued;
-use crate::storage::d1::Database;
+use crate::storage::database::Database;
 
 /// Sends click batches to the queue, one message each (every batch is under the
 /// queue's 128 KB message limit; see `batch::MAX_MESSAGE_BYTES`).
@@ -41,24 +39,14 @@ fn message_text(body: &JsValue) -> Option<String> {
 
 /// The click-queue consumer: every message of the delivery goes to D1 in one batch
 /// write. Success acknowledges them all; a failure asks for redelivery of them all,
-/// which the batch guards make harmless (see `writer`). A message that is not JSON can never be written;
-/// it is logged and acknowledged with the rest rather than redelivered forever. Never
-/// returns `Err`: the glue workers-rs generates panics on it, resetting the instance.
-///
-/// The queue also carries link health notices for the operator's webhook (see
-/// `health::webhook`): each is handled on its own and acknowledged or retried on its
-/// own, which takes precedence over the delivery-wide calls for the click batches.
+/// which the batch guards make harmless (see `writer`). A message that is not JSON can
+/// never be written; it is logged and acknowledged with the rest rather than
+/// redelivered forever. The queue carries click batches only (health notices have
+/// their own, see `background::queues`).
 pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) {
     let mut batches = Vec::new();
     for message in delivery.raw_iter() {
         match message_text(&message.body()) {
-            Some(text) if queued::is_queued(&text) => {
-                if queued::consume(env, &Config::get(env), &text).await {
-                    message.ack();
-                } else {
-                    message.retry();
-                }
-            }
             Some(text) => batches.push(with_id(text)),
             None => console_error!("click queue message dropped: not a JSON click batch"),
         }

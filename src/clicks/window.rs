@@ -20,7 +20,7 @@ use crate::config::{Config, CLICKS_QUEUE_BINDING};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::visit::PendingVisit;
-use crate::storage::d1::Database;
+use crate::storage::database::Database;
 
 /// How long visits are collected before they are written.
 pub const FLUSH_WINDOW: Duration = Duration::from_millis(500);

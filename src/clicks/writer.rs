@@ -19,8 +19,9 @@ use crate::domain::link::LinkState;
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::counters;
-use crate::storage::d1::{int, ms, Database, LinkRef, LinkStore};
+use crate::storage::database::{int, ms, Database};
 use crate::storage::error::StorageError;
+use crate::storage::links::{LinkRef, LinkStore};
 
 /// Symbols of a batch or write id: 31^16 ≈ 7 × 10^23, no collision in practice.
 pub const ID_LEN: usize = 16;

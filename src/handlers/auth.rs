@@ -1,17 +1,22 @@
 //! Who may call the operator API, and what they may do there: the `ADMIN_TOKEN` holder
 //! (root, an admin), named API keys with a role (`domain::access` holds the matrix), and
-//! people signed in through Cloudflare Access (`crate::signin`).
+//! people signed in through Cloudflare Access (`crate::signin`). The operator let in is
+//! an [`Operator`], handed to the operator handlers as a parameter.
 
 use worker::Request;
 
 use super::context::Ctx;
-use crate::domain::access::{Access, Actor, ApiToken, KeyState, Operation};
+use crate::domain::access::{Access, Actor, ApiToken, KeyState, Object, Operation};
+use crate::domain::address::{Domain, LinkName};
+use crate::domain::key::Key;
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
 use crate::http::route::{is_operator_path, Route};
 use crate::signin;
-use crate::storage::d1::Database;
+use crate::storage::audit::AuditStore;
+use crate::storage::database::Database;
 use crate::storage::keys::KeyStore;
+use crate::storage::links::LinkRef;
 
 /// The operator API exists only when `ADMIN_TOKEN` is set (everything under `/api` is a
 /// 404 otherwise, which says so in words), and then only for requests with a bearer
@@ -83,18 +88,120 @@ fn operation(route: &Route) -> Option<Operation> {
 }
 
 /// Lets an authenticated operator through to `route` if their role allows it (403
-/// otherwise), noting on `cx` who they are and on which links they may act.
-pub fn permit(route: &Route, actor: Option<Actor>, cx: &Ctx) -> Result<(), ApiError> {
-    let Some(actor) = actor else { return Ok(()) };
+/// otherwise): the [`Operator`] the route's handler is given. `None` for a request
+/// that is not an operator's.
+pub fn permit(route: &Route, actor: Option<Actor>) -> Result<Option<Operator>, ApiError> {
+    let Some(actor) = actor else { return Ok(None) };
     let Some(op) = operation(route) else {
         // Every operator route is in `operation`; one that is not is refused, not opened.
         return Err(ApiError::Forbidden(actor.role().as_str()));
     };
     match actor.access(op) {
         Access::Denied => Err(ApiError::Forbidden(actor.role().as_str())),
-        access => {
-            cx.admit_operator(actor, access);
+        access => Ok(Some(Operator { actor, access })),
+    }
+}
+
+/// An operator let in to the operator API: who they are, and on which links the route
+/// lets them act. Made only by [`permit`], so a handler that takes one is reached only
+/// by an operator its route admits.
+pub struct Operator {
+    actor: Actor,
+    access: Access,
+}
+
+impl Operator {
+    /// Who they are.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The id recorded as a link's creator and in the audit log (`root` or a key id).
+    pub fn id(&self) -> &str {
+        self.actor.id()
+    }
+
+    /// The domains their key is limited to (as stored), if it is.
+    pub fn domains(&self) -> Option<&[String]> {
+        self.actor.domains()
+    }
+
+    /// Whether they may manage what reaches `domains` (stored; `None`: every domain): an
+    /// API key, an audit record ([`Object::Domains`]).
+    pub fn may_manage(&self, domains: Option<&[String]>) -> bool {
+        self.actor.may_touch(Object::Domains(domains))
+    }
+
+    /// Refuses a domain their key is not limited to (403).
+    pub fn may_reach(&self, domain: &Domain, cx: &Ctx) -> Result<(), ApiError> {
+        if self.actor.reaches(domain.stored()) {
             Ok(())
+        } else {
+            Err(ApiError::DomainForbidden(
+                cx.config.domains.name_of(domain).to_string(),
+            ))
+        }
+    }
+
+    /// The domain they name (a body field or `?domain=`), or the request's, held to
+    /// their key's domains.
+    pub fn chosen_domain(&self, named: Option<&str>, cx: &Ctx) -> Result<Domain, ApiError> {
+        let domain = cx.chosen_domain(named)?;
+        self.may_reach(&domain, cx)?;
+        Ok(domain)
+    }
+
+    /// The link an operator route names: `key` on `?domain=` (default: the request's
+    /// domain).
+    pub fn name(&self, key: Key, cx: &Ctx) -> Result<LinkName, ApiError> {
+        let domain = self.chosen_domain(cx.query_param("domain").as_deref(), cx)?;
+        Ok(LinkName::new(domain, key))
+    }
+
+    /// How they name the link `name`: a creator key finds only the links it created
+    /// (another's is answered as missing).
+    pub fn link<'a>(&'a self, name: &'a LinkName) -> LinkRef<'a> {
+        match self.access {
+            Access::Own => LinkRef::Owned {
+                name,
+                by: self.actor.id(),
+            },
+            _ => LinkRef::Name(name),
+        }
+    }
+
+    /// The creator a listing is limited to: a creator key's own links.
+    pub fn scope(&self) -> Option<&str> {
+        match self.access {
+            Access::Own => Some(self.actor.id()),
+            _ => None,
+        }
+    }
+
+    /// Writes the audit record of their write that succeeded, about `domains` (stored;
+    /// `None`: the whole instance, which only unlimited admins read). A failure here is
+    /// logged with the record, not shown: the write itself stands.
+    pub async fn audit(
+        &self,
+        cx: &Ctx,
+        action: &str,
+        target: Option<&str>,
+        domains: Option<&[String]>,
+        detail: serde_json::Value,
+    ) {
+        let written = match cx.database() {
+            Ok(db) => {
+                AuditStore::on(db)
+                    .record(&self.actor, action, target, &detail, domains, cx.now)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            worker::console_error!(
+                "audit record lost: {} {action} {target:?} {detail}: {e}",
+                self.actor.id()
+            );
         }
     }
 }

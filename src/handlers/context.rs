@@ -11,7 +11,6 @@ use crate::clicks::analytics::Shard;
 use crate::clicks::ClickWriter;
 use crate::clock::now;
 use crate::config::Config;
-use crate::domain::access::{Access, Actor};
 use crate::domain::address::{Domain, LinkName};
 use crate::domain::key::Key;
 use crate::domain::link_request::TargetPolicy;
@@ -19,11 +18,10 @@ use crate::domain::timestamp::Timestamp;
 use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::http::response::BOOKMARK_HEADER;
-use crate::storage::audit::AuditStore;
-use crate::storage::d1::{Database, LinkRef, LinkStore, SessionStart};
+use crate::storage::database::{Database, SessionStart};
 use crate::storage::error::StorageError;
+use crate::storage::links::LinkStore;
 use crate::storage::rules::RuleStore;
-use crate::web::wants_html;
 
 /// The per-request context.
 pub struct Ctx {
@@ -41,8 +39,6 @@ pub struct Ctx {
     /// ignored: the session then starts at the primary, which is never behind.
     bookmark: Option<String>,
     links: OnceCell<Result<Database, StorageError>>,
-    /// Who calls the operator API, and on which links the route lets them act.
-    operator: OnceCell<(Actor, Access)>,
     /// The domain the request came in on.
     domain: OnceCell<Domain>,
 }
@@ -68,7 +64,6 @@ impl Ctx {
                 .flatten()
                 .filter(|b| is_bookmark(b)),
             links: OnceCell::new(),
-            operator: OnceCell::new(),
             domain: OnceCell::new(),
         }
     }
@@ -90,38 +85,14 @@ impl Ctx {
         LinkName::new(self.domain().clone(), key)
     }
 
-    /// The domain a client names in `field` (a body field or `?domain=`), or this
-    /// request's when it names none; an operator key limited to some domains is held
-    /// to them (403).
+    /// The domain a client names (a body field or `?domain=`), or this request's when
+    /// it names none. An operator's choice is also held to its key's domains
+    /// (`auth::Operator::chosen_domain`).
     pub fn chosen_domain(&self, named: Option<&str>) -> Result<Domain, ApiError> {
-        let domain = match named {
-            None => self.domain().clone(),
-            Some(name) => self.config.domains.named(name, self.hostname())?,
-        };
-        self.may_reach(&domain)?;
-        Ok(domain)
-    }
-
-    /// The link an operator route names: `key` on `?domain=` (default: this request's
-    /// domain).
-    pub fn operator_name(&self, key: Key) -> Result<LinkName, ApiError> {
-        let domain = self.chosen_domain(self.query_param("domain").as_deref())?;
-        Ok(LinkName::new(domain, key))
-    }
-
-    /// Refuses an operator whose key is limited to other domains.
-    pub fn may_reach(&self, domain: &Domain) -> Result<(), ApiError> {
-        match self.operator() {
-            Some(actor) if !actor.reaches(domain.stored()) => Err(ApiError::DomainForbidden(
-                self.config.domains.name_of(domain).to_string(),
-            )),
-            _ => Ok(()),
+        match named {
+            None => Ok(self.domain().clone()),
+            Some(name) => Ok(self.config.domains.named(name, self.hostname())?),
         }
-    }
-
-    /// The domains an operator's key is limited to (as stored), if it is.
-    pub fn operator_domains(&self) -> Option<&[String]> {
-        self.operator().and_then(Actor::domains)
     }
 
     /// The origin of short URLs on `domain`: the primary's is [`Ctx::origin`]; another
@@ -163,64 +134,6 @@ impl Ctx {
             None => authority.split(':').next()?,
         };
         (!host.is_empty()).then_some(host)
-    }
-
-    /// Records who was let in to the operator API, once, before dispatch.
-    pub fn admit_operator(&self, actor: Actor, access: Access) {
-        // Set once per request; a second call cannot happen and would change nothing.
-        let _ = self.operator.set((actor, access));
-    }
-
-    /// The operator making this request, if it is an operator request.
-    pub fn operator(&self) -> Option<&Actor> {
-        self.operator.get().map(|(actor, _)| actor)
-    }
-
-    /// How an operator route names the link `name`: a creator key finds only the
-    /// links it created (another's is answered as missing).
-    pub fn operator_link<'a>(&'a self, name: &'a LinkName) -> LinkRef<'a> {
-        match self.operator.get() {
-            Some((actor, Access::Own)) => LinkRef::Owned {
-                name,
-                by: actor.id(),
-            },
-            _ => LinkRef::Name(name),
-        }
-    }
-
-    /// The creator a listing is limited to: a creator key's own links.
-    pub fn operator_scope(&self) -> Option<&str> {
-        match self.operator.get() {
-            Some((actor, Access::Own)) => Some(actor.id()),
-            _ => None,
-        }
-    }
-
-    /// Writes the audit record of an operator write that succeeded, about `domains`
-    /// (stored; `None`: the whole instance, which only unlimited admins read). A
-    /// failure here is logged with the record, not shown: the write itself stands.
-    pub async fn audit(
-        &self,
-        action: &str,
-        target: Option<&str>,
-        domains: Option<&[String]>,
-        detail: serde_json::Value,
-    ) {
-        let Some(actor) = self.operator() else { return };
-        let written = match self.database() {
-            Ok(db) => {
-                AuditStore::on(db)
-                    .record(actor, action, target, &detail, domains, self.now)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = written {
-            worker::console_error!(
-                "audit record lost: {} {action} {target:?} {detail}: {e}",
-                actor.id()
-            );
-        }
     }
 
     /// The bookmark to hand back: the latest point of the links database this request
@@ -374,9 +287,4 @@ fn is_bookmark(raw: &str) -> bool {
     (1..=MAX_BOOKMARK_LEN).contains(&raw.len())
         && raw.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
         && !raw.starts_with("first-")
-}
-
-/// True when the client asked for a page rather than JSON (a browser).
-pub fn accepts_html(req: &Request) -> bool {
-    wants_html(req.headers().get("Accept").ok().flatten().as_deref())
 }

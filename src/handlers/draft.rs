@@ -1,14 +1,12 @@
 //! Drawing a new link's key and secret: shared by single and bulk creation.
 
 use crate::domain::address::LinkName;
-use crate::domain::health::Health;
 use crate::domain::key::Key;
-use crate::domain::link::Link;
 use crate::domain::link_request::NewLink;
 use crate::domain::secret::{SecretHash, SecretKey};
 use crate::domain::timestamp::Timestamp;
 use crate::http::error::ApiError;
-use crate::storage::d1::NewRow;
+use crate::storage::links::NewRow;
 
 /// Fresh keys tried before giving up with 503. At 8 symbols a single collision is already
 /// improbable; five in a row means the key space is effectively full.
@@ -52,24 +50,6 @@ impl Draft {
             secret_hash: &self.secret_hash,
             now,
             created_by: None,
-        }
-    }
-
-    /// The link as it was inserted.
-    pub fn link(&self, new: &NewLink, now: Timestamp) -> Link {
-        Link {
-            domain: self.name.domain.clone(),
-            key: self.key.clone(),
-            target_url: new.target.as_str().to_string(),
-            is_active: true,
-            clicks: 0,
-            imported_clicks: 0,
-            created_at: now,
-            settings: new.settings.clone(),
-            version: 1,
-            controls: new.controls.clone(),
-            stats_key: self.name.qualified().into_owned(),
-            health: Health::default(),
         }
     }
 }

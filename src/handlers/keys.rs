@@ -5,8 +5,9 @@ use futures_util::stream;
 use serde_json::{json, Value};
 use worker::Request;
 
+use super::auth::Operator;
 use super::context::Ctx;
-use crate::domain::access::{ApiKey, ApiToken, NewApiKey, Object};
+use crate::domain::access::{ApiKey, ApiToken, NewApiKey};
 use crate::domain::address::Domain;
 use crate::domain::domains::Domains;
 use crate::http::body::{self, MAX_BODY_BYTES};
@@ -52,7 +53,7 @@ fn names(stored: &[String], domains: &Domains) -> Vec<String> {
 /// The domains a new key is limited to, as stored: each name must be a domain this
 /// instance serves, and a creator who is itself limited may only hand out a share of
 /// its own domains (never an unlimited key).
-fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiError> {
+fn key_domains(new: &NewApiKey, op: &Operator, cx: &Ctx) -> Result<Option<Vec<String>>, ApiError> {
     let resolved = match &new.domains {
         None => None,
         Some(names) => {
@@ -66,7 +67,7 @@ fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiErro
             Some(stored)
         }
     };
-    if !may_manage(resolved.as_deref(), cx) {
+    if !op.may_manage(resolved.as_deref()) {
         return Err(ApiError::BadRequest(
             "this API key is limited to some domains: a key it creates must be limited to some of them (domains)".into(),
         ));
@@ -74,20 +75,14 @@ fn key_domains(new: &NewApiKey, cx: &Ctx) -> Result<Option<Vec<String>>, ApiErro
     Ok(resolved)
 }
 
-/// Whether the operator may manage a key limited to `domains` (`None`: every domain):
-/// an admin limited to some domains manages only keys within them; the others it
-/// neither lists, reads nor revokes (they are answered as missing).
-fn may_manage(domains: Option<&[String]>, cx: &Ctx) -> bool {
-    cx.operator()
-        .is_some_and(|actor| actor.may_touch(Object::Domains(domains)))
-}
-
-/// The key with this id, if this operator may manage it.
-async fn managed(id: &str, cx: &Ctx) -> Result<ApiKey, ApiError> {
+/// The key with this id, if this operator may manage it: an admin limited to some
+/// domains manages only keys within them; the others it neither lists, reads nor
+/// revokes (they are answered as missing).
+async fn managed(id: &str, op: &Operator, cx: &Ctx) -> Result<ApiKey, ApiError> {
     store(cx)?
         .by_id(id)
         .await?
-        .filter(|key| may_manage(key.domains.as_deref(), cx))
+        .filter(|key| op.may_manage(key.domains.as_deref()))
         .ok_or(ApiError::NotFound)
 }
 
@@ -97,19 +92,17 @@ fn store(cx: &Ctx) -> Result<KeyStore, StorageError> {
 
 /// `POST /api/keys`: `{"name", "role", "expires_at"?}`. The token is in this answer
 /// only; the service keeps its SHA-256.
-pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
     let new = NewApiKey::from_json(&body, cx.now)?;
-    let actor = cx
-        .operator()
-        .ok_or_else(|| ApiError::Internal("key created without an operator".into()))?;
-    let domains = key_domains(&new, cx)?;
+    let domains = key_domains(&new, op, cx)?;
     let token = ApiToken::generate()?;
     let key = store(cx)?
-        .insert(&new, domains.as_deref(), &token, actor, cx.now)
+        .insert(&new, domains.as_deref(), &token, op.actor(), cx.now)
         .await?;
     let shown = view(&key, cx);
-    cx.audit(
+    op.audit(
+        cx,
         "key.create",
         Some(&key.id),
         key.domains.as_deref(),
@@ -125,31 +118,32 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /api/keys`: every key this operator may manage, newest first, revoked and
 /// expired ones included.
-pub async fn list(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn list(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let keys = store(cx)?.list().await?;
     let keys: Vec<Value> = keys
         .iter()
-        .filter(|k| may_manage(k.domains.as_deref(), cx))
+        .filter(|k| op.may_manage(k.domains.as_deref()))
         .map(|k| view(k, cx))
         .collect();
     Ok(response::json(OK, &json!({ "keys": keys }))?)
 }
 
 /// `GET /api/keys/{id}`.
-pub async fn show(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
-    let key = managed(id, cx).await?;
+pub async fn show(id: &str, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
+    let key = managed(id, op, cx).await?;
     Ok(response::json(OK, &view(&key, cx))?)
 }
 
 /// `DELETE /api/keys/{id}`: revokes the key; its next request is refused.
 /// A key this operator may not manage is answered as missing, and left alone.
-pub async fn revoke(id: &str, cx: &Ctx) -> Result<Reply, ApiError> {
-    managed(id, cx).await?;
+pub async fn revoke(id: &str, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
+    managed(id, op, cx).await?;
     let key = store(cx)?
         .revoke(id, cx.now)
         .await?
         .ok_or(ApiError::NotFound)?;
-    cx.audit(
+    op.audit(
+        cx,
         "key.revoke",
         Some(&key.id),
         key.domains.as_deref(),
@@ -173,7 +167,7 @@ fn entry(e: &AuditEntry, domains: &Domains) -> Value {
 
 /// `GET /api/audit?cursor=&limit=&actor=`: newest first; an admin limited to some
 /// domains reads only the records about them.
-pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn audit(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let limit = cx.limit_param(DEFAULT_PAGE, MAX_PAGE)?;
     let before =
         match cx.query_param("cursor").filter(|c| !c.is_empty()) {
@@ -186,7 +180,7 @@ pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
     let page = cx
         .database()
         .map(AuditStore::on)?
-        .page(before, limit, actor.as_deref(), cx.operator_domains())
+        .page(before, limit, actor.as_deref(), op.domains())
         .await?;
     let entries: Vec<Value> = page
         .entries
@@ -201,9 +195,9 @@ pub async fn audit(cx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /api/audit/export`: every record as JSON Lines, oldest first, streamed; the
 /// last line, `{"export":"complete","entries":N}`, is missing if the export broke off.
-pub fn audit_export(cx: &Ctx) -> Result<Reply, ApiError> {
+pub fn audit_export(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
     let audit = cx.database().map(AuditStore::on)?;
-    let within: Option<Vec<String>> = cx.operator_domains().map(<[String]>::to_vec);
+    let within: Option<Vec<String>> = op.domains().map(<[String]>::to_vec);
     let config = cx.config.clone();
     let start = (audit, None::<i64>, 0u64, false);
     let pages = stream::try_unfold(start, move |(audit, after, written, done)| {

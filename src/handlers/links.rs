@@ -3,6 +3,7 @@
 
 use worker::{console_error, Request};
 
+use super::auth::Operator;
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
@@ -19,7 +20,7 @@ use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, BAD_REQUEST, CREATED, OK};
-use crate::storage::d1::{LinkRef, Updated};
+use crate::storage::links::{LinkRef, Updated};
 use crate::web::pages::{self, AdminContext};
 use crate::web::settings::{form_patch, in_form_words, Notice, PLAIN_FORMS};
 
@@ -106,8 +107,7 @@ pub async fn create(req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
     };
     for _ in 0..attempts {
         let draft = Draft::draw(&new, &domain, cx.config.key_length)?;
-        if store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
-            let mut link = draft.link(&new, cx.now);
+        if let Some(mut link) = store.insert(&draft.row(&new, &target_hash, cx.now)).await? {
             if let Some(seen) = &seen {
                 let checked = checker.record(&store, &link, seen).await?;
                 cx.notify(checked.notice);
@@ -338,6 +338,7 @@ pub async fn patch(
     req: &mut Request,
     link: &LinkRef<'_>,
     secret: Option<&SecretKey>,
+    operator: Option<&Operator>,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
     let body = body::read_json(req, MAX_BODY_BYTES).await?;
@@ -347,7 +348,7 @@ pub async fn patch(
     let updated = apply(link, &patch, cx).await?;
     // An operator's change is audited with the fields it sent (a password only as set
     // or removed); an owner's, through the secret, is not an operator write.
-    if cx.operator().is_some() {
+    if let Some(op) = operator {
         let mut sent = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
         // A password is never recorded, only that it was set or removed.
         if let Some(password) = sent.get_mut("password") {
@@ -359,7 +360,8 @@ pub async fn patch(
             .into();
         }
         let domains = [updated.domain.stored().to_string()];
-        cx.audit(
+        op.audit(
+            cx,
             "link.update",
             Some(&updated.name().qualified()),
             Some(&domains),
@@ -375,17 +377,25 @@ pub async fn patch(
 
 /// `DELETE /admin/{secret_key}` and `DELETE /api/links/{key}`: a soft delete. D1 first,
 /// then the KV entry, so this location stops redirecting before the answer is sent.
-pub async fn deactivate(link: &LinkRef<'_>, cx: &Ctx) -> Result<Reply, ApiError> {
+pub async fn deactivate(
+    link: &LinkRef<'_>,
+    operator: Option<&Operator>,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
     let patch = LinkPatch::only_active(false);
     let updated = apply(link, &patch, cx).await?;
-    let domains = [updated.domain.stored().to_string()];
-    cx.audit(
-        "link.deactivate",
-        Some(&updated.name().qualified()),
-        Some(&domains),
-        serde_json::json!({ "target_url": updated.target_url }),
-    )
-    .await;
+    // An owner's deactivation, through the secret, is not an operator write.
+    if let Some(op) = operator {
+        let domains = [updated.domain.stored().to_string()];
+        op.audit(
+            cx,
+            "link.deactivate",
+            Some(&updated.name().qualified()),
+            Some(&domains),
+            serde_json::json!({ "target_url": updated.target_url }),
+        )
+        .await;
+    }
     // A deactivation, not a deletion: the words say it can be undone.
     let detail = format!(
         "Deactivated: the short link to '{}' no longer redirects. This can be undone: PATCH with {{\"is_active\": true}} reactivates it.",

@@ -2,9 +2,11 @@
 //! This file only declares them and dispatches a request to one.
 
 mod auth;
+mod batch;
 mod context;
 mod cors;
 mod draft;
+mod import;
 mod keys;
 mod links;
 mod operator;
@@ -18,12 +20,14 @@ use worker::{Context, Env, Request};
 use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
+use crate::http::negotiate::accepts_html;
 use crate::http::response::{self, Reply, OK};
 use crate::http::route::{self, Method, NoRoute, Route};
 use crate::storage::counters;
-use crate::storage::d1::LinkRef;
+use crate::storage::links::LinkRef;
 use crate::web::pages;
-use context::{accepts_html, Ctx};
+use auth::Operator;
+use context::Ctx;
 
 /// Routes a request and turns any failure into its JSON error response (or, for a
 /// person following a dead link, a page).
@@ -33,12 +37,16 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
+    let mut admitted = None;
     let resolved = match auth::authenticate(&path, &req, &cx).await {
         Ok(actor) if route::bench_counters(&path, cx.config.bench_counters, actor.as_ref()) => {
             Ok(Some(Route::BenchCounters))
         }
         Ok(actor) => match route::resolve(method, &path) {
-            Ok(route) => auth::permit(&route, actor, &cx).map(|()| Some(route)),
+            Ok(route) => auth::permit(&route, actor).map(|op| {
+                admitted = op;
+                Some(route)
+            }),
             Err(NoRoute::NotFound) if is_visit(method, &path) => Ok(None),
             Err(e) => Err(ApiError::from(e)),
         },
@@ -50,7 +58,7 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
         }
     }
     let result = match (resolved, &cors_origin) {
-        (Ok(Some(route)), _) => dispatch(route, &mut req, &cx).await,
+        (Ok(Some(route)), _) => dispatch(route, admitted.as_ref(), &mut req, &cx).await,
         // A visitor at a path that names nothing meets the domain as at a missing link.
         (Ok(None), _) => redirect::nowhere(&cx),
         // A CORS preflight: a known path asked with OPTIONS from an allowed origin.
@@ -86,7 +94,14 @@ fn is_visit(method: Method, path: &str) -> bool {
         && !path.starts_with("/admin/")
 }
 
-async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, ApiError> {
+async fn dispatch(
+    route: Route,
+    admitted: Option<&Operator>,
+    req: &mut Request,
+    cx: &Ctx,
+) -> Result<Reply, ApiError> {
+    // The operator `auth::permit` let in: there for every operator route.
+    let op = || admitted.ok_or(ApiError::Unauthorized);
     match route {
         Route::Redirect { key, count_click } => {
             redirect::redirect(cx.name_here(key), count_click, None, req, cx).await
@@ -109,10 +124,17 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
         }
         Route::AdminForm { secret } => links::admin_form(req, &secret, cx).await,
         Route::AdminPatch { secret } => {
-            links::patch(req, &LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
+            links::patch(
+                req,
+                &LinkRef::Secret(&secret.hash()),
+                Some(&secret),
+                None,
+                cx,
+            )
+            .await
         }
         Route::AdminDeactivate { secret } => {
-            links::deactivate(&LinkRef::Secret(&secret.hash()), cx).await
+            links::deactivate(&LinkRef::Secret(&secret.hash()), None, cx).await
         }
         Route::AdminStats { secret } => links::stats(&LinkRef::Secret(&secret.hash()), cx).await,
         Route::AdminVisits { secret } => links::visits(&LinkRef::Secret(&secret.hash()), cx).await,
@@ -120,37 +142,42 @@ async fn dispatch(route: Route, req: &mut Request, cx: &Ctx) -> Result<Reply, Ap
             links::check(&LinkRef::Secret(&secret.hash()), Some(&secret), cx).await
         }
         Route::ApiCheck { key } => {
-            let name = cx.operator_name(key)?;
-            links::check(&cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::check(&op.link(&name), None, cx).await
         }
-        Route::ApiList => operator::list(cx).await,
-        Route::ApiBulk => operator::bulk(req, cx).await,
-        Route::ApiExport => operator::export(cx),
-        Route::ApiTags => operator::tags(cx).await,
+        Route::ApiList => operator::list(op()?, cx).await,
+        Route::ApiBulk => operator::bulk(req, op()?, cx).await,
+        Route::ApiExport => operator::export(op()?, cx),
+        Route::ApiTags => operator::tags(op()?, cx).await,
         Route::Robots => service::robots(cx).await,
-        Route::ApiImport => operator::import(req, cx).await,
+        Route::ApiImport => import::import(req, op()?, cx).await,
         Route::ApiStats { key } => {
-            let name = cx.operator_name(key)?;
-            links::stats(&cx.operator_link(&name), cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::stats(&op.link(&name), cx).await
         }
         Route::ApiShow { key } => {
-            let name = cx.operator_name(key)?;
-            links::show(&cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::show(&op.link(&name), None, cx).await
         }
         Route::ApiPatch { key } => {
-            let name = cx.operator_name(key)?;
-            links::patch(req, &cx.operator_link(&name), None, cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::patch(req, &op.link(&name), None, Some(op), cx).await
         }
         Route::ApiDelete { key } => {
-            let name = cx.operator_name(key)?;
-            links::deactivate(&cx.operator_link(&name), cx).await
+            let op = op()?;
+            let name = op.name(key, cx)?;
+            links::deactivate(&op.link(&name), Some(op), cx).await
         }
-        Route::KeysList => keys::list(cx).await,
-        Route::KeysCreate => keys::create(req, cx).await,
-        Route::KeyShow { id } => keys::show(&id, cx).await,
-        Route::KeyRevoke { id } => keys::revoke(&id, cx).await,
-        Route::AuditList => keys::audit(cx).await,
-        Route::AuditExport => keys::audit_export(cx),
-        Route::ApiDomains => operator::domains(cx).await,
+        Route::KeysList => keys::list(op()?, cx).await,
+        Route::KeysCreate => keys::create(req, op()?, cx).await,
+        Route::KeyShow { id } => keys::show(&id, op()?, cx).await,
+        Route::KeyRevoke { id } => keys::revoke(&id, op()?, cx).await,
+        Route::AuditList => keys::audit(op()?, cx).await,
+        Route::AuditExport => keys::audit_export(op()?, cx),
+        Route::ApiDomains => operator::domains(op()?, cx).await,
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use worker::Request;
 
-use super::context::{accepts_html, Ctx};
+use super::context::Ctx;
 use super::password;
 use crate::clicks::batch::VisitRecord;
 use crate::clicks::{self, Admission};
@@ -21,6 +21,7 @@ use crate::domain::outcome::{
 use crate::domain::random::random_u32;
 use crate::domain::visit::{BotReason, Device, PendingVisit};
 use crate::http::error::ApiError;
+use crate::http::negotiate::accepts_html;
 use crate::http::response::{self, Reply, GONE, OK};
 use crate::storage::rules::Lookup;
 use crate::web::pages::{self, DeadTargetFacts};

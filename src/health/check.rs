@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::domain::health::Observation;
 use crate::domain::link::Link;
 use crate::domain::link_request::TargetPolicy;
-use crate::storage::d1::{LinkRef, LinkStore};
 use crate::storage::error::StorageError;
+use crate::storage::links::{LinkRef, LinkStore};
 use crate::storage::rules::RuleStore;
 
 /// What checks need from where they run (a request or the Cron Trigger).

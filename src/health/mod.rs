@@ -13,7 +13,7 @@ pub use probe::MAX_REQUESTS_PER_CHECK;
 pub use schedule::run_scheduled;
 pub use webhook::{dispatch, Notice};
 
-/// The queue consumer's side of queued notices.
+/// The queue consumer's side of queued notices (`background::queues`).
 pub mod queued {
-    pub use super::webhook::{consume, is_queued};
+    pub use super::webhook::consume;
 }

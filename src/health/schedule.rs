@@ -9,8 +9,8 @@ use super::webhook;
 use crate::config::Config;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::storage::d1::LinkStore;
 use crate::storage::error::StorageError;
+use crate::storage::links::LinkStore;
 
 /// Expired and exhausted links are set aside this long, this many per run.
 const PARK_DAYS: i64 = 30;

@@ -1,7 +1,7 @@
 //! The operator's webhook (`HEALTH_WEBHOOK_URL`, signed with `WEBHOOK_SECRET`): one
-//! signed POST when a link turns dead or recovers. With the `CLICKS` queue bound, the
-//! notice travels through it and failed deliveries are sent again later with growing
-//! delays; without it, they are retried a few times within the invocation that noticed
+//! signed POST when a link turns dead or recovers. With the `HEALTH_NOTICES` queue
+//! bound, the notice travels through it and failed deliveries are sent again later with
+//! growing delays; without it, they are retried a few times within the invocation that noticed
 //! the change. Payload, signature and retries are documented in docs/health.md.
 
 use std::time::Duration;
@@ -15,7 +15,7 @@ use worker::{
 };
 
 use super::probe::outbound;
-use crate::config::{Config, CLICKS_QUEUE_BINDING};
+use crate::config::{Config, HEALTH_QUEUE_BINDING};
 use crate::domain::health::{Health, Transition};
 use crate::domain::link::Link;
 use crate::domain::random::random_string;
@@ -31,9 +31,6 @@ const ATTEMPT_TIMEOUT_MS: u64 = 5_000;
 /// Through the queue: the delay before each new attempt after a failed one (six
 /// attempts over about seven hours, so a receiver down for an afternoon still hears).
 const QUEUED_BACKOFF_SECONDS: [u32; 5] = [5, 60, 600, 3_600, 21_600];
-/// How a queued notice's message starts: the consumer tells it from a click batch by
-/// this prefix alone.
-const QUEUED_PREFIX: &str = "{\"health_notice\":";
 
 /// A notice owed to the operator: its event name and its JSON body, made once so every
 /// retry sends the same bytes (and the same `id`, for the receiver to drop repeats).
@@ -48,10 +45,11 @@ pub struct Notice {
 /// Built and read as a `serde_json::Value`, which the service links anyway: derived
 /// (de)serializers for it would cost more wasm than they save.
 fn to_message(notice: &Notice, attempts: usize) -> String {
-    // Written by hand so the marker comes first (a `Value` object sorts its keys).
+    // Written by hand: a `Value` object would sort its keys, and the format has kept
+    // this order since notices shared the click queue.
     let text = |s: &str| serde_json::Value::from(s).to_string();
     format!(
-        "{QUEUED_PREFIX}{attempts},\"event\":{},\"body\":{}}}",
+        "{{\"health_notice\":{attempts},\"event\":{},\"body\":{}}}",
         text(&notice.event),
         text(&notice.body)
     )
@@ -103,14 +101,14 @@ impl Notice {
     }
 }
 
-/// Sends `notice` to the configured webhook: through the `CLICKS` queue when it is
-/// bound (falling back to sending here if the queue refuses it), else from here with
+/// Sends `notice` to the configured webhook: through the `HEALTH_NOTICES` queue when
+/// it is bound (falling back to sending here if the queue refuses it), else from here with
 /// bounded retries. Nothing happens without a webhook.
 pub async fn dispatch(env: &Env, config: &Config, notice: &Notice) {
     if config.health_webhook.is_none() {
         return;
     }
-    if let Ok(queue) = env.queue(CLICKS_QUEUE_BINDING) {
+    if let Ok(queue) = env.queue(HEALTH_QUEUE_BINDING) {
         match enqueue(&queue, notice, 0, 0).await {
             Ok(()) => return,
             Err(e) => console_error!(
@@ -132,11 +130,6 @@ async fn enqueue(
         .delay_seconds(delay_seconds)
         .build_with_content_type(QueueContentType::Text);
     queue.send_raw(message).await.map_err(|e| e.to_string())
-}
-
-/// True for a queue message that carries a notice rather than a click batch.
-pub fn is_queued(text: &str) -> bool {
-    text.starts_with(QUEUED_PREFIX)
 }
 
 /// Handles a notice delivered by the queue: one attempt; after a failure that may pass,
@@ -162,7 +155,7 @@ pub async fn consume(env: &Env, config: &Config, text: &str) -> bool {
         );
         return true;
     };
-    let requeued = match env.queue(CLICKS_QUEUE_BINDING) {
+    let requeued = match env.queue(HEALTH_QUEUE_BINDING) {
         Ok(queue) => enqueue(&queue, notice, attempts, *delay).await,
         Err(e) => Err(e.to_string()),
     };
@@ -256,13 +249,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_queued_notice_is_told_from_a_click_batch_by_its_start() {
+    fn a_queued_notice_reads_back_as_it_was_sent() {
         let notice = Notice {
             event: "link.dead".into(),
             body: r#"{"id":"x"}"#.into(),
         };
         let text = to_message(&notice, 2);
-        assert!(is_queued(&text), "{text}");
+        assert!(text.starts_with("{\"health_notice\":2,"), "{text}");
         let (back, attempts) = from_message(&text).unwrap();
         assert_eq!(attempts, 2);
         assert_eq!(
@@ -270,6 +263,6 @@ mod tests {
             ("link.dead", r#"{"id":"x"}"#)
         );
         assert!(from_message(r#"{"health_notice":"x"}"#).is_none());
-        assert!(!is_queued(r#"{"batch":"b","shard":0,"visits":[]}"#));
+        assert!(from_message(r#"{"batch":"b","shard":0,"visits":[]}"#).is_none());
     }
 }

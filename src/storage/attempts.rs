@@ -3,7 +3,7 @@
 
 use worker::wasm_bindgen::JsValue;
 
-use super::d1::{int, Database};
+use super::database::{int, Database};
 use super::error::StorageError;
 
 /// Password attempts, counted in D1 so that every isolate shares the count.

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use worker::wasm_bindgen::JsValue;
 
-use super::d1::{int, ms, whole, Database};
+use super::database::{int, ms, whole, Database};
 use super::error::StorageError;
 use crate::domain::access::Actor;
 use crate::domain::timestamp::Timestamp;

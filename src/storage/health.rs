@@ -2,8 +2,9 @@
 //! next, and the record of one check. The columns are described in
 //! `migrations/0006_health.sql`.
 
-use super::d1::{int, link_of, ms, opt, single, LinkRow, LinkStore, LINK_COLUMNS};
+use super::database::{int, ms, opt};
 use super::error::StorageError;
+use super::links::{link_of, single, LinkRow, LinkStore, LINK_COLUMNS};
 use crate::domain::health::{Health, HealthState};
 use crate::domain::link::Link;
 use crate::domain::timestamp::Timestamp;
@@ -35,7 +36,7 @@ impl LinkStore {
     /// Sets aside, until `until`, up to `limit` due links that cannot redirect (expired,
     /// or at their click limit): [`Self::due_for_check`] skips them, and left due they
     /// would be read again by every run. A change that lets one redirect again makes it
-    /// due at once (see `d1::health_after`). How many were set aside.
+    /// due at once (see `links::health_after`). How many were set aside.
     pub async fn park_unreachable(
         &self,
         now: Timestamp,

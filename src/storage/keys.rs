@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 
-use super::d1::{ms, whole, Database};
+use super::database::{ms, whole, Database};
 use super::error::StorageError;
 use crate::domain::access::{Actor, ApiKey, ApiToken, NewApiKey, Role};
 use crate::domain::timestamp::Timestamp;

@@ -9,8 +9,9 @@ use std::rc::Rc;
 use worker::{console_error, Env};
 
 use super::cache::LinkCache;
-use super::d1::{Database, LinkRef, LinkStore, SessionStart};
+use super::database::{Database, SessionStart};
 use super::error::StorageError;
+use super::links::{LinkRef, LinkStore};
 use super::memory;
 use crate::domain::address::LinkName;
 use crate::domain::link::{Link, LinkState, RedirectRule};
