@@ -389,7 +389,7 @@ describe("on-demand checks", () => {
     const exported = (await (await w.operator("/api/links/export")).text()).trim().split("\n").map((l) => JSON.parse(l));
 
     assert.equal(owner.health.state, "dead");
-    assert.match(page, /<span class="state" id="health">Dead<\/span>/);
+    assert.match(page, /<span class="state health-dead" id="health">Dead<\/span>/);
     assert.match(page, /HTTP 404/);
     assert.deepEqual(listed.links.map((l) => l.key), [dead.key]);
     assert.equal(badFilter.status, 400);
