@@ -4,16 +4,24 @@
 // for the file's one test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { workerForFile } from "./harness.mjs";
+import { refuseOutbound, workerForFile } from "./harness.mjs";
 
-const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1" } });
+// The one target a health check finds dead; every other outbound fetch is refused.
+const outbound = (request) => (new URL(request.url).hostname === "gone.example" ? new Response("not found", { status: 404 }) : refuseOutbound(request));
+const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1" }, outbound });
 
 const JSON_CT = { "content-type": "application/json" };
 const create = (target_url) => ({ method: "POST", path: "/url", headers: JSON_CT, body: JSON.stringify({ target_url }) });
 const raw = (body, headers = JSON_CT) => ({ method: "POST", path: "/url", body, headers });
 const secretShape = (random) => `/admin/abcdefgh_${random}`;
 
-/** [name, request, status]. `request.path` may use {key} and {secret}. */
+const SLACKBOT = { "user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)" };
+
+/**
+ * [name, request, status]. `request.path` may use {key} and {secret}, and {locked}: a
+ * password-protected link with a social card whose target is dead, in interstitial
+ * mode. `request.hides`: text the answer must not contain.
+ */
 const TABLE = [
   // Scheme tricks.
   ["javascript:", create("javascript:alert(1)"), 400],
@@ -153,16 +161,22 @@ const TABLE = [
   ["PATCH with a negative max_clicks", { method: "PATCH", path: "/admin/{secret}", headers: JSON_CT, body: '{"max_clicks": -9223372036854775808}' }, 400],
   ["PATCH with a year-10000 expiry", { method: "PATCH", path: "/admin/{secret}", headers: JSON_CT, body: '{"expires_at": "10000-01-01T00:00:00Z"}' }, 400],
   ["PATCH with an empty object", { method: "PATCH", path: "/admin/{secret}", headers: JSON_CT, body: "{}" }, 422],
+  // A gate that an earlier answer could skip (issue 24): a faked link preview at a
+  // protected link with a card whose target is dead got the dead-link facts.
+  ["link preview at a protected dead link with a card", { method: "GET", path: "/{locked}", headers: SLACKBOT, hides: "gone.example" }, 401],
+  ["link preview with the password at a protected dead link with a card", { method: "GET", path: "/{locked}", headers: { ...SLACKBOT, "x-link-password": "hostile-pw" }, hides: "gone.example" }, 401],
 ];
 
 test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers and no 5xx`, async () => {
   assert.ok(TABLE.length >= 60);
   const link = await w.create({ target_url: "https://example.com/still-here" });
+  const locked = await w.create({ target_url: "https://gone.example/members", check: true, dead_link_mode: "interstitial", password: "hostile-pw", social_card: { title: "Members only" } });
+  assert.equal(locked.health.state, "dead");
   const before = await w.counters();
 
   const failures = [];
   for (const [name, req, status] of TABLE) {
-    const path = req.path.replace("{key}", link.key).replace("{secret}", link.secret_key);
+    const path = req.path.replace("{key}", link.key).replace("{secret}", link.secret_key).replace("{locked}", locked.key);
     let res;
     try {
       // A streamed body has no Content-Length: the worker must count what it reads.
@@ -188,6 +202,9 @@ test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers an
     }
     if (res.status !== status || (!req.staticFile && (typeof detail !== "string" || !detail))) {
       failures.push(`${name}: ${req.method} ${path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)} (wanted ${status} with a JSON detail)`);
+    }
+    if (req.hides && (text.includes(req.hides) || [...res.headers.values()].some((v) => v.includes(req.hides)))) {
+      failures.push(`${name}: ${req.method} ${path.slice(0, 60)} -> ${res.status} names ${req.hides}`);
     }
     if (res.status >= 500) failures.push(`${name}: a ${res.status}`);
   }
