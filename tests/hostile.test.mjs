@@ -4,18 +4,26 @@
 // for the file's one test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { workerForFile } from "./harness.mjs";
+import { refuseOutbound, workerForFile } from "./harness.mjs";
 
 // A rule is cached on its second miss in an isolate (the deployed default), which is
-// what tells this isolate from a fresh one below.
-const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1", CACHE_AFTER_MISSES: "2" } });
+// what tells this isolate from a fresh one below. The one target a health check finds
+// dead; every other outbound fetch is refused.
+const outbound = (request) => (new URL(request.url).hostname === "gone.example" ? new Response("not found", { status: 404 }) : refuseOutbound(request));
+const w = await workerForFile({ vars: { BASE_URL: "https://sho.rt", BENCH_COUNTERS: "1", CACHE_AFTER_MISSES: "2" }, outbound });
 
 const JSON_CT = { "content-type": "application/json" };
 const create = (target_url) => ({ method: "POST", path: "/url", headers: JSON_CT, body: JSON.stringify({ target_url }) });
 const raw = (body, headers = JSON_CT) => ({ method: "POST", path: "/url", body, headers });
 const secretShape = (random) => `/admin/abcdefgh_${random}`;
 
-/** [name, request, status]. `request.path` may use {key} and {secret}. */
+const SLACKBOT = { "user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)" };
+
+/**
+ * [name, request, status]. `request.path` may use {key} and {secret}, and {locked}: a
+ * password-protected link with a social card whose target is dead, in interstitial
+ * mode. `request.hides`: text the answer must not contain.
+ */
 const TABLE = [
   // Scheme tricks.
   ["javascript:", create("javascript:alert(1)"), 400],
@@ -163,6 +171,10 @@ const TABLE = [
   ["no-script form with a mistyped click limit", { method: "POST", path: "/admin/{secret}", headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" }, body: "form=limits&max_clicks=ten", page: /The click limit must be/ }, 400],
   ["operator API without ADMIN_TOKEN", { method: "GET", path: "/api/links", headers: { authorization: "Bearer anything" }, detail: /operator API is off.*ADMIN_TOKEN/ }, 404],
   ["operator API path that names nothing, without ADMIN_TOKEN", { method: "POST", path: "/api/nothing", detail: /ADMIN_TOKEN/ }, 404],
+  // A gate that an earlier answer could skip (issue 24): a faked link preview at a
+  // protected link with a card whose target is dead got the dead-link facts.
+  ["link preview at a protected dead link with a card", { method: "GET", path: "/{locked}", headers: SLACKBOT, hides: "gone.example" }, 401],
+  ["link preview with the password at a protected dead link with a card", { method: "GET", path: "/{locked}", headers: { ...SLACKBOT, "x-link-password": "hostile-pw" }, hides: "gone.example" }, 401],
 ];
 
 test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers and no 5xx`, async () => {
@@ -175,11 +187,13 @@ test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers an
   assert.equal((await w.fetch(`https://sho.rt/${marker.key}`)).status, 302);
   await w.settleClickWindow();
   assert.equal(await w.cached(marker.key), null, "one miss caches nothing");
+  const locked = await w.create({ target_url: "https://gone.example/members", check: true, dead_link_mode: "interstitial", password: "hostile-pw", social_card: { title: "Members only" } });
+  assert.equal(locked.health.state, "dead");
   const before = await w.counters();
 
   const failures = [];
   for (const [name, req, status] of TABLE) {
-    const path = req.path.replace("{key}", link.key).replace("{secret}", link.secret_key);
+    const path = req.path.replace("{key}", link.key).replace("{secret}", link.secret_key).replace("{locked}", locked.key);
     let res;
     try {
       // A streamed body has no Content-Length: the worker must count what it reads.
@@ -207,6 +221,9 @@ test(`a table of ${TABLE.length} hostile requests gets documented 4xx answers an
     const said = req.page ? req.page.test(text) : !req.staticFile && (typeof detail !== "string" || !detail) ? false : !req.detail || req.detail.test(detail);
     if (res.status !== status || !said) {
       failures.push(`${name}: ${req.method} ${path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)} (wanted ${status} with ${req.page ? `a page matching ${req.page}` : `a JSON detail${req.detail ? ` matching ${req.detail}` : ""}`})`);
+    }
+    if (req.hides && (text.includes(req.hides) || [...res.headers.values()].some((v) => v.includes(req.hides)))) {
+      failures.push(`${name}: ${req.method} ${path.slice(0, 60)} -> ${res.status} names ${req.hides}`);
     }
     if (res.status >= 500) failures.push(`${name}: a ${res.status}`);
   }

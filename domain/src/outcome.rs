@@ -149,6 +149,8 @@ pub struct DeadEnd<'a> {
     pub fallback: Option<&'a str>,
     pub dead: DeadTarget,
     pub mode: DeadLinkMode,
+    /// A click-limited link's counters must say it still redirects.
+    pub admit: Option<Admit>,
 }
 
 /// The one answer a visit gets.
@@ -202,7 +204,10 @@ impl Outcome<'_> {
     /// What the click counters of a click-limited link must say before this answer
     /// goes out; when they refuse, the visit is decided again with what they said.
     pub fn admission(&self) -> Option<Admit> {
-        self.count().and_then(|count| count.admit)
+        match self {
+            Outcome::DeadEnd(dead_end) => dead_end.admit,
+            _ => self.count().and_then(|count| count.admit),
+        }
     }
 
     /// The answer came from the link's live rule (so a cache fill a D1 read owes is
@@ -246,11 +251,14 @@ fn stopped<'a>(
     }
 }
 
-/// What this visit gets. A link that does not redirect now sends the visitor to its own
+/// What this visit gets. A link that does not redirect now (not yet valid, expired, out
+/// of clicks, deactivated, on another domain, blocked) sends the visitor to its own
 /// fallback, then to the domain's, else answers why. A live link answers, in this
-/// order: a POST where no password form is (405); the password gate, unless a link
-/// preview is due the link's card; the dead-link answer; the card; the redirect, with
-/// its status, forwarded query and cookies.
+/// order: a POST where no password form is (405); the password gate before every
+/// answer that names the target; the dead-link answer; a link preview's card; the
+/// redirect, with its status, forwarded query and cookies. Every answer from a
+/// click-limited link waits for its counters ([`Outcome::admission`]), which decide
+/// the visit again when they refuse it.
 pub fn decide<'a>(
     standing: Standing<'a>,
     visitor: &'a Visitor<'a>,
@@ -274,8 +282,16 @@ pub fn decide<'a>(
         (Some(BotReason::LinkPreview), Some(routing)) => routing.social_card.as_ref(),
         _ => None,
     };
+    // One `None` check for every link whose target is not dead.
+    let dead_end = rule
+        .dead
+        .map(|dead| (dead, dead.mode_or(site.dead_link_mode)))
+        .filter(|(_, mode)| *mode != DeadLinkMode::Redirect);
+    // Every answer that names the target waits for the password: the redirect and the
+    // dead-link facts. A link preview's card names none, so it alone goes out without
+    // one (a preview never passes a password).
     let mut password_cookie = None;
-    if rule.is_protected() && card.is_none() {
+    if rule.is_protected() && (card.is_none() || dead_end.is_some()) {
         match &visitor.password {
             Password::Absent => return Outcome::PasswordGate { wrong: false },
             Password::Wrong => return Outcome::PasswordGate { wrong: true },
@@ -284,19 +300,16 @@ pub fn decide<'a>(
             Password::Accepted(cookie) => password_cookie = Some(cookie.as_str()),
         }
     }
-    // One `None` check for every link whose target is not dead. After the password
-    // gate: the dead-link answer names the target.
-    if let Some(dead) = rule.dead {
-        let mode = dead.mode_or(site.dead_link_mode);
-        if mode != DeadLinkMode::Redirect {
-            let fallback = rule.fallback();
-            return Outcome::DeadEnd(DeadEnd {
-                target: &rule.target,
-                fallback,
-                dead,
-                mode,
-            });
-        }
+    if let Some((dead, mode)) = dead_end {
+        return Outcome::DeadEnd(DeadEnd {
+            target: &rule.target,
+            fallback: rule.fallback(),
+            dead,
+            mode,
+            // Not forwarded, so no click is spent; but a link out of clicks names its
+            // target no more than it redirects.
+            admit: rule.metered.then_some(Admit::Check),
+        });
     }
     let count = |via| Count {
         record: visitor.recorded,
@@ -369,7 +382,18 @@ pub enum Sight<'a> {
     Hidden(Closed<'a>),
 }
 
-/// What peek and the QR code may show of the link the lookup found. They are no visit:
+/// What a click-limited link's counters must say before a view (peek, QR) is decided:
+/// a cached rule does not know how many clicks are left, and a link out of clicks
+/// shows no more than a visit would get. Nothing is spent.
+pub fn view_admission(standing: Standing<'_>) -> Option<Admit> {
+    match standing {
+        Standing::Live(rule) if rule.metered => Some(Admit::Check),
+        _ => None,
+    }
+}
+
+/// What peek and the QR code may show of the link the lookup found (and its counters,
+/// [`view_admission`]). They are no visit:
 /// the domain's fallbacks do not apply.
 pub fn sight(standing: Standing<'_>) -> Sight<'_> {
     match standing {
@@ -764,16 +788,18 @@ mod tests {
         );
         with_fallback.status = None;
         let locked = dead(rule(Some(protected())), Some(DeadLinkMode::Interstitial));
+        let limited = metered(dead(plain(), Some(DeadLinkMode::Gone)));
         let dead_end = |rule: &RedirectRule, fallback, mode| {
             Outcome::DeadEnd(DeadEnd {
                 target: TARGET,
                 fallback,
                 dead: rule.dead.unwrap(),
                 mode,
+                admit: rule.metered.then_some(Admit::Check),
             })
         };
         #[rustfmt::skip]
-        let cases: [(&str, &RedirectRule, &Site<'_>, Visitor<'_>, Outcome<'_>); 8] = [
+        let cases: [(&str, &RedirectRule, &Site<'_>, Visitor<'_>, Outcome<'_>); 9] = [
             ("the link's own mode wins over the instance's", &own_mode, &gone_site, browser(), dead_end(&own_mode, None, DeadLinkMode::Interstitial)),
             ("without one, the instance's mode applies", &instance_mode, &gone_site, browser(), dead_end(&instance_mode, None, DeadLinkMode::Gone)),
             ("in redirect mode, a dead link redirects", &instance_mode, &instance, browser(), plain_redirect()),
@@ -782,6 +808,7 @@ mod tests {
             ("a HEAD gets the same answer", &own_mode, &instance, head(), dead_end(&own_mode, None, DeadLinkMode::Interstitial)),
             ("a protected one asks for the password first", &locked, &instance, browser(), Outcome::PasswordGate { wrong: false }),
             ("then names its target", &locked, &instance, with_password(Password::Remembered), dead_end(&locked, None, DeadLinkMode::Interstitial)),
+            ("a click-limited one asks its counters first, spending nothing", &limited, &instance, browser(), dead_end(&limited, None, DeadLinkMode::Gone)),
         ];
         for (case, rule, site, visitor, expected) in cases {
             assert_eq!(
@@ -790,6 +817,41 @@ mod tests {
                 "{case}"
             );
         }
+    }
+
+    #[test]
+    fn a_link_preview_at_a_protected_dead_link_with_a_card_meets_the_password_gate() {
+        let fallbacks = NO_FALLBACKS;
+        let site = site(&fallbacks);
+        let preview = bot(BotReason::LinkPreview);
+        for mode in [DeadLinkMode::Interstitial, DeadLinkMode::Gone] {
+            let rule = dead(rule(Some(carded(protected()))), Some(mode));
+            assert_eq!(
+                decide(Standing::Live(&rule), &preview, &site),
+                Outcome::PasswordGate { wrong: false },
+                "{mode:?}"
+            );
+        }
+        let open = dead(
+            rule(Some(carded_routing())),
+            Some(DeadLinkMode::Interstitial),
+        );
+        assert!(
+            matches!(
+                decide(Standing::Live(&open), &preview, &site),
+                Outcome::DeadEnd(_)
+            ),
+            "without a password, the dead-link facts come before the card"
+        );
+    }
+
+    #[test]
+    fn a_view_of_a_click_limited_link_asks_its_counters_first() {
+        let limited = metered(plain());
+        let plain = plain();
+        assert_eq!(view_admission(Standing::Live(&limited)), Some(Admit::Check));
+        assert_eq!(view_admission(Standing::Live(&plain)), None);
+        assert_eq!(view_admission(Standing::Missing), None);
     }
 
     #[test]
@@ -1074,6 +1136,22 @@ mod tests {
                                     && matches!(visitor.password, Password::Accepted(_)),
                                 "{case}"
                             );
+                        }
+                        // No answer names the target unless every gate passed: the link
+                        // is live here, its password (if any) was given, and a
+                        // click-limited link's counters are asked before it goes out.
+                        if matches!(outcome, Outcome::Redirect(_) | Outcome::DeadEnd(_)) {
+                            assert!(live, "{case}");
+                            if rule.is_protected() {
+                                assert!(
+                                    matches!(
+                                        visitor.password,
+                                        Password::Remembered | Password::Accepted(_)
+                                    ),
+                                    "{case}"
+                                );
+                            }
+                            assert_eq!(outcome.admission().is_some(), rule.metered, "{case}");
                         }
                         // A card goes to link previews only, and never names the target.
                         if let Outcome::Card { .. } = outcome {

@@ -50,11 +50,9 @@ pub async fn redirect(
     let site = site(cx);
     let mut outcome = outcome::decide(standing, &visitor, &site);
     let visited = name.qualified();
-    let stats_key = match standing {
-        Standing::Live(rule) => rule.stats_key(&visited),
-        _ => &visited,
-    };
-    if let Some(refused) = admit(standing, &outcome, stats_key, &seen, cx).await? {
+    let stats_key = stats_key(standing, &visited);
+    let user_agent = seen.user_agent.as_deref();
+    if let Some(refused) = admit(standing, outcome.admission(), stats_key, user_agent, cx).await? {
         outcome = outcome::decide(refused, &visitor, &site);
     }
     let res = render(&outcome, &name, req, cx)?;
@@ -161,22 +159,22 @@ fn site(cx: &Ctx) -> Site<'_> {
 }
 
 /// On a link with `max_clicks`, D1 must admit the visit before the answer: the
-/// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD
-/// and prefetches spend nothing but must not be promised an answer that a click would
-/// be refused. `Some`: what D1 said instead, for the visit to be decided again.
+/// conditional increment decides, so concurrent visits cannot overrun the limit. HEAD,
+/// prefetches, dead-link answers and views spend nothing but must not be promised an
+/// answer that a click would be refused. `Some`: what D1 said instead, for the visit to
+/// be decided again.
 async fn admit<'a>(
     standing: Standing<'a>,
-    outcome: &Outcome<'_>,
+    admission: Option<Admit>,
     key: &str,
-    seen: &Seen,
+    user_agent: Option<&str>,
     cx: &Ctx,
 ) -> Result<Option<Standing<'a>>, ApiError> {
-    let (Some(admit), Standing::Live(rule)) = (outcome.admission(), standing) else {
+    let (Some(admit), Standing::Live(rule)) = (admission, standing) else {
         return Ok(None);
     };
-    let bot = (admit == Admit::Spend).then(|| {
-        Device::from_user_agent(seen.user_agent.as_deref().unwrap_or_default()) == Device::Bot
-    });
+    let bot = (admit == Admit::Spend)
+        .then(|| Device::from_user_agent(user_agent.unwrap_or_default()) == Device::Bot);
     Ok(match cx.clicks()?.admit(key, bot, cx.now).await? {
         Admission::Counted => None,
         Admission::Refused(state) => Some(Standing::Stopped {
@@ -185,6 +183,24 @@ async fn admit<'a>(
         }),
         Admission::Missing => Some(Standing::Missing),
     })
+}
+
+/// The key a link's clicks are counted under, as visited under `visited`.
+fn stats_key<'a>(standing: Standing<'a>, visited: &'a str) -> &'a str {
+    match standing {
+        Standing::Live(rule) => rule.stats_key(visited),
+        _ => visited,
+    }
+}
+
+/// What a view (peek, QR) decides on: what the lookup found, and for a click-limited
+/// link what its counters say (spending nothing).
+async fn viewed<'a>(lookup: &'a Lookup, name: &LinkName, cx: &Ctx) -> Result<Sight<'a>, ApiError> {
+    let standing = lookup.standing(&cx.config.blocked_hosts);
+    let visited = name.qualified();
+    let key = stats_key(standing, &visited);
+    let checked = admit(standing, outcome::view_admission(standing), key, None, cx).await?;
+    Ok(outcome::sight(checked.unwrap_or(standing)))
 }
 
 /// Keeps the visit in the isolate's window, as raw header values classified after the
@@ -365,7 +381,7 @@ fn dead_end(name: &LinkName, facts: &DeadEnd<'_>, html: bool, cx: &Ctx) -> Resul
 /// no one.
 pub async fn peek(name: &LinkName, html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
     let lookup = cx.rules().lookup(name, cx.now).await?;
-    let target = match outcome::sight(lookup.standing(&cx.config.blocked_hosts)) {
+    let target = match viewed(&lookup, name, cx).await? {
         Sight::Destination(url) => Some(url),
         Sight::Protected => None,
         Sight::Hidden(closed) => return closed_reply(closed, cx),
@@ -405,7 +421,7 @@ pub async fn qr(name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
             })?,
     };
     let lookup = cx.rules().lookup(name, cx.now).await?;
-    if let Sight::Hidden(closed) = outcome::sight(lookup.standing(&cx.config.blocked_hosts)) {
+    if let Sight::Hidden(closed) = viewed(&lookup, name, cx).await? {
         return closed_reply(closed, cx);
     }
     let url = cx.short_url(name);
