@@ -98,6 +98,9 @@ function main(argv) {
     return;
   }
 
+  // What secrets the worker has, first: a listing that fails stops before any change.
+  const have = secretsSet(config);
+
   // 2. Migrations of the databases that exist already.
   const listed = jsonOf(wrangler(["d1", "list", "--json", ...config], { capture: true }), "the account's D1 databases");
   const existing = new Set(listed.map((d) => d.name));
@@ -109,7 +112,6 @@ function main(argv) {
   }
 
   // 4 (before 3, so they arrive with the code). The secrets the worker has not got.
-  const have = secretsSet(config);
   const ci = Boolean(process.env.CI || process.env.WORKERS_CI);
   const set = {};
   const generated = [];
