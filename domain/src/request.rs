@@ -5,6 +5,15 @@
 use super::key::KeyError;
 use super::target_url::{TargetUrl, TargetUrlError};
 
+/// Names as a sentence lists them: `a, b or c`.
+pub fn one_of(names: &[&str]) -> String {
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
 /// What a target must satisfy beyond the URL rules: not this service's own hosts, not
 /// the operator's blocklist; and how a host that needs Unicode mapping is mapped.
 #[derive(Debug, Clone, Copy)]
@@ -117,5 +126,16 @@ impl TargetPolicy<'_> {
         }?;
         target.check_blocklist(self.blocked_hosts)?;
         Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_listed_as_a_sentence_lists_them() {
+        assert_eq!(one_of(&["a", "b", "c"]), "a, b or c");
+        assert_eq!(one_of(&["a"]), "a");
     }
 }

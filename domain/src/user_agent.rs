@@ -291,15 +291,6 @@ impl Os {
     }
 }
 
-/// Names as a sentence lists them: `a, b or c`.
-pub fn one_of(names: &[&str]) -> String {
-    match names.split_last() {
-        None => String::new(),
-        Some((last, [])) => (*last).to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +381,5 @@ mod tests {
         }
         assert_eq!(DeviceClass::parse("bot"), None);
         assert_eq!(Os::parse("beos"), None);
-        assert_eq!(one_of(&["a", "b", "c"]), "a, b or c");
     }
 }

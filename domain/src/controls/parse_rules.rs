@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::request::{LinkRequestError, TargetPolicy};
-use crate::user_agent::{one_of, DeviceClass, Os};
+use crate::request::{one_of, LinkRequestError, TargetPolicy};
+use crate::user_agent::{DeviceClass, Os};
 
 use super::field::{
     clip, instant, invalid, target, DEFAULT_STICKY_SECONDS, MAX_RULES, MAX_STICKY_SECONDS,
