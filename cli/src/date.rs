@@ -2,6 +2,8 @@
 //! (which checks the range). The service stores UTC; a date without an offset (YOURLS's
 //! MySQL `DATETIME`) is taken as UTC.
 
+use shortener_domain::timestamp::rfc3339_of_unix_seconds;
+
 /// RFC 3339 (`2019-05-01T10:00:00Z`) from the forms the sources use, or `None` for an
 /// empty or zero date (MySQL's `0000-00-00 00:00:00`). An unreadable date is an error.
 pub fn normalize(raw: &str) -> Result<Option<String>, String> {
@@ -52,26 +54,11 @@ pub fn normalize(raw: &str) -> Result<Option<String>, String> {
     Ok(Some(out))
 }
 
-/// Seconds (or, from 10^11 on, milliseconds) since 1970 as RFC 3339 UTC.
+/// Seconds (or, from 10^11 on, milliseconds) since 1970 as RFC 3339 UTC, by the
+/// service's own calendar arithmetic.
 fn from_epoch(n: i64) -> String {
     let secs = if n >= 100_000_000_000 { n / 1000 } else { n };
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    rfc3339_of_unix_seconds(secs)
 }
 
 #[cfg(test)]

@@ -19,8 +19,11 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
+use shortener_domain::access::Role;
+use shortener_domain::import::OnConflict;
 
 use api::Api;
 use config::Target;
@@ -81,7 +84,7 @@ enum KeysCommand {
         /// What the key is for, 1-100 characters
         #[arg(long)]
         name: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = role_parser())]
         role: Role,
         /// When it stops working, RFC 3339 (for example 2027-06-30T00:00:00Z)
         #[arg(long)]
@@ -100,23 +103,10 @@ enum KeysCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Role {
-    Admin,
-    Creator,
-    Reader,
-    Stats,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Creator => "creator",
-            Role::Reader => "reader",
-            Role::Stats => "stats",
-        }
-    }
+/// `--role`: the service's own roles, by the names it takes.
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    PossibleValuesParser::new(Role::ALL.map(Role::as_str))
+        .try_map(|name| Role::parse(&name).ok_or("not a role"))
 }
 
 const IMPORT_HELP: &str =
@@ -135,12 +125,15 @@ Examples:
   shortener import --from yourls-sql yourls-backup.sql --dry-run
   shortener import --from csv links.csv --map key=Code,target_url=Destination,clicks=Hits";
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OnConflict {
-    /// Leave an existing key as it is and count it
-    Skip,
-    /// Replace its target, settings, creation date and imported clicks
-    Update,
+/// `--on-conflict`: the service's modes, by the names it takes, each with its help.
+fn on_conflict_parser() -> impl TypedValueParser<Value = OnConflict> {
+    PossibleValuesParser::new(OnConflict::ALL.map(|mode| {
+        PossibleValue::new(mode.as_str()).help(match mode {
+            OnConflict::Skip => "Leave an existing key as it is and count it",
+            OnConflict::Update => "Replace its target, settings, creation date and imported clicks",
+        })
+    }))
+    .try_map(|name| OnConflict::parse(Some(&name)).ok_or("not a mode"))
 }
 
 #[derive(Args)]
@@ -151,7 +144,7 @@ struct ImportArgs {
     #[arg(long, value_enum)]
     from: Format,
     /// What an existing key gets
-    #[arg(long, value_enum, default_value_t = OnConflict::Skip)]
+    #[arg(long, value_parser = on_conflict_parser(), default_value = OnConflict::Skip.as_str())]
     on_conflict: OnConflict,
     /// Check every row and report what would change; write nothing
     #[arg(long)]

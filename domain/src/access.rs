@@ -47,16 +47,12 @@ pub enum Access {
 }
 
 impl Role {
+    /// Every role, in the order the API and the CLI list them.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Creator, Role::Reader, Role::Stats];
     pub const ALLOWED: &'static str = "admin, creator, reader or stats";
 
     pub fn parse(raw: &str) -> Option<Role> {
-        match raw {
-            "admin" => Some(Role::Admin),
-            "creator" => Some(Role::Creator),
-            "reader" => Some(Role::Reader),
-            "stats" => Some(Role::Stats),
-            _ => None,
-        }
+        Role::ALL.into_iter().find(|r| r.as_str() == raw)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -569,5 +565,15 @@ mod tests {
         assert!(bad(r#"{"name": "a", "role": "owner"}"#)
             .to_string()
             .contains("admin, creator, reader or stats"));
+    }
+
+    #[test]
+    fn the_roles_read_back_by_name_and_the_error_lists_them_all() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("Admin"), None);
+        let names = Role::ALL.map(Role::as_str);
+        assert_eq!(Role::ALLOWED, crate::request::one_of(&names));
     }
 }

@@ -17,7 +17,9 @@ use super::timestamp::Timestamp;
 /// Items accepted in one import call: all of them go to D1 in one batch.
 pub const MAX_IMPORT_ITEMS: usize = 1000;
 
-const IMPORT_FIELDS: &[&str] = &[
+/// Every field an imported item may have (`url` is `target_url`'s alias); the CLI maps
+/// a CSV's columns to these.
+pub const IMPORT_FIELDS: &[&str] = &[
     "key",
     "target_url",
     "url",
@@ -43,12 +45,22 @@ pub enum OnConflict {
 }
 
 impl OnConflict {
+    /// Both modes, the default first.
+    pub const ALL: [OnConflict; 2] = [OnConflict::Skip, OnConflict::Update];
+
+    /// The name `?on_conflict=` takes.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OnConflict::Skip => "skip",
+            OnConflict::Update => "update",
+        }
+    }
+
     /// `skip` (the default) or `update`.
     pub fn parse(raw: Option<&str>) -> Option<OnConflict> {
         match raw {
-            None | Some("" | "skip") => Some(OnConflict::Skip),
-            Some("update") => Some(OnConflict::Update),
-            Some(_) => None,
+            None | Some("") => Some(OnConflict::Skip),
+            Some(name) => OnConflict::ALL.into_iter().find(|c| c.as_str() == name),
         }
     }
 }
@@ -305,5 +317,17 @@ mod tests {
         assert_eq!(OnConflict::parse(Some("skip")), Some(OnConflict::Skip));
         assert_eq!(OnConflict::parse(Some("update")), Some(OnConflict::Update));
         assert_eq!(OnConflict::parse(Some("overwrite")), None);
+    }
+
+    #[test]
+    fn the_migration_guide_states_the_title_and_tag_limits_of_this_code() {
+        use crate::controls::{MAX_TAGS, MAX_TAG_CHARS};
+        let guide = include_str!("../../docs/migrate.md").replace("\n  ", " ");
+        for said in [
+            format!("cuts a title to {MAX_TITLE_CHARS} characters"),
+            format!("up to {MAX_TAGS} tags of 1 to {MAX_TAG_CHARS} characters"),
+        ] {
+            assert!(guide.contains(&said), "docs/migrate.md should say: {said}");
+        }
     }
 }

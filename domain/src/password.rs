@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::link_request::LinkRequestError;
+use super::request::LinkRequestError;
 
 /// PBKDF2-HMAC-SHA256 iterations. Workers' WebCrypto refuses more than 100,000, so this
 /// is the most the platform allows (OWASP's 2023 advice is 600,000 for this PRF; the

@@ -63,16 +63,21 @@ impl Timestamp {
     /// [`Timestamp::MIN`] to [`Timestamp::MAX`], [`Timestamp::parse_rfc3339`] reads this
     /// back as [`Timestamp::truncated_to_second`].
     pub fn to_rfc3339(self) -> String {
-        let secs = self.0.div_euclid(1000);
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        rfc3339_of_unix_seconds(self.0.div_euclid(1000))
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for any count of seconds since 1970, in range or not: the
+/// CLI writes a source's epoch dates with it and lets the service judge the range.
+pub fn rfc3339_of_unix_seconds(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Why a string is not an RFC 3339 date-time.

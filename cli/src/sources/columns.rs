@@ -35,6 +35,8 @@
 
 use std::io::BufRead;
 
+use shortener_domain::import::IMPORT_FIELDS;
+
 use super::short_link::{unfit_key, ShortLink};
 use super::tags;
 use crate::date;
@@ -64,20 +66,11 @@ impl Flavor {
     }
 }
 
-/// The import's fields a CSV column can fill.
-const FIELDS: [&str; 11] = [
-    "key",
-    "target_url",
-    "title",
-    "tags",
-    "created_at",
-    "clicks",
-    "is_active",
-    "expires_at",
-    "max_clicks",
-    "redirect_status",
-    "forward_query",
-];
+/// The import's fields a CSV column can fill: the service's, but for `url`, which is
+/// only `target_url`'s alias there.
+fn fields() -> impl Iterator<Item = &'static str> {
+    IMPORT_FIELDS.iter().copied().filter(|f| *f != "url")
+}
 
 /// `--map field=Column,...`: which column fills which field, over the source's own
 /// names; and how tags are separated in their cell.
@@ -96,10 +89,10 @@ impl Mapping {
                 Failure::Usage(format!("--map takes field=Column pairs, got '{pair}'"))
             })?;
             let field = field.trim();
-            if !FIELDS.contains(&field) {
+            if !fields().any(|f| f == field) {
                 return Err(Failure::Usage(format!(
                     "--map: unknown field '{field}'; fields are {}",
-                    FIELDS.join(", ")
+                    fields().collect::<Vec<_>>().join(", ")
                 )));
             }
             columns.push((field.to_string(), column.trim().to_string()));
@@ -160,11 +153,12 @@ fn aliases(flavor: Flavor, field: &str) -> &'static [&'static str] {
 /// The YOURLS table's columns in order, for a CSV exported without a header row.
 const YOURLS_ORDER: [&str; 6] = ["keyword", "url", "title", "timestamp", "ip", "clicks"];
 
-/// Which column index fills each field (by [`FIELDS`] position), and the columns only
+/// Which column index fills each field (by [`IMPORT_FIELDS`] position; `url`'s slot
+/// stays empty), and the columns only
 /// some sources have.
 struct Columns {
     flavor: Flavor,
-    index: [Option<usize>; FIELDS.len()],
+    index: [Option<usize>; IMPORT_FIELDS.len()],
     tag_separator: Option<char>,
     /// Bitly's `Custom Link`.
     custom: Option<usize>,
@@ -184,8 +178,11 @@ struct Read1 {
 impl Columns {
     fn find(headers: &[String], flavor: Flavor, mapping: &Mapping) -> Result<Columns, Failure> {
         let normed: Vec<String> = headers.iter().map(|h| norm(h)).collect();
-        let mut index = [None; FIELDS.len()];
-        for (slot, field) in index.iter_mut().zip(FIELDS) {
+        let mut index = [None; IMPORT_FIELDS.len()];
+        for (slot, field) in index.iter_mut().zip(IMPORT_FIELDS) {
+            if *field == "url" {
+                continue;
+            }
             if let Some((_, column)) = mapping.columns.iter().find(|(f, _)| f == field) {
                 let wanted = norm(column);
                 *slot = Some(normed.iter().position(|h| *h == wanted).ok_or_else(|| {
@@ -215,7 +212,7 @@ impl Columns {
             _ => (None, None, None),
         };
         let named = |f: &str| {
-            FIELDS
+            IMPORT_FIELDS
                 .iter()
                 .position(|x| *x == f)
                 .and_then(|i| index.get(i).copied().flatten())
@@ -254,7 +251,7 @@ impl Columns {
     }
 
     fn cell<'r>(&self, record: &'r csv::StringRecord, field: &str) -> Option<&'r str> {
-        let i = FIELDS.iter().position(|f| *f == field)?;
+        let i = IMPORT_FIELDS.iter().position(|f| *f == field)?;
         self.at(record, *self.index.get(i)?)
     }
 

@@ -1,0 +1,21 @@
+//! A link's optional controls: its title, tags and private note, and how it routes
+//! (validity window, fallback, targeting rules, A/B split, crawlability). Parsed once
+//! from a request body; the routing part travels in the cached redirect rule, so a
+//! redirect reads nothing more than it does for a plain link.
+
+mod card;
+mod field;
+mod parse;
+mod parse_rules;
+mod routing;
+mod stored;
+#[cfg(test)]
+mod tests;
+
+pub use card::{SocialCard, MAX_CARD_DESCRIPTION_CHARS};
+pub use field::*;
+pub use parse::*;
+pub use routing::*;
+pub use stored::Controls;
+// The classes a rule can name are the User-Agent's vocabulary, kept in one module.
+pub use crate::user_agent::{DeviceClass, Os};
