@@ -3,6 +3,7 @@
 // export and API keys, by keyboard alone, at phone width and through axe-core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { startWorker } from "./harness.mjs";
 import { browserSuite, openPage, noHorizontalScroll, axeViolations, tabTo, skip, SHOTS, ADMIN_TOKEN } from "./browser.mjs";
 
