@@ -39,14 +39,15 @@ function outbound(request) {
  * the links' targets and Chromium, and stops them after. The returned object holds
  * `w` (the worker), `base` (its origin), `targets` (the targets' origin, example.com
  * mapped to 127.0.0.1) and `browser`, and is handed to `ready` once they are up.
+ * `vars` are added to the worker's.
  */
-export function browserSuite(ready = () => {}) {
+export function browserSuite(ready = () => {}, { vars = {} } = {}) {
   const suite = {};
   let site;
   before(async () => {
     if (skip) return;
     // The token lets the dashboard sign in and the API console make an authorized call.
-    suite.w = await startWorker({ host: "127.0.0.1", port: 0, outbound, vars: { ADMIN_TOKEN } });
+    suite.w = await startWorker({ host: "127.0.0.1", port: 0, outbound, vars: { ADMIN_TOKEN, ...vars } });
     suite.base = String(suite.w.url).replace(/\/$/, "");
     // The targets live on example.com, which the browser resolves to a page served
     // here on 127.0.0.1 (no traffic leaves the machine).
@@ -73,9 +74,12 @@ export function browserSuite(ready = () => {}) {
   return suite;
 }
 
-/** A new context and page; `errors` collects the page's script errors. */
-export async function openPage(browser, viewport = { width: 1280, height: 860 }) {
-  const context = await browser.newContext({ viewport });
+/**
+ * A new context and page; `errors` collects the page's script errors. `options` may set
+ * the `colorScheme` and `javaScriptEnabled` of the context.
+ */
+export async function openPage(browser, viewport = { width: 1280, height: 860 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));

@@ -1,74 +1,21 @@
-// The pages named in issue 24, in a real browser (Debian's Chromium, driven by
-// playwright-core, against the built worker served by Miniflare on 127.0.0.1): health
-// states in their own colours and reasons in words, a visible focus on the chart's
-// day, form errors in the form's words, /docs at 320 px, each held to axe-core and the
-// keyboard. Setup copied from tests/browser.test.mjs (the lead folds this file into
-// its split).
-import { test, before, after } from "node:test";
+// The pages' states and reflow in a real browser (issue 24): health states in their
+// own colours and reasons in words, a visible focus on the chart's day, form errors in
+// the form's words, /docs at 320 px, and the no-script form's 400, each held to
+// axe-core and the keyboard. The setup is tests/browser.mjs's, as in every browser file.
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { startWorker, refuseOutbound } from "./harness.mjs";
-
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const AXE = new URL("../node_modules/axe-core/axe.min.js", import.meta.url).pathname;
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM}: install Debian's chromium package (make test does so when run as root)`;
-
-// health.example answers; anything else the worker fetches is refused here, as a
-// target that cannot be reached (the runtime then says "internal error; reference =").
-function outbound(request) {
-  if (new URL(request.url).hostname === "health.example") return new Response(request.method === "HEAD" ? null : "ok");
-  return refuseOutbound(request);
-}
+import { axeViolations, browserSuite, openPage, skip, tabTo } from "./browser.mjs";
 
 let w;
 let browser;
 let base;
-before(async () => {
-  if (skip) return;
-  w = await startWorker({ host: "127.0.0.1", port: 0, outbound, vars: { HEALTH_CHECK_MIN_INTERVAL_SECONDS: "0" } });
-  base = String(w.url).replace(/\/$/, "");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-after(async () => {
-  await browser?.close();
-  await w?.dispose();
-});
+browserSuite(
+  (suite) => ({ w, browser, base } = suite),
+  { vars: { HEALTH_CHECK_MIN_INTERVAL_SECONDS: "0" } },
+);
 
-async function newPage({ viewport = { width: 1280, height: 860 }, colorScheme = "light", javaScriptEnabled = true } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, javaScriptEnabled });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
-  return { context, page, errors };
-}
-
-/** The serious and critical axe-core violations of the page as it is now. */
-async function axeViolations(page) {
-  // Evaluated through the debugging protocol, which the page's CSP does not govern.
-  await page.evaluate(readFileSync(AXE, "utf8"));
-  return page.evaluate(async () => {
-    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  });
-}
-
-/** Presses Tab until `selector` has the focus (at most `limit` times). */
-async function tabTo(page, selector, limit = 300) {
-  for (let i = 0; i < limit; i++) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s), selector)) return;
-    await page.keyboard.press("Tab");
-  }
-  throw new Error(`Tab never reached ${selector}`);
+function newPage({ viewport = { width: 1280, height: 860 }, colorScheme = "light", javaScriptEnabled = true } = {}) {
+  return openPage(browser, viewport, { colorScheme, javaScriptEnabled });
 }
 
 /** WCAG contrast ratio of two CSS colours as the browser computed them. */
