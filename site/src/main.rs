@@ -53,6 +53,27 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The line of `src/assets/dashboard.js` that this build fills with the import's fields.
+const IMPORT_FIELDS_LINE: &str = "const IMPORT_FIELDS = []; // filled by site/";
+
+/// The dashboard's script with the fields an import item may carry, from the domain
+/// (less `url`, only `target_url`'s alias), so the dashboard keeps no copy of the list.
+fn with_import_fields(script: &str) -> Result<String> {
+    let fields: Vec<&str> = shortener::domain::import::IMPORT_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f != "url")
+        .collect();
+    if !script.contains(IMPORT_FIELDS_LINE) {
+        return Err(format!("src/assets/dashboard.js has no line '{IMPORT_FIELDS_LINE}'").into());
+    }
+    let line = format!(
+        "const IMPORT_FIELDS = {}; // filled by site/ from the domain's IMPORT_FIELDS",
+        serde_json::to_string(&fields)?
+    );
+    Ok(script.replacen(IMPORT_FIELDS_LINE, &line, 1))
+}
+
 fn build(root: Option<&Path>, out: &Path) -> Result<usize> {
     let root = root.ok_or("site/ has no parent directory")?;
     if out.exists() {
@@ -76,8 +97,16 @@ fn build(root: Option<&Path>, out: &Path) -> Result<usize> {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| format!("{}: not a UTF-8 name", path.display()))?;
-        if name != "openapi.json" {
-            write(&format!("static/{name}"), &fs::read(path)?)?;
+        match name {
+            "openapi.json" => {}
+            "dashboard.js" => {
+                let script = fs::read_to_string(path)?;
+                write(
+                    &format!("static/{name}"),
+                    with_import_fields(&script)?.as_bytes(),
+                )?;
+            }
+            _ => write(&format!("static/{name}"), &fs::read(path)?)?,
         }
     }
 
@@ -185,6 +214,24 @@ fn console_page(vendor: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dashboard_is_served_with_the_domain_s_import_fields_and_no_copy_of_its_own() {
+        let source = include_str!("../../src/assets/dashboard.js");
+        let served = with_import_fields(source).unwrap();
+        let line = served
+            .lines()
+            .find(|l| l.starts_with("const IMPORT_FIELDS = "))
+            .unwrap();
+        for field in shortener::domain::import::IMPORT_FIELDS {
+            assert_eq!(
+                line.contains(&format!("\"{field}\"")),
+                *field != "url",
+                "{field}"
+            );
+        }
+        assert!(with_import_fields("const IMPORT_FIELDS = [\"key\"];").is_err());
+    }
 
     #[test]
     fn html_files_are_served_without_their_extension() {

@@ -10,8 +10,11 @@
 const $ = (id) => document.getElementById(id);
 const TOKEN = "shortener.dashboard-key";
 const PAGE_SIZE = 25;
-/** The fields an import item may carry (the service refuses any other). */
-const IMPORT_FIELDS = ["key", "target_url", "created_at", "clicks", "is_active", "expires_at", "max_clicks", "redirect_status", "forward_query", "title", "tags"];
+/**
+ * The fields an import item may carry (the service refuses any other): written into the
+ * served file by site/ from the domain's list, so this script keeps no copy of it.
+ */
+const IMPORT_FIELDS = []; // filled by site/
 /** Items per import call: the service takes up to 1,000 and writes each call in one batch. */
 const IMPORT_BATCH = 1000;
 
