@@ -18,7 +18,7 @@ use crate::domain::timestamp::Timestamp;
 use crate::health::{self, Checker, Notice};
 use crate::http::error::ApiError;
 use crate::http::response::BOOKMARK_HEADER;
-use crate::storage::database::{Database, SessionStart};
+use crate::storage::database::{Database, Primary, SessionStart};
 use crate::storage::error::StorageError;
 use crate::storage::links::LinkStore;
 use crate::storage::rules::RuleStore;
@@ -34,6 +34,9 @@ pub struct Ctx {
     url: String,
     parsed: OnceCell<Option<url::Url>>,
     origin: OnceCell<String>,
+    /// The links database's primary, shared by the rule store, click writes and
+    /// password attempts: one binding lookup per request.
+    primary: Primary,
     rules: OnceCell<RuleStore>,
     /// The client's `X-D1-Bookmark`, if it has a bookmark's shape. Anything else is
     /// ignored: the session then starts at the primary, which is never behind.
@@ -48,6 +51,7 @@ const MAX_BOOKMARK_LEN: usize = 128;
 
 impl Ctx {
     pub fn new(req: &Request, env: Env, ctx: Context) -> Ctx {
+        let primary = Primary::of(&env);
         Ctx {
             config: Config::get(&env),
             env,
@@ -56,6 +60,7 @@ impl Ctx {
             url: req.inner().url(),
             parsed: OnceCell::new(),
             origin: OnceCell::new(),
+            primary,
             rules: OnceCell::new(),
             bookmark: req
                 .headers()
@@ -142,11 +147,17 @@ impl Ctx {
         self.links.get()?.as_ref().ok()?.bookmark()
     }
 
-    /// Redirect rules through every cache tier. Its D1 handle (the primary) also serves
-    /// click writes and password attempts; the owner's and operator's reads and writes
-    /// go through [`Ctx::links`]' session instead.
+    /// Redirect rules through every cache tier, on this request's primary.
     pub fn rules(&self) -> &RuleStore {
-        self.rules.get_or_init(|| RuleStore::from_env(&self.env))
+        self.rules
+            .get_or_init(|| RuleStore::with_primary(&self.env, self.primary.clone()))
+    }
+
+    /// The links database's primary: click writes and password attempts, which must see
+    /// every write before them. The owner's and operator's reads and writes go through
+    /// [`Ctx::links`]' session instead.
+    pub fn primary(&self) -> Result<Database, StorageError> {
+        self.primary.get()
     }
 
     /// The links table, in a D1 session: one that starts where the client's bookmark
@@ -177,7 +188,7 @@ impl Ctx {
 
     /// The click writer (for click-limited links, which count before redirecting).
     pub fn clicks(&self) -> Result<ClickWriter, StorageError> {
-        self.rules().database().map(ClickWriter::on)
+        self.primary().map(ClickWriter::on)
     }
 
     fn parsed(&self) -> Option<&url::Url> {

@@ -107,7 +107,7 @@ pub async fn verdict(
         .unwrap_or_else(|| "unknown".into());
     let client_scope = format!("c:{}", client.chars().take(64).collect::<String>());
     let link_scope = format!("l:{qualified}");
-    let attempts = Attempts::on(cx.rules().database()?);
+    let attempts = Attempts::on(cx.primary()?);
     let granted = attempts
         .take(
             &[

@@ -1,6 +1,7 @@
 //! The D1 database handle every table's code shares, and how values are bound to and
 //! read from it: each statement is counted, each failure keeps its operation and cause.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -36,6 +37,32 @@ pub enum SessionStart<'a> {
     Primary,
     /// A replica that has caught up with this bookmark (from an earlier response).
     After(&'a str),
+}
+
+/// The links database's primary for one request, opened on first use and shared by
+/// every store that holds a clone (the rule store's re-check, click writes, password
+/// attempts), so the binding is looked up once per request.
+#[derive(Clone)]
+pub struct Primary {
+    env: Env,
+    cell: Rc<OnceCell<Result<Database, StorageError>>>,
+}
+
+impl Primary {
+    /// Nothing is opened until [`Primary::get`].
+    pub fn of(env: &Env) -> Primary {
+        Primary {
+            env: env.clone(),
+            cell: Rc::new(OnceCell::new()),
+        }
+    }
+
+    /// The primary, opened on the first call.
+    pub fn get(&self) -> Result<Database, StorageError> {
+        self.cell
+            .get_or_init(|| Database::from_env(&self.env))
+            .clone()
+    }
 }
 
 impl Database {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use worker::{console_error, Env};
 
 use super::cache::LinkCache;
-use super::database::{Database, SessionStart};
+use super::database::{Database, Primary, SessionStart};
 use super::error::StorageError;
 use super::links::{LinkRef, LinkStore};
 use super::memory;
@@ -57,7 +57,7 @@ pub struct Found {
 /// Redirect rules for one request, through every tier. Cloning shares the bindings.
 #[derive(Clone)]
 pub struct RuleStore {
-    db: Rc<OnceCell<Result<Database, StorageError>>>,
+    db: Primary,
     nearest: Rc<OnceCell<Result<Database, StorageError>>>,
     kv: Rc<LinkCache>,
 }
@@ -65,20 +65,22 @@ pub struct RuleStore {
 impl RuleStore {
     /// The tiers for one request; each binding is opened when first needed.
     pub fn from_env(env: &Env) -> RuleStore {
+        RuleStore::with_primary(env, Primary::of(env))
+    }
+
+    /// The tiers for one request, sharing the request's handle on the primary.
+    pub fn with_primary(env: &Env, db: Primary) -> RuleStore {
         RuleStore {
-            db: Rc::new(OnceCell::new()),
+            db,
             nearest: Rc::new(OnceCell::new()),
             kv: Rc::new(LinkCache::from_env(env)),
         }
     }
 
-    /// The D1 database, opened on first use and shared by every later call. Plain calls
-    /// reach the primary: the re-check after a cache fill must see every change
-    /// committed before it, and click writes go there anyway.
-    pub fn database(&self) -> Result<Database, StorageError> {
-        self.db
-            .get_or_init(|| Database::from_env(self.kv.env()))
-            .clone()
+    /// The primary: the re-check after a cache fill must see every change committed
+    /// before it.
+    fn database(&self) -> Result<Database, StorageError> {
+        self.db.get()
     }
 
     /// A session that may read from the nearest replica: a cache miss is answered as
