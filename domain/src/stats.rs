@@ -1,6 +1,9 @@
 //! Visit statistics: the reporting window and the shape of the answer.
 
-use serde::Serialize;
+use std::marker::PhantomData;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::timestamp::{Timestamp, DAY_MS};
 
@@ -74,23 +77,64 @@ pub struct DayClicks {
     pub clicks: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HostClicks {
-    pub host: String,
+/// The clicks of one value of a breakdown (a referrer's host, a country, a device
+/// class): one type for every breakdown, written on the wire with the breakdown's own
+/// field name (`{"host": …, "clicks": n}`, `{"country": …}`, `{"device": …}`), which
+/// the statistics answer has always used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally<B> {
+    pub value: String,
     pub clicks: i64,
+    breakdown: PhantomData<B>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CountryClicks {
-    pub country: String,
-    pub clicks: i64,
+impl<B> Tally<B> {
+    pub fn new(value: impl Into<String>, clicks: i64) -> Tally<B> {
+        Tally {
+            value: value.into(),
+            clicks,
+            breakdown: PhantomData,
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceClicks {
-    pub device: String,
-    pub clicks: i64,
+/// A breakdown of clicks, named by the field its values are written under.
+pub trait TallyField {
+    const FIELD: &'static str;
 }
+
+/// Clicks by referrer host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByReferrer {}
+/// Clicks by country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByCountry {}
+/// Clicks by device class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByDevice {}
+
+impl TallyField for ByReferrer {
+    const FIELD: &'static str = "host";
+}
+impl TallyField for ByCountry {
+    const FIELD: &'static str = "country";
+}
+impl TallyField for ByDevice {
+    const FIELD: &'static str = "device";
+}
+
+impl<B: TallyField> Serialize for Tally<B> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(B::FIELD, &self.value)?;
+        map.serialize_entry("clicks", &self.clicks)?;
+        map.end()
+    }
+}
+
+pub type HostClicks = Tally<ByReferrer>;
+pub type CountryClicks = Tally<ByCountry>;
+pub type DeviceClicks = Tally<ByDevice>;
 
 /// A link's exact counters, from its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,26 +223,17 @@ impl Stats {
             referrers: breakdown
                 .referrers
                 .into_iter()
-                .map(|(v, clicks)| HostClicks {
-                    host: shown(v, "direct"),
-                    clicks,
-                })
+                .map(|(v, clicks)| HostClicks::new(shown(v, "direct"), clicks))
                 .collect(),
             countries: breakdown
                 .countries
                 .into_iter()
-                .map(|(v, clicks)| CountryClicks {
-                    country: shown(v, "unknown"),
-                    clicks,
-                })
+                .map(|(v, clicks)| CountryClicks::new(shown(v, "unknown"), clicks))
                 .collect(),
             devices: breakdown
                 .devices
                 .into_iter()
-                .map(|(v, clicks)| DeviceClicks {
-                    device: shown(v, "other"),
-                    clicks,
-                })
+                .map(|(v, clicks)| DeviceClicks::new(shown(v, "other"), clicks))
                 .collect(),
             served_by: breakdown
                 .served_by
@@ -220,6 +255,23 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_breakdown_s_tally_is_written_under_its_own_field_name() {
+        let json = |v: serde_json::Value| v.to_string();
+        assert_eq!(
+            json(serde_json::to_value(HostClicks::new("direct", 3)).unwrap()),
+            r#"{"clicks":3,"host":"direct"}"#
+        );
+        assert_eq!(
+            json(serde_json::to_value(CountryClicks::new("DE", 2)).unwrap()),
+            r#"{"clicks":2,"country":"DE"}"#
+        );
+        assert_eq!(
+            json(serde_json::to_value(DeviceClicks::new("mobile", 1)).unwrap()),
+            r#"{"clicks":1,"device":"mobile"}"#
+        );
+    }
 
     #[test]
     fn absent_values_and_the_overflow_bucket_get_readable_names() {
@@ -252,10 +304,10 @@ mod tests {
             Some("1970-01-01T00:00:00Z")
         );
         assert_eq!(stats.by_day.first().map(|d| d.clicks), Some(5));
-        let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.host.as_str()).collect();
+        let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(hosts, ["direct", "(other)", "a.example"]);
         assert_eq!(
-            stats.countries.first().map(|c| c.country.as_str()),
+            stats.countries.first().map(|c| c.value.as_str()),
             Some("unknown")
         );
     }

@@ -179,7 +179,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
             &stats
                 .referrers
                 .iter()
-                .map(|r| (r.host.clone(), r.clicks))
+                .map(|r| (r.value.clone(), r.clicks))
                 .collect::<Vec<_>>()
         ),
         countries = top_table(
@@ -188,7 +188,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
             &stats
                 .countries
                 .iter()
-                .map(|c| (c.country.clone(), c.clicks))
+                .map(|c| (c.value.clone(), c.clicks))
                 .collect::<Vec<_>>()
         ),
         devices = top_table(
@@ -197,7 +197,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
             &stats
                 .devices
                 .iter()
-                .map(|d| (d.device.clone(), d.clicks))
+                .map(|d| (d.value.clone(), d.clicks))
                 .collect::<Vec<_>>()
         ),
     );
@@ -413,15 +413,9 @@ mod tests {
                     clicks: 2,
                 },
             ],
-            referrers: vec![HostClicks {
-                host: "direct".into(),
-                clicks: 3,
-            }],
+            referrers: vec![HostClicks::new("direct", 3)],
             countries: vec![],
-            devices: vec![DeviceClicks {
-                device: "mobile".into(),
-                clicks: 3,
-            }],
+            devices: vec![DeviceClicks::new("mobile", 3)],
             served_by: Vec::new(),
             bots_by_reason: Vec::new(),
         }
