@@ -7,25 +7,34 @@
 use serde_json::Value;
 
 use crate::domain::controls::{
-    DEFAULT_STICKY_SECONDS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
+    DeviceClass, Os, DEFAULT_STICKY_SECONDS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS,
+    MAX_WEIGHT, MIN_VARIANTS,
 };
 use crate::domain::link::Link;
 use crate::domain::timestamp::Timestamp;
 use crate::web::html::escape;
 
-const DEVICES: [(&str, &str); 3] = [
-    ("desktop", "Desktop"),
-    ("mobile", "Phone"),
-    ("tablet", "Tablet"),
-];
-const SYSTEMS: [(&str, &str); 6] = [
-    ("ios", "iOS"),
-    ("android", "Android"),
-    ("windows", "Windows"),
-    ("macos", "macOS"),
-    ("linux", "Linux"),
-    ("chromeos", "ChromeOS"),
-];
+/// How the rule form names a device class; the values are the domain's own names, and
+/// the match makes a new class a compile error here until it has a label.
+fn device_label(class: DeviceClass) -> &'static str {
+    match class {
+        DeviceClass::Desktop => "Desktop",
+        DeviceClass::Mobile => "Phone",
+        DeviceClass::Tablet => "Tablet",
+    }
+}
+
+/// How the rule form names a system (see [`device_label`]).
+fn os_label(os: Os) -> &'static str {
+    match os {
+        Os::Ios => "iOS",
+        Os::Android => "Android",
+        Os::Windows => "Windows",
+        Os::Macos => "macOS",
+        Os::Linux => "Linux",
+        Os::Chromeos => "ChromeOS",
+    }
+}
 
 /// A `datetime-local` input for an instant: in UTC in the markup (the server does not
 /// know the reader's time zone), with the instant in `data-utc` for the script to show
@@ -306,8 +315,16 @@ fn rule(n: &str, when: &Value, target: &str) -> String {
   <button type="button" class="secondary remove-rule">Remove rule <span class="rule-n">{n}</span></button>
 </fieldset></li>"#,
         target = escape(target),
-        devices = boxes("device", "Devices", &DEVICES),
-        systems = boxes("os", "Systems", &SYSTEMS),
+        devices = boxes(
+            "device",
+            "Devices",
+            &DeviceClass::ALL.map(|c| (c.as_str(), device_label(c)))
+        ),
+        systems = boxes(
+            "os",
+            "Systems",
+            &Os::ALL.map(|os| (os.as_str(), os_label(os)))
+        ),
         country = escape(&strings(get("country")).join(", ")),
         language = escape(&strings(get("language")).join(", ")),
         qname = text_of(query.and_then(|q| q.get("name"))),
