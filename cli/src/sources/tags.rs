@@ -1,42 +1,25 @@
 //! Tags from a source fitted to what a link holds here, so one odd tag does not cost a
-//! link: each is tried as the service would store it (trimmed, lower case, inner spaces
-//! as `-`), and one it could not hold, or one past the tenth, is left out with a note.
-//! The rule mirrors `normalize_tag` in the worker's `src/domain/controls.rs` (the
-//! service checks again); it moves to the shared domain crate with the other copies.
+//! link: each is stored by the domain's own rule (`normalize_tag`: trimmed, lower case,
+//! inner spaces as `-`), and one it refuses, or one past the tenth, is left out with a
+//! note (the service checks again).
 
-const MAX_TAGS: usize = 10;
-const MAX_TAG_CHARS: usize = 32;
+use shortener_domain::controls::{normalize_tag, MAX_TAGS};
 
 /// The tags kept, in order and without duplicates, and a note for each left out.
 pub fn fit(raw: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<String>) {
     let mut kept: Vec<String> = Vec::new();
     let mut notes = Vec::new();
     for tag in raw {
-        let stored = tag
-            .trim()
-            .to_ascii_lowercase()
-            .split_ascii_whitespace()
-            .collect::<Vec<_>>()
-            .join("-");
-        if stored.is_empty() {
+        if tag.trim().is_empty() {
             continue;
         }
-        let fits = stored.chars().count() <= MAX_TAG_CHARS
-            && stored.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
-            });
-        if !fits {
-            notes.push(format!(
-                "tag '{tag}' not kept: a tag here is 1 to {MAX_TAG_CHARS} of a-z, 0-9, '-', '_', '.'"
-            ));
-        } else if kept.contains(&stored) {
-            continue;
-        } else if kept.len() == MAX_TAGS {
-            notes.push(format!(
+        match normalize_tag(&tag) {
+            Err(why) => notes.push(format!("tag '{tag}' not kept: {why}")),
+            Ok(stored) if kept.contains(&stored) => {}
+            Ok(_) if kept.len() == MAX_TAGS => notes.push(format!(
                 "tag '{tag}' not kept: a link here holds at most {MAX_TAGS} tags"
-            ));
-        } else {
-            kept.push(stored);
+            )),
+            Ok(stored) => kept.push(stored),
         }
     }
     (kept, notes)
