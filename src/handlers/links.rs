@@ -1,7 +1,7 @@
 //! Creating links, and the endpoints that show and change one: the owner's (found by
 //! the hash of the secret) and the operator's (found by key) share these handlers.
 
-use worker::{console_error, Request};
+use worker::Request;
 
 use super::auth::Operator;
 use super::context::Ctx;
@@ -20,6 +20,7 @@ use crate::domain::timestamp::Timestamp;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, BAD_REQUEST, CREATED, OK};
+use crate::log::LogLine;
 use crate::storage::links::{LinkRef, Updated};
 use crate::web::pages::{self, AdminContext};
 use crate::web::settings::{form_patch, in_form_words, Notice, PLAIN_FORMS};
@@ -151,7 +152,10 @@ async fn rate_limit(client: String, cx: &Ctx) -> Result<(), ApiError> {
         }
         Ok(_) => Ok(()),
         Err(e) => {
-            console_error!("rate limiter failed, allowing the request: {e}");
+            LogLine::error("rate_limit")
+                .message("rate limiter failed, allowing the request")
+                .cause(e)
+                .emit();
             Ok(())
         }
     }
