@@ -88,6 +88,7 @@ fn operation(route: &Route) -> Option<Operation> {
             Operation::ManageKeys
         }
         Route::AuditList | Route::AuditExport => Operation::ReadAudit,
+        Route::ApiMe => Operation::ReadSelf,
         _ => return None,
     })
 }
