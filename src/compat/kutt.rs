@@ -156,11 +156,21 @@ pub async fn handle(method: Method, req: &mut Request, cx: &Ctx) -> worker::Resu
 
 async fn serve(endpoint: Endpoint<'_>, req: &mut Request, cx: &Ctx) -> Answer {
     let token = header(req, "X-API-KEY");
+    // The body is read before the key is checked: an answer sent with the request's
+    // body unread leaves the client's kept-alive connection unusable (Node's http
+    // agent, which the `kutt` client uses, has its next request on it reset).
+    let body = match endpoint {
+        Endpoint::Create | Endpoint::Update(_) => object_body(req).await?,
+        _ => Map::new(),
+    };
     let op = |operation| operator(token.as_deref(), operation, cx);
     match endpoint {
         Endpoint::List => list(&op(Operation::ListLinks).await?, cx).await,
-        Endpoint::Create => create(req, &op(Operation::CreateLinks).await?, cx).await,
-        Endpoint::Update(id) => update(id, req, &op(Operation::ChangeLink).await?, cx).await,
+        Endpoint::Create => {
+            let client = operations::client_ip(req);
+            create(body, client, &op(Operation::CreateLinks).await?, cx).await
+        }
+        Endpoint::Update(id) => update(id, body, &op(Operation::ChangeLink).await?, cx).await,
         Endpoint::Remove(id) => remove(id, &op(Operation::ChangeLink).await?, cx).await,
         Endpoint::Stats(id) => stats(id, &op(Operation::LinkStats).await?, cx).await,
         Endpoint::User => user(token.as_deref(), cx).await,
@@ -323,9 +333,8 @@ fn native_fields(body: &Map<String, Value>, cx: &Ctx) -> Result<Map<String, Valu
 
 /// `POST /api/v2/links`: the operator API's creation (a password is hashed as this
 /// service hashes one), on the creation rate limit of `POST /url`.
-async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
-    operations::rate_limit(operations::client_ip(req), cx).await?;
-    let body = object_body(req).await?;
+async fn create(body: Map<String, Value>, client: String, op: &Operator, cx: &Ctx) -> Answer {
+    operations::rate_limit(client, cx).await?;
     let mut native = native_fields(&body, cx)?;
     native.remove("key");
     let own_hosts = cx.own_hosts();
@@ -338,8 +347,7 @@ async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
 
 /// `PATCH /api/v2/links/{id}`: the operator API's change; a new `address` renames the
 /// link (its old key stays as an alias, as a native rename leaves it).
-async fn update(id: &str, req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
-    let body = object_body(req).await?;
+async fn update(id: &str, body: Map<String, Value>, op: &Operator, cx: &Ctx) -> Answer {
     let mut native = native_fields(&body, cx)?;
     for creation_only in ["password", "custom_key", "reuse", "domain"] {
         native.remove(creation_only);

@@ -279,6 +279,17 @@ fn operation(endpoint: &Endpoint<'_>) -> Operation {
 
 async fn serve(endpoint: Endpoint<'_>, req: &mut Request, cx: &Ctx) -> Result<Reply, Problem> {
     let token = header(req, "X-Api-Key");
+    // The body is read before the key is checked: an answer sent with the request's
+    // body unread leaves the client's kept-alive connection unusable (Node's http
+    // agent, which clients of this API use, has its next request on it reset).
+    let body = match endpoint {
+        Endpoint::Create | Endpoint::Edit(_) => match object_body(req).await {
+            Ok(body) => body,
+            Err(Failure::Shlink(p)) => return Err(p),
+            Err(Failure::Api(e)) => return Err(problem_of(e, None, None)),
+        },
+        _ => Map::new(),
+    };
     if token.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(Problem::new(
             401,
@@ -287,6 +298,7 @@ async fn serve(endpoint: Endpoint<'_>, req: &mut Request, cx: &Ctx) -> Result<Re
             "Expected one of the following authentication headers, [\"X-Api-Key\"], but none were provided".into(),
         ));
     }
+    let client = operations::client_ip(req);
     let op = operator(token.as_deref(), operation(&endpoint), cx)
         .await
         .map_err(|e| problem_of(e, None, None))?;
@@ -300,9 +312,9 @@ async fn serve(endpoint: Endpoint<'_>, req: &mut Request, cx: &Ctx) -> Result<Re
     };
     let result = match endpoint {
         Endpoint::List => list(&op, cx).await,
-        Endpoint::Create => create(req, &op, cx).await,
+        Endpoint::Create => create(body, client, &op, cx).await,
         Endpoint::Show(code) => show(code, &op, cx).await,
-        Endpoint::Edit(code) => edit(code, req, &op, cx).await,
+        Endpoint::Edit(code) => edit(code, body, &op, cx).await,
         Endpoint::Delete(code) => delete(code, &op, cx).await,
         Endpoint::Visits(code) => visits(code, &op, cx).await,
         Endpoint::VisitsOverview => visits_overview(&op, cx).await,
@@ -456,9 +468,8 @@ fn native_fields(body: &Map<String, Value>, creating: bool) -> Result<Value, Fai
 
 /// `POST /rest/v3/short-urls`: through the same creation (limits, checks, audit) as
 /// the operator API, on the same creation rate limit as `POST /url`.
-async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
-    operations::rate_limit(operations::client_ip(req), cx).await?;
-    let body = object_body(req).await?;
+async fn create(body: Map<String, Value>, client: String, op: &Operator, cx: &Ctx) -> Answer {
+    operations::rate_limit(client, cx).await?;
     let native = native_fields(&body, true)?;
     let own_hosts = cx.own_hosts();
     let new = NewLink::from_value(native, &cx.target_policy(&own_hosts), cx.now)
@@ -472,8 +483,7 @@ async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
 
 /// `PATCH /rest/v3/short-urls/{shortCode}`: the same change as the operator API's
 /// `PATCH`, audited the same way.
-async fn edit(code: &str, req: &mut Request, op: &Operator, cx: &Ctx) -> Answer {
-    let body = object_body(req).await?;
+async fn edit(code: &str, body: Map<String, Value>, op: &Operator, cx: &Ctx) -> Answer {
     let native = native_fields(&body, false)?;
     let link = find(code, op, cx).await?;
     let changed = match &native {
