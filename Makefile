@@ -29,7 +29,7 @@ export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
 export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
+.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser bootstrap-python build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (PORT=... for another; local D1 + KV)"
@@ -151,7 +151,25 @@ bootstrap-browser:
 	  else echo "no Chromium at $(CHROMIUM_PATH): the browser tests will be skipped ($(CHROMIUM_HINT))"; fi; \
 	fi
 
-e2e: build cli bootstrap-browser
+# The YOURLS adapter's test drives the `yourls` client from PyPI (tests/compat-yourls.test.mjs),
+# installed into a venv under build/ (pinned here; PYTHON for another interpreter).
+# Without python3 a developer's run skips that test, saying why; CI fails instead.
+PYTHON ?= python3
+YOURLS_CLIENT := yourls==1.2.3
+YOURLS_VENV := build/yourls-venv
+PYTHON_HINT := install Python 3 with venv (sudo apt-get install -y python3 python3-venv) or set PYTHON
+bootstrap-python:
+	@if ! command -v $(PYTHON) >/dev/null; then \
+	  if [ -n "$$CI" ] && [ "$$CI" != false ]; then \
+	    echo "no $(PYTHON), and CI does not skip the YOURLS client test: $(PYTHON_HINT)"; exit 1; \
+	  else echo "no $(PYTHON): the YOURLS client test will be skipped ($(PYTHON_HINT))"; exit 0; fi; \
+	fi; \
+	if ! $(YOURLS_VENV)/bin/python -c 'import yourls' 2>/dev/null; then \
+	  $(PYTHON) -m venv $(YOURLS_VENV) && $(YOURLS_VENV)/bin/pip install -q --disable-pip-version-check '$(YOURLS_CLIENT)' \
+	    || { echo "could not install $(YOURLS_CLIENT) into $(YOURLS_VENV): $(PYTHON_HINT)"; rm -rf $(YOURLS_VENV); exit 1; }; \
+	fi
+
+e2e: build cli bootstrap-browser bootstrap-python
 	node --test --test-concurrency=1 --test-timeout=180000 tests/*.test.mjs
 
 test: bootstrap lint unit e2e

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::domain::compat::CompatApis;
 use crate::domain::domains::Domains;
 use crate::domain::health::DeadLinkMode;
 use crate::domain::key::{GENERATED_LEN, MIN_LEN};
@@ -180,6 +181,9 @@ pub struct Config {
     /// The domains served besides the primary, and every domain's fallbacks
     /// (`DOMAINS`, see docs/teams.md).
     pub domains: Domains,
+    /// `COMPAT_APIS`: the other shorteners' APIs answered here (docs/compat.md); an
+    /// invalid list switches them all off and says why in the log.
+    pub compat_apis: CompatApis,
     /// Why `DOMAINS` was refused, if it was: the instance then serves the primary
     /// domain only, logs the reason, and `/healthz` reports it.
     pub domains_error: Option<String>,
@@ -295,7 +299,16 @@ impl Config {
         for (_, why) in &unsafe_defaults {
             LogLine::warn("config.unsafe_default").cause(why).emit();
         }
+        let compat_apis =
+            CompatApis::parse(var(env, "COMPAT_APIS").as_deref()).unwrap_or_else(|e| {
+                LogLine::error("config.compat_apis")
+                    .message("COMPAT_APIS does not parse; every compatible API is off")
+                    .cause(&e)
+                    .emit();
+                CompatApis::none()
+            });
         Config {
+            compat_apis,
             domains,
             domains_error,
             unsafe_defaults,

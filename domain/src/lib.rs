@@ -4,6 +4,7 @@ pub mod access;
 pub mod access_roles;
 pub mod access_token;
 pub mod address;
+pub mod compat;
 pub mod controls;
 pub mod domains;
 pub mod health;

@@ -41,14 +41,25 @@ pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<
             return Ok(Some(person));
         }
     }
+    let token = match cx.config.admin_token {
+        None => return Err(ApiError::OperatorApiOff),
+        Some(_) => bearer_token(&header).ok_or(ApiError::Unauthorized)?,
+    };
+    actor_of(token, cx).await.map(Some)
+}
+
+/// Who a token names: `ADMIN_TOKEN` itself, or an API key that is neither revoked nor
+/// expired (its row read at the primary, and its last use recorded after the answer).
+/// The operator API reads the token from its bearer header; the adapters of other
+/// shorteners' APIs from theirs (`crate::compat`).
+pub async fn actor_of(token: &str, cx: &Ctx) -> Result<Actor, ApiError> {
     let root = cx
         .config
         .admin_token
         .as_deref()
         .ok_or(ApiError::OperatorApiOff)?;
-    let token = bearer_token(&header).ok_or(ApiError::Unauthorized)?;
     if token_matches(token, root) {
-        return Ok(Some(Actor::Root));
+        return Ok(Actor::Root);
     }
     let token = ApiToken::parse(token).ok_or(ApiError::Unauthorized)?;
     let keys = KeyStore::on(Database::from_env(&cx.env)?);
@@ -64,7 +75,7 @@ pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<
                         .emit();
                 }
             });
-            Ok(Some(key.actor()))
+            Ok(key.actor())
         }
         _ => Err(ApiError::Unauthorized),
     }
@@ -94,22 +105,27 @@ fn operation(route: &Route) -> Option<Operation> {
 }
 
 /// Lets an authenticated operator through to `route` if their role allows it (403
-/// otherwise): the [`Operator`] the route's handler is given. `None` for a request
-/// that is not an operator's.
+/// otherwise, by [`admit`]). `None` for a request that is not an operator's.
 pub fn permit(route: &Route, actor: Option<Actor>) -> Result<Option<Operator>, ApiError> {
     let Some(actor) = actor else { return Ok(None) };
     let Some(op) = operation(route) else {
         // Every operator route is in `operation`; one that is not is refused, not opened.
         return Err(ApiError::Forbidden(actor.role().as_str()));
     };
+    admit(actor, op).map(Some)
+}
+
+/// Lets `actor` perform `op` if their role allows it (403 otherwise): the
+/// [`Operator`] an operator handler, or an adapter of another API, is given.
+pub fn admit(actor: Actor, op: Operation) -> Result<Operator, ApiError> {
     match actor.access(op) {
         Access::Denied => Err(ApiError::Forbidden(actor.role().as_str())),
-        access => Ok(Some(Operator { actor, access })),
+        access => Ok(Operator { actor, access }),
     }
 }
 
 /// An operator let in to the operator API: who they are, and on which links the route
-/// lets them act. Made only by [`permit`], so a handler that takes one is reached only
+/// lets them act. Made only by [`admit`], so a handler that takes one is reached only
 /// by an operator its route admits.
 pub struct Operator {
     actor: Actor,

@@ -151,10 +151,11 @@ impl ApiError {
         }
     }
 
-    /// Logs server-side failures with their context (client errors are not logged) and
-    /// renders the `{"detail": ...}` response.
-    pub fn into_response(self) -> worker::Result<Reply> {
-        match &self {
+    /// Logs a server-side failure with its context; client errors are not logged. The
+    /// adapters of other APIs (`crate::compat`), which render errors in their formats,
+    /// log through this too.
+    pub fn log(&self) {
+        match self {
             ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
                 LogLine::error("request")
                     .message("server-side failure")
@@ -168,6 +169,12 @@ impl ApiError {
                 .emit(),
             _ => {}
         }
+    }
+
+    /// Logs server-side failures with their context (client errors are not logged) and
+    /// renders the `{"detail": ...}` response.
+    pub fn into_response(self) -> worker::Result<Reply> {
+        self.log();
         let mut res = response::json_response(
             self.status(),
             &serde_json::json!({ "detail": self.detail() }),

@@ -62,6 +62,12 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Resp
     )
 }
 
+/// A response in another API's own media type (`application/problem+json`, XML, plain
+/// text): `no-store`, as the JSON answers are.
+pub fn typed(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Reply> {
+    with_body(status, content_type, "no-store", body.into()).map(Into::into)
+}
+
 /// A static document (OpenAPI, docs page): cacheable for a few minutes.
 pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Reply> {
     with_body(OK, content_type, "public, max-age=300", body.into()).map(Into::into)
