@@ -265,6 +265,17 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// The empty rule the scripts copy for "Add a rule" (on the admin page and in the
+/// dashboard's link form), so both pages build rules from one markup.
+pub fn rule_template() -> String {
+    rule("__N__", &Value::Null, "")
+}
+
+/// The empty variant the scripts copy for "Add a variant" (see [`rule_template`]).
+pub fn variant_template() -> String {
+    variant("__N__", "", None)
+}
+
 /// One rule's fieldset. `n` is its position, or `__N__` in the template the script
 /// copies for a new rule.
 fn rule(n: &str, when: &Value, target: &str) -> String {
@@ -363,7 +374,7 @@ fn rules(notice: Option<&Notice>, link: &Link) -> String {
   <p><button type="button" id="add-rule" class="secondary">Add a rule</button> <button type="submit">Save rules</button></p>{errors}
 </form>"#,
         none_hidden = if items.is_empty() { "" } else { " hidden" },
-        template = rule("__N__", &Value::Null, ""),
+        template = rule_template(),
         errors = error_line("rules-form", notice),
     )
 }
@@ -445,7 +456,7 @@ fn split(notice: Option<&Notice>, link: &Link) -> String {
         } else {
             "No split: fill in two targets to start one."
         },
-        template = variant("__N__", "", None),
+        template = variant_template(),
         errors = error_line("split-form", notice),
     )
 }
