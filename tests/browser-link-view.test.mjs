@@ -52,6 +52,7 @@ test("an operator creates a link with rules and a password from the dashboard, a
   await page.waitForFunction(() => document.getElementById("view-title").textContent === "Link lv-made" && !document.getElementById("view-facts").hidden);
   assert.match(page.url(), /#link\/[^/]+\/lv-made$/);
   assert.equal(await page.inputValue("#lf-target_url"), "https://example.com/lv/made");
+  assert.equal(await page.inputValue("#lf-key"), "lv-made");
   assert.match(await page.textContent("#view-status"), /^Created .*\/lv-made\.$/);
   const summary = await page.$$eval("#lf-summary-list li", (l) => l.map((x) => x.textContent));
   for (const want of ["Title: Made in the dashboard", "Tags: spring-sale, lv", "Password protected", "Click limit: 50", "Redirect status: 307", "1 targeting rule", "Social card: A card"]) {

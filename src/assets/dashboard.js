@@ -924,7 +924,8 @@ function summarize(link) {
   if (link.expires_at) items.push(`Expires ${when(link.expires_at)}`);
   if (link.max_clicks) items.push(`Click limit: ${link.max_clicks}`);
   items.push(`Redirect status: ${link.redirect_status}`);
-  if (link.forward_query) items.push("Passes the query string on");
+  // Passing the query string on is the default; only turning it off is news.
+  if (!link.forward_query) items.push("Does not pass the query string on");
   if (link.crawlable) items.push("Search engines may index it");
   if (link.fallback_url) items.push(`Fallback: ${link.fallback_url}`);
   if (link.dead_link_mode) items.push(`When the target is dead: ${{ redirect: "redirect anyway", interstitial: "warn first", gone: "say it is gone" }[link.dead_link_mode] || link.dead_link_mode}`);
@@ -943,6 +944,7 @@ function fillForm(link) {
   $("rules-list").replaceChildren();
   $("variants-list").replaceChildren();
   const creating = !link;
+  $("lf-key").dataset.field = creating ? "custom_key" : "key";
   for (const el of form.querySelectorAll("[data-field]")) {
     const v = link ? link[el.dataset.field] : null;
     if (el.dataset.kind === "bool") el.checked = Boolean(v);
@@ -978,7 +980,6 @@ function fillForm(link) {
   $("sticky_days").dataset.seconds = seconds || "";
   const card = link?.social_card || {};
   form.querySelectorAll("[data-card]").forEach((el) => (el.value = card[el.dataset.card] || ""));
-  $("lf-key").dataset.field = creating ? "custom_key" : "key";
   $("lf-key-label").firstChild.textContent = creating ? "Custom key " : "Key ";
   $("lf-key-label").lastElementChild.textContent = creating ? "(optional, 3–64 of a–z 0–9 _ -)" : "(renaming keeps the old key working)";
   $("lf-password-hint").textContent = link?.protected

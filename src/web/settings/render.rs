@@ -160,8 +160,8 @@ fn behaviour(notice: Option<&Notice>, link: &Link, default_status: u16) -> Strin
         selected(status.is_none())
     );
     for (code, name) in [
-        (301, "301: moved permanently (browsers remember it)"),
-        (302, "302: found (temporary)"),
+        (301, "301: permanent (browsers remember it)"),
+        (302, "302: temporary"),
         (307, "307: temporary, same method"),
         (308, "308: permanent, same method"),
     ] {
