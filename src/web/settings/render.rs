@@ -107,14 +107,27 @@ pub fn settings(link: &Link, default_status: u16, notice: Option<&Notice>) -> St
          rules and the A/B split can be changed only through the API: <code>PATCH</code> this \
          page's URL with a JSON body (see <a href=\"/docs\">the API</a>).</p></noscript>",
     );
-    html.push_str(&limits(notice, link));
-    html.push_str(&behaviour(notice, link, default_status));
-    html.push_str(&about(notice, link));
-    html.push_str(&password(notice, link));
-    html.push_str(&rules(notice, link));
-    html.push_str(&split(notice, link));
-    html.push_str(&card(notice, link));
-    html.push_str(&rename(notice, link));
+    // The same sections, in the same order, as the dashboard's link form.
+    let group = |title: &str, forms: &[String]| {
+        format!(
+            "<div class=\"group\" role=\"group\" aria-label=\"{title}\"><h3 class=\"group-title\">{title}</h3>{}</div>",
+            forms.concat().replace("<h3>", "<h4>").replace("</h3>", "</h4>")
+        )
+    };
+    html.push_str(&group("Link", &[about(notice, link), rename(notice, link)]));
+    html.push_str(&group(
+        "Access",
+        &[password(notice, link), limits(notice, link)],
+    ));
+    html.push_str(&group(
+        "Routing",
+        &[
+            behaviour(notice, link, default_status),
+            rules(notice, link),
+            split(notice, link),
+        ],
+    ));
+    html.push_str(&group("Appearance", &[card(notice, link)]));
     html.push_str("</section>");
     html
 }
