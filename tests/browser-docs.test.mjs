@@ -47,7 +47,10 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   page.on("request", (r) => calls.push(r));
   await page.goto(`${base}/docs/try`);
   await page.waitForSelector("#swagger-ui .opblock");
-  assert.ok(await page.locator("#operations-default-listLinks").count());
+  assert.ok(await page.locator("#operations-Operator_links-listLinks").count());
+  // Operations are grouped by the document's tags; none is left under "default".
+  assert.equal(await page.locator("[id^='operations-default-']").count(), 0);
+  assert.deepEqual(await page.$$eval(".opblock-tag-section h3 .nostyle span", (s) => s.map((x) => x.textContent)), ["Links", "Owner", "Operator links", "Keys and audit", "Domains", "Service"]);
 
   // Authorize with the operator's token.
   await page.click("button.authorize");
@@ -58,16 +61,16 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   await page.click(".auth-btn-wrapper button.btn-done");
 
   // GET /api/links, executed from the page against this worker.
-  await page.click("#operations-default-listLinks .opblock-summary-control");
-  await page.click("#operations-default-listLinks button.execute");
-  const status = page.locator("#operations-default-listLinks .live-responses-table tr.response .response-col_status").first();
+  await page.click("#operations-Operator_links-listLinks .opblock-summary-control");
+  await page.click("#operations-Operator_links-listLinks button.execute");
+  const status = page.locator("#operations-Operator_links-listLinks .live-responses-table tr.response .response-col_status").first();
   await status.waitFor();
   assert.equal((await status.textContent()).trim(), "200");
   const sent = calls.find((r) => new URL(r.url()).pathname === "/api/links");
   assert.ok(sent, "the console called /api/links");
   assert.equal(new URL(sent.url()).origin, base);
   assert.equal(sent.headers().authorization, `Bearer ${ADMIN_TOKEN}`);
-  assert.match(await page.textContent("#operations-default-listLinks .live-responses-table"), new RegExp(link.key));
+  assert.match(await page.textContent("#operations-Operator_links-listLinks .live-responses-table"), new RegExp(link.key));
   assert.deepEqual(await axeViolations(page), [], "the console after a call");
   // Nothing left the origin, and the CSP refused nothing.
   assert.deepEqual(calls.map((r) => new URL(r.url()).origin).filter((o) => o !== base), []);
