@@ -507,7 +507,7 @@ mod tests {
         );
         assert_eq!(
             xml,
-            "<link><url>https://e.x/?a=1&amp;b=&lt;2&gt;</url><clicks>3</clicks></link>"
+            "<link><clicks>3</clicks><url>https://e.x/?a=1&amp;b=&lt;2&gt;</url></link>"
         );
     }
 
