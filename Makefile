@@ -222,7 +222,7 @@ clean:
 BENCH_BASELINE := bench/baseline
 BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
 
-.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import bench-probe
+.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import bench-probe bench-guards
 
 bench: build bench-baseline bench-wrk
 	timeout 900 node bench/run.mjs
@@ -237,6 +237,11 @@ bench-clicks: build
 # bench/probe.md.
 bench-probe: bootstrap-node
 	timeout 600 node bench/probe.mjs
+
+# `make bench-guards`: bytes per queue-mode batch guard in SQLite (docs/scaling.md);
+# writes bench/guards.md.
+bench-guards: bootstrap-node
+	timeout 300 node bench/guards.mjs
 
 # `make bench-import`: links/s imported end to end through the CLI into the worker
 # under Miniflare on 127.0.0.1, several rounds; writes bench/import.md.

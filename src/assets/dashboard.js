@@ -116,13 +116,6 @@ function show(id, message) {
 
 // --- Signing in and out --------------------------------------------------------------
 
-/** Which role a key has, from what the API lets it do (the matrix in docs/teams.md). */
-async function roleOf() {
-  const keys = await api("GET", "/api/keys");
-  if (keys.ok) return { role: "admin", keys: keys.data.keys };
-  const tags = await api("GET", "/api/tags");
-  return tags.ok ? { role: "reader", tags: tags.data.tags } : { role: "creator" };
-}
 
 /**
  * Signs in with `token`; `resumed` when it is the key this tab kept (focus stays put).
@@ -154,8 +147,15 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
     showSignIn(message);
     return;
   }
-  const found = await roleOf();
-  session.role = found.role;
+  // Who signed in: the role, and a person's email (`GET /api/me`).
+  const me = await api("GET", "/api/me");
+  if (!me.ok) {
+    session.token = null;
+    session.access = false;
+    showSignIn(me.detail);
+    return;
+  }
+  session.role = me.data.role;
   if (token) storeToken(token);
   $("token").value = "";
   $("signin-status").textContent = "";
@@ -170,21 +170,20 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
   }[session.role];
   const article = session.role === "admin" ? "an" : "a";
   $("whoami").textContent = session.access
-    ? `Signed in through Cloudflare Access as ${article} ${session.role}: ${can.replace("this key", "you")}.`
+    ? `Signed in through Cloudflare Access as ${me.data.email || me.data.id}, ${article} ${session.role}: ${can.replace("this key", "you")}.`
     : `Signed in with ${article} ${session.role} key: ${can}.`;
   $("bulk").hidden = !(session.role === "admin" || session.role === "creator");
   $("transfer").hidden = session.role === "creator";
   $("export-part").hidden = session.role === "creator";
   $("import-form").hidden = session.role !== "admin";
   $("keys").hidden = session.role !== "admin";
-  fillTags(found.tags);
   const domains = await api("GET", "/api/domains");
   fillDomains(domains.ok ? domains.data.domains : null);
-  if (session.role === "admin") {
-    renderKeys(found.keys);
+  if (session.role === "admin" || session.role === "reader") {
     const tags = await api("GET", "/api/tags");
     if (tags.ok) fillTags(tags.data.tags);
   }
+  if (session.role === "admin") await reloadKeys();
   resetPaging();
   await loadLinks();
   if (!resumed) {

@@ -12,6 +12,7 @@ use crate::domain::key::Key;
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
 use crate::http::route::{is_operator_path, Route};
+use crate::log::LogLine;
 use crate::signin;
 use crate::storage::audit::AuditStore;
 use crate::storage::database::Database;
@@ -67,7 +68,11 @@ pub async fn actor_of(token: &str, cx: &Ctx) -> Result<Actor, ApiError> {
             let (id, now) = (key.id.clone(), cx.now);
             cx.ctx.wait_until(async move {
                 if let Err(e) = keys.touch(&id, now).await {
-                    worker::console_error!("last_used_at of {id} not recorded: {e}");
+                    LogLine::error("keys.touch")
+                        .message("last_used_at of an API key not recorded")
+                        .actor(&id)
+                        .cause(e)
+                        .emit();
                 }
             });
             Ok(key.actor())
@@ -108,6 +113,7 @@ fn operation(route: &Route) -> Option<Operation> {
             Operation::ManageKeys
         }
         Route::AuditList | Route::AuditExport => Operation::ReadAudit,
+        Route::ApiMe => Operation::ReadSelf,
         _ => return None,
     })
 }
@@ -228,10 +234,14 @@ impl Operator {
             Err(e) => Err(e),
         };
         if let Err(e) = written {
-            worker::console_error!(
-                "audit record lost: {} {action} {target:?} {detail}: {e}",
-                self.actor.id()
-            );
+            // The record's detail is left out: it can hold a target URL.
+            LogLine::error("audit.write")
+                .message("audit record lost")
+                .actor(self.actor.id())
+                .action(action)
+                .target(target)
+                .cause(e)
+                .emit();
         }
     }
 }

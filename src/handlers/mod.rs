@@ -197,5 +197,6 @@ async fn dispatch(
         Route::AuditList => keys::audit(op()?, cx).await,
         Route::AuditExport => keys::audit_export(op()?, cx),
         Route::ApiDomains => operator::domains(op()?, cx).await,
+        Route::ApiMe => keys::me(op()?, cx),
     }
 }

@@ -4,7 +4,7 @@
 //! render the same results in their wire formats, so there is one implementation of
 //! each operation, its limits and its audit records.
 
-use worker::{console_error, Request};
+use worker::Request;
 
 use super::auth::Operator;
 use super::context::Ctx;
@@ -20,6 +20,7 @@ use crate::domain::link_request::{live_window, Change, CreationCheck, LinkPatch,
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
 use crate::http::error::ApiError;
+use crate::log::LogLine;
 use crate::storage::links::{LinkRef, NewRow, Updated};
 
 /// What a creation came to.
@@ -155,7 +156,10 @@ pub async fn rate_limit(client: String, cx: &Ctx) -> Result<(), ApiError> {
         }
         Ok(_) => Ok(()),
         Err(e) => {
-            console_error!("rate limiter failed, allowing the request: {e}");
+            LogLine::error("rate_limit")
+                .message("rate limiter failed, allowing the request")
+                .cause(e)
+                .emit();
             Ok(())
         }
     }

@@ -1,7 +1,5 @@
 //! The one error type of the HTTP boundary: every failed outcome, its status, and its body.
 
-use worker::console_error;
-
 use super::response::{self, Reply};
 use super::route::NoRoute;
 use crate::domain::access::KeyRequestError;
@@ -9,6 +7,7 @@ use crate::domain::link::LinkState;
 use crate::domain::link_request::LinkRequestError;
 use crate::domain::random::RandomUnavailable;
 use crate::domain::stats::InvalidDays;
+use crate::log::LogLine;
 use crate::storage::error::StorageError;
 
 /// Everything that can go wrong with a request, as the client will see it.
@@ -158,9 +157,16 @@ impl ApiError {
     pub fn log(&self) {
         match self {
             ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
-                console_error!("{} {}: {context}", self.status(), self.detail());
+                LogLine::error("request")
+                    .message("server-side failure")
+                    .status(self.status())
+                    .cause(format_args!("{}: {context}", self.detail()))
+                    .emit();
             }
-            ApiError::KeySpaceExhausted => console_error!("key space exhausted"),
+            ApiError::KeySpaceExhausted => LogLine::error("request")
+                .message("key space exhausted")
+                .status(self.status())
+                .emit(),
             _ => {}
         }
     }
