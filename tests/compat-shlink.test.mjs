@@ -265,6 +265,26 @@ describe("Shlink REST API v3 through @shlinkio/shlink-js-sdk", () => {
     assert.equal(limited.status, 429);
   });
 
+  test("a browser client at an allowed origin (CORS_ORIGINS) may call it, preflight included", async () => {
+    const w = await start({ CORS_ORIGINS: "https://app.shlink.example" });
+    const origin = { origin: "https://app.shlink.example" };
+
+    const preflight = await fetch(`${w.base}/rest/v3/short-urls`, {
+      method: "OPTIONS",
+      headers: { ...origin, "access-control-request-method": "POST", "access-control-request-headers": "x-api-key, content-type" },
+    });
+    const listed = await fetch(`${w.base}/rest/v3/short-urls`, { headers: { ...origin, "X-Api-Key": ROOT } });
+    const elsewhere = await fetch(`${w.base}/rest/v3/short-urls`, { headers: { origin: "https://evil.example", "X-Api-Key": ROOT } });
+
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.shlink.example");
+    assert.match(preflight.headers.get("access-control-allow-headers"), /X-Api-Key/i);
+    assert.match(preflight.headers.get("access-control-allow-methods"), /PATCH/);
+    assert.equal(listed.status, 200);
+    assert.equal(listed.headers.get("access-control-allow-origin"), "https://app.shlink.example");
+    assert.equal(elsewhere.headers.get("access-control-allow-origin"), null);
+  });
+
   test("switched off by COMPAT_APIS, its paths answer as unknown paths do", async () => {
     const w = await start({ COMPAT_APIS: "kutt" });
 

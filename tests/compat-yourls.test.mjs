@@ -6,6 +6,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { waitFor, workerPerTest } from "./harness.mjs";
@@ -134,6 +135,36 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     assert.deepEqual({ error: wrongUser.error, status: wrongUser.status }, { error: "YOURLSHTTPError", status: 403 });
   });
 
+  test("a key's signature token signs plainly and with a timestamp (md5 or sha1), and stale or wrong ones are refused", async () => {
+    const w = await start();
+    const key = await makeKey(w, { name: "uploader", role: "creator" });
+    const hash = (algo, text) => createHash(algo).update(text).digest("hex");
+    const now = Math.floor(Date.now() / 1000);
+    const call = (params) => fetch(`${w.api}?${new URLSearchParams({ format: "json", ...params })}`);
+
+    const issued = await (await call({ action: "signature", signature: key.token })).json();
+    const token = issued.signature;
+    const plain = await py(w, { signature: token }, `out = plain(client.shorten("https://example.com/yourls/token", keyword="yl-token"))`);
+    const md5 = await call({ action: "shorturl", url: "https://example.com/yourls/md5", keyword: "yl-md5", timestamp: String(now), signature: hash("md5", `${now}${token}`) });
+    const sha1 = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), hash: "sha1", signature: hash("sha1", `${now}${token}`) });
+    const stale = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now - 13 * 3600), signature: hash("md5", `${now - 13 * 3600}${token}`) });
+    const wrong = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), signature: hash("md5", `${now}not-the-token`) });
+    const byRootToken = await (await call({ action: "signature", username: "root", password: ROOT })).json();
+    const row = await w.db.prepare("SELECT created_by FROM links WHERE key = ?1").bind("yl-md5").first();
+
+    assert.match(token, /^[0-9a-f]{32}$/);
+    assert.notEqual(byRootToken.signature, token, "each key has its own token");
+    assert.equal(plain.keyword, "yl-token");
+    assert.equal(md5.status, 200);
+    assert.equal((await md5.json()).status, "success");
+    assert.equal(row.created_by, key.id, "a link made with a derived signature is the key's");
+    assert.equal(sha1.status, 200);
+    assert.equal((await sha1.json()).longurl, "https://example.com/yourls/md5");
+    assert.equal(stale.status, 403);
+    assert.equal(wrong.status, 403);
+    assert.equal((await wrong.json()).message, "Please log in");
+  });
+
   test("errors are YOURLS's: wrong key, unknown keyword, taken keyword, invalid URL, unknown action", async () => {
     const w = await start();
     await py(w, { signature: ROOT }, `out = plain(client.shorten("https://example.com/yourls/taken", keyword="yl-taken"))`);
@@ -142,15 +173,12 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     const unknown = await py(w, { signature: ROOT }, `out = client.expand("no-such-keyword")`);
     const taken = await py(w, { signature: ROOT }, `out = plain(client.shorten("https://example.com/other", keyword="yl-taken"))`);
     const invalid = await py(w, { signature: ROOT }, `out = plain(client.shorten("not a url"))`);
-    const timed = await fetch(`${w.api}?action=db-stats&format=json&timestamp=${Math.floor(Date.now() / 1000)}&signature=abc`);
     const edit = await fetch(`${w.api}?action=update&format=json&signature=${ROOT}&shorturl=yl-taken&url=https://example.com/x`);
 
     assert.deepEqual({ error: wrongKey.error, status: wrongKey.status, message: wrongKey.message }, { error: "YOURLSHTTPError", status: 403, message: "Please log in" });
     assert.deepEqual({ error: unknown.error, status: unknown.status }, { error: "YOURLSHTTPError", status: 404 });
     assert.equal(taken.error, "YOURLSKeywordExistsError");
     assert.equal(invalid.error, "YOURLSNoURLError");
-    assert.equal(timed.status, 403);
-    assert.match((await timed.json()).message, /time-limited signatures are not supported/);
     assert.equal(edit.status, 400);
     assert.deepEqual(await edit.json(), { errorCode: 400, message: 'Unknown or missing "action" parameter', statusCode: 400 });
     assert.equal((await native(w, "yl-taken")).target_url, "https://example.com/yourls/taken");

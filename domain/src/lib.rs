@@ -25,3 +25,4 @@ pub mod timestamp;
 pub mod token;
 pub mod user_agent;
 pub mod visit;
+pub mod yourls_signature;

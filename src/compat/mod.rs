@@ -21,6 +21,9 @@ use crate::http::response::Reply;
 use crate::http::route::Method;
 use crate::storage::listing::{Cursor, ListFilter};
 
+/// The methods the adapters' paths answer to, for a CORS preflight.
+pub const METHODS: &str = "GET, HEAD, POST, PATCH, DELETE";
+
 /// Links a foreign listing reads at most: Shlink and Kutt page with totals (and Shlink
 /// orders by any field), which the native keyset listing does not, so an adapter reads
 /// the links that match, newest first, and pages them itself.

@@ -2,19 +2,20 @@
 //! client speak it: `shorturl`, `expand`, `url-stats`, `stats`, `db-stats` and
 //! `version`, answered in `format=json`, `xml` or `simple`, with the parameters in the
 //! query or a posted form. A request is signed with `signature` (this service's API
-//! key) or `username` and `password` (the key's id and the key). What maps to what,
-//! and how a signature is made: docs/compat.md.
+//! key, or the signature token derived from it, plain or time-limited) or `username`
+//! and `password` (the key's id and the key). What maps to what, and how a signature
+//! is made: docs/compat.md.
 
 use serde_json::{json, Map, Value};
 use worker::Request;
 
-use super::operator;
-use crate::domain::access::Operation;
+use crate::domain::access::{Actor, Operation};
 use crate::domain::key::Key;
 use crate::domain::link::Link;
 use crate::domain::link_request::NewLink;
 use crate::domain::timestamp::Timestamp;
-use crate::handlers::auth::Operator;
+use crate::domain::yourls_signature;
+use crate::handlers::auth::{self, Operator};
 use crate::handlers::context::Ctx;
 use crate::handlers::operations::{self, Created};
 use crate::http::body::{self, MAX_BODY_BYTES};
@@ -156,8 +157,8 @@ pub async fn handle(method: Method, req: &mut Request, cx: &Ctx) -> worker::Resu
     serve(&params, client, cx).await.render(format)
 }
 
-/// The key a request is signed with: `signature` (the key itself), or `username` (the
-/// key's id, `root` for `ADMIN_TOKEN`) with `password` (the key).
+/// The key a request is signed with: `signature` (the key, or its signature token),
+/// or `username` (the key's id, `root` for `ADMIN_TOKEN`) with `password` (the key).
 fn credentials(params: &Params) -> Option<(&str, Option<&str>)> {
     match (
         params.get("signature"),
@@ -170,26 +171,89 @@ fn credentials(params: &Params) -> Option<(&str, Option<&str>)> {
     }
 }
 
-/// The operator a signed request names, let in for `op`; YOURLS answers every failed
-/// sign-in alike, with 403 "Please log in".
-async fn signed_in(params: &Params, op: Operation, cx: &Ctx) -> Result<Operator, Answer> {
-    let (token, user) = credentials(params).ok_or_else(|| Answer::error(403, "Please log in"))?;
-    if params.get("timestamp").is_some() {
-        // This service keeps only a hash of each key, so it cannot check a signature
-        // made from the key and a time (docs/compat.md).
-        return Err(Answer::error(
-            403,
-            "Please log in: time-limited signatures are not supported here; send the key as signature",
-        ));
-    }
-    let operator = operator(Some(token), op, cx).await.map_err(|e| match e {
-        ApiError::Unauthorized | ApiError::OperatorApiOff => Answer::error(403, "Please log in"),
+/// YOURLS's answer to every failed sign-in.
+fn log_in() -> Answer {
+    Answer::error(403, "Please log in")
+}
+
+/// Who signed the request. A plain `signature` is the key itself or the key's
+/// signature token; with `timestamp`, it is `hash(timestamp . token)`, checked
+/// against the token of every active key (`yourls_signature`, docs/compat.md).
+async fn signer(params: &Params, cx: &Ctx) -> Result<Actor, Answer> {
+    let (presented, user) = credentials(params).ok_or_else(log_in)?;
+    let unknown = |e: ApiError| match e {
+        ApiError::Unauthorized | ApiError::OperatorApiOff => log_in(),
         e => refusal(&e),
-    })?;
-    if user.is_some_and(|u| u != operator.id()) {
-        return Err(Answer::error(403, "Please log in"));
-    }
-    Ok(operator)
+    };
+    let secret = cx.config.admin_token.as_deref().ok_or_else(log_in)?;
+    let actor = match (user, params.get("timestamp")) {
+        (Some(user), _) => {
+            let actor = auth::actor_of(presented, cx).await.map_err(unknown)?;
+            if actor.id() != user {
+                return Err(log_in());
+            }
+            actor
+        }
+        (None, Some(timestamp)) => {
+            let hash = yourls_signature::Hash::parse(params.get("hash")).ok_or_else(|| {
+                Answer::error(
+                    403,
+                    "Please log in: hash must be md5, sha1, sha256 or sha512",
+                )
+            })?;
+            if !yourls_signature::fresh(timestamp, cx.now.millis().div_euclid(1000)) {
+                return Err(Answer::error(
+                    403,
+                    "Please log in: the timestamp is more than 12 hours away",
+                ));
+            }
+            let expected = |token: &str| yourls_signature::timed(hash, timestamp, token);
+            derived(secret, cx, |token| {
+                yourls_signature::matches(presented, &expected(token))
+            })
+            .await?
+        }
+        (None, None) => match auth::actor_of(presented, cx).await {
+            Ok(actor) => actor,
+            Err(ApiError::Unauthorized) => {
+                derived(secret, cx, |token| {
+                    yourls_signature::matches(presented, token)
+                })
+                .await?
+            }
+            Err(e) => return Err(unknown(e)),
+        },
+    };
+    Ok(actor)
+}
+
+/// The active actor whose signature token passes `check` (root and every active key
+/// are tried: a handful of HMACs, no stored secret).
+async fn derived(secret: &str, cx: &Ctx, check: impl Fn(&str) -> bool) -> Result<Actor, Answer> {
+    let actors = auth::actors(cx).await.map_err(|e| refusal(&e))?;
+    actors
+        .into_iter()
+        .find(|a| check(&yourls_signature::token(secret.as_bytes(), a.id())))
+        .ok_or_else(log_in)
+}
+
+/// The operator a signed request names, let in for `op`.
+async fn signed_in(params: &Params, op: Operation, cx: &Ctx) -> Result<Operator, Answer> {
+    let actor = signer(params, cx).await?;
+    auth::admit(actor, op).map_err(|e| refusal(&e))
+}
+
+/// `action=signature` (an action of this service, as YOURLS plugins add actions):
+/// the signature token of the key the request is signed with, for clients that sign
+/// with a token or a time-limited signature.
+async fn signature(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
+    let actor = signer(params, cx).await?;
+    let secret = cx.config.admin_token.as_deref().ok_or_else(log_in)?;
+    let token = yourls_signature::token(secret.as_bytes(), actor.id());
+    Ok(Answer::new(
+        200,
+        json!({ "signature": token, "message": "success", "simple": token }),
+    ))
 }
 
 /// An error of the service's own operations, as YOURLS words a refusal.
@@ -209,6 +273,7 @@ async fn serve(params: &Params, client: String, cx: &Ctx) -> Answer {
         Some("url-stats") => url_stats(params, cx).await,
         Some("stats") => stats(params, cx).await,
         Some("db-stats") => db_stats(params, cx).await,
+        Some("signature") => signature(params, cx).await,
         _ => Err(Answer::error(
             400,
             "Unknown or missing \"action\" parameter",
@@ -442,7 +507,7 @@ mod tests {
         );
         assert_eq!(
             xml,
-            "<link><url>https://e.x/?a=1&amp;b=&lt;2&gt;</url><clicks>3</clicks></link>"
+            "<link><clicks>3</clicks><url>https://e.x/?a=1&amp;b=&lt;2&gt;</url></link>"
         );
     }
 

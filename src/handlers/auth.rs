@@ -81,6 +81,20 @@ pub async fn actor_of(token: &str, cx: &Ctx) -> Result<Actor, ApiError> {
     }
 }
 
+/// Every actor a token can name now: the `ADMIN_TOKEN` holder, then each API key
+/// that is neither revoked nor expired. The YOURLS adapter checks a signature derived
+/// from a key's id against each of them (`crate::compat`).
+pub async fn actors(cx: &Ctx) -> Result<Vec<Actor>, ApiError> {
+    let keys = KeyStore::on(Database::from_env(&cx.env)?).list().await?;
+    let mut all = vec![Actor::Root];
+    all.extend(
+        keys.iter()
+            .filter(|k| k.state(cx.now) == KeyState::Active)
+            .map(|k| k.actor()),
+    );
+    Ok(all)
+}
+
 /// The operation an operator route performs, as the permission matrix names it.
 fn operation(route: &Route) -> Option<Operation> {
     Some(match route {

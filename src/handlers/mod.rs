@@ -40,13 +40,21 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let method = Method::parse(&req.inner().method());
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
-    // Another shortener's API, when switched on: its adapter authenticates with that
-    // API's key header and answers in its formats. A handful of prefix comparisons,
-    // so a redirect pays nothing measurable for it.
-    if let Some(api) = cx.config.compat_apis.serving(&path) {
-        return compat::handle(api, method, &mut req, &cx).await;
-    }
     let cors_origin = cors::allowed_origin(&req, &cx.config);
+    // Another shortener's API, when switched on: its adapter authenticates with that
+    // API's key header and answers in its formats, under the same CORS_ORIGINS (its
+    // browser clients, Shlink's web client say, call across origins). A handful of
+    // prefix comparisons, so a redirect pays nothing measurable for it.
+    if let Some(api) = cx.config.compat_apis.serving(&path) {
+        let res = match (&cors_origin, method) {
+            (Some(_), Method::Options) => response::preflight(compat::METHODS)?,
+            _ => compat::handle(api, method, &mut req, &cx).await?,
+        };
+        if let Some(origin) = cors_origin {
+            response::allow_origin(&res, &origin)?;
+        }
+        return Ok(res);
+    }
     let mut admitted = None;
     let resolved = match auth::authenticate(&path, &req, &cx).await {
         Ok(actor) if route::bench_counters(&path, cx.config.bench_counters, actor.as_ref()) => {

@@ -205,7 +205,8 @@ pub fn preflight(methods: &str) -> worker::Result<Reply> {
     headers.set("Access-Control-Allow-Methods", methods)?;
     headers.set(
         "Access-Control-Allow-Headers",
-        &format!("Content-Type, Authorization, {BOOKMARK_HEADER}"),
+        // `X-Api-Key`: the key header of the Shlink and Kutt adapters (`crate::compat`).
+        &format!("Content-Type, Authorization, X-Api-Key, {BOOKMARK_HEADER}"),
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
     Ok(ResponseBuilder::new()
