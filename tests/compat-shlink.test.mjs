@@ -154,10 +154,13 @@ describe("Shlink REST API v3 through @shlinkio/shlink-js-sdk", () => {
     const anyTag = await client.listShortUrls({ tags: ["alpha", "beta"], orderBy: { field: "shortCode", dir: "ASC" } });
     const allTags = await client.listShortUrls({ tags: ["alpha", "beta"], tagsMode: "all" });
     const bad = await problem(client.listShortUrls({ orderBy: { field: "colour", dir: "ASC" } }));
+    const everything = await client.listShortUrls({ itemsPerPage: -1 });
 
     assert.deepEqual(page1.data.map((s) => s.shortCode), ["ls-a", "ls-b", "ls-c"]);
     assert.deepEqual(page1.pagination, { currentPage: 1, pagesCount: 2, itemsPerPage: 3, itemsInCurrentPage: 3, totalItems: 4 });
     assert.deepEqual(page2.data.map((s) => s.shortCode), ["ls-d"]);
+    assert.equal(everything.data.length, 4);
+    assert.equal(everything.pagination.itemsPerPage, 100, "-1 pages by the most one page holds here");
     assert.deepEqual(searched.data.map((s) => s.shortCode), ["ls-d", "ls-a"]);
     assert.deepEqual(anyTag.data.map((s) => s.shortCode), ["ls-a", "ls-b", "ls-c"]);
     assert.deepEqual(allTags.data.map((s) => s.shortCode), ["ls-a"]);

@@ -32,6 +32,9 @@ const PROBLEM_BASE: &str = "https://shlink.io/api/error/";
 const VISITS_CAP: u32 = 1000;
 /// Shlink's default page size.
 const DEFAULT_ITEMS: usize = 10;
+/// Short URLs one listing page shows at most (`itemsPerPage=-1` included): each shown
+/// link's bot clicks are one D1 read, and a request has a bounded number of them.
+const MAX_LIST_ITEMS: usize = 100;
 
 /// An endpoint of the API, with the short code it names.
 #[derive(Debug, PartialEq, Eq)]
@@ -579,6 +582,7 @@ fn query_values(name: &str, cx: &Ctx) -> Vec<String> {
 /// and pages over the links it returned (`compat::listed`).
 async fn list(op: &Operator, cx: &Ctx) -> Answer {
     let (page, per_page) = paging(cx)?;
+    let per_page = Some(per_page.map_or(MAX_LIST_ITEMS, |n| n.min(MAX_LIST_ITEMS)));
     let mut tags = Vec::new();
     for raw in query_values("tags", cx) {
         tags.push(
