@@ -264,6 +264,9 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
   if (limiterFault) workers.push({ name: "limiter-fault", modules: true, script: LIMITER_FAULT });
   const mf = new Miniflare({
     workers,
+    // Miniflare would otherwise fetch a `Request.cf` template from workers.cloudflare.com
+    // for every instance; nothing in the tests leaves 127.0.0.1, so its placeholder is used.
+    cf: false,
     ...(host ? { host } : {}),
     ...(port ? { port } : {}),
     ...(d1Persist ? { d1Persist } : {}),
