@@ -37,6 +37,13 @@ test("the API reference renders its Markdown, has working contents and reads on 
   const narrowest = await page.$$eval(".doc-table td", (cells) => Math.min(...cells.filter((c) => c.textContent.trim()).map((c) => c.getBoundingClientRect().width)));
   assert.ok(narrowest > 100, `a table cell is ${narrowest} px wide at 390 px`);
   await page.screenshot({ path: `${SHOTS}docs-phone.png` });
+  // Each section folds under its heading, without script: the page gets shorter.
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.click("details.section > summary:has(#schemas)");
+  assert.equal(await page.evaluate(() => document.querySelector("details.section:has(#schemas)").open), false);
+  for (const summary of await page.$$("details.section[open] > summary")) await summary.click();
+  const short = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(short < tall / 4, `folding every section left ${short} of ${tall} px`);
   await noScript.close();
 });
 

@@ -30,6 +30,7 @@ test("an operator creates a link with rules and a password from the dashboard, a
   await page.waitForSelector("#link-view:not([hidden])");
   assert.equal(await page.textContent("#view-title"), "Create link");
   assert.ok(await page.isHidden("#home-view"));
+  assert.ok(await page.isHidden("#lf-nopassword"));
   // Every section of the grouped form is there.
   assert.deepEqual(await page.$$eval("#link-form fieldset.group > legend", (l) => l.map((x) => x.textContent)), ["Link", "Access", "Routing", "Appearance", "Health"]);
   for (const v of await axeViolations(page)) assert.fail(`create form: ${v}`);
@@ -66,6 +67,8 @@ test("an operator creates a link with rules and a password from the dashboard, a
   assert.deepEqual(link.tags, ["spring-sale", "lv"]);
   assert.deepEqual(link.rules, [{ when: { device: ["mobile"] }, target_url: "https://example.com/lv/phone" }]);
   assert.deepEqual(link.social_card, { title: "A card" });
+  // A link with a password offers to remove it; a creation form never does.
+  assert.ok(await page.isVisible("#lf-nopassword"));
   // Its figures, health and history are shown; creating and opening counted no click.
   await page.waitForSelector("#view-stats:not([hidden]) svg.chart");
   assert.equal(link.clicks, 0);
@@ -191,4 +194,27 @@ test("the link view and the creation form by keyboard alone, at 320 and 390 px, 
     }
   }
   assert.deepEqual(found, []);
+});
+
+test("a reader key opens a link's view read-only: figures and health, no form, no toggle, and the history says who may read it", { skip }, async () => {
+  await w.operator("/api/links/bulk", { method: "POST", json: [{ target_url: "https://example.com/lv/read", custom_key: "lv-read", title: "Read only" }] });
+  const made = await w.operator("/api/keys", { method: "POST", json: { name: "link view reader", role: "reader" } });
+  const { token } = await made.json();
+  const { page, context, errors } = await openPage(browser);
+  await signIn(page, token);
+  assert.ok(await page.isHidden("#create-bar"));
+  await page.click("#links-table a.open-link >> text=lv-read");
+  await page.waitForSelector("#view-facts:not([hidden])");
+  assert.ok(await page.isHidden("#link-form"));
+  assert.ok(await page.isHidden("#view-toggle"));
+  assert.ok(await page.isHidden("#vh-check"));
+  await page.waitForSelector("#view-history:not([hidden])");
+  assert.match(await page.textContent("#history-note"), /only an admin key reads/);
+  // Typing #new by hand does not open the creation form for a reader.
+  await page.evaluate(() => (location.hash = "#new"));
+  await page.waitForFunction(() => !document.getElementById("home-view").hidden);
+  assert.ok(await page.isHidden("#link-view"));
+  assert.equal((await stored("lv-read")).clicks, 0);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
