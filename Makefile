@@ -102,7 +102,8 @@ dev: build migrate-local dev-vars
 	wrangler dev --ip 127.0.0.1 --port $(PORT)
 
 # .dev.vars holds the local secrets (gitignored). A first `make dev` writes a random
-# ADMIN_TOKEN there, so the operator API and the dashboard work at once; every start
+# ADMIN_TOKEN there, so the operator API and the dashboard work at once, and a random
+# COOKIE_SECRET, so /healthz is not degraded for want of it; every start
 # prints it with the dashboard's address. wrangler dev reads .dev.vars only when it
 # starts: restart it after an edit.
 .PHONY: dev-vars
@@ -111,6 +112,10 @@ dev-vars:
 	@grep -qE '^ADMIN_TOKEN="?[^"[:space:]]' .dev.vars || { \
 	  printf 'ADMIN_TOKEN=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')" >> .dev.vars; \
 	  echo "make dev: wrote a new ADMIN_TOKEN to .dev.vars"; }
+	@# Password cookies are signed with COOKIE_SECRET; without it /healthz says degraded.
+	@grep -qE '^COOKIE_SECRET="?[^"[:space:]]' .dev.vars || { \
+	  printf 'COOKIE_SECRET=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" >> .dev.vars; \
+	  echo "make dev: wrote a new COOKIE_SECRET to .dev.vars"; }
 	@echo ""
 	@echo "  Dashboard:   http://127.0.0.1:$(PORT)/dashboard"
 	@echo "  Admin token: $$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)   (from .dev.vars)"
