@@ -6,7 +6,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Kutt } from "kutt";
-import { waitFor, workerPerTest } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
 
 const ROOT = "root-token-for-kutt";
 const BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
@@ -21,18 +21,6 @@ async function start(vars = {}, opts = {}) {
 
 /** The client for `w` with `key`. */
 const kutt = (w, key) => new Kutt().set("api", `${w.base}/api/v2`).set("key", key);
-
-async function makeKey(w, fields) {
-  const res = await w.operator("/api/keys", { method: "POST", json: fields });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
-
-async function native(w, key) {
-  const res = await w.operator(`/api/links/${key}`);
-  assert.equal(res.status, 200, `native read of ${key}: ${res.status}`);
-  return res.json();
-}
 
 /** The refusal a rejected client call threw: its message, and Kutt's status and body. */
 async function refusal(promise) {

@@ -6,7 +6,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { ShlinkApiClient } from "@shlinkio/shlink-js-sdk";
 import { FetchHttpClient } from "@shlinkio/shlink-js-sdk/fetch";
-import { waitFor, workerPerTest } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
 
 const ROOT = "root-token-for-shlink";
 const PROBLEM = "https://shlink.io/api/error/";
@@ -22,20 +22,6 @@ async function start(vars = {}, opts = {}) {
 
 /** The SDK's client for `w` with `apiKey`. */
 const shlink = (w, apiKey) => new ShlinkApiClient(new FetchHttpClient(), { baseUrl: w.base, apiKey });
-
-/** Makes an API key as root; returns its answer (with the token). */
-async function makeKey(w, fields) {
-  const res = await w.operator("/api/keys", { method: "POST", json: fields });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
-
-/** The link as the native operator API shows it. */
-async function native(w, key) {
-  const res = await w.operator(`/api/links/${key}`);
-  assert.equal(res.status, 200, `native read of ${key}: ${res.status}`);
-  return res.json();
-}
 
 /** The problem a rejected SDK call threw (the SDK throws the parsed body). */
 async function problem(promise) {

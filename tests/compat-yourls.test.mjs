@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
-import { waitFor, workerPerTest } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
 
 const PYTHON = new URL("../build/yourls-venv/bin/python", import.meta.url).pathname;
 const inCi = Boolean(process.env.CI) && process.env.CI !== "false";
@@ -52,18 +52,6 @@ async function py(w, auth, body) {
   ].join("\n");
   const { stdout } = await promisify(execFile)(PYTHON, ["-c", script], { timeout: 60000 });
   return JSON.parse(stdout.trim().split("\n").at(-1));
-}
-
-async function makeKey(w, fields) {
-  const res = await w.operator("/api/keys", { method: "POST", json: fields });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
-
-async function native(w, key) {
-  const res = await w.operator(`/api/links/${key}`);
-  assert.equal(res.status, 200, `native read of ${key}: ${res.status}`);
-  return res.json();
 }
 
 describe("YOURLS API through the yourls PyPI client", { skip }, () => {
