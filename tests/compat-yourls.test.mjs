@@ -123,7 +123,7 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     assert.deepEqual({ error: wrongUser.error, status: wrongUser.status }, { error: "YOURLSHTTPError", status: 403 });
   });
 
-  test("a key's signature token signs plainly and with a timestamp (md5 or sha1), and stale or wrong ones are refused", async () => {
+  test("a key's signature token signs plainly and with a timestamp (md5, sha1, sha256 or sha512), and stale or wrong ones are refused", async () => {
     const w = await start();
     const key = await makeKey(w, { name: "uploader", role: "creator" });
     const hash = (algo, text) => createHash(algo).update(text).digest("hex");
@@ -135,6 +135,11 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     const plain = await py(w, { signature: token }, `out = plain(client.shorten("https://example.com/yourls/token", keyword="yl-token"))`);
     const md5 = await call({ action: "shorturl", url: "https://example.com/yourls/md5", keyword: "yl-md5", timestamp: String(now), signature: hash("md5", `${now}${token}`) });
     const sha1 = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), hash: "sha1", signature: hash("sha1", `${now}${token}`) });
+    const longer = [];
+    for (const algo of ["sha256", "sha512"]) {
+      longer.push(await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), hash: algo.toUpperCase(), signature: hash(algo, `${now}${token}`) }));
+    }
+    const otherHash = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), hash: "sha256", signature: hash("sha512", `${now}${token}`) });
     const stale = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now - 13 * 3600), signature: hash("md5", `${now - 13 * 3600}${token}`) });
     const wrong = await call({ action: "expand", shorturl: "yl-md5", timestamp: String(now), signature: hash("md5", `${now}not-the-token`) });
     const byRootToken = await (await call({ action: "signature", username: "root", password: ROOT })).json();
@@ -148,6 +153,11 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     assert.equal(row.created_by, key.id, "a link made with a derived signature is the key's");
     assert.equal(sha1.status, 200);
     assert.equal((await sha1.json()).longurl, "https://example.com/yourls/md5");
+    for (const answer of longer) {
+      assert.equal(answer.status, 200);
+      assert.equal((await answer.json()).longurl, "https://example.com/yourls/md5");
+    }
+    assert.equal(otherHash.status, 403, "a signature is checked under the hash it names");
     assert.equal(stale.status, 403);
     assert.equal(wrong.status, 403);
     assert.equal((await wrong.json()).message, "Please log in");

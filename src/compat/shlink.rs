@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 use worker::Request;
 
-use super::{header, listed, operator};
+use super::{header, listed, operator, sort_links, LinkOrder};
 use crate::domain::access::Operation;
 use crate::domain::address::Domain;
 use crate::domain::controls::normalize_tag;
@@ -665,22 +665,21 @@ fn order(links: &mut [Link], order_by: Option<&str>) -> Result<(), Failure> {
             "orderBy",
         ))
     };
-    match field {
-        "dateCreated" => links.sort_by_key(|l| l.created_at),
-        "shortCode" => links.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str())),
-        "longUrl" => links.sort_by(|a, b| a.target_url.cmp(&b.target_url)),
-        "title" => links.sort_by(|a, b| a.controls.title.cmp(&b.controls.title)),
-        "visits" | "nonBotVisits" => links.sort_by_key(|l| l.clicks),
+    let by = match field {
+        "dateCreated" => LinkOrder::Created,
+        "shortCode" => LinkOrder::Key,
+        "longUrl" => LinkOrder::Target,
+        "title" => LinkOrder::Title,
+        "visits" | "nonBotVisits" => LinkOrder::Clicks,
         _ => return Err(bad()),
-    }
-    match dir {
-        "ASC" => Ok(()),
-        "DESC" => {
-            links.reverse();
-            Ok(())
-        }
-        _ => Err(bad()),
-    }
+    };
+    let descending = match dir {
+        "ASC" => false,
+        "DESC" => true,
+        _ => return Err(bad()),
+    };
+    sort_links(links, by, descending);
+    Ok(())
 }
 
 /// `GET /rest/v3/short-urls/{shortCode}/visits`: the raw visits this service keeps

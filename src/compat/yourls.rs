@@ -23,6 +23,7 @@ use crate::http::error::ApiError;
 use crate::http::response::{self, Reply};
 use crate::http::route::Method;
 use crate::storage::listing::ListFilter;
+use crate::webcrypto;
 
 /// The YOURLS version `version` reports: the release whose API this follows.
 const YOURLS_VERSION: &str = "1.9.2";
@@ -207,11 +208,7 @@ async fn signer(params: &Params, cx: &Ctx) -> Result<Actor, Answer> {
                     "Please log in: the timestamp is more than 12 hours away",
                 ));
             }
-            let expected = |token: &str| yourls_signature::timed(hash, timestamp, token);
-            derived(secret, cx, |token| {
-                yourls_signature::matches(presented, &expected(token))
-            })
-            .await?
+            timed_signer(secret, hash, timestamp, presented, cx).await?
         }
         (None, None) => match auth::actor_of(presented, cx).await {
             Ok(actor) => actor,
@@ -225,6 +222,28 @@ async fn signer(params: &Params, cx: &Ctx) -> Result<Actor, Answer> {
         },
     };
     Ok(actor)
+}
+
+/// The active actor whose time-limited signature is `presented`: the digest of
+/// `timestamp . token` is the runtime's (`webcrypto::digest`), one per actor tried.
+async fn timed_signer(
+    secret: &str,
+    hash: yourls_signature::Hash,
+    timestamp: &str,
+    presented: &str,
+    cx: &Ctx,
+) -> Result<Actor, Answer> {
+    for actor in auth::actors(cx).await.map_err(|e| refusal(&e))? {
+        let token = yourls_signature::token(secret.as_bytes(), actor.id());
+        let input = yourls_signature::timed_input(timestamp, &token);
+        let digest = webcrypto::digest(hash.webcrypto_name(), input.as_bytes())
+            .await
+            .map_err(|e| refusal(&ApiError::Internal(format!("digest: {e}"))))?;
+        if yourls_signature::matches(presented, &yourls_signature::hex(&digest)) {
+            return Ok(actor);
+        }
+    }
+    Err(log_in())
 }
 
 /// The active actor whose signature token passes `check` (root and every active key
@@ -456,8 +475,8 @@ async fn stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
     let start = number("start", 0)?;
     let (stats, mut links) = totals(&op, cx).await?;
     match params.get("filter").unwrap_or("top") {
-        "top" => links.sort_by_key(|l| std::cmp::Reverse(l.clicks)),
-        "bottom" => links.sort_by_key(|l| l.clicks),
+        "top" => super::sort_links(&mut links, super::LinkOrder::Clicks, true),
+        "bottom" => super::sort_links(&mut links, super::LinkOrder::Clicks, false),
         // The listing is newest first already.
         "last" => {}
         // Shuffled by the clock: a sample, not a secret.
