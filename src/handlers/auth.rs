@@ -114,6 +114,10 @@ fn operation(route: &Route) -> Option<Operation> {
         }
         Route::AuditList | Route::AuditExport => Operation::ReadAudit,
         Route::ApiMe => Operation::ReadSelf,
+        Route::TemplatesList | Route::TemplateShow { .. } => Operation::ReadTemplates,
+        Route::TemplateCreate | Route::TemplateReplace { .. } | Route::TemplateDelete { .. } => {
+            Operation::ManageTemplates
+        }
         _ => return None,
     })
 }

@@ -10,6 +10,7 @@ use super::auth::Operator;
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
+use super::utm;
 use crate::clicks::analytics::RawVisit;
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
 use crate::domain::address::LinkName;
@@ -66,6 +67,7 @@ pub async fn create(
         }
     }
     password::hash_new(&mut new).await?;
+    utm::apply_template(&mut new, cx).await?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {

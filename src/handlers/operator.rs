@@ -13,6 +13,7 @@ use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
 use super::present::{LinkView, Viewer};
+use super::utm;
 use crate::domain::address::Domain;
 use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
@@ -185,6 +186,10 @@ pub async fn bulk(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, A
             Ok(mut new) => match op.chosen_domain(new.domain.as_deref(), cx) {
                 Ok(domain) => {
                     password::hash_new(&mut new).await?;
+                    if let Err(e) = utm::apply_template(&mut new, cx).await {
+                        results.push(item_error(&e));
+                        continue;
+                    }
                     let hash = sha256_hex(new.target.as_str());
                     pending.push((i, new, hash, domain));
                     results.push(Value::Null);

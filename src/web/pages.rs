@@ -482,6 +482,8 @@ mod tests {
             referrers: vec![HostClicks::new("direct", 3)],
             countries: vec![],
             devices: vec![DeviceClicks::new("mobile", 3)],
+            sources: Vec::new(),
+            campaigns: Vec::new(),
             served_by: Vec::new(),
             bots_by_reason: Vec::new(),
         }
