@@ -38,6 +38,8 @@ pub enum Operation {
     ReadTemplates,
     /// Create, replace and delete UTM templates.
     ManageTemplates,
+    /// Register, list and delete event webhook endpoints.
+    ManageWebhooks,
     /// Who the caller is (`GET /api/me`): every role may ask.
     ReadSelf,
 }
@@ -433,6 +435,7 @@ mod tests {
             ReadAudit,
             ReadTemplates,
             ManageTemplates,
+            ManageWebhooks,
             ReadSelf,
         ];
         let allowed = |role: Role| -> Vec<(Operation, Access)> {

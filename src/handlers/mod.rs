@@ -19,6 +19,7 @@ mod redirect;
 mod service;
 mod utm;
 mod utm_templates;
+mod webhooks;
 
 use worker::{Context, Env, Request};
 
@@ -222,6 +223,12 @@ async fn dispatch(
             op()?;
             utm_templates::show(&name, cx).await
         }
+        Route::WebhooksList => {
+            op()?;
+            webhooks::list(cx).await
+        }
+        Route::WebhookCreate => webhooks::create(req, op()?, cx).await,
+        Route::WebhookDelete { id } => webhooks::delete(&id, op()?, cx).await,
         Route::TemplateCreate => utm_templates::create(req, op()?, cx).await,
         Route::TemplateReplace { name } => utm_templates::replace(&name, req, op()?, cx).await,
         Route::TemplateDelete { name } => utm_templates::delete(&name, op()?, cx).await,

@@ -81,6 +81,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/me", "GET, HEAD"),
     ("/api/utm-templates", "GET, HEAD, POST"),
     ("/api/utm-templates/{name}", "GET, HEAD, PUT, DELETE"),
+    ("/api/webhooks", "GET, HEAD, POST"),
+    ("/api/webhooks/{id}", "DELETE"),
 ];
 
 /// Where a request goes.
@@ -192,6 +194,11 @@ pub enum Route {
     TemplateDelete {
         name: String,
     },
+    WebhooksList,
+    WebhookCreate,
+    WebhookDelete {
+        id: String,
+    },
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only as
     /// [`bench_counters`] says, so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -238,6 +245,7 @@ enum Path {
     ApiCheck(Key),
     ApiKey(String),
     Template(String),
+    Webhook(String),
 }
 
 impl Path {
@@ -257,6 +265,7 @@ impl Path {
             Path::ApiCheck(_) => "/api/links/{key}/check",
             Path::ApiKey(_) => "/api/keys/{id}",
             Path::Template(_) => "/api/utm-templates/{name}",
+            Path::Webhook(_) => "/api/webhooks/{id}",
         }
     }
 }
@@ -287,6 +296,9 @@ fn classify(path: &str) -> Option<Path> {
         }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
+    if let Some(id) = rest.strip_prefix("api/webhooks/") {
+        return is_webhook_id(id).then(|| Path::Webhook(id.to_string()));
+    }
     if let Some(name) = rest.strip_prefix("api/utm-templates/") {
         return (!name.is_empty() && !name.contains('/')).then(|| Path::Template(name.to_string()));
     }
@@ -304,6 +316,16 @@ fn classify(path: &str) -> Option<Path> {
         return Key::parse(key).ok().map(Path::Scan);
     }
     Key::parse(rest).ok().map(Path::Link)
+}
+
+/// An event endpoint's id as issued (`wh_` and 20 symbols of the key alphabet).
+fn is_webhook_id(id: &str) -> bool {
+    id.strip_prefix("wh_").is_some_and(|rest| {
+        rest.len() == 20
+            && rest
+                .bytes()
+                .all(|b| crate::domain::random::ALPHABET.contains(&b))
+    })
 }
 
 /// An API key's public id as issued (`key_` and 12 symbols of the key alphabet).
@@ -349,6 +371,9 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
         (Path::Fixed("/api/domains"), _) => Route::ApiDomains,
         (Path::Fixed("/api/me"), _) => Route::ApiMe,
+        (Path::Fixed("/api/webhooks"), Method::Post) => Route::WebhookCreate,
+        (Path::Fixed("/api/webhooks"), _) => Route::WebhooksList,
+        (Path::Webhook(id), _) => Route::WebhookDelete { id },
         (Path::Fixed("/api/utm-templates"), Method::Post) => Route::TemplateCreate,
         (Path::Fixed("/api/utm-templates"), _) => Route::TemplatesList,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),

@@ -15,3 +15,4 @@ pub mod listing;
 pub mod memory;
 pub mod rules;
 pub mod utm_templates;
+pub mod webhooks;

@@ -56,6 +56,10 @@ fn sample(template: &str, secret: &SecretKey) -> String {
         .replace("{secret_key}", secret.as_str())
         .replace("{id}", "key_23456789abcd")
         .replace("{name}", "spring-2027")
+        .replace(
+            "webhooks/key_23456789abcd",
+            "webhooks/wh_23456789abcdefghjkmn",
+        )
 }
 
 #[test]
