@@ -6,6 +6,9 @@
 //! without it, sent from the invocation with the health webhook's bounded retries.
 //! Clicks go as one delivery per endpoint per click batch, never one per click.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::{json, Value};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, MessageBatch, MessageExt, QueueContentType, RawMessageBuilder};
@@ -19,6 +22,7 @@ use crate::health::signed::{deliver_to, send, worth_retrying};
 use crate::health::Notice;
 use crate::log::LogLine;
 use crate::storage::database::Database;
+use crate::storage::error::StorageError;
 use crate::storage::webhooks::{Endpoint, WebhookStore};
 
 /// One delivery as a queue message, and back: the one place that knows this wire
@@ -110,11 +114,44 @@ fn is_prefetch(why: &str) -> bool {
         .any(|r| r.as_str() == why && r.is_prefetch())
 }
 
+/// How long an isolate keeps the list of endpoints: every click batch and link change
+/// would otherwise read D1 once more. A registration or deletion in this isolate
+/// clears it at once ([`forget_endpoints`]); other isolates follow within this time.
+const ENDPOINTS_TTL_MS: i64 = 10_000;
+
+thread_local! {
+    static ENDPOINTS: RefCell<Option<(Timestamp, Rc<Vec<Endpoint>>)>> = const { RefCell::new(None) };
+}
+
+/// Drops this isolate's copy of the endpoint list (after a registration or deletion).
+pub fn forget_endpoints() {
+    ENDPOINTS.with(|e| e.borrow_mut().take());
+}
+
+/// Every registered endpoint, from this isolate's copy while it is fresh.
+async fn endpoints(env: &Env) -> Result<Rc<Vec<Endpoint>>, StorageError> {
+    let now = crate::clock::now();
+    let fresh = ENDPOINTS.with(|e| {
+        e.borrow()
+            .as_ref()
+            .filter(|(at, _)| now.millis() - at.millis() < ENDPOINTS_TTL_MS)
+            .map(|(_, list)| list.clone())
+    });
+    if let Some(list) = fresh {
+        return Ok(list);
+    }
+    let list = Rc::new(WebhookStore::on(Database::from_env(env)?).list().await?);
+    ENDPOINTS.with(|e| *e.borrow_mut() = Some((now, list.clone())));
+    Ok(list)
+}
+
 async fn send_to_subscribers(env: &Env, event: Event, notice: &Notice) {
-    let endpoints = match Database::from_env(env) {
-        Ok(db) => WebhookStore::on(db).subscribed(event).await,
-        Err(e) => Err(e),
-    };
+    let endpoints = endpoints(env).await.map(|all| {
+        all.iter()
+            .filter(|e| e.events.contains(&event))
+            .cloned()
+            .collect::<Vec<_>>()
+    });
     let endpoints = match endpoints {
         Ok(endpoints) => endpoints,
         Err(e) => {

@@ -8,6 +8,7 @@ use super::auth::Operator;
 use super::context::Ctx;
 use crate::domain::random::random_string;
 use crate::domain::webhook::NewEndpoint;
+use crate::events;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -41,6 +42,7 @@ pub async fn create(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply,
     let secret = format!("whsec_{}", random_string(32)?);
     let store = store(cx)?;
     store.insert(&id, &new, &secret, op.id(), cx.now).await?;
+    events::forget_endpoints();
     let endpoint = store.get(&id).await?.ok_or(ApiError::NotFound)?;
     let shown = view(&endpoint);
     op.audit(
@@ -69,6 +71,7 @@ pub async fn delete(id: &str, op: &Operator, cx: &Ctx) -> Result<Reply, ApiError
     if !store(cx)?.delete(id).await? {
         return Err(ApiError::NotFound);
     }
+    events::forget_endpoints();
     op.audit(cx, "webhook.delete", Some(id), None, json!({}))
         .await;
     Ok(response::json(OK, &json!({ "id": id, "deleted": true }))?)

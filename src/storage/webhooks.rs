@@ -108,23 +108,6 @@ impl WebhookStore {
         rows.into_iter().map(Endpoint::try_from).collect()
     }
 
-    /// The endpoints that asked for `event`.
-    pub async fn subscribed(&self, event: Event) -> Result<Vec<Endpoint>, StorageError> {
-        let rows: Vec<Row> = self
-            .db
-            .rows(
-                &format!(
-                    "SELECT {COLUMNS} FROM webhooks WHERE EXISTS \
-                     (SELECT 1 FROM json_each(webhooks.events) WHERE value = ?1) \
-                     ORDER BY created_at, id LIMIT {MAX_ENDPOINTS}"
-                ),
-                &[event.as_str().into()],
-                "webhooks of an event",
-            )
-            .await?;
-        rows.into_iter().map(Endpoint::try_from).collect()
-    }
-
     /// One endpoint, if it is still registered.
     pub async fn get(&self, id: &str) -> Result<Option<Endpoint>, StorageError> {
         let row: Option<Row> = self
