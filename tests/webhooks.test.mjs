@@ -126,6 +126,12 @@ describe("deliveries", () => {
       assert.ok(!g.body.includes(link.admin_url.split("/").at(-1)), "never the link's secret");
     }
     assert.equal(JSON.parse(got.find((g) => g.body.includes("link.updated")).body).link.title, "Events");
+
+    const bulk = await w.operator("/api/links/bulk", { method: "POST", json: [{ target_url: "https://example.com/b1" }, { target_url: "https://example.com/b2" }] });
+    const made = (await bulk.json()).results.map((r) => r.link.key).sort();
+    await waitFor(() => hooks.at("/ok").length >= 5, { message: "a delivery per link made in bulk" });
+    const bulkKeys = hooks.at("/ok").slice(3).map((g) => JSON.parse(g.body).link.key).sort();
+    assert.deepEqual(bulkKeys, made);
   });
 
   test("a delivery answered 500 is retried by the queue with the same body", async () => {

@@ -1224,6 +1224,9 @@ async function loadStats(link) {
   $("stats-title").textContent = `Clicks per day, last ${s.days} days: ${s.clicks} (${s.humans} by people, ${s.bots} by bots)`;
   $("view-chart").replaceChildren(chart(s.by_day || []));
   $("view-tops").replaceChildren(topTable("Top referrers", "Referrer", s.referrers), topTable("Countries", "Country", s.countries), topTable("Devices", "Device", s.devices));
+  const named = (rows, field) => (rows || []).map((r) => ({ value: r[field], clicks: r.clicks }));
+  $("view-tops").append(topTable("Sources", "Source (qr: a QR code scan)", named(s.sources, "source")));
+  if (s.campaigns?.length) $("view-tops").append(topTable("Campaigns", "Campaign", named(s.campaigns, "campaign")));
   $("view-stats").hidden = false;
 }
 

@@ -223,8 +223,9 @@ pub async fn change(link: &LinkRef<'_>, patch: &LinkPatch, cx: &Ctx) -> Result<L
 }
 
 /// Posts `event` about `link` to the operator's endpoints that asked for it, after the
-/// response: the link as the operator API shows it (never its secret).
-fn announce(event: Event, link: &Link, cx: &Ctx) {
+/// response: the link as the operator API shows it (never its secret). Bulk creation
+/// calls it for each link it made.
+pub fn announce(event: Event, link: &Link, cx: &Ctx) {
     let view = serde_json::to_value(LinkView::new(link, None, &Viewer::of(cx)));
     let Ok(view) = view else { return };
     let (env, at) = (cx.env.clone(), cx.now);

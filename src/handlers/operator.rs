@@ -11,6 +11,7 @@ use super::auth::Operator;
 use super::batch::{item_error, items};
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::operations;
 use super::password;
 use super::present::{LinkView, Viewer};
 use super::utm;
@@ -19,6 +20,7 @@ use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
 use crate::domain::link_request::{CreationCheck, NewLink};
 use crate::domain::secret::sha256_hex;
+use crate::domain::webhook::Event;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -227,6 +229,7 @@ pub async fn bulk(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, A
         {
             let slot = results.get_mut(i);
             let outcome = if let Some(link) = written {
+                operations::announce(Event::Created, &link, cx);
                 made.push((i, draft.name.qualified().into_owned()));
                 if !made_domains.iter().any(|d| d == domain.stored()) {
                     made_domains.push(domain.stored().to_string());
