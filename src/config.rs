@@ -30,6 +30,10 @@ pub const HEALTH_QUEUE_BINDING: &str = "HEALTH_NOTICES";
 /// deliveries apart by them (see `background::queues`).
 pub const CLICKS_QUEUE_NAME: &str = "shortener-clicks";
 pub const HEALTH_QUEUE_NAME: &str = "shortener-health-notices";
+/// The queue that carries the operator's event webhook deliveries when bound, and its
+/// name (`crate::events`).
+pub const EVENTS_QUEUE_BINDING: &str = "EVENTS";
+pub const EVENTS_QUEUE_NAME: &str = "shortener-events";
 /// The first analytics database; shard `n` > 0 is `ANALYTICS_{n}` (see
 /// [`analytics_binding`]).
 pub const ANALYTICS_BINDING: &str = "ANALYTICS";

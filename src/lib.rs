@@ -13,6 +13,7 @@ pub mod clicks;
 pub mod clock;
 pub mod compat;
 pub mod config;
+pub mod events;
 pub mod handlers;
 pub mod health;
 pub mod http;

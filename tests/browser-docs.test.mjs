@@ -57,7 +57,7 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   assert.ok(await page.locator("#operations-Operator_links-listLinks").count());
   // Operations are grouped by the document's tags; none is left under "default".
   assert.equal(await page.locator("[id^='operations-default-']").count(), 0);
-  assert.deepEqual(await page.$$eval(".opblock-tag-section h3 .nostyle span", (s) => s.map((x) => x.textContent)), ["Links", "Owner", "Operator links", "Keys and audit", "Domains", "Service"]);
+  assert.deepEqual(await page.$$eval(".opblock-tag-section h3 .nostyle span", (s) => s.map((x) => x.textContent)), ["Links", "Owner", "Operator links", "Keys and audit", "UTM templates", "Webhooks", "Domains", "Service"]);
 
   // Authorize with the operator's token.
   await page.click("button.authorize");

@@ -32,7 +32,7 @@ test("an operator creates a link with rules and a password from the dashboard, a
   assert.ok(await page.isHidden("#home-view"));
   assert.ok(await page.isHidden("#lf-nopassword"));
   // Every section of the grouped form is there.
-  assert.deepEqual(await page.$$eval("#link-form fieldset.group > legend", (l) => l.map((x) => x.textContent)), ["Link", "Access", "Routing", "Appearance", "Health"]);
+  assert.deepEqual(await page.$$eval("#link-form fieldset.group > legend", (l) => l.map((x) => x.textContent)), ["Link", "Access", "Routing", "Appearance", "Campaign", "Health"]);
   for (const v of await axeViolations(page)) assert.fail(`create form: ${v}`);
 
   // No scheme typed: https:// is added, and shown.

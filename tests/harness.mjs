@@ -31,7 +31,7 @@ export const BENCH_COUNTERS_PATH = "/api/__bench/counters";
 export const COUNTERS_TOKEN = "harness-operator-token";
 
 /**
- * The optional queues (CLICKS, HEALTH_NOTICES), as the commented [[queues.producers]]
+ * The optional queues (CLICKS, HEALTH_NOTICES, EVENTS), as the commented [[queues.producers]]
  * sections of wrangler.toml name them: binding -> queue name.
  */
 function optionalQueues() {
@@ -39,10 +39,19 @@ function optionalQueues() {
   const queues = Object.fromEntries(
     [...toml.matchAll(/^# \[\[queues\.producers\]\]\n# binding = "([^"]+)"\n# queue = "([^"]+)"/gm)].map((m) => [m[1], m[2]]),
   );
-  if (!queues.CLICKS || !queues.HEALTH_NOTICES) throw new Error("wrangler.toml names no CLICKS or HEALTH_NOTICES queue");
+  if (!queues.CLICKS || !queues.HEALTH_NOTICES || !queues.EVENTS) throw new Error("wrangler.toml names no CLICKS, HEALTH_NOTICES or EVENTS queue");
   return queues;
 }
 const QUEUES = optionalQueues();
+/** The dead-letter queue wrangler.toml names for the event queue's consumer. */
+export const DEAD_LETTER_QUEUE = (() => {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const m = /^# queue = "shortener-events"\n(?:# [^\n]*\n)*?# dead_letter_queue = "([^"]+)"/m.exec(toml);
+  if (!m) throw new Error("wrangler.toml names no dead-letter queue for the event queue");
+  return m[1];
+})();
+/** Retries of an event delivery under test: attempts are this plus one. */
+export const EVENT_RETRIES = 2;
 const CLICKS_QUEUE = { binding: "CLICKS", name: QUEUES.CLICKS };
 
 /**
@@ -280,6 +289,12 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
           queueConsumers: {
             [QUEUES.CLICKS]: { maxBatchSize: 100, maxBatchTimeout: QUEUE_BATCH_TIMEOUT_S },
             [QUEUES.HEALTH_NOTICES]: { maxBatchSize: 10, maxBatchTimeout: 1 },
+            // Event deliveries: retried at once (the deployed retry_delay would hold a
+            // test for minutes), then dead-lettered into the click queue's dead-letter
+            // queue, which this worker also consumes here so a test can see what
+            // arrives there (its consumer logs the queue's name and retries).
+            [QUEUES.EVENTS]: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: EVENT_RETRIES, retryDelay: 0, deadLetterQueue: DEAD_LETTER_QUEUE },
+            [DEAD_LETTER_QUEUE]: { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 0 },
           },
         }
       : {}),

@@ -33,6 +33,13 @@ pub enum Operation {
     Import,
     ManageKeys,
     ReadAudit,
+    /// List and read the UTM templates (`/api/utm-templates`): whoever creates links or
+    /// reads them.
+    ReadTemplates,
+    /// Create, replace and delete UTM templates.
+    ManageTemplates,
+    /// Register, list and delete event webhook endpoints.
+    ManageWebhooks,
     /// Who the caller is (`GET /api/me`): every role may ask.
     ReadSelf,
 }
@@ -71,9 +78,11 @@ impl Role {
         use Operation::*;
         match (self, op) {
             (Role::Admin, _) | (_, ReadSelf) => Access::All,
-            (Role::Creator, CreateLinks) => Access::All,
+            (Role::Creator, CreateLinks | ReadTemplates) => Access::All,
             (Role::Creator, ListLinks | ShowLink | ChangeLink | LinkStats) => Access::Own,
-            (Role::Reader, ListLinks | ShowLink | LinkStats | Export) => Access::All,
+            (Role::Reader, ListLinks | ShowLink | LinkStats | Export | ReadTemplates) => {
+                Access::All
+            }
             (Role::Stats, LinkStats) => Access::All,
             _ => Access::Denied,
         }
@@ -424,6 +433,9 @@ mod tests {
             Import,
             ManageKeys,
             ReadAudit,
+            ReadTemplates,
+            ManageTemplates,
+            ManageWebhooks,
             ReadSelf,
         ];
         let allowed = |role: Role| -> Vec<(Operation, Access)> {
@@ -442,6 +454,7 @@ mod tests {
                 (CreateLinks, Access::All),
                 (ChangeLink, Access::Own),
                 (LinkStats, Access::Own),
+                (ReadTemplates, Access::All),
                 (ReadSelf, Access::All),
             ]
         );
@@ -452,6 +465,7 @@ mod tests {
                 (ShowLink, Access::All),
                 (LinkStats, Access::All),
                 (Export, Access::All),
+                (ReadTemplates, Access::All),
                 (ReadSelf, Access::All),
             ]
         );

@@ -25,4 +25,5 @@ pub mod timestamp;
 pub mod token;
 pub mod user_agent;
 pub mod visit;
+pub mod webhook;
 pub mod yourls_signature;

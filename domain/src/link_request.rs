@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::controls::{Controls, ControlsChange};
+use super::controls::{template_name, Controls, ControlsChange};
 use super::health::DeadLinkMode;
 use super::key::Key;
 use super::link::{LinkSettings, RedirectStatus};
@@ -61,6 +61,9 @@ pub struct NewLink {
     /// The domain asked for, by name (`"domain"`), checked by the handler against the
     /// instance's domains; `None`: the domain the request came in on.
     pub domain: Option<String>,
+    /// The operator's UTM template to start from (`"utm_template"`, by name), which
+    /// the handler looks up; the link's own `utm` fields win over the template's.
+    pub utm_template: Option<String>,
 }
 
 /// A check of the target at creation: none (the default), one whose result the answer
@@ -125,6 +128,8 @@ const CREATE_FIELDS: &[&str] = &[
     "split",
     "password",
     "social_card",
+    "utm",
+    "utm_template",
     "dead_link_mode",
     "check",
     "domain",
@@ -149,6 +154,7 @@ pub const PATCH_FIELDS: &[&str] = &[
     "split",
     "password",
     "social_card",
+    "utm",
     "dead_link_mode",
 ];
 
@@ -395,6 +401,23 @@ impl NewLink {
                 })
             }
         };
+        let utm_template = match fields.get("utm_template") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => {
+                Some(
+                    template_name(name).map_err(|why| LinkRequestError::Invalid {
+                        field: "utm_template",
+                        why,
+                    })?,
+                )
+            }
+            Some(_) => {
+                return Err(LinkRequestError::WrongType {
+                    field: "utm_template",
+                    expected: "a template's name or null",
+                })
+            }
+        };
         let target = target(raw_target, policy)?;
         let mut controls = ControlsChange::from_fields(fields, policy)?;
         live_window(controls.valid_since.applied_to(None), expires_at)?;
@@ -409,11 +432,12 @@ impl NewLink {
                 || expires_at.is_some()
                 || max_clicks.is_some()
                 || !controls.is_empty()
-                || password.is_some())
+                || password.is_some()
+                || utm_template.is_some())
         {
             return Err(LinkRequestError::Invalid {
                 field: "reuse",
-                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card)".into(),
+                why: "cannot be combined with custom_key, expires_at, max_clicks or link controls (title, tags, note, valid_since, fallback_url, crawlable, rules, split, password, social_card, utm, utm_template)".into(),
             });
         }
         Ok(NewLink {
@@ -431,6 +455,7 @@ impl NewLink {
             password,
             check,
             domain,
+            utm_template,
         })
     }
 }

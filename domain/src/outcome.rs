@@ -352,6 +352,12 @@ pub fn decide<'a>(
     } else {
         Cow::Borrowed(target)
     };
+    // Added last, and only where the URL has no such parameter yet: the target's own
+    // and the visitor's forwarded ones win.
+    let location = match routing.and_then(|r| r.utm.as_ref()) {
+        Some(utm) => utm.add_to(location),
+        None => location,
+    };
     // After the password form's POST the browser must GET the target: 302, whatever
     // the link's own status (a 307 or 308 would repeat the POST there).
     let status = match rule.status {

@@ -112,6 +112,12 @@ pub enum ByCountry {}
 /// Clicks by device class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ByDevice {}
+/// Clicks by how they came (`qr`, `link`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BySource {}
+/// Clicks by the link's UTM campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByCampaign {}
 
 impl TallyField for ByReferrer {
     const FIELD: &'static str = "host";
@@ -121,6 +127,12 @@ impl TallyField for ByCountry {
 }
 impl TallyField for ByDevice {
     const FIELD: &'static str = "device";
+}
+impl TallyField for BySource {
+    const FIELD: &'static str = "source";
+}
+impl TallyField for ByCampaign {
+    const FIELD: &'static str = "campaign";
 }
 
 impl<B: TallyField> Serialize for Tally<B> {
@@ -135,6 +147,8 @@ impl<B: TallyField> Serialize for Tally<B> {
 pub type HostClicks = Tally<ByReferrer>;
 pub type CountryClicks = Tally<ByCountry>;
 pub type DeviceClicks = Tally<ByDevice>;
+pub type SourceClicks = Tally<BySource>;
+pub type CampaignClicks = Tally<ByCampaign>;
 
 /// A link's exact counters, from its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +171,10 @@ pub struct Breakdown {
     pub served_by: Vec<(String, i64)>,
     /// Bot visits by why they came (`link-preview`, `crawler`, …).
     pub bot_reasons: Vec<(String, i64)>,
+    /// Clicks by how they came (`qr`, `link`).
+    pub sources: Vec<(String, i64)>,
+    /// Clicks by the link's UTM campaign at the time of the click.
+    pub campaigns: Vec<(String, i64)>,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -186,6 +204,11 @@ pub struct Stats {
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
     pub devices: Vec<DeviceClicks>,
+    /// Clicks by how they came: `qr` (the link's QR code) or `link` (the short URL).
+    pub sources: Vec<SourceClicks>,
+    /// Clicks by the link's UTM campaign when they were made; empty for a link that
+    /// never had one.
+    pub campaigns: Vec<CampaignClicks>,
     /// Clicks per targeting rule or split variant; empty for a link without them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub served_by: Vec<ServedClicks>,
@@ -234,6 +257,16 @@ impl Stats {
                 .devices
                 .into_iter()
                 .map(|(v, clicks)| DeviceClicks::new(shown(v, "other"), clicks))
+                .collect(),
+            sources: breakdown
+                .sources
+                .into_iter()
+                .map(|(v, clicks)| SourceClicks::new(shown(v, "link"), clicks))
+                .collect(),
+            campaigns: breakdown
+                .campaigns
+                .into_iter()
+                .map(|(v, clicks)| CampaignClicks::new(shown(v, "none"), clicks))
                 .collect(),
             served_by: breakdown
                 .served_by
@@ -296,6 +329,8 @@ mod tests {
                 devices: vec![("mobile".into(), 5)],
                 served_by: vec![("rule-1".into(), 2)],
                 bot_reasons: vec![("crawler".into(), 1)],
+                sources: vec![("qr".into(), 3), ("link".into(), 2)],
+                campaigns: vec![("spring".into(), 4), ("~other".into(), 1)],
             },
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));
@@ -309,6 +344,12 @@ mod tests {
         assert_eq!(
             stats.countries.first().map(|c| c.value.as_str()),
             Some("unknown")
+        );
+        let campaigns: Vec<&str> = stats.campaigns.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(campaigns, ["spring", "(other)"]);
+        assert_eq!(
+            serde_json::to_value(&stats.sources).unwrap(),
+            serde_json::json!([{"source": "qr", "clicks": 3}, {"source": "link", "clicks": 2}])
         );
     }
 

@@ -105,7 +105,16 @@ pub struct PendingVisit {
     /// The targeting rule or split variant that chose the target (`Via::label`), for a
     /// link that has them.
     pub via: Option<String>,
+    /// The visit came through the link's QR code (its marked URL, `/{key}/scan`).
+    pub qr: bool,
+    /// The link's UTM campaign, for a link that has one.
+    pub campaign: Option<String>,
 }
+
+/// How a click reached the link, as the statistics name it: through its QR code, or
+/// the plain short URL. Stored as the `s:` dimension of the daily aggregate.
+pub const SOURCE_QR: &str = "qr";
+pub const SOURCE_LINK: &str = "link";
 
 #[cfg(test)]
 mod tests {

@@ -88,6 +88,8 @@ fuzz_target!(|data: &[u8]| {
         country,
         counted: false,
         via: None,
+        qr: false,
+        campaign: None,
     };
     let record = VisitRecord::new(pending);
     check_record(&record);

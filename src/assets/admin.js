@@ -347,6 +347,19 @@
     });
   }
 
+  function setupUtm(form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      clear(form);
+      const utm = {};
+      form.querySelectorAll("[data-utm]").forEach((el) => {
+        const value = el.value.trim();
+        if (value) utm[el.dataset.utm] = value;
+      });
+      save(form, { utm: Object.keys(utm).length ? utm : null });
+    });
+  }
+
   const HEALTH = {
     healthy: "Healthy",
     unhealthy: "Failing",
@@ -430,6 +443,7 @@
       else if (form.id === "rules-form") setupRules(form);
       else if (form.id === "split-form") setupSplit(form);
       else if (form.id === "card-form") setupCard(form);
+      else if (form.id === "utm-form") setupUtm(form);
       else setupSimple(form);
     });
     if ($("check-now")) setupCheck($("check-now"));

@@ -820,9 +820,9 @@ const FIELD_WORDS = {
   password: "the password", valid_since: "the start", expires_at: "the expiry", max_clicks: "the click limit",
   redirect_status: "the redirect status", dead_link_mode: "the dead-target choice", fallback_url: "the fallback URL",
   forward_query: "passing the query string on", crawlable: "search engine indexing", rules: "the targeting rules",
-  split: "the A/B split", social_card: "the social card", is_active: "the state", domain: "the domain",
+  split: "the A/B split", social_card: "the social card", utm: "the UTM fields", utm_template: "the UTM template", is_active: "the state", domain: "the domain",
 };
-const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", split: "add-variant", rules: "add-rule" };
+const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", utm: "lf-utm_source", split: "add-variant", rules: "add-rule" };
 function inFieldWords(detail) {
   const text = String(detail || "")
     .replace(/field '([^'.[]+)[^']*'/g, (whole, f) => FIELD_WORDS[f] || f)
@@ -908,6 +908,11 @@ function readForm() {
     if (el.value.trim()) card[el.dataset.card] = el.value.trim();
   });
   body.social_card = Object.keys(card).length ? card : null;
+  const utm = {};
+  $("link-form").querySelectorAll("[data-utm]").forEach((el) => {
+    if (el.value.trim()) utm[el.dataset.utm] = el.value.trim();
+  });
+  body.utm = Object.keys(utm).length ? utm : null;
   return body;
 }
 
@@ -931,6 +936,7 @@ function summarize(link) {
   if (link.rules?.length) items.push(`${link.rules.length} targeting rule${link.rules.length === 1 ? "" : "s"}`);
   if (link.split?.variants?.length) items.push(`A/B split: ${link.split.variants.map((v) => `${v.weight}× ${v.target_url}`).join(", ")}`);
   if (link.social_card) items.push(`Social card${link.social_card.title ? `: ${link.social_card.title}` : ""}`);
+  if (link.utm) items.push(`UTM${link.utm.campaign ? `: campaign ${link.utm.campaign}` : ""}`);
   $("lf-summary-list").replaceChildren(...items.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
   $("lf-summary").hidden = false;
 }
@@ -979,6 +985,8 @@ function fillForm(link) {
   $("sticky_days").dataset.seconds = seconds || "";
   const card = link?.social_card || {};
   form.querySelectorAll("[data-card]").forEach((el) => (el.value = card[el.dataset.card] || ""));
+  const utm = link?.utm || {};
+  form.querySelectorAll("[data-utm]").forEach((el) => (el.value = utm[el.dataset.utm] || ""));
   $("lf-key-label").firstChild.textContent = creating ? "Custom key " : "Key ";
   $("lf-key-label").lastElementChild.textContent = creating ? "(optional, 3–64 of a–z 0–9 _ -)" : "(renaming keeps the old key working)";
   $("lf-password-hint").textContent = link?.protected
@@ -1216,6 +1224,9 @@ async function loadStats(link) {
   $("stats-title").textContent = `Clicks per day, last ${s.days} days: ${s.clicks} (${s.humans} by people, ${s.bots} by bots)`;
   $("view-chart").replaceChildren(chart(s.by_day || []));
   $("view-tops").replaceChildren(topTable("Top referrers", "Referrer", s.referrers), topTable("Countries", "Country", s.countries), topTable("Devices", "Device", s.devices));
+  const named = (rows, field) => (rows || []).map((r) => ({ value: r[field], clicks: r.clicks }));
+  $("view-tops").append(topTable("Sources", "Source (qr: a QR code scan)", named(s.sources, "source")));
+  if (s.campaigns?.length) $("view-tops").append(topTable("Campaigns", "Campaign", named(s.campaigns, "campaign")));
   $("view-stats").hidden = false;
 }
 

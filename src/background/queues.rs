@@ -1,7 +1,8 @@
 //! The queue consumer: one entry for every queue this worker consumes, dispatched by
 //! the name of the queue that delivered the batch, as the workers-rs queue example
-//! does. Each queue carries one kind of message: `CLICKS` click batches, and
-//! `HEALTH_NOTICES` link health notices for the operator's webhook.
+//! does. Each queue carries one kind of message: `CLICKS` click batches,
+//! `HEALTH_NOTICES` link health notices for the operator's webhook, and `EVENTS`
+//! deliveries to the operator's event endpoints.
 //!
 //! Never returns `Err`: the glue workers-rs generates panics on it, which resets the
 //! instance under every request it serves. Each consumer acknowledges or retries its
@@ -10,7 +11,7 @@
 use worker::{Env, MessageBatch, MessageExt};
 
 use crate::clicks;
-use crate::config::{Config, CLICKS_QUEUE_NAME, HEALTH_QUEUE_NAME};
+use crate::config::{Config, CLICKS_QUEUE_NAME, EVENTS_QUEUE_NAME, HEALTH_QUEUE_NAME};
 use crate::domain::timestamp::Timestamp;
 use crate::health;
 use crate::log::LogLine;
@@ -23,6 +24,7 @@ pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) 
     match queue.as_str() {
         CLICKS_QUEUE_NAME => clicks::consume(delivery, env, now).await,
         HEALTH_QUEUE_NAME => health_notices(delivery, env).await,
+        EVENTS_QUEUE_NAME => crate::events::consume(delivery, env).await,
         other => {
             LogLine::error("queue")
                 .message("no consumer for this queue here; the delivery is retried")

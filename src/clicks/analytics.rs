@@ -12,9 +12,11 @@ use worker::Env;
 
 use super::batch::{joined, BATCH_ID, RECORD_COLUMNS, VISITS_PATH};
 use crate::config::analytics_binding;
+use crate::domain::controls::MAX_UTM_CHARS;
 use crate::domain::shard::shard_of;
 use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::domain::visit::{SOURCE_LINK, SOURCE_QR};
 use crate::storage::counters;
 use crate::storage::database::{ms, Database};
 use crate::storage::error::StorageError;
@@ -35,6 +37,13 @@ pub const DEVICE: &str = "d";
 pub const VIA: &str = "v";
 /// Bot visits by why they came (`domain::visit::BotReason`).
 pub const BOT_REASON: &str = "b";
+/// How the click came: `qr` (the link's QR code) or `link` (`domain::visit::SOURCE_*`).
+pub const SOURCE: &str = "s";
+/// The link's UTM campaign, for clicks of links that have one.
+pub const CAMPAIGN: &str = "m";
+/// Every dimension of `daily.dims`, as the JSON list the write joins each visit to.
+/// Bot reasons count every bot visit; the others only clicks (not prefetches).
+const DIMENSIONS: &str = "[\"r\",\"c\",\"d\",\"v\",\"b\",\"s\",\"m\"]";
 /// Bot reasons whose visits are not clicks (link previews, mail scanners): SQL list.
 pub const PREFETCH_REASONS: &str = "('link-preview', 'email-scanner')";
 
@@ -44,7 +53,7 @@ pub struct Shard {
 }
 
 /// The visits of the batches in `?1`, as rows `claimed(key, at, ref, cc, dev, bot,
-/// cnt, via, why, prefetch)`, each value brought within the CHECK constraints: the write never depends on
+/// cnt, via, why, src, cmp, prefetch)`, each value brought within the CHECK constraints: the write never depends on
 /// the sender having normalized it. With a guard table, only the batches this write
 /// claimed there (their guard row carries `?2`); without one (a write that is never
 /// repeated), every batch, and `?2` is unused.
@@ -54,10 +63,10 @@ pub fn claimed(guard: Option<&str>) -> String {
         None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
     };
     format!(
-        "raw (key, at, ref, cc, dev, bot, cnt, via, why) AS ( \
+        "raw (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp) AS ( \
            SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m {source}, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
-         claimed (key, at, ref, cc, dev, bot, cnt, via, why, prefetch) AS MATERIALIZED ( \
+         claimed (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp, prefetch) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
                   CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
                   CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
@@ -66,6 +75,8 @@ pub fn claimed(guard: Option<&str>) -> String {
                   CASE WHEN cnt = 1 THEN 1 ELSE 0 END, \
                   CASE WHEN typeof(via) = 'text' AND length(via) BETWEEN 1 AND 20 THEN via END, \
                   CASE WHEN typeof(why) = 'text' AND length(why) BETWEEN 1 AND 20 THEN why END, \
+                  CASE WHEN src = '{SOURCE_QR}' THEN '{SOURCE_QR}' ELSE '{SOURCE_LINK}' END, \
+                  CASE WHEN typeof(cmp) = 'text' AND length(cmp) BETWEEN 1 AND {MAX_UTM_CHARS} THEN cmp END, \
                   CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END \
            FROM raw WHERE typeof(key) = 'text' AND at IS NOT NULL)"
     )
@@ -122,22 +133,29 @@ impl Shard {
             )?);
         }
         statements.extend([
-
             // One row per link and day: the clicks, and the split by dimension as a
             // JSON object merged in SQL. Values new to a (link, day, dimension) are
             // admitted up to VALUES_PER_DAY, the busiest first; the rest count as OTHER.
+            // Every dimension comes from one pass over the claimed visits joined to the
+            // list of dimensions, not a UNION per dimension: D1 allows at most 5 terms
+            // in a compound SELECT, fewer than there are dimensions. A NULL value (no
+            // via, no campaign, a human's bot reason) names nothing.
             self.db.statement(
                 &format!(
                     "WITH {claimed}, \
-                     clicked AS (SELECT * FROM claimed WHERE prefetch = 0), \
                      v (key, day, k, n) AS ( \
-                       SELECT key, at / {DAY_MS}, '{REFERRER}:' || COALESCE(ref, ''), COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{COUNTRY}:' || COALESCE(cc, ''), COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{DEVICE}:' || dev, COUNT(*) FROM clicked GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{VIA}:' || via, COUNT(*) FROM clicked \
-                         WHERE via IS NOT NULL GROUP BY 1, 2, 3 \
-                       UNION ALL SELECT key, at / {DAY_MS}, '{BOT_REASON}:' || why, COUNT(*) FROM claimed \
-                         WHERE why IS NOT NULL GROUP BY 1, 2, 3), \
+                       SELECT key, at / {DAY_MS}, k, COUNT(*) FROM ( \
+                         SELECT c.key, c.at, CASE \
+                           WHEN d.value = '{BOT_REASON}' THEN '{BOT_REASON}:' || c.why \
+                           WHEN c.prefetch = 0 THEN d.value || ':' || CASE d.value \
+                             WHEN '{REFERRER}' THEN COALESCE(c.ref, '') \
+                             WHEN '{COUNTRY}' THEN COALESCE(c.cc, '') \
+                             WHEN '{DEVICE}' THEN c.dev \
+                             WHEN '{VIA}' THEN c.via \
+                             WHEN '{SOURCE}' THEN c.src \
+                             WHEN '{CAMPAIGN}' THEN c.cmp END END AS k \
+                         FROM claimed AS c, json_each('{DIMENSIONS}') AS d) \
+                       WHERE k IS NOT NULL GROUP BY 1, 2, 3), \
                      ranked AS (SELECT v.*, ROW_NUMBER() OVER \
                        (PARTITION BY key, day, substr(k, 1, 2) ORDER BY n DESC, k) AS rank FROM v), \
                      capped (key, day, k, n) AS (SELECT key, day, \
@@ -219,7 +237,7 @@ impl Shard {
                 *totals.entry(name).or_default() += clicks;
             }
         }
-        let mut split: [Vec<(String, i64)>; 5] = Default::default();
+        let mut split: [Vec<(String, i64)>; 7] = Default::default();
         for (name, clicks) in totals {
             let Some((dim, value)) = name.split_once(':') else {
                 continue;
@@ -230,6 +248,8 @@ impl Shard {
                 DEVICE => &mut split[2],
                 VIA => &mut split[3],
                 BOT_REASON => &mut split[4],
+                SOURCE => &mut split[5],
+                CAMPAIGN => &mut split[6],
                 _ => continue,
             };
             slot.push((value.to_string(), clicks));
@@ -238,12 +258,14 @@ impl Shard {
             values.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
             values.truncate(top);
         }
-        let [referrers, countries, devices, served_by, bot_reasons] = split;
+        let [referrers, countries, devices, served_by, bot_reasons, sources, campaigns] = split;
         breakdown.referrers = referrers;
         breakdown.countries = countries;
         breakdown.devices = devices;
         breakdown.served_by = served_by;
         breakdown.bot_reasons = bot_reasons;
+        breakdown.sources = sources;
+        breakdown.campaigns = campaigns;
         Ok(breakdown)
     }
 
@@ -336,4 +358,19 @@ pub async fn prune_guards(
         "prune guards",
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dimension_list_names_every_dimension_once() {
+        let listed: Vec<String> = serde_json::from_str(DIMENSIONS).unwrap();
+        let mut all = vec![REFERRER, COUNTRY, DEVICE, VIA, BOT_REASON, SOURCE, CAMPAIGN];
+        all.sort_unstable();
+        let mut listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, all);
+    }
 }

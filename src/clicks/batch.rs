@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::secret::sha256_hex;
 use crate::domain::shard::shard_of;
-use crate::domain::visit::{PendingVisit, Visit};
+use crate::domain::visit::{PendingVisit, Visit, SOURCE_QR};
 
 /// One visit ready to be written. Field names are short because every visit travels
 /// through the queue and a JSON parameter of the batch write; [`RECORD_COLUMNS`]
@@ -41,6 +41,13 @@ pub struct VisitRecord {
     /// counted apart from clicks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// How the click came, when not through the plain short URL (`qr`): absent for
+    /// most clicks, so they cost no bytes on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<String>,
+    /// The link's UTM campaign, for links that have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmp: Option<String>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -48,11 +55,11 @@ fn is_zero(n: &u8) -> bool {
 }
 
 /// The columns of a [`VisitRecord`] read from a `json_each` row `v`, in the order
-/// `key, at, referrer_host, country, device, is_bot, counted, via, why`: the SQL spelling of
-/// the serde names above, kept next to them.
+/// `key, at, referrer_host, country, device, is_bot, counted, via, why, source, campaign`:
+/// the SQL spelling of the serde names above, kept next to them.
 pub const RECORD_COLUMNS: &str = "v.value ->> 'key', v.value ->> 'at', v.value ->> 'ref', \
      v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via', \
-     v.value ->> 'why'";
+     v.value ->> 'why', v.value ->> 'src', v.value ->> 'cmp'";
 
 /// The id of a batch, for `json_each(batch)` rows `m`.
 pub const BATCH_ID: &str = "m.value ->> 'batch'";
@@ -78,6 +85,8 @@ impl VisitRecord {
             counted: u8::from(pending.counted),
             via: pending.via,
             why: visit.bot_reason.map(|r| r.as_str().to_string()),
+            src: pending.qr.then(|| SOURCE_QR.to_string()),
+            cmp: pending.campaign,
         }
     }
 }
@@ -194,6 +203,8 @@ mod tests {
             counted: u8::from(i.is_multiple_of(5)),
             via: Some("rule-1".into()),
             why: Some("crawler".into()),
+            src: Some("qr".into()),
+            cmp: Some("spring".into()),
         }
     }
 
@@ -244,6 +255,8 @@ mod tests {
             country: Some("DE".into()),
             counted: false,
             via: None,
+            qr: false,
+            campaign: None,
         };
         let record = VisitRecord::new(pending);
         assert_eq!(record.device, "bot");
@@ -278,6 +291,8 @@ mod tests {
                         country: Some(country.into()),
                         counted: true,
                         via: Some("variant-2".into()),
+                        qr: true,
+                        campaign: Some("spring".into()),
                     };
                     let r = VisitRecord::new(pending);
                     assert_eq!(r.counted, 1);
@@ -313,7 +328,7 @@ mod tests {
         assert_eq!(sorted_sql, sorted_names);
         assert_eq!(
             in_sql,
-            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why"]
+            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why", "src", "cmp"]
         );
     }
 

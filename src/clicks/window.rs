@@ -70,6 +70,9 @@ pub async fn flush_after_window(env: &Env, now: impl Fn() -> Timestamp) {
         },
         Err(e) => Err(e),
     };
+    if result.is_ok() {
+        crate::events::emit_clicks(env, now, &records).await;
+    }
     if let Err(e) = result {
         let mut keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
         keys.sort_unstable();

@@ -114,6 +114,13 @@ fn operation(route: &Route) -> Option<Operation> {
         }
         Route::AuditList | Route::AuditExport => Operation::ReadAudit,
         Route::ApiMe => Operation::ReadSelf,
+        Route::TemplatesList | Route::TemplateShow { .. } => Operation::ReadTemplates,
+        Route::WebhooksList | Route::WebhookCreate | Route::WebhookDelete { .. } => {
+            Operation::ManageWebhooks
+        }
+        Route::TemplateCreate | Route::TemplateReplace { .. } | Route::TemplateDelete { .. } => {
+            Operation::ManageTemplates
+        }
         _ => return None,
     })
 }

@@ -17,6 +17,9 @@ mod password;
 pub(crate) mod present;
 mod redirect;
 mod service;
+mod utm;
+mod utm_templates;
+mod webhooks;
 
 use worker::{Context, Env, Request};
 
@@ -121,12 +124,26 @@ async fn dispatch(
     // The operator `auth::permit` let in: there for every operator route.
     let op = || admitted.ok_or(ApiError::Unauthorized);
     match route {
-        Route::Redirect { key, count_click } => {
-            redirect::redirect(cx.name_here(key), count_click, None, req, cx).await
+        Route::Redirect {
+            key,
+            count_click,
+            qr,
+        } => {
+            let visit = redirect::Arrival {
+                count_click,
+                qr,
+                form: None,
+            };
+            redirect::redirect(cx.name_here(key), visit, req, cx).await
         }
-        Route::Unlock { key } => {
+        Route::Unlock { key, qr } => {
             let offered = body::read_form_field(req, "password", MAX_BODY_BYTES).await?;
-            redirect::redirect(cx.name_here(key), true, Some(offered), req, cx).await
+            let visit = redirect::Arrival {
+                count_click: true,
+                qr,
+                form: Some(offered),
+            };
+            redirect::redirect(cx.name_here(key), visit, req, cx).await
         }
         Route::Home => service::home(accepts_html(req), cx),
         Route::Health => service::health(cx).await,
@@ -198,5 +215,22 @@ async fn dispatch(
         Route::AuditExport => keys::audit_export(op()?, cx),
         Route::ApiDomains => operator::domains(op()?, cx).await,
         Route::ApiMe => keys::me(op()?, cx),
+        Route::TemplatesList => {
+            op()?;
+            utm_templates::list(cx).await
+        }
+        Route::TemplateShow { name } => {
+            op()?;
+            utm_templates::show(&name, cx).await
+        }
+        Route::WebhooksList => {
+            op()?;
+            webhooks::list(cx).await
+        }
+        Route::WebhookCreate => webhooks::create(req, op()?, cx).await,
+        Route::WebhookDelete { id } => webhooks::delete(&id, op()?, cx).await,
+        Route::TemplateCreate => utm_templates::create(req, op()?, cx).await,
+        Route::TemplateReplace { name } => utm_templates::replace(&name, req, op()?, cx).await,
+        Route::TemplateDelete { name } => utm_templates::delete(&name, op()?, cx).await,
     }
 }

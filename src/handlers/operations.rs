@@ -10,6 +10,8 @@ use super::auth::Operator;
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
 use super::password;
+use super::present::{LinkView, Viewer};
+use super::utm;
 use crate::clicks::analytics::RawVisit;
 use crate::config::{CREATE_LIMITER_BINDING, RATE_LIMIT_RETRY_AFTER_SECONDS};
 use crate::domain::address::LinkName;
@@ -19,6 +21,8 @@ use crate::domain::link::Link;
 use crate::domain::link_request::{live_window, Change, CreationCheck, LinkPatch, NewLink};
 use crate::domain::secret::{sha256_hex, SecretKey};
 use crate::domain::stats::{Stats, Window, TOP};
+use crate::domain::webhook::Event;
+use crate::events;
 use crate::http::error::ApiError;
 use crate::log::LogLine;
 use crate::storage::links::{LinkRef, NewRow, Updated};
@@ -66,6 +70,7 @@ pub async fn create(
         }
     }
     password::hash_new(&mut new).await?;
+    utm::apply_template(&mut new, cx).await?;
     let store = cx.links()?;
     let target_hash = sha256_hex(new.target.as_str());
     if new.reuse {
@@ -104,6 +109,7 @@ pub async fn create(
                 op.audit(cx, "links.create", None, Some(&domains), detail)
                     .await;
             }
+            announce(Event::Created, &link, cx);
             return Ok(Created::Made {
                 link: Box::new(link),
                 secret: draft.secret,
@@ -207,7 +213,25 @@ pub async fn change(link: &LinkRef<'_>, patch: &LinkPatch, cx: &Ctx) -> Result<L
         }
     }
     cx.rules().settle(&updated, cx.now).await;
+    let event = if patch.is_active == Some(false) {
+        Event::Deactivated
+    } else {
+        Event::Updated
+    };
+    announce(event, &updated, cx);
     Ok(updated)
+}
+
+/// Posts `event` about `link` to the operator's endpoints that asked for it, after the
+/// response: the link as the operator API shows it (never its secret). Bulk creation
+/// calls it for each link it made.
+pub fn announce(event: Event, link: &Link, cx: &Ctx) {
+    let view = serde_json::to_value(LinkView::new(link, None, &Viewer::of(cx)));
+    let Ok(view) = view else { return };
+    let (env, at) = (cx.env.clone(), cx.now);
+    cx.ctx.wait_until(async move {
+        events::emit(&env, event, at, serde_json::json!({ "link": view })).await;
+    });
 }
 
 /// The audit record of an operator's change of `updated`, with the fields it sent

@@ -11,13 +11,16 @@ use super::auth::Operator;
 use super::batch::{item_error, items};
 use super::context::Ctx;
 use super::draft::{Draft, MAX_KEY_ATTEMPTS};
+use super::operations;
 use super::password;
 use super::present::{LinkView, Viewer};
+use super::utm;
 use crate::domain::address::Domain;
 use crate::domain::controls::normalize_tag;
 use crate::domain::health::HealthState;
 use crate::domain::link_request::{CreationCheck, NewLink};
 use crate::domain::secret::sha256_hex;
+use crate::domain::webhook::Event;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
@@ -186,6 +189,10 @@ pub async fn bulk(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, A
             Ok(mut new) => match op.chosen_domain(new.domain.as_deref(), cx) {
                 Ok(domain) => {
                     password::hash_new(&mut new).await?;
+                    if let Err(e) = utm::apply_template(&mut new, cx).await {
+                        results.push(item_error(&e));
+                        continue;
+                    }
                     let hash = sha256_hex(new.target.as_str());
                     pending.push((i, new, hash, domain));
                     results.push(Value::Null);
@@ -223,6 +230,7 @@ pub async fn bulk(req: &mut Request, op: &Operator, cx: &Ctx) -> Result<Reply, A
         {
             let slot = results.get_mut(i);
             let outcome = if let Some(link) = written {
+                operations::announce(Event::Created, &link, cx);
                 made.push((i, draft.name.qualified().into_owned()));
                 if !made_domains.iter().any(|d| d == domain.stored()) {
                     made_domains.push(domain.stored().to_string());

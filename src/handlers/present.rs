@@ -57,6 +57,9 @@ pub struct LinkView<'a> {
     /// dashboard's form could not show a card it edits).
     #[serde(skip_serializing_if = "Option::is_none")]
     social_card: Option<serde_json::Value>,
+    /// The UTM fields the redirect adds to the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    utm: Option<serde_json::Value>,
     /// The link asks for a password (which is never shown, nor its hash).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     protected: bool,
@@ -163,6 +166,7 @@ impl<'a> LinkView<'a> {
                 .social_card
                 .as_ref()
                 .map(|c| c.to_value()),
+            utm: link.controls.routing.utm.as_ref().map(|u| u.to_value()),
             protected: link.controls.routing.password_hash.is_some(),
             stats_key: link.was_renamed().then_some(link.stats_key.as_str()),
             dead_link_mode: link.settings.dead_link_mode.map(DeadLinkMode::as_str),

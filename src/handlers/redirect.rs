@@ -32,20 +32,35 @@ const QR_DEFAULT_SIZE: u32 = 256;
 const QR_MIN_SIZE: u32 = 64;
 const QR_MAX_SIZE: u32 = 1024;
 
-/// `GET|HEAD /{key}`, and `POST /{key}` (`form`: the password its form posted): the
+/// How a visitor arrived at a link: which method and URL.
+pub struct Arrival {
+    /// A GET or the password form's POST: a click is counted (HEAD counts nothing).
+    pub count_click: bool,
+    /// Through the link's QR code (`/{key}/scan`): the same answer, recorded as source
+    /// `qr`.
+    pub qr: bool,
+    /// `POST`: the password its form posted.
+    pub form: Option<Option<String>>,
+}
+
+/// `GET|HEAD /{key}` and `/{key}/scan`, and `POST` to either (the password form): the
 /// lookup, the decision, the count, the answer. The click, the visit row and any cache
 /// fill are written after the response, so the visitor waits for none of them, except
 /// on links with `max_clicks`, where D1 must admit the visit first.
 pub async fn redirect(
     name: LinkName,
-    count_click: bool,
-    form: Option<Option<String>>,
+    arrival: Arrival,
     req: &Request,
     cx: &Ctx,
 ) -> Result<Reply, ApiError> {
+    let Arrival {
+        count_click,
+        qr,
+        form,
+    } = arrival;
     let lookup = cx.rules().lookup(&name, cx.now).await?;
     let standing = lookup.standing(&cx.config.blocked_hosts);
-    let seen = Seen::of(req, standing);
+    let seen = Seen::of(req, standing, qr);
     let visitor = gather(&name, standing, count_click, form, &seen, req, cx).await?;
     let site = site(cx);
     let mut outcome = outcome::decide(standing, &visitor, &site);
@@ -79,10 +94,14 @@ struct Seen {
     country: Option<String>,
     /// Read only for links with targeting rules.
     language: Option<String>,
+    /// Came through the link's QR code.
+    qr: bool,
+    /// The link's UTM campaign, which its clicks are counted under.
+    campaign: Option<String>,
 }
 
 impl Seen {
-    fn of(req: &Request, standing: Standing<'_>) -> Seen {
+    fn of(req: &Request, standing: Standing<'_>, qr: bool) -> Seen {
         let Standing::Live(rule) = standing else {
             return Seen::default();
         };
@@ -92,6 +111,11 @@ impl Seen {
             language: rule
                 .routing()
                 .and_then(|_| req.headers().get("Accept-Language").ok().flatten()),
+            qr,
+            campaign: rule
+                .routing()
+                .and_then(|r| r.utm.as_ref())
+                .and_then(|u| u.campaign.clone()),
         }
     }
 }
@@ -215,6 +239,8 @@ fn record(key: &str, count: Count, seen: Seen, req: &Request, cx: &Ctx) -> bool 
         country: seen.country,
         counted: count.counted_first,
         via: count.via.map(Via::label),
+        qr: seen.qr,
+        campaign: seen.campaign,
     };
     if cx.config.click_events {
         clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
@@ -406,7 +432,8 @@ pub async fn peek(name: &LinkName, html: bool, cx: &Ctx) -> Result<Reply, ApiErr
     Ok(response::json(OK, &body)?)
 }
 
-/// `GET /{key}/qr?size=N`: an SVG QR code of the short URL. Counts nothing.
+/// `GET /{key}/qr?size=N`: an SVG QR code of the link's QR URL (`/{key}/scan`), which
+/// redirects as the short URL does. Counts nothing.
 pub async fn qr(name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
     let size = match cx.query_param("size") {
         None => QR_DEFAULT_SIZE,
@@ -424,7 +451,8 @@ pub async fn qr(name: &LinkName, cx: &Ctx) -> Result<Reply, ApiError> {
     if let Sight::Hidden(closed) = viewed(&lookup, name, cx).await? {
         return closed_reply(closed, cx);
     }
-    let url = cx.short_url(name);
+    // The code names the marked URL, so a scan is told apart from a click.
+    let url = format!("{}/scan", cx.short_url(name));
     let image = qr::svg(&url, size).map_err(|e| ApiError::Internal(format!("QR of {url}: {e}")))?;
     Ok(response::svg(image)?)
 }

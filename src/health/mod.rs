@@ -13,6 +13,11 @@ pub use probe::MAX_REQUESTS_PER_CHECK;
 pub use schedule::run_scheduled;
 pub use webhook::{dispatch, Notice};
 
+/// The signed delivery every webhook shares (`crate::events` sends through it too).
+pub mod signed {
+    pub(crate) use super::webhook::{deliver_to, send, worth_retrying};
+}
+
 /// The queue consumer's side of queued notices (`background::queues`).
 pub mod queued {
     pub use super::webhook::consume;

@@ -105,6 +105,8 @@ impl Notice {
 /// it is bound (falling back to sending here if the queue refuses it), else from here with
 /// bounded retries. Nothing happens without a webhook.
 pub async fn dispatch(env: &Env, config: &Config, notice: &Notice) {
+    // The operator's registered endpoints that asked for this event hear it too.
+    crate::events::emit_notice(env, notice).await;
     if config.health_webhook.is_none() {
         return;
     }
@@ -174,8 +176,9 @@ pub async fn consume(env: &Env, config: &Config, text: &str) -> bool {
 }
 
 /// Logs one attempt's outcome; whether another attempt is worth it (a network failure,
-/// a timeout, 5xx, 408 or 429). Any 2xx is success; any other answer is final.
-fn worth_retrying(result: Result<u16, String>, notice: &Notice, attempt: usize) -> bool {
+/// a timeout, 5xx, 408 or 429). Any 2xx is success; any other answer is final. Shared
+/// with the operator's event webhooks (`crate::events`).
+pub(crate) fn worth_retrying(result: Result<u16, String>, notice: &Notice, attempt: usize) -> bool {
     match result {
         Ok(status) if (200..300).contains(&status) => false,
         Ok(status) if status != 408 && status != 429 && status < 500 => {
@@ -210,9 +213,15 @@ fn worth_retrying(result: Result<u16, String>, notice: &Notice, attempt: usize) 
 /// Sends `notice` from this invocation, retrying what may pass, at most [`ATTEMPTS`]
 /// times; then logs the failure.
 pub async fn deliver(config: &Config, notice: &Notice) {
-    let Some((url, secret)) = &config.health_webhook else {
-        return;
-    };
+    if let Some((url, secret)) = &config.health_webhook {
+        deliver_to(url, secret, notice).await;
+    }
+}
+
+/// Sends `notice` to `url` signed with `secret` from this invocation, retrying what may
+/// pass, at most [`ATTEMPTS`] times; then logs the failure. The operator's event
+/// webhooks use it when no queue carries their deliveries.
+pub(crate) async fn deliver_to(url: &str, secret: &str, notice: &Notice) {
     for attempt in 0..ATTEMPTS {
         if let Some(pause) = attempt.checked_sub(1).and_then(|i| BACKOFF_MS.get(i)) {
             Delay::from(Duration::from_millis(*pause)).await;
@@ -228,8 +237,9 @@ pub async fn deliver(config: &Config, notice: &Notice) {
         .emit();
 }
 
-/// One signed POST; the status it got.
-async fn send(url: &str, secret: &str, notice: &Notice) -> Result<u16, String> {
+/// One signed POST; the status it got. Every webhook of the service is sent here: the
+/// health webhook and the operator's event endpoints sign alike.
+pub(crate) async fn send(url: &str, secret: &str, notice: &Notice) -> Result<u16, String> {
     let sent_at = crate::clock::now().millis() / 1000;
     let build = || -> worker::Result<Request> {
         let headers = Headers::new();

@@ -35,6 +35,8 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     /// 409: the custom key is taken.
     KeyTaken(String),
+    /// 409: a UTM template of this name exists.
+    TemplateTaken(String),
     /// 409: the key is a former key of a renamed link (an alias), which it still
     /// leads to.
     KeyIsAlias(String),
@@ -75,7 +77,7 @@ impl ApiError {
             | ApiError::OperatorApiOff
             | ApiError::Gone(LinkState::Scheduled) => 404,
             ApiError::MethodNotAllowed(_) => 405,
-            ApiError::KeyTaken(_) | ApiError::KeyIsAlias(_) => 409,
+            ApiError::KeyTaken(_) | ApiError::KeyIsAlias(_) | ApiError::TemplateTaken(_) => 409,
             ApiError::Gone(_) | ApiError::TargetBlocked => 410,
             ApiError::RateLimited(_) | ApiError::TooManyAttempts(_) | ApiError::CheckTooSoon(_) => {
                 429
@@ -110,6 +112,9 @@ impl ApiError {
             ApiError::OperatorApiOff => "The operator API is off on this instance: it answers once the ADMIN_TOKEN secret is set (see docs/teams.md)".into(),
             ApiError::MethodNotAllowed(allowed) => format!("Method not allowed; use {allowed}"),
             ApiError::KeyTaken(key) => format!("custom_key '{key}' is already taken"),
+            ApiError::TemplateTaken(name) => {
+                format!("a UTM template named '{name}' already exists; PUT replaces its fields")
+            }
             ApiError::KeyIsAlias(key) => format!(
                 "key '{key}' is the former key of another link on this domain, which it still leads to; choose another key"
             ),
@@ -275,6 +280,7 @@ mod tests {
             (ApiError::MethodNotAllowed("GET"), 405),
             (ApiError::KeyTaken("abc".into()), 409),
             (ApiError::KeyIsAlias("abc".into()), 409),
+            (ApiError::TemplateTaken("spring".into()), 409),
             (ApiError::OperatorApiOff, 404),
             (ApiError::Gone(LinkState::Deactivated), 410),
             (ApiError::Gone(LinkState::Expired), 410),
@@ -310,6 +316,7 @@ mod tests {
             ApiError::NotFound,
             ApiError::MethodNotAllowed("GET"),
             ApiError::KeyTaken("abc".into()),
+            ApiError::TemplateTaken("spring".into()),
             ApiError::Gone(LinkState::Deactivated),
             ApiError::Gone(LinkState::Scheduled),
             ApiError::PayloadTooLarge(8192),
@@ -337,6 +344,7 @@ mod tests {
                 | ApiError::NotFound
                 | ApiError::MethodNotAllowed(_)
                 | ApiError::KeyTaken(_)
+                | ApiError::TemplateTaken(_)
                 | ApiError::Gone(_)
                 | ApiError::PayloadTooLarge(_)
                 | ApiError::TargetBlocked

@@ -59,6 +59,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/{key}", "GET, HEAD, POST"),
     ("/{key}+", "GET, HEAD"),
     ("/{key}/qr", "GET, HEAD"),
+    ("/{key}/scan", "GET, HEAD, POST"),
     ("/admin/{secret_key}", "GET, HEAD, POST, PATCH, DELETE"),
     ("/admin/{secret_key}/stats", "GET, HEAD"),
     ("/admin/{secret_key}/visits", "GET, HEAD"),
@@ -78,6 +79,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/audit/export", "GET, HEAD"),
     ("/api/domains", "GET, HEAD"),
     ("/api/me", "GET, HEAD"),
+    ("/api/utm-templates", "GET, HEAD, POST"),
+    ("/api/utm-templates/{name}", "GET, HEAD, PUT, DELETE"),
+    ("/api/webhooks", "GET, HEAD, POST"),
+    ("/api/webhooks/{id}", "DELETE"),
 ];
 
 /// Where a request goes.
@@ -93,15 +98,19 @@ pub enum Route {
     /// The operator dashboard: a page that asks for an API key, then uses the operator API.
     Dashboard,
     Create,
-    /// `GET` counts a click; `HEAD` answers the same and counts nothing.
+    /// `GET` counts a click; `HEAD` answers the same and counts nothing. `qr`: the
+    /// link's QR code's URL (`/{key}/scan`), which redirects the same and records the
+    /// click's source as `qr`.
     Redirect {
         key: Key,
         count_click: bool,
+        qr: bool,
     },
     /// A protected link's password form, posted back: redirects (and counts) like
     /// `GET` once the password is right.
     Unlock {
         key: Key,
+        qr: bool,
     },
     Peek {
         key: Key,
@@ -172,6 +181,24 @@ pub enum Route {
     ApiDomains,
     /// Who the caller is: how they signed in, their role and domains.
     ApiMe,
+    TemplatesList,
+    TemplateCreate,
+    /// The name as it came in the path; the handler parses it (a name no template
+    /// could have is answered as missing).
+    TemplateShow {
+        name: String,
+    },
+    TemplateReplace {
+        name: String,
+    },
+    TemplateDelete {
+        name: String,
+    },
+    WebhooksList,
+    WebhookCreate,
+    WebhookDelete {
+        id: String,
+    },
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only as
     /// [`bench_counters`] says, so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -205,6 +232,8 @@ pub fn is_operator_path(path: &str) -> bool {
 enum Path {
     Fixed(&'static str),
     Link(Key),
+    /// The QR code's marked URL of a link.
+    Scan(Key),
     Peek(Key),
     Qr(Key),
     Admin(SecretKey),
@@ -215,6 +244,8 @@ enum Path {
     ApiStats(Key),
     ApiCheck(Key),
     ApiKey(String),
+    Template(String),
+    Webhook(String),
 }
 
 impl Path {
@@ -222,6 +253,7 @@ impl Path {
         match self {
             Path::Fixed(template) => template,
             Path::Link(_) => "/{key}",
+            Path::Scan(_) => "/{key}/scan",
             Path::Peek(_) => "/{key}+",
             Path::Qr(_) => "/{key}/qr",
             Path::Admin(_) => "/admin/{secret_key}",
@@ -232,6 +264,8 @@ impl Path {
             Path::ApiStats(_) => "/api/links/{key}/stats",
             Path::ApiCheck(_) => "/api/links/{key}/check",
             Path::ApiKey(_) => "/api/keys/{id}",
+            Path::Template(_) => "/api/utm-templates/{name}",
+            Path::Webhook(_) => "/api/webhooks/{id}",
         }
     }
 }
@@ -262,6 +296,12 @@ fn classify(path: &str) -> Option<Path> {
         }
         return Key::parse(key).ok().map(Path::ApiLink);
     }
+    if let Some(id) = rest.strip_prefix("api/webhooks/") {
+        return is_webhook_id(id).then(|| Path::Webhook(id.to_string()));
+    }
+    if let Some(name) = rest.strip_prefix("api/utm-templates/") {
+        return (!name.is_empty() && !name.contains('/')).then(|| Path::Template(name.to_string()));
+    }
     if let Some(id) = rest.strip_prefix("api/keys/") {
         return is_key_id(id).then(|| Path::ApiKey(id.to_string()));
     }
@@ -271,7 +311,21 @@ fn classify(path: &str) -> Option<Path> {
     if let Some(key) = rest.strip_suffix("/qr") {
         return Key::parse(key).ok().map(Path::Qr);
     }
+    // A key never holds '/', so the mark cannot collide with any key.
+    if let Some(key) = rest.strip_suffix("/scan") {
+        return Key::parse(key).ok().map(Path::Scan);
+    }
     Key::parse(rest).ok().map(Path::Link)
+}
+
+/// An event endpoint's id as issued (`wh_` and 20 symbols of the key alphabet).
+fn is_webhook_id(id: &str) -> bool {
+    id.strip_prefix("wh_").is_some_and(|rest| {
+        rest.len() == 20
+            && rest
+                .bytes()
+                .all(|b| crate::domain::random::ALPHABET.contains(&b))
+    })
 }
 
 /// An API key's public id as issued (`key_` and 12 symbols of the key alphabet).
@@ -317,11 +371,23 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
         (Path::Fixed("/api/domains"), _) => Route::ApiDomains,
         (Path::Fixed("/api/me"), _) => Route::ApiMe,
+        (Path::Fixed("/api/webhooks"), Method::Post) => Route::WebhookCreate,
+        (Path::Fixed("/api/webhooks"), _) => Route::WebhooksList,
+        (Path::Webhook(id), _) => Route::WebhookDelete { id },
+        (Path::Fixed("/api/utm-templates"), Method::Post) => Route::TemplateCreate,
+        (Path::Fixed("/api/utm-templates"), _) => Route::TemplatesList,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
-        (Path::Link(key), Method::Post) => Route::Unlock { key },
+        (Path::Link(key), Method::Post) => Route::Unlock { key, qr: false },
         (Path::Link(key), _) => Route::Redirect {
             key,
             count_click: method == Get,
+            qr: false,
+        },
+        (Path::Scan(key), Method::Post) => Route::Unlock { key, qr: true },
+        (Path::Scan(key), _) => Route::Redirect {
+            key,
+            count_click: method == Get,
+            qr: true,
         },
         (Path::Peek(key), _) => Route::Peek { key },
         (Path::Qr(key), _) => Route::Qr { key },
@@ -339,6 +405,9 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::ApiStats(key), _) => Route::ApiStats { key },
         (Path::ApiKey(id), Delete) => Route::KeyRevoke { id },
         (Path::ApiKey(id), _) => Route::KeyShow { id },
+        (Path::Template(name), Method::Put) => Route::TemplateReplace { name },
+        (Path::Template(name), Delete) => Route::TemplateDelete { name },
+        (Path::Template(name), _) => Route::TemplateShow { name },
     };
     Ok(route)
 }

@@ -14,3 +14,5 @@ pub mod links;
 pub mod listing;
 pub mod memory;
 pub mod rules;
+pub mod utm_templates;
+pub mod webhooks;

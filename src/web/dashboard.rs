@@ -6,7 +6,7 @@
 use super::html::page_with_script;
 use super::settings::{rule_template, variant_template};
 use crate::domain::controls::{
-    MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
+    MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_UTM_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
 };
 
 /// `GET /dashboard`: the sign-in form and the empty panels the script fills.
@@ -258,6 +258,19 @@ fn link_view() -> String {
       <div class="field"><label for="lf-card_image">Card image URL</label>
         <input id="lf-card_image" type="url" inputmode="url" data-card="image"></div>
     </fieldset>
+    <fieldset class="group"><legend>Campaign</legend>
+      <p class="hint">UTM fields the redirect adds to the target (never over a parameter the target already has); clicks are counted by campaign.</p>
+      <div class="field"><label for="lf-utm_source">Source <span class="hint">(utm_source)</span></label>
+        <input id="lf-utm_source" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="source"></div>
+      <div class="field"><label for="lf-utm_medium">Medium <span class="hint">(utm_medium)</span></label>
+        <input id="lf-utm_medium" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="medium"></div>
+      <div class="field"><label for="lf-utm_campaign">Campaign <span class="hint">(utm_campaign)</span></label>
+        <input id="lf-utm_campaign" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="campaign"></div>
+      <div class="field"><label for="lf-utm_term">Term <span class="hint">(utm_term)</span></label>
+        <input id="lf-utm_term" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="term"></div>
+      <div class="field"><label for="lf-utm_content">Content <span class="hint">(utm_content)</span></label>
+        <input id="lf-utm_content" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="content"></div>
+    </fieldset>
     <fieldset class="group" id="lf-health-group"><legend>Health</legend>
       <div class="check"><input id="lf-check" type="checkbox" data-create="check"><label for="lf-check">Check the target when the link is created</label></div>
     </fieldset>
@@ -324,7 +337,7 @@ mod tests {
     fn the_link_form_has_a_control_for_every_field_a_change_takes() {
         let html = dashboard();
         // Sent from lists or by the view's own buttons, not from one input each.
-        let whole = ["rules", "split", "social_card", "is_active", "url"];
+        let whole = ["rules", "split", "social_card", "utm", "is_active", "url"];
         for field in crate::domain::link_request::PATCH_FIELDS {
             if whole.contains(field) {
                 continue;
@@ -338,6 +351,7 @@ mod tests {
             "id=\"rules-list\"",
             "id=\"variants-list\"",
             "data-card=\"image\"",
+            "data-utm=\"campaign\"",
             "id=\"view-toggle\"",
         ] {
             assert!(html.contains(part), "{part}");
@@ -349,7 +363,14 @@ mod tests {
             .collect();
         assert_eq!(
             legends,
-            ["Link", "Access", "Routing", "Appearance", "Health"]
+            [
+                "Link",
+                "Access",
+                "Routing",
+                "Appearance",
+                "Campaign",
+                "Health"
+            ]
         );
     }
 

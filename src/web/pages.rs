@@ -140,7 +140,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   {chart_table}
 </section>
 <section class="card grid">
-  {referrers}{countries}{devices}
+  {referrers}{countries}{devices}{sources}{campaigns}
 </section>
 <section class="card">
   <h2>Manage</h2>
@@ -202,6 +202,29 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
                 .map(|d| (d.value.clone(), d.clicks))
                 .collect::<Vec<_>>()
         ),
+        sources = top_table(
+            "Sources",
+            "Source (qr: a QR code scan)",
+            &stats
+                .sources
+                .iter()
+                .map(|s| (s.value.clone(), s.clicks))
+                .collect::<Vec<_>>()
+        ),
+        // Only links that ever had a UTM campaign have campaign figures.
+        campaigns = if stats.campaigns.is_empty() {
+            String::new()
+        } else {
+            top_table(
+                "Campaigns",
+                "Campaign",
+                &stats
+                    .campaigns
+                    .iter()
+                    .map(|c| (c.value.clone(), c.clicks))
+                    .collect::<Vec<_>>(),
+            )
+        },
     );
     page(&format!("Link {}", link.key), &main, true)
 }
@@ -441,7 +464,7 @@ pub fn error(status: u16, detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::stats::{DayClicks, DeviceClicks, HostClicks};
+    use crate::domain::stats::{CampaignClicks, DayClicks, DeviceClicks, HostClicks, SourceClicks};
     use crate::domain::timestamp::Timestamp;
 
     fn link() -> Link {
@@ -482,9 +505,34 @@ mod tests {
             referrers: vec![HostClicks::new("direct", 3)],
             countries: vec![],
             devices: vec![DeviceClicks::new("mobile", 3)],
+            sources: Vec::new(),
+            campaigns: Vec::new(),
             served_by: Vec::new(),
             bots_by_reason: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_admin_page_shows_clicks_by_source_and_campaigns_only_for_links_that_had_one() {
+        let cx = AdminContext {
+            short_url: "https://sho.rt/abc",
+            state: "active",
+            redirect_status: 302,
+            default_redirect: 302,
+            notice: None,
+        };
+        let plain = admin(&link(), &stats(), &cx);
+        assert!(plain.contains("<h3>Sources</h3>"));
+        assert!(!plain.contains("<h3>Campaigns</h3>"));
+        let campaigned = Stats {
+            sources: vec![SourceClicks::new("qr", 2), SourceClicks::new("link", 1)],
+            campaigns: vec![CampaignClicks::new("<spring>", 3)],
+            ..stats()
+        };
+        let html = admin(&link(), &campaigned, &cx);
+        assert!(html.contains("<tr><td>qr</td><td class=\"num\">2</td></tr>"));
+        assert!(html.contains("<h3>Campaigns</h3>"));
+        assert!(html.contains("<td>&lt;spring&gt;</td>"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::field::{
 use super::parse_rules::{rules, split};
 use super::routing::{Split, TargetingRule};
 use super::stored::Controls;
+use super::utm::Utm;
 
 /// Normalizes one tag: trimmed, lower case, inner spaces as `-`; 1 to
 /// [`MAX_TAG_CHARS`] of `a-z 0-9 - _ .`.
@@ -88,6 +89,7 @@ pub const FIELDS: &[&str] = &[
     "split",
     "password",
     "social_card",
+    "utm",
 ];
 
 /// A change to the controls, field by field, as a `PATCH` (or a creation) asked.
@@ -107,6 +109,7 @@ pub struct ControlsChange {
     /// The stored form of the password: read from storage, or set by the handler.
     pub password_hash: Change<String>,
     pub social_card: Change<SocialCard>,
+    pub utm: Change<Utm>,
 }
 
 impl ControlsChange {
@@ -146,6 +149,7 @@ impl ControlsChange {
             rules: get("rules").try_map(|v| rules(v, policy))?,
             split: get("split").try_map(|v| split(v, policy))?,
             social_card: get("social_card").try_map(|v| social_card(v, policy))?,
+            utm: get("utm").try_map(|v| Utm::parse(v, "utm"))?,
             // A request sets a password; storage holds only its hash.
             password: match policy {
                 Some(_) => get("password").try_map(parse_password)?,
@@ -191,6 +195,7 @@ impl ControlsChange {
         put(&mut c.routing.split, self.split);
         put(&mut c.routing.password_hash, self.password_hash);
         put(&mut c.routing.social_card, self.social_card);
+        put(&mut c.routing.utm, self.utm);
         match self.tags {
             Change::Keep => {}
             Change::Clear => c.tags.clear(),
@@ -246,6 +251,7 @@ impl ControlsChange {
         one(&mut out, "$.social_card", &self.social_card, |c| {
             Some(c.to_value())
         });
+        one(&mut out, "$.utm", &self.utm, |u| Some(u.to_value()));
         out
     }
 }

@@ -6,6 +6,7 @@ use crate::timestamp::Timestamp;
 use crate::user_agent::{Device, DeviceClass, Os};
 
 use super::card::SocialCard;
+use super::utm::Utm;
 
 /// How a link routes beyond its one target: the part of [`Controls`] a redirect needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct Routing {
     pub rules: Vec<TargetingRule>,
     /// When no rule matched: one of 2 to 4 weighted targets, sticky per visitor.
     pub split: Option<Split>,
+    /// UTM fields the redirect adds to whichever target it chose.
+    pub utm: Option<Utm>,
 }
 
 /// One targeting rule: conditions, all of which must hold, and the target they choose.

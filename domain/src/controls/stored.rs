@@ -87,6 +87,9 @@ impl Routing {
         if let Some(split) = self.split_value() {
             m.insert("split".into(), split);
         }
+        if let Some(utm) = &self.utm {
+            m.insert("utm".into(), utm.to_value());
+        }
     }
 
     /// The rules as the API shows them, if any.

@@ -118,15 +118,15 @@ fn an_unknown_field_is_refused_with_every_accepted_field_named() {
         e.to_string(),
         "unknown field 'customKey'; accepted fields are target_url (alias url), custom_key, \
          expires_at, max_clicks, redirect_status, forward_query, reuse, title, tags, note, \
-         valid_since, fallback_url, crawlable, rules, split, password, social_card, \
-         dead_link_mode, check, domain"
+         valid_since, fallback_url, crawlable, rules, split, password, social_card, utm, \
+         utm_template, dead_link_mode, check, domain"
     );
     let e = patch(r#"{"reuse": true}"#).unwrap_err();
     assert_eq!(
         e.to_string(),
         "unknown field 'reuse'; accepted fields are target_url (alias url), is_active, \
          expires_at, max_clicks, redirect_status, forward_query, key, title, tags, note, \
-         valid_since, fallback_url, crawlable, rules, split, password, social_card, \
+         valid_since, fallback_url, crawlable, rules, split, password, social_card, utm, \
          dead_link_mode"
     );
 }

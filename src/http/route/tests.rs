@@ -55,6 +55,11 @@ fn sample(template: &str, secret: &SecretKey) -> String {
         .replace("{key}", "abc")
         .replace("{secret_key}", secret.as_str())
         .replace("{id}", "key_23456789abcd")
+        .replace("{name}", "spring-2027")
+        .replace(
+            "webhooks/key_23456789abcd",
+            "webhooks/wh_23456789abcdefghjkmn",
+        )
 }
 
 #[test]
@@ -93,6 +98,24 @@ fn routes_carry_their_parsed_parameters() {
             Route::Redirect {
                 key: key("abc"),
                 count_click: true,
+                qr: false,
+            },
+        ),
+        (
+            Method::Get,
+            "/AbC/scan".to_string(),
+            Route::Redirect {
+                key: key("abc"),
+                count_click: true,
+                qr: true,
+            },
+        ),
+        (
+            Method::Post,
+            "/abc/scan".to_string(),
+            Route::Unlock {
+                key: key("abc"),
+                qr: true,
             },
         ),
         (
@@ -101,12 +124,25 @@ fn routes_carry_their_parsed_parameters() {
             Route::Redirect {
                 key: key("abc"),
                 count_click: false,
+                qr: false,
             },
         ),
         (
             Method::Get,
             "/abc+".to_string(),
             Route::Peek { key: key("abc") },
+        ),
+        (
+            Method::Put,
+            "/api/utm-templates/Spring".to_string(),
+            Route::TemplateReplace {
+                name: "Spring".into(),
+            },
+        ),
+        (
+            Method::Post,
+            "/api/utm-templates".to_string(),
+            Route::TemplateCreate,
         ),
         (
             Method::Get,
@@ -220,6 +256,10 @@ fn paths_that_cannot_name_anything_are_not_found() {
         "//abc",
         "/abc/qr/",
         "/abc+/qr",
+        "/abc/scan/",
+        "/abc+/scan",
+        "/ab/scan",
+        "/abc/scan/qr",
         "/api",
         "/api/",
         "/api/links/",

@@ -9,12 +9,13 @@ use crate::domain::link::Link;
 
 /// The forms that also work without the script, posted as
 /// `application/x-www-form-urlencoded` to the page's own URL (see [`form_patch`]).
-pub const PLAIN_FORMS: [&str; 6] = [
+pub const PLAIN_FORMS: [&str; 7] = [
     "limits",
     "behaviour",
     "about",
     "password-form",
     "card-form",
+    "utm-form",
     "rename",
 ];
 
@@ -144,31 +145,56 @@ pub fn form_patch(
         }
         "card-form" => {
             let card = link.controls.routing.social_card.as_ref();
-            let mut sent = Map::new();
-            let mut changed = false;
-            for (name, shown) in [
+            let parts = [
                 ("title", card.and_then(|c| c.title.as_deref())),
                 ("description", card.and_then(|c| c.description.as_deref())),
                 ("image", card.and_then(|c| c.image.as_deref())),
-            ] {
-                let value = get(&format!("card_{name}")).unwrap_or("");
-                changed |= value != shown.unwrap_or("");
-                if !value.is_empty() {
-                    sent.insert(name.into(), value.into());
-                }
-            }
-            if changed {
-                let value = if sent.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Object(sent)
-                };
+            ];
+            if let Some(value) = object_field(&parts, |name| get(&format!("card_{name}"))) {
                 patch.insert("social_card".into(), value);
+            }
+        }
+        "utm-form" => {
+            let utm = link.controls.routing.utm.as_ref();
+            let parts = [
+                ("source", utm.and_then(|u| u.source.as_deref())),
+                ("medium", utm.and_then(|u| u.medium.as_deref())),
+                ("campaign", utm.and_then(|u| u.campaign.as_deref())),
+                ("term", utm.and_then(|u| u.term.as_deref())),
+                ("content", utm.and_then(|u| u.content.as_deref())),
+            ];
+            if let Some(value) = object_field(&parts, |name| get(&format!("utm_{name}"))) {
+                patch.insert("utm".into(), value);
             }
         }
         _ => put("key", link.key.as_str().to_string(), get("key"), Kind::Text),
     }
     Ok((form, patch))
+}
+
+/// An object field (a card, the UTM fields) from its form's inputs: `None` when no
+/// input differs from what the page showed (`parts`: each name and its shown value),
+/// else the filled inputs as an object, or `null` when all are empty.
+fn object_field<'a>(
+    parts: &[(&str, Option<&str>)],
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Value> {
+    let mut sent = Map::new();
+    let mut changed = false;
+    for (name, shown) in parts {
+        let value = get(name).unwrap_or("");
+        changed |= value != shown.unwrap_or("");
+        if !value.is_empty() {
+            sent.insert((*name).into(), value.into());
+        }
+    }
+    changed.then(|| {
+        if sent.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(sent)
+        }
+    })
 }
 
 /// How a form's text becomes the JSON the API takes; empty is always `null`.

@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use crate::domain::controls::{
-    DeviceClass, Os, DEFAULT_STICKY_SECONDS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS,
-    MAX_WEIGHT, MIN_VARIANTS,
+    DeviceClass, Os, DEFAULT_STICKY_SECONDS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_UTM_CHARS,
+    MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
 };
 use crate::domain::link::Link;
 use crate::domain::timestamp::Timestamp;
@@ -128,6 +128,7 @@ pub fn settings(link: &Link, default_status: u16, notice: Option<&Notice>) -> St
         ],
     ));
     html.push_str(&group("Appearance", &[card(notice, link)]));
+    html.push_str(&group("Campaign", &[utm(notice, link)]));
     html.push_str("</section>");
     html
 }
@@ -496,6 +497,34 @@ fn card(notice: Option<&Notice>, link: &Link) -> String {
         image = value(|c| &c.image),
         errors = error_line("card-form", notice),
         open = plain_form("card-form"),
+    )
+}
+
+fn utm(notice: Option<&Notice>, link: &Link) -> String {
+    let utm = link.controls.routing.utm.as_ref();
+    let mut inputs = String::new();
+    for (name, value) in [
+        ("source", utm.and_then(|u| u.source.as_deref())),
+        ("medium", utm.and_then(|u| u.medium.as_deref())),
+        ("campaign", utm.and_then(|u| u.campaign.as_deref())),
+        ("term", utm.and_then(|u| u.term.as_deref())),
+        ("content", utm.and_then(|u| u.content.as_deref())),
+    ] {
+        inputs.push_str(&format!(
+            r#"
+  <div class="field"><label for="utm_{name}">utm_{name}</label>
+    <input id="utm_{name}" name="utm_{name}" type="text" maxlength="{MAX_UTM_CHARS}" data-utm="{name}" value="{value}"></div>"#,
+            value = escape(value.unwrap_or("")),
+        ));
+    }
+    format!(
+        r#"{open}
+  <h3>UTM fields</h3>
+  <p class="hint">Added to the target's query on every redirect, never over a parameter the target already has; clicks are counted by campaign. Leave all empty for none.</p>{inputs}
+  <button type="submit">Save UTM fields</button>{errors}
+</form>"#,
+        errors = error_line("utm-form", notice),
+        open = plain_form("utm-form"),
     )
 }
 

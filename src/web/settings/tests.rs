@@ -86,6 +86,7 @@ fn every_field_the_owner_patch_accepts_has_a_form() {
             "rules" => "id=\"rules-form\"".to_string(),
             "split" => "id=\"split-form\"".to_string(),
             "social_card" => "id=\"card-form\"".to_string(),
+            "utm" => "id=\"utm-form\"".to_string(),
             other => format!("data-field=\"{other}\""),
         };
         assert!(html.contains(&marker), "no form for {field}");
@@ -225,6 +226,15 @@ fn unticked_boxes_and_the_defaults_of_the_selects_are_read_as_the_page_meant() {
         ("card_image", ""),
     ];
     assert_eq!(sent(&link, &card), serde_json::json!({"social_card": null}));
+    let utm = [
+        ("form", "utm-form"),
+        ("utm_source", "news"),
+        ("utm_campaign", " spring "),
+    ];
+    assert_eq!(
+        sent(&link, &utm),
+        serde_json::json!({"utm": {"source": "news", "campaign": "spring"}})
+    );
     let rename = [("form", "rename"), ("key", "new-key")];
     assert_eq!(sent(&link, &rename), serde_json::json!({"key": "new-key"}));
 }
