@@ -451,7 +451,7 @@ function report(verb, { done, refused }) {
 }
 
 /** A tag as the service stores it (docs/controls.md): trimmed, lower case, spaces as '-'. */
-const normalizeTag = (raw) => raw.trim().toLowerCase().replace(/\s+/g, "-");
+const { normalizeTag } = LinkSettings;
 
 function setupBulk() {
   $("bulk-deactivate").addEventListener("click", async () => {
@@ -795,190 +795,24 @@ const here = {
   link: null,
   /** What the form read right after it was filled: a save sends what differs. */
   snapshot: null,
-  made: 0,
 };
 
-const pad = (n) => String(n).padStart(2, "0");
-/** An instant as a `datetime-local` value in the reader's time zone. */
-const localInput = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-/** A `datetime-local` value as RFC 3339 in UTC; `undefined` if garbled. */
-function instantOf(raw) {
-  const when = new Date(raw);
-  return Number.isNaN(when.getTime()) ? undefined : when.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** A URL typed without its scheme (`example.com/path`) gets `https://`, as other shorteners do. */
-function withScheme(raw) {
-  const text = raw.trim();
-  if (!text || /^[a-z][a-z0-9+.-]*:/i.test(text)) return text;
-  return /^[^\s/]+\.[^\s/]+/.test(text) ? `https://${text.replace(/^\/\//, "")}` : text;
-}
-
-/** The API's field names as the form calls them, for its errors. */
-const FIELD_WORDS = {
-  target_url: "the target URL", custom_key: "the key", key: "the key", title: "the title", tags: "the tags", note: "the note",
-  password: "the password", valid_since: "the start", expires_at: "the expiry", max_clicks: "the click limit",
-  redirect_status: "the redirect status", dead_link_mode: "the dead-target choice", fallback_url: "the fallback URL",
-  forward_query: "passing the query string on", crawlable: "search engine indexing", rules: "the targeting rules",
-  split: "the A/B split", social_card: "the social card", is_active: "the state", domain: "the domain",
-};
+// The form's reading, filling, lists and words are the settings component the owner's
+// admin page uses too (settings.js, loaded before this script).
+const { withScheme } = LinkSettings;
+const FIELD_WORDS = LinkSettings.LABELS;
 const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", split: "add-variant", rules: "add-rule" };
-function inFieldWords(detail) {
-  const text = String(detail || "")
-    .replace(/field '([^'.[]+)[^']*'/g, (whole, f) => FIELD_WORDS[f] || f)
-    .replace(/^([a-z_]+) /, (whole, f) => (FIELD_WORDS[f] ? `${FIELD_WORDS[f]} ` : whole));
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** What one plain input holds, as the API takes it; `null` when empty. */
-function valueOf(el) {
-  if (el.dataset.kind === "bool") return el.checked;
-  const raw = el.value.trim();
-  if (raw === "") return null;
-  switch (el.dataset.kind) {
-    case "instant": return instantOf(raw);
-    case "int": return Number(raw);
-    case "url": return withScheme(raw);
-    case "tags": {
-      const tags = raw.split(",").map(normalizeTag).filter(Boolean);
-      return tags.length ? tags : null;
-    }
-    case "password": return el.value;
-    default: return raw;
-  }
-}
-
-/** "DE, at fr" as ["DE", "AT", "FR"]. */
-const words = (raw, upper) => raw.split(/[\s,]+/).filter(Boolean).map((w) => (upper ? w.toUpperCase() : w.toLowerCase()));
-
-/** One rule's inputs as the API's rule; `null` for a rule left empty. */
-function readRule(li) {
-  const one = (name) => li.querySelector(`[data-cond="${name}"]`);
-  const when = {};
-  for (const name of ["device", "os"]) {
-    const picked = [...li.querySelectorAll(`[data-cond="${name}"]:checked`)].map((el) => el.value);
-    if (picked.length) when[name] = picked;
-  }
-  const country = words(one("country").value, true);
-  if (country.length) when.country = country;
-  const language = words(one("language").value, false);
-  if (language.length) when.language = language;
-  const name = one("query-name").value.trim();
-  const value = one("query-value").value;
-  if (name) when.query = value === "" ? { name } : { name, value };
-  for (const edge of ["after", "before"]) if (one(edge).value) when[edge] = instantOf(one(edge).value);
-  const target = withScheme(one("target_url").value);
-  if (!target && Object.keys(when).length === 0) return null;
-  return { when, target_url: target };
-}
-
-/** Adds an item to a rules or variants list from its template; answers the item. */
-function addItem(list, template) {
-  here.made += 1;
-  list.insertAdjacentHTML("beforeend", $(template).innerHTML.replaceAll("__N__", `d${here.made}`));
-  renumber();
-  return list.lastElementChild;
-}
-
-function renumber() {
-  [...$("rules-list").children].forEach((li, i) => li.querySelectorAll(".rule-n").forEach((n) => (n.textContent = i + 1)));
-  [...$("variants-list").children].forEach((li, i) => li.querySelectorAll(".variant-n").forEach((n) => (n.textContent = i + 1)));
-  $("add-rule").disabled = $("rules-list").children.length >= 20;
-  $("add-variant").disabled = $("variants-list").children.length >= 4;
-}
-
-/** Every control of the form as the API's fields (what a creation sends, what a save compares). */
-function readForm() {
-  const body = {};
-  for (const el of $("link-form").querySelectorAll("[data-field]")) {
-    if (el.dataset.field === "password") continue;
-    body[el.dataset.field] = valueOf(el);
-  }
-  const rules = [...$("rules-list").children].map(readRule).filter(Boolean);
-  body.rules = rules.length ? rules : null;
-  const variants = [...$("variants-list").children]
-    .map((li) => ({ target_url: withScheme(li.querySelector('[data-var="target_url"]').value), weight: li.querySelector('[data-var="weight"]').value.trim() }))
-    .filter((v) => v.target_url || v.weight)
-    .map((v) => ({ target_url: v.target_url, weight: v.weight === "" ? 1 : Number(v.weight) }));
-  const days = $("sticky_days");
-  const sticky = days.value === days.dataset.shown && days.dataset.seconds ? Number(days.dataset.seconds) : Number(days.value) * 86400;
-  body.split = variants.length ? { variants, sticky_seconds: sticky } : null;
-  const card = {};
-  $("link-form").querySelectorAll("[data-card]").forEach((el) => {
-    if (el.value.trim()) card[el.dataset.card] = el.value.trim();
-  });
-  body.social_card = Object.keys(card).length ? card : null;
-  return body;
-}
-
-/** The summary at the top of the form: every control that is set, in words. */
-function summarize(link) {
-  const items = [];
-  const when = (iso) => dateFormat.format(new Date(iso));
-  if (link.title) items.push(`Title: ${link.title}`);
-  if (link.tags?.length) items.push(`Tags: ${link.tags.join(", ")}`);
-  if (link.note) items.push("A private note");
-  if (link.protected) items.push("Password protected");
-  if (link.valid_since) items.push(`Starts ${when(link.valid_since)}`);
-  if (link.expires_at) items.push(`Expires ${when(link.expires_at)}`);
-  if (link.max_clicks) items.push(`Click limit: ${link.max_clicks}`);
-  items.push(`Redirect status: ${link.redirect_status}`);
-  // Passing the query string on is the default; only turning it off is news.
-  if (!link.forward_query) items.push("Does not pass the query string on");
-  if (link.crawlable) items.push("Search engines may index it");
-  if (link.fallback_url) items.push(`Fallback: ${link.fallback_url}`);
-  if (link.dead_link_mode) items.push(`When the target is dead: ${{ redirect: "redirect anyway", interstitial: "warn first", gone: "say it is gone" }[link.dead_link_mode] || link.dead_link_mode}`);
-  if (link.rules?.length) items.push(`${link.rules.length} targeting rule${link.rules.length === 1 ? "" : "s"}`);
-  if (link.split?.variants?.length) items.push(`A/B split: ${link.split.variants.map((v) => `${v.weight}× ${v.target_url}`).join(", ")}`);
-  if (link.social_card) items.push(`Social card${link.social_card.title ? `: ${link.social_card.title}` : ""}`);
-  $("lf-summary-list").replaceChildren(...items.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
-  $("lf-summary").hidden = false;
-}
+/** The rule and variant lists of the link form (set up once the page has loaded). */
+let lists = null;
 
 /** Fills the form with `link` (or empties it for a creation) and takes its snapshot. */
 function fillForm(link) {
   const form = $("link-form");
   form.reset();
   clearFormErrors();
-  $("rules-list").replaceChildren();
-  $("variants-list").replaceChildren();
   const creating = !link;
   $("lf-key").dataset.field = creating ? "custom_key" : "key";
-  for (const el of form.querySelectorAll("[data-field]")) {
-    const v = link ? link[el.dataset.field] : null;
-    if (el.dataset.kind === "bool") el.checked = Boolean(v);
-    else if (el.dataset.kind === "instant") el.value = v ? localInput(new Date(v)) : "";
-    else if (el.dataset.kind === "tags") el.value = (v || []).join(", ");
-    else if (el.dataset.kind === "password") el.value = "";
-    else el.value = v ?? "";
-  }
-  for (const rule of link?.rules || []) {
-    const li = addItem($("rules-list"), "rule-template");
-    const one = (name) => li.querySelector(`[data-cond="${name}"]`);
-    const w = rule.when || {};
-    one("target_url").value = rule.target_url || "";
-    for (const name of ["device", "os"]) {
-      const chosen = [].concat(w[name] || []);
-      li.querySelectorAll(`[data-cond="${name}"]`).forEach((box) => (box.checked = chosen.includes(box.value)));
-    }
-    one("country").value = [].concat(w.country || []).join(", ");
-    one("language").value = [].concat(w.language || []).join(", ");
-    one("query-name").value = w.query?.name || "";
-    one("query-value").value = w.query?.value || "";
-    for (const edge of ["after", "before"]) one(edge).value = w[edge] ? localInput(new Date(w[edge])) : "";
-  }
-  const variants = link?.split?.variants || [];
-  for (const v of variants) {
-    const li = addItem($("variants-list"), "variant-template");
-    li.querySelector('[data-var="target_url"]').value = v.target_url;
-    li.querySelector('[data-var="weight"]').value = v.weight;
-  }
-  const seconds = link?.split?.sticky_seconds;
-  $("sticky_days").value = seconds ? Math.max(1, Math.ceil(seconds / 86400)) : 30;
-  $("sticky_days").dataset.shown = $("sticky_days").value;
-  $("sticky_days").dataset.seconds = seconds || "";
-  const card = link?.social_card || {};
-  form.querySelectorAll("[data-card]").forEach((el) => (el.value = card[el.dataset.card] || ""));
+  LinkSettings.fill(form, link, lists);
   $("lf-key-label").firstChild.textContent = creating ? "Custom key " : "Key ";
   $("lf-key-label").lastElementChild.textContent = creating ? "(optional, 3–64 of a–z 0–9 _ -)" : "(renaming keeps the old key working)";
   $("lf-password-hint").textContent = link?.protected
@@ -989,9 +823,8 @@ function fillForm(link) {
   $("lf-health-group").hidden = !creating;
   $("lf-submit").textContent = creating ? "Create link" : "Save changes";
   $("lf-summary").hidden = creating;
-  if (link) summarize(link);
-  renumber();
-  here.snapshot = readForm();
+  if (link) LinkSettings.showSummary($("lf-summary-list"), link);
+  here.snapshot = LinkSettings.read(form);
 }
 
 function clearFormErrors() {
@@ -1005,9 +838,8 @@ function clearFormErrors() {
 /** The API's refusal by the field it names: next to that field when it has its own line. */
 function refuse(detail) {
   // "field 'max_clicks' must ..." or "custom_key must ...": the field it is about.
-  const named = String(detail).match(/^field '([^'.[]+)|^([a-z_]+) /) || [];
-  const field = named[1] || (FIELD_WORDS[named[2]] ? named[2] : undefined);
-  const words = inFieldWords(detail);
+  const field = LinkSettings.fieldOf(detail);
+  const words = LinkSettings.inFieldWords(detail);
   const id = FIELD_INPUT[field] || `lf-${field}`;
   const input = field && $(id);
   if (input && $(`${id}-error`)) show(`${id}-error`, words);
@@ -1020,7 +852,7 @@ function refuse(detail) {
 
 /** Creating: every control that is set, in one call; then the new link is opened. */
 async function createLink() {
-  const read = readForm();
+  const read = LinkSettings.read($("link-form"));
   const body = {};
   for (const [field, value] of Object.entries(read)) {
     if (value !== null && value !== false) body[field] = value;
@@ -1046,19 +878,10 @@ async function createLink() {
 
 /** Saving: one PATCH of what changed since the form was filled, reported per field. */
 async function saveLink() {
-  const read = readForm();
-  const patch = {};
-  for (const [field, value] of Object.entries(read)) {
-    if (JSON.stringify(value) !== JSON.stringify(here.snapshot[field])) patch[field] = value;
-  }
-  if (patch.split && !(read.split.sticky_seconds >= 86400 && read.split.sticky_seconds <= 365 * 86400)) {
-    show("lf-error", "Enter from 1 to 365 days for how long a visitor keeps their variant.");
-    return $("sticky_days").focus();
-  }
-  if ($("lf-password").value) patch.password = $("lf-password").value;
-  else if ($("lf-nopassword").checked) patch.password = null;
-  if (Object.values(patch).includes(undefined) || (patch.rules || []).some((r) => Object.values(r.when).includes(undefined))) {
-    return show("lf-error", "Enter whole dates and times, or leave them empty.");
+  const { patch, error, input } = LinkSettings.prepare($("link-form"), here.snapshot, { removePassword: $("lf-nopassword").checked });
+  if (error) {
+    show("lf-error", error);
+    return (input || $("lf-error")).focus?.();
   }
   const fields = Object.keys(patch);
   if (!fields.length) {
@@ -1068,7 +891,7 @@ async function saveLink() {
   const r = await api("PATCH", linkPath(linkId(here.link)), patch);
   if (!session.role) return;
   if (!r.ok) return refuse(r.detail);
-  const saved = `Saved ${fields.map((f) => FIELD_WORDS[f] || f).join(", ")}.`;
+  const saved = LinkSettings.savedWords(fields);
   if (r.data.key !== here.link.key) {
     view.created = saved;
     location.hash = `#link/${encodeURIComponent(r.data.domain)}/${encodeURIComponent(r.data.key)}`;
@@ -1298,16 +1121,7 @@ function setupLinkView() {
     history.pushState(null, "", location.pathname);
     route().then(() => loadLinks());
   });
-  $("add-rule").addEventListener("click", () => addItem($("rules-list"), "rule-template").querySelector("input")?.focus());
-  $("add-variant").addEventListener("click", () => addItem($("variants-list"), "variant-template").querySelector("input")?.focus());
-  $("link-form").addEventListener("click", (event) => {
-    const button = event.target.closest(".remove-rule, .remove-variant");
-    if (!button) return;
-    const add = button.classList.contains("remove-rule") ? "add-rule" : "add-variant";
-    button.closest("li").remove();
-    renumber();
-    $(add).focus();
-  });
+  lists = LinkSettings.setupLists($("link-form"));
   $("lf-target_url").addEventListener("blur", () => {
     const fixed = withScheme($("lf-target_url").value);
     if (fixed !== $("lf-target_url").value.trim()) $("lf-target_url").value = fixed;

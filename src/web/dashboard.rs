@@ -3,7 +3,7 @@
 //! and does everything through the operator API, which checks the key's role on every
 //! call; the page only hides what that role would be refused.
 
-use super::html::page_with_script;
+use super::html::page_with_scripts;
 use super::settings::{rule_template, variant_template};
 use crate::domain::controls::{
     MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
@@ -152,7 +152,13 @@ pub fn dashboard() -> String {
   {link_view}
 </div>"##;
     let main = main.replace("{link_view}", &link_view());
-    page_with_script("Dashboard", &main, Some("/static/dashboard.js"))
+    // The link view's form is the admin page's settings component: both pages read,
+    // fill and save it with /static/settings.js.
+    page_with_scripts(
+        "Dashboard",
+        &main,
+        &["/static/settings.js", "/static/dashboard.js"],
+    )
 }
 
 /// One link's own view (`#link/<domain>/<key>`) and the creation form (`#new`): the
