@@ -188,7 +188,7 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
   if (session.role === "admin") await reloadKeys();
   $("create-bar").hidden = !(session.role === "admin" || session.role === "creator");
   resetPaging();
-  await loadLinks();
+  await Promise.all([loadLinks(), loadOverview()]);
   if (location.hash) {
     await route();
     return;
@@ -257,6 +257,7 @@ function fillDomains(domains) {
   const several = Array.isArray(domains) && domains.length > 1;
   view.domains = several;
   $("f-domain-field").hidden = !several;
+  $("ov-domain-field").hidden = !several;
   $("import-domain-field").hidden = !several;
   if (!several) {
     $("import-domain").replaceChildren();
@@ -265,10 +266,12 @@ function fillDomains(domains) {
   $("import-domain").replaceChildren(
     ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
   );
-  $("f-domain").replaceChildren(
-    new Option("Every domain", ""),
-    ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
-  );
+  for (const select of [$("f-domain"), $("ov-domain")]) {
+    select.replaceChildren(
+      new Option("Every domain", ""),
+      ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
+    );
+  }
 }
 
 /**
@@ -990,7 +993,8 @@ function chart(days) {
   const short = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
   days.forEach((d, i) => {
     const x = i * slot;
-    const name = `${short(d.date)}: ${d.clicks} ${d.clicks === 1 ? "click" : "clicks"}`;
+    const visitors = d.visitors === undefined ? "" : `, ${d.visitors} ${d.visitors === 1 ? "visitor" : "visitors"}`;
+    const name = `${short(d.date)}: ${d.clicks} ${d.clicks === 1 ? "click" : "clicks"}${visitors}`;
     const [tx, anchor] = i < 3 ? [x, "start"] : i + 3 > days.length - 1 ? [x + slot, "end"] : [x + slot / 2, "middle"];
     const g = el("g", { class: "day", tabindex: i === days.length - 1 ? "0" : "-1", role: "img", "aria-label": `${name}, ${d.date}` });
     g.append(el("title", {}, name), el("rect", { class: "hit", x: `${x}%`, y: TOP, width: `${slot}%`, height: PLOT, fill: "transparent" }),
@@ -1025,7 +1029,10 @@ function topTable(caption, head, rows) {
   table.querySelector("th").textContent = head;
   table.tBodies[0].append(...rows.map((r) => {
     const tr = document.createElement("tr");
-    tr.append(Object.assign(document.createElement("td"), { textContent: r.value }), Object.assign(document.createElement("td"), { className: "num", textContent: r.clicks }));
+    const first = document.createElement("td");
+    if (r.href) first.append(Object.assign(document.createElement("a"), { href: r.href, textContent: r.value }));
+    else first.textContent = r.value;
+    tr.append(first, Object.assign(document.createElement("td"), { className: "num", textContent: r.clicks }));
     return tr;
   }));
   div.append(table);
@@ -1040,6 +1047,61 @@ async function loadStats(link) {
   $("view-chart").replaceChildren(chart(s.by_day || []));
   $("view-tops").replaceChildren(topTable("Top referrers", "Referrer", s.referrers), topTable("Countries", "Country", s.countries), topTable("Devices", "Device", s.devices));
   $("view-stats").hidden = false;
+}
+
+const DEVICE_WORDS = { desktop: "Desktop", mobile: "Phone", tablet: "Tablet", bot: "Bot", other: "Other" };
+const SOURCE_WORDS = { link: "The short link", qr: "The QR code" };
+/** The latest overview request: an older, slower answer is not drawn over a newer one. */
+let overviewAsked = 0;
+
+/**
+ * The overview: the instance's (or the key's domains') clicks and visitors per day, top
+ * links, referrers, countries, devices, sources and campaigns for the chosen window,
+ * from GET /api/stats (docs/api.md). An instance without that endpoint answers 404,
+ * and the section says the overview is not available there.
+ */
+async function loadOverview() {
+  const asked = ++overviewAsked;
+  const days = $("ov-days").value;
+  const params = new URLSearchParams({ days });
+  if (!$("ov-domain-field").hidden && $("ov-domain").value) params.set("domain", $("ov-domain").value);
+  const tag = normalizeTag($("ov-tag").value);
+  if (tag) params.set("tag", tag);
+  $("overview").hidden = false;
+  $("ov-status").textContent = "Loading the overview…";
+  const r = await api("GET", `/api/stats?${params}`);
+  if (asked !== overviewAsked || !session.role) return;
+  if (!r.ok) {
+    $("ov-body").hidden = true;
+    $("ov-status").textContent = r.status === 404
+      ? "The overview is not available on this instance: it has no statistics across links (GET /api/stats answered 404)."
+      : r.detail;
+    return;
+  }
+  const s = r.data;
+  const scope = [s.scope?.domain, s.scope?.tag && `tag ${s.scope.tag}`].filter(Boolean).join(", ");
+  $("ov-status").textContent = `Last ${s.days} days${scope ? ` (${scope})` : ""}: ${s.clicks} ${s.clicks === 1 ? "click" : "clicks"} by ${s.visitors} ${s.visitors === 1 ? "visitor" : "visitors"}.`;
+  $("ov-clicks").textContent = s.clicks;
+  $("ov-visitors").textContent = s.visitors;
+  $("ov-bots").textContent = s.bots;
+  $("ov-chart-title").textContent = `Clicks and visitors per day, last ${s.days} days`;
+  $("ov-chart").replaceChildren(chart(s.by_day || []));
+  const rows = (list, value) => (list || []).map((x) => ({ value: value(x), clicks: x.clicks }));
+  const links = (s.top_links || []).map((l) => ({
+    value: view.domains ? `${l.domain}/${l.key}` : l.key,
+    clicks: l.clicks,
+    // The link's own view, which reads the link and never follows it.
+    href: `#link/${encodeURIComponent(l.domain)}/${encodeURIComponent(l.key)}`,
+  }));
+  $("ov-tops").replaceChildren(
+    topTable("Top links", "Link", links),
+    topTable("Top referrers", "Referrer", rows(s.referrers, (x) => (x.host === "direct" ? "Direct (no referrer)" : x.host))),
+    topTable("Countries", "Country", rows(s.countries, (x) => x.country)),
+    topTable("Devices", "Device", rows(s.devices, (x) => DEVICE_WORDS[x.device] || x.device)),
+    topTable("Sources", "Source", rows(s.sources, (x) => SOURCE_WORDS[x.source] || x.source)),
+    topTable("Campaigns", "Campaign", rows(s.campaigns, (x) => x.campaign)),
+  );
+  $("ov-body").hidden = false;
 }
 
 const ACTION_WORDS = { "links.create": "Created", "links.import": "Imported", "link.update": "Changed", "link.deactivate": "Deactivated" };
@@ -1189,6 +1251,10 @@ document.addEventListener("DOMContentLoaded", () => {
   setupBulk();
   setupKeys();
   setupLinkView();
+  $("overview-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadOverview();
+  });
   $("import-form").addEventListener("submit", importFile);
   $("export").addEventListener("click", exportLinks);
   const kept = storedToken();
