@@ -147,6 +147,7 @@ export function wranglerConfig() {
     limiterNamespace: section("ratelimits", "namespace_id"),
     // [assets] directory: the static files `make build` writes (site/).
     assets: toml.match(/^\[assets\]\n(?:[^[]*?\n)?directory\s*=\s*"([^"]+)"/m)?.[1],
+    assetsBinding: toml.match(/^\[assets\]\n(?:[^[]*?\n)?binding\s*=\s*"([^"]+)"/m)?.[1],
   };
 }
 
@@ -271,7 +272,7 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
     // Workers Static Assets: Miniflare puts its asset router in front of the worker, and
     // `has_user_worker` makes a request that names no file go on to the worker.
-    ...(assets ? { assets: { directory: join(root, cfg.assets), routerConfig: { has_user_worker: true } } } : {}),
+    ...(assets ? { assets: { directory: join(root, cfg.assets), binding: cfg.assetsBinding, routerConfig: { has_user_worker: true } } } : {}),
     wrappedBindings: {
       ...(kvFault ? { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } : {}),
       ...(limiterFault ? { [cfg.limiter]: { scriptName: "limiter-fault" } } : {}),
