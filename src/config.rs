@@ -20,6 +20,9 @@ pub const DEFAULT_AGGREGATE_RETENTION_DAYS: u32 = 400;
 
 /// The D1 database of links.
 pub const DB_BINDING: &str = "DB";
+/// The static assets (`[assets]` in `wrangler.toml`), which the search of `/docs` reads
+/// its index from.
+pub const ASSETS_BINDING: &str = "ASSETS";
 /// The KV namespace that caches key -> redirect rule.
 pub const KV_BINDING: &str = "LINKS";
 /// The queue that carries click batches to D1 when bound (`[[queues.producers]]`).

@@ -85,3 +85,35 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   await page.screenshot({ path: `${SHOTS}api-console.png`, fullPage: true });
   await context.close();
 });
+
+test("the API reference is searched without script: the form on /docs leads, by keyboard, to the sections holding every word, at 320 px, light and dark, through axe", { skip }, async () => {
+  for (const colorScheme of ["light", "dark"]) {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 320, height: 700 }, colorScheme });
+    const page = await context.newPage();
+    await page.goto(`${base}/docs`);
+    await page.focus("#docs-q");
+    await page.keyboard.type("bulk create");
+    await Promise.all([page.waitForURL(/\/docs\/search\?q=bulk\+create$/), page.keyboard.press("Enter")]);
+    assert.match(await page.textContent("[role=status]"), /^\d+ sections? match for bulk create\.$/);
+    // Each match is shown as /docs shows it, and leads to its place there.
+    const titles = await page.$$eval("nav[aria-label='Matching sections'] a", (l) => l.map((a) => [a.textContent, a.getAttribute("href")]));
+    assert.ok(titles.some(([t, href]) => t === "POST /api/links/bulk" && href === "/docs#op-bulkCreate"), JSON.stringify(titles));
+    assert.ok(await page.locator("section.op h3", { hasText: "/api/links/bulk" }).count());
+    assert.equal(await page.locator("section.op h3", { hasText: "/api/keys" }).count(), 0, "a section without both words is shown");
+    assert.equal(await page.inputValue("#docs-q"), "bulk create");
+    assert.ok(await noHorizontalScroll(page), `${colorScheme}: the results scroll sideways at 320 px`);
+    // axe-core runs as a script: the same page in a context that allows it.
+    const checked = await openPage(browser, { width: 320, height: 700 }, { colorScheme });
+    await checked.page.goto(page.url());
+    assert.deepEqual(await axeViolations(checked.page), [], colorScheme);
+    await checked.context.close();
+    // Words nothing holds: said so.
+    await page.goto(`${base}/docs/search?q=${encodeURIComponent("zebra <b>")}`);
+    assert.equal(await page.textContent("[role=status]"), "No section matches every word for zebra <b>.");
+    await context.close();
+  }
+  // A query over 100 characters is refused in JSON, as every bad input is.
+  const res = await w.fetch(`/docs/search?q=${"a".repeat(101)}`);
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).detail, /'q' must be at most 100 characters/);
+});

@@ -57,8 +57,8 @@ test("every page passes axe-core with no serious or critical violation, light an
         await page.click("#add-rule");
         await page.click("#add-variant");
         await page.fill("#max_clicks", "0");
-        await page.click("#limits button[type=submit]");
-        await page.waitForSelector("#limits-error:not([hidden])");
+        await page.click("#settings-save");
+        await page.waitForSelector("#settings-error:not([hidden])");
         await page.click("#check-now");
         await page.waitForFunction(() => document.getElementById("check-status").textContent.length > 20);
         await page.focus("svg.chart g.day");

@@ -185,9 +185,9 @@ test("the no-script settings form answers 400 for a mistyped click limit, in the
   // server must meet, so the field takes them the way an older browser would.
   await page.$eval("#max_clicks", (el) => el.setAttribute("type", "text"));
   await page.fill("#max_clicks", "ten");
-  const [answer] = await Promise.all([page.waitForNavigation(), page.click("#limits button[type=submit]")]);
+  const [answer] = await Promise.all([page.waitForNavigation(), page.click("#settings-save")]);
   assert.equal(answer.status(), 400);
-  assert.match(await page.textContent("#limits-error"), /^The click limit must be/);
+  assert.match(await page.textContent("#settings-error"), /^The click limit must be/);
   assert.equal((await (await w.showAdmin(link)).json()).max_clicks, null);
   await context.close();
 });

@@ -175,6 +175,7 @@ export function wranglerConfig() {
     limiterNamespace: section("ratelimits", "namespace_id"),
     // [assets] directory: the static files `make build` writes (site/).
     assets: toml.match(/^\[assets\]\n(?:[^[]*?\n)?directory\s*=\s*"([^"]+)"/m)?.[1],
+    assetsBinding: toml.match(/^\[assets\]\n(?:[^[]*?\n)?binding\s*=\s*"([^"]+)"/m)?.[1],
   };
 }
 
@@ -262,7 +263,9 @@ export function refuseOutbound(request) {
  * front of the worker, as on Cloudflare; false leaves the worker alone, as the
  * benchmark runs it).
  */
-export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, limiterFault = false, queue = false, host, port, outbound = refuseOutbound, assets = true, ...rest } = {}) {
+export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = true, withDb = true, withKv = true, kvFault, putDelayMs = 500, rateLimit, limiterFault = false, queue = false, host, port, outbound = refuseOutbound, assets = true, root = ROOT, ...rest } = {}) {
+  // `root`: another checkout's build, assets and migrations (bench/weight.mjs compares
+  // this tree with main's in one run); its wrangler.toml is assumed to name the same bindings.
   const cfg = wranglerConfig();
   if (vars.BENCH_COUNTERS === "1" && !vars.ADMIN_TOKEN) vars = { ...vars, ADMIN_TOKEN: COUNTERS_TOKEN };
   // The analytics database, and for `shards` > 1 its further shards ANALYTICS_1, ...
@@ -276,7 +279,9 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
   const main = {
     name: "shortener",
     modules: true,
-    scriptPath: join(ROOT, "build/index.js"),
+    scriptPath: join(root, "build/index.js"),
+    // Module paths are named relative to this root; another checkout's lie outside ours.
+    ...(root === ROOT ? {} : { modulesRoot: root }),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: cfg.compatibilityDate,
     d1Databases: withDb ? [cfg.db, ...analyticsBindings] : [],
@@ -301,7 +306,7 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
     ...(rateLimit ? { ratelimits: { [cfg.limiter]: { namespace_id: cfg.limiterNamespace, simple: rateLimit } } } : {}),
     // Workers Static Assets: Miniflare puts its asset router in front of the worker, and
     // `has_user_worker` makes a request that names no file go on to the worker.
-    ...(assets ? { assets: { directory: join(ROOT, cfg.assets), routerConfig: { has_user_worker: true } } } : {}),
+    ...(assets ? { assets: { directory: join(root, cfg.assets), binding: cfg.assetsBinding, routerConfig: { has_user_worker: true } } } : {}),
     wrappedBindings: {
       ...(kvFault ? { [cfg.kv]: { scriptName: "kv-fault", bindings: { mode: kvFault, putDelayMs } } } : {}),
       ...(limiterFault ? { [cfg.limiter]: { scriptName: "limiter-fault" } } : {}),
@@ -328,11 +333,11 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
   const url = await mf.ready;
   const db = withDb ? await mf.getD1Database(cfg.db) : null;
   const analytics = withDb ? await Promise.all(analyticsBindings.map((b) => mf.getD1Database(b))) : [];
-  if (migrate) for (const shard of analytics) await shard.batch(migrationStatements(join(ROOT, analyticsDb.migrations)).map((s) => shard.prepare(s)));
+  if (migrate) for (const shard of analytics) await shard.batch(migrationStatements(join(root, analyticsDb.migrations)).map((s) => shard.prepare(s)));
   let kv = null;
   if (kvFault) kv = await mf.getKVNamespace("INNER", "kv-fault");
   else if (withKv) kv = await mf.getKVNamespace(cfg.kv);
-  if (db && migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  if (db && migrate) await db.batch(migrationStatements(join(root, "migrations")).map((s) => db.prepare(s)));
   const worker = new RunningWorker(mf, db, kv, log, vars.ADMIN_TOKEN);
   worker.analytics = analytics;
   worker.crons = cfg.crons;

@@ -335,7 +335,11 @@ pub fn page_of(doc: &Value) -> String {
     let mut html = format!(
         "<div class=\"docs\"><h1>{} API {}</h1>{}\
          <p>Try every call from the browser in the <a href=\"{CONSOLE_PATH}\">interactive console</a> \
-         (it needs JavaScript). Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>.</p>",
+         (it needs JavaScript). Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>.</p>\
+         <form class=\"docs-search\" role=\"search\" action=\"/docs/search\" method=\"get\">\
+         <label for=\"docs-q\">Search the reference</label> \
+         <input id=\"docs-q\" name=\"q\" type=\"search\" maxlength=\"100\" required> \
+         <button type=\"submit\">Search</button></form>",
         escape(text(info, "title")),
         escape(text(info, "version")),
         markdown(text(info, "description")),
@@ -410,6 +414,69 @@ pub fn page_of(doc: &Value) -> String {
     }
     html.push_str("</div>");
     page("API — shortener", &html, false)
+}
+
+/// The search index of `/docs`, served as `/docs/search.json` and read by the worker's
+/// `GET /docs/search?q=` (src/web/docs_search.rs), so the reference is searchable with
+/// no script on the page: one entry per operation and per schema, with its anchor on
+/// `/docs`, its title, its text in lower case (what a search matches) and its HTML as
+/// `/docs` shows it (links into the page made absolute, since the results page is
+/// another page).
+pub fn search_index(doc: &Value) -> Value {
+    let mut entries = Vec::new();
+    let mut push = |id: String, title: String, html: String| {
+        let text = format!("{title} {}", plain_text(&html)).to_lowercase();
+        entries.push(serde_json::json!({
+            "id": id,
+            "title": title,
+            "text": text,
+            "html": html.replace("href=\"#", "href=\"/docs#"),
+        }));
+    };
+    for o in operations(doc) {
+        push(
+            o.anchor(),
+            format!("{} {}", o.method.to_uppercase(), o.path),
+            render_operation(&o),
+        );
+    }
+    if let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            push(
+                schema_anchor(name),
+                name.clone(),
+                render_schema(name, schema),
+            );
+        }
+    }
+    Value::Array(entries)
+}
+
+/// The text of rendered HTML: tags dropped, the few entities the renderer writes read.
+fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -492,5 +559,27 @@ mod tests {
             t(serde_json::json!({"type": "string", "enum": ["a", "b"]})),
             "string: one of <code>&quot;a&quot;</code>, <code>&quot;b&quot;</code>"
         );
+    }
+
+    #[test]
+    fn the_search_index_has_every_operation_and_schema_with_its_text_in_lower_case() {
+        let doc = doc();
+        let index = search_index(&doc);
+        let entries = index.as_array().unwrap();
+        assert_eq!(
+            entries.len(),
+            operations(&doc).len()
+                + doc
+                    .pointer("/components/schemas")
+                    .and_then(Value::as_object)
+                    .map_or(0, |s| s.len())
+        );
+        for e in entries {
+            let text = e["text"].as_str().unwrap();
+            assert_eq!(text, text.to_lowercase());
+            assert!(!text.contains("</") && !text.contains("<code"), "{text}");
+            assert!(!e["html"].as_str().unwrap().contains("href=\"#"));
+        }
+        assert!(page_of(&doc).contains("action=\"/docs/search\""));
     }
 }

@@ -115,6 +115,10 @@ fn build(root: Option<&Path>, out: &Path) -> Result<usize> {
         .map_err(|e| format!("{} is not valid JSON: {e}", source.display()))?;
     write("openapi.json", serde_json::to_string(&doc)?.as_bytes())?;
     write("docs.html", docs::page_of(&doc).as_bytes())?;
+    write(
+        "docs/search.json",
+        serde_json::to_string(&docs::search_index(&doc))?.as_bytes(),
+    )?;
 
     let package = root.join(SWAGGER_UI);
     let manifest: serde_json::Value = serde_json::from_str(

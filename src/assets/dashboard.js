@@ -188,7 +188,7 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
   if (session.role === "admin") await reloadKeys();
   $("create-bar").hidden = !(session.role === "admin" || session.role === "creator");
   resetPaging();
-  await loadLinks();
+  await Promise.all([loadLinks(), loadOverview()]);
   if (location.hash) {
     await route();
     return;
@@ -257,6 +257,7 @@ function fillDomains(domains) {
   const several = Array.isArray(domains) && domains.length > 1;
   view.domains = several;
   $("f-domain-field").hidden = !several;
+  $("ov-domain-field").hidden = !several;
   $("import-domain-field").hidden = !several;
   if (!several) {
     $("import-domain").replaceChildren();
@@ -265,10 +266,12 @@ function fillDomains(domains) {
   $("import-domain").replaceChildren(
     ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
   );
-  $("f-domain").replaceChildren(
-    new Option("Every domain", ""),
-    ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
-  );
+  for (const select of [$("f-domain"), $("ov-domain")]) {
+    select.replaceChildren(
+      new Option("Every domain", ""),
+      ...domains.map((d) => new Option(d.primary ? `${d.name} (primary)` : d.name, d.name)),
+    );
+  }
 }
 
 /**
@@ -451,7 +454,7 @@ function report(verb, { done, refused }) {
 }
 
 /** A tag as the service stores it (docs/controls.md): trimmed, lower case, spaces as '-'. */
-const normalizeTag = (raw) => raw.trim().toLowerCase().replace(/\s+/g, "-");
+const { normalizeTag } = LinkSettings;
 
 function setupBulk() {
   $("bulk-deactivate").addEventListener("click", async () => {
@@ -795,198 +798,24 @@ const here = {
   link: null,
   /** What the form read right after it was filled: a save sends what differs. */
   snapshot: null,
-  made: 0,
 };
 
-const pad = (n) => String(n).padStart(2, "0");
-/** An instant as a `datetime-local` value in the reader's time zone. */
-const localInput = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-/** A `datetime-local` value as RFC 3339 in UTC; `undefined` if garbled. */
-function instantOf(raw) {
-  const when = new Date(raw);
-  return Number.isNaN(when.getTime()) ? undefined : when.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** A URL typed without its scheme (`example.com/path`) gets `https://`, as other shorteners do. */
-function withScheme(raw) {
-  const text = raw.trim();
-  if (!text || /^[a-z][a-z0-9+.-]*:/i.test(text)) return text;
-  return /^[^\s/]+\.[^\s/]+/.test(text) ? `https://${text.replace(/^\/\//, "")}` : text;
-}
-
-/** The API's field names as the form calls them, for its errors. */
-const FIELD_WORDS = {
-  target_url: "the target URL", custom_key: "the key", key: "the key", title: "the title", tags: "the tags", note: "the note",
-  password: "the password", valid_since: "the start", expires_at: "the expiry", max_clicks: "the click limit",
-  redirect_status: "the redirect status", dead_link_mode: "the dead-target choice", fallback_url: "the fallback URL",
-  forward_query: "passing the query string on", crawlable: "search engine indexing", rules: "the targeting rules",
-  split: "the A/B split", social_card: "the social card", utm: "the UTM fields", utm_template: "the UTM template", is_active: "the state", domain: "the domain",
-};
-const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", utm: "lf-utm_source", split: "add-variant", rules: "add-rule" };
-function inFieldWords(detail) {
-  const text = String(detail || "")
-    .replace(/field '([^'.[]+)[^']*'/g, (whole, f) => FIELD_WORDS[f] || f)
-    .replace(/^([a-z_]+) /, (whole, f) => (FIELD_WORDS[f] ? `${FIELD_WORDS[f]} ` : whole));
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** What one plain input holds, as the API takes it; `null` when empty. */
-function valueOf(el) {
-  if (el.dataset.kind === "bool") return el.checked;
-  const raw = el.value.trim();
-  if (raw === "") return null;
-  switch (el.dataset.kind) {
-    case "instant": return instantOf(raw);
-    case "int": return Number(raw);
-    case "url": return withScheme(raw);
-    case "tags": {
-      const tags = raw.split(",").map(normalizeTag).filter(Boolean);
-      return tags.length ? tags : null;
-    }
-    case "password": return el.value;
-    default: return raw;
-  }
-}
-
-/** "DE, at fr" as ["DE", "AT", "FR"]. */
-const words = (raw, upper) => raw.split(/[\s,]+/).filter(Boolean).map((w) => (upper ? w.toUpperCase() : w.toLowerCase()));
-
-/** One rule's inputs as the API's rule; `null` for a rule left empty. */
-function readRule(li) {
-  const one = (name) => li.querySelector(`[data-cond="${name}"]`);
-  const when = {};
-  for (const name of ["device", "os"]) {
-    const picked = [...li.querySelectorAll(`[data-cond="${name}"]:checked`)].map((el) => el.value);
-    if (picked.length) when[name] = picked;
-  }
-  const country = words(one("country").value, true);
-  if (country.length) when.country = country;
-  const language = words(one("language").value, false);
-  if (language.length) when.language = language;
-  const name = one("query-name").value.trim();
-  const value = one("query-value").value;
-  if (name) when.query = value === "" ? { name } : { name, value };
-  for (const edge of ["after", "before"]) if (one(edge).value) when[edge] = instantOf(one(edge).value);
-  const target = withScheme(one("target_url").value);
-  if (!target && Object.keys(when).length === 0) return null;
-  return { when, target_url: target };
-}
-
-/** Adds an item to a rules or variants list from its template; answers the item. */
-function addItem(list, template) {
-  here.made += 1;
-  list.insertAdjacentHTML("beforeend", $(template).innerHTML.replaceAll("__N__", `d${here.made}`));
-  renumber();
-  return list.lastElementChild;
-}
-
-function renumber() {
-  [...$("rules-list").children].forEach((li, i) => li.querySelectorAll(".rule-n").forEach((n) => (n.textContent = i + 1)));
-  [...$("variants-list").children].forEach((li, i) => li.querySelectorAll(".variant-n").forEach((n) => (n.textContent = i + 1)));
-  $("add-rule").disabled = $("rules-list").children.length >= 20;
-  $("add-variant").disabled = $("variants-list").children.length >= 4;
-}
-
-/** Every control of the form as the API's fields (what a creation sends, what a save compares). */
-function readForm() {
-  const body = {};
-  for (const el of $("link-form").querySelectorAll("[data-field]")) {
-    if (el.dataset.field === "password") continue;
-    body[el.dataset.field] = valueOf(el);
-  }
-  const rules = [...$("rules-list").children].map(readRule).filter(Boolean);
-  body.rules = rules.length ? rules : null;
-  const variants = [...$("variants-list").children]
-    .map((li) => ({ target_url: withScheme(li.querySelector('[data-var="target_url"]').value), weight: li.querySelector('[data-var="weight"]').value.trim() }))
-    .filter((v) => v.target_url || v.weight)
-    .map((v) => ({ target_url: v.target_url, weight: v.weight === "" ? 1 : Number(v.weight) }));
-  const days = $("sticky_days");
-  const sticky = days.value === days.dataset.shown && days.dataset.seconds ? Number(days.dataset.seconds) : Number(days.value) * 86400;
-  body.split = variants.length ? { variants, sticky_seconds: sticky } : null;
-  const card = {};
-  $("link-form").querySelectorAll("[data-card]").forEach((el) => {
-    if (el.value.trim()) card[el.dataset.card] = el.value.trim();
-  });
-  body.social_card = Object.keys(card).length ? card : null;
-  const utm = {};
-  $("link-form").querySelectorAll("[data-utm]").forEach((el) => {
-    if (el.value.trim()) utm[el.dataset.utm] = el.value.trim();
-  });
-  body.utm = Object.keys(utm).length ? utm : null;
-  return body;
-}
-
-/** The summary at the top of the form: every control that is set, in words. */
-function summarize(link) {
-  const items = [];
-  const when = (iso) => dateFormat.format(new Date(iso));
-  if (link.title) items.push(`Title: ${link.title}`);
-  if (link.tags?.length) items.push(`Tags: ${link.tags.join(", ")}`);
-  if (link.note) items.push("A private note");
-  if (link.protected) items.push("Password protected");
-  if (link.valid_since) items.push(`Starts ${when(link.valid_since)}`);
-  if (link.expires_at) items.push(`Expires ${when(link.expires_at)}`);
-  if (link.max_clicks) items.push(`Click limit: ${link.max_clicks}`);
-  items.push(`Redirect status: ${link.redirect_status}`);
-  // Passing the query string on is the default; only turning it off is news.
-  if (!link.forward_query) items.push("Does not pass the query string on");
-  if (link.crawlable) items.push("Search engines may index it");
-  if (link.fallback_url) items.push(`Fallback: ${link.fallback_url}`);
-  if (link.dead_link_mode) items.push(`When the target is dead: ${{ redirect: "redirect anyway", interstitial: "warn first", gone: "say it is gone" }[link.dead_link_mode] || link.dead_link_mode}`);
-  if (link.rules?.length) items.push(`${link.rules.length} targeting rule${link.rules.length === 1 ? "" : "s"}`);
-  if (link.split?.variants?.length) items.push(`A/B split: ${link.split.variants.map((v) => `${v.weight}× ${v.target_url}`).join(", ")}`);
-  if (link.social_card) items.push(`Social card${link.social_card.title ? `: ${link.social_card.title}` : ""}`);
-  if (link.utm) items.push(`UTM${link.utm.campaign ? `: campaign ${link.utm.campaign}` : ""}`);
-  $("lf-summary-list").replaceChildren(...items.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
-  $("lf-summary").hidden = false;
-}
+// The form's reading, filling, lists and words are the settings component the owner's
+// admin page uses too (settings.js, loaded before this script).
+const { withScheme } = LinkSettings;
+const FIELD_WORDS = LinkSettings.LABELS;
+const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", split: "add-variant", rules: "add-rule" };
+/** The rule and variant lists of the link form (set up once the page has loaded). */
+let lists = null;
 
 /** Fills the form with `link` (or empties it for a creation) and takes its snapshot. */
 function fillForm(link) {
   const form = $("link-form");
   form.reset();
   clearFormErrors();
-  $("rules-list").replaceChildren();
-  $("variants-list").replaceChildren();
   const creating = !link;
   $("lf-key").dataset.field = creating ? "custom_key" : "key";
-  for (const el of form.querySelectorAll("[data-field]")) {
-    const v = link ? link[el.dataset.field] : null;
-    if (el.dataset.kind === "bool") el.checked = Boolean(v);
-    else if (el.dataset.kind === "instant") el.value = v ? localInput(new Date(v)) : "";
-    else if (el.dataset.kind === "tags") el.value = (v || []).join(", ");
-    else if (el.dataset.kind === "password") el.value = "";
-    else el.value = v ?? "";
-  }
-  for (const rule of link?.rules || []) {
-    const li = addItem($("rules-list"), "rule-template");
-    const one = (name) => li.querySelector(`[data-cond="${name}"]`);
-    const w = rule.when || {};
-    one("target_url").value = rule.target_url || "";
-    for (const name of ["device", "os"]) {
-      const chosen = [].concat(w[name] || []);
-      li.querySelectorAll(`[data-cond="${name}"]`).forEach((box) => (box.checked = chosen.includes(box.value)));
-    }
-    one("country").value = [].concat(w.country || []).join(", ");
-    one("language").value = [].concat(w.language || []).join(", ");
-    one("query-name").value = w.query?.name || "";
-    one("query-value").value = w.query?.value || "";
-    for (const edge of ["after", "before"]) one(edge).value = w[edge] ? localInput(new Date(w[edge])) : "";
-  }
-  const variants = link?.split?.variants || [];
-  for (const v of variants) {
-    const li = addItem($("variants-list"), "variant-template");
-    li.querySelector('[data-var="target_url"]').value = v.target_url;
-    li.querySelector('[data-var="weight"]').value = v.weight;
-  }
-  const seconds = link?.split?.sticky_seconds;
-  $("sticky_days").value = seconds ? Math.max(1, Math.ceil(seconds / 86400)) : 30;
-  $("sticky_days").dataset.shown = $("sticky_days").value;
-  $("sticky_days").dataset.seconds = seconds || "";
-  const card = link?.social_card || {};
-  form.querySelectorAll("[data-card]").forEach((el) => (el.value = card[el.dataset.card] || ""));
-  const utm = link?.utm || {};
-  form.querySelectorAll("[data-utm]").forEach((el) => (el.value = utm[el.dataset.utm] || ""));
+  LinkSettings.fill(form, link, lists);
   $("lf-key-label").firstChild.textContent = creating ? "Custom key " : "Key ";
   $("lf-key-label").lastElementChild.textContent = creating ? "(optional, 3–64 of a–z 0–9 _ -)" : "(renaming keeps the old key working)";
   $("lf-password-hint").textContent = link?.protected
@@ -997,9 +826,8 @@ function fillForm(link) {
   $("lf-health-group").hidden = !creating;
   $("lf-submit").textContent = creating ? "Create link" : "Save changes";
   $("lf-summary").hidden = creating;
-  if (link) summarize(link);
-  renumber();
-  here.snapshot = readForm();
+  if (link) LinkSettings.showSummary($("lf-summary-list"), link);
+  here.snapshot = LinkSettings.read(form);
 }
 
 function clearFormErrors() {
@@ -1013,9 +841,8 @@ function clearFormErrors() {
 /** The API's refusal by the field it names: next to that field when it has its own line. */
 function refuse(detail) {
   // "field 'max_clicks' must ..." or "custom_key must ...": the field it is about.
-  const named = String(detail).match(/^field '([^'.[]+)|^([a-z_]+) /) || [];
-  const field = named[1] || (FIELD_WORDS[named[2]] ? named[2] : undefined);
-  const words = inFieldWords(detail);
+  const field = LinkSettings.fieldOf(detail);
+  const words = LinkSettings.inFieldWords(detail);
   const id = FIELD_INPUT[field] || `lf-${field}`;
   const input = field && $(id);
   if (input && $(`${id}-error`)) show(`${id}-error`, words);
@@ -1028,7 +855,7 @@ function refuse(detail) {
 
 /** Creating: every control that is set, in one call; then the new link is opened. */
 async function createLink() {
-  const read = readForm();
+  const read = LinkSettings.read($("link-form"));
   const body = {};
   for (const [field, value] of Object.entries(read)) {
     if (value !== null && value !== false) body[field] = value;
@@ -1054,19 +881,10 @@ async function createLink() {
 
 /** Saving: one PATCH of what changed since the form was filled, reported per field. */
 async function saveLink() {
-  const read = readForm();
-  const patch = {};
-  for (const [field, value] of Object.entries(read)) {
-    if (JSON.stringify(value) !== JSON.stringify(here.snapshot[field])) patch[field] = value;
-  }
-  if (patch.split && !(read.split.sticky_seconds >= 86400 && read.split.sticky_seconds <= 365 * 86400)) {
-    show("lf-error", "Enter from 1 to 365 days for how long a visitor keeps their variant.");
-    return $("sticky_days").focus();
-  }
-  if ($("lf-password").value) patch.password = $("lf-password").value;
-  else if ($("lf-nopassword").checked) patch.password = null;
-  if (Object.values(patch).includes(undefined) || (patch.rules || []).some((r) => Object.values(r.when).includes(undefined))) {
-    return show("lf-error", "Enter whole dates and times, or leave them empty.");
+  const { patch, error, input } = LinkSettings.prepare($("link-form"), here.snapshot, { removePassword: $("lf-nopassword").checked });
+  if (error) {
+    show("lf-error", error);
+    return (input || $("lf-error")).focus?.();
   }
   const fields = Object.keys(patch);
   if (!fields.length) {
@@ -1076,7 +894,7 @@ async function saveLink() {
   const r = await api("PATCH", linkPath(linkId(here.link)), patch);
   if (!session.role) return;
   if (!r.ok) return refuse(r.detail);
-  const saved = `Saved ${fields.map((f) => FIELD_WORDS[f] || f).join(", ")}.`;
+  const saved = LinkSettings.savedWords(fields);
   if (r.data.key !== here.link.key) {
     view.created = saved;
     location.hash = `#link/${encodeURIComponent(r.data.domain)}/${encodeURIComponent(r.data.key)}`;
@@ -1175,7 +993,8 @@ function chart(days) {
   const short = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
   days.forEach((d, i) => {
     const x = i * slot;
-    const name = `${short(d.date)}: ${d.clicks} ${d.clicks === 1 ? "click" : "clicks"}`;
+    const visitors = d.visitors === undefined ? "" : `, ${d.visitors} ${d.visitors === 1 ? "visitor" : "visitors"}`;
+    const name = `${short(d.date)}: ${d.clicks} ${d.clicks === 1 ? "click" : "clicks"}${visitors}`;
     const [tx, anchor] = i < 3 ? [x, "start"] : i + 3 > days.length - 1 ? [x + slot, "end"] : [x + slot / 2, "middle"];
     const g = el("g", { class: "day", tabindex: i === days.length - 1 ? "0" : "-1", role: "img", "aria-label": `${name}, ${d.date}` });
     g.append(el("title", {}, name), el("rect", { class: "hit", x: `${x}%`, y: TOP, width: `${slot}%`, height: PLOT, fill: "transparent" }),
@@ -1210,7 +1029,10 @@ function topTable(caption, head, rows) {
   table.querySelector("th").textContent = head;
   table.tBodies[0].append(...rows.map((r) => {
     const tr = document.createElement("tr");
-    tr.append(Object.assign(document.createElement("td"), { textContent: r.value }), Object.assign(document.createElement("td"), { className: "num", textContent: r.clicks }));
+    const first = document.createElement("td");
+    if (r.href) first.append(Object.assign(document.createElement("a"), { href: r.href, textContent: r.value }));
+    else first.textContent = r.value;
+    tr.append(first, Object.assign(document.createElement("td"), { className: "num", textContent: r.clicks }));
     return tr;
   }));
   div.append(table);
@@ -1223,11 +1045,71 @@ async function loadStats(link) {
   const s = r.data;
   $("stats-title").textContent = `Clicks per day, last ${s.days} days: ${s.clicks} (${s.humans} by people, ${s.bots} by bots)`;
   $("view-chart").replaceChildren(chart(s.by_day || []));
-  $("view-tops").replaceChildren(topTable("Top referrers", "Referrer", s.referrers), topTable("Countries", "Country", s.countries), topTable("Devices", "Device", s.devices));
+  // The stats name each value by its dimension (host, country, …); topTable shows `value`.
   const named = (rows, field) => (rows || []).map((r) => ({ value: r[field], clicks: r.clicks }));
-  $("view-tops").append(topTable("Sources", "Source (qr: a QR code scan)", named(s.sources, "source")));
+  $("view-tops").replaceChildren(
+    topTable("Top referrers", "Referrer", named(s.referrers, "host")),
+    topTable("Countries", "Country", named(s.countries, "country")),
+    topTable("Devices", "Device", named(s.devices, "device")),
+    topTable("Sources", "Source (qr: a QR code scan)", named(s.sources, "source")),
+  );
   if (s.campaigns?.length) $("view-tops").append(topTable("Campaigns", "Campaign", named(s.campaigns, "campaign")));
   $("view-stats").hidden = false;
+}
+
+const DEVICE_WORDS = { desktop: "Desktop", mobile: "Phone", tablet: "Tablet", bot: "Bot", other: "Other" };
+const SOURCE_WORDS = { link: "The short link", qr: "The QR code" };
+/** The latest overview request: an older, slower answer is not drawn over a newer one. */
+let overviewAsked = 0;
+
+/**
+ * The overview: the instance's (or the key's domains') clicks and visitors per day, top
+ * links, referrers, countries, devices, sources and campaigns for the chosen window,
+ * from GET /api/stats (docs/api.md). An instance without that endpoint answers 404,
+ * and the section says the overview is not available there.
+ */
+async function loadOverview() {
+  const asked = ++overviewAsked;
+  const days = $("ov-days").value;
+  const params = new URLSearchParams({ days });
+  if (!$("ov-domain-field").hidden && $("ov-domain").value) params.set("domain", $("ov-domain").value);
+  const tag = normalizeTag($("ov-tag").value);
+  if (tag) params.set("tag", tag);
+  $("overview").hidden = false;
+  $("ov-status").textContent = "Loading the overview…";
+  const r = await api("GET", `/api/stats?${params}`);
+  if (asked !== overviewAsked || !session.role) return;
+  if (!r.ok) {
+    $("ov-body").hidden = true;
+    $("ov-status").textContent = r.status === 404
+      ? "The overview is not available on this instance: it has no statistics across links (GET /api/stats answered 404)."
+      : r.detail;
+    return;
+  }
+  const s = r.data;
+  const scope = [s.scope?.domain, s.scope?.tag && `tag ${s.scope.tag}`].filter(Boolean).join(", ");
+  $("ov-status").textContent = `Last ${s.days} days${scope ? ` (${scope})` : ""}: ${s.clicks} ${s.clicks === 1 ? "click" : "clicks"} by ${s.visitors} ${s.visitors === 1 ? "visitor" : "visitors"}.`;
+  $("ov-clicks").textContent = s.clicks;
+  $("ov-visitors").textContent = s.visitors;
+  $("ov-bots").textContent = s.bots;
+  $("ov-chart-title").textContent = `Clicks and visitors per day, last ${s.days} days`;
+  $("ov-chart").replaceChildren(chart(s.by_day || []));
+  const rows = (list, value) => (list || []).map((x) => ({ value: value(x), clicks: x.clicks }));
+  const links = (s.top_links || []).map((l) => ({
+    value: view.domains ? `${l.domain}/${l.key}` : l.key,
+    clicks: l.clicks,
+    // The link's own view, which reads the link and never follows it.
+    href: `#link/${encodeURIComponent(l.domain)}/${encodeURIComponent(l.key)}`,
+  }));
+  $("ov-tops").replaceChildren(
+    topTable("Top links", "Link", links),
+    topTable("Top referrers", "Referrer", rows(s.referrers, (x) => (x.host === "direct" ? "Direct (no referrer)" : x.host))),
+    topTable("Countries", "Country", rows(s.countries, (x) => x.country)),
+    topTable("Devices", "Device", rows(s.devices, (x) => DEVICE_WORDS[x.device] || x.device)),
+    topTable("Sources", "Source", rows(s.sources, (x) => SOURCE_WORDS[x.source] || x.source)),
+    topTable("Campaigns", "Campaign", rows(s.campaigns, (x) => x.campaign)),
+  );
+  $("ov-body").hidden = false;
 }
 
 const ACTION_WORDS = { "links.create": "Created", "links.import": "Imported", "link.update": "Changed", "link.deactivate": "Deactivated" };
@@ -1309,16 +1191,7 @@ function setupLinkView() {
     history.pushState(null, "", location.pathname);
     route().then(() => loadLinks());
   });
-  $("add-rule").addEventListener("click", () => addItem($("rules-list"), "rule-template").querySelector("input")?.focus());
-  $("add-variant").addEventListener("click", () => addItem($("variants-list"), "variant-template").querySelector("input")?.focus());
-  $("link-form").addEventListener("click", (event) => {
-    const button = event.target.closest(".remove-rule, .remove-variant");
-    if (!button) return;
-    const add = button.classList.contains("remove-rule") ? "add-rule" : "add-variant";
-    button.closest("li").remove();
-    renumber();
-    $(add).focus();
-  });
+  lists = LinkSettings.setupLists($("link-form"));
   $("lf-target_url").addEventListener("blur", () => {
     const fixed = withScheme($("lf-target_url").value);
     if (fixed !== $("lf-target_url").value.trim()) $("lf-target_url").value = fixed;
@@ -1386,6 +1259,10 @@ document.addEventListener("DOMContentLoaded", () => {
   setupBulk();
   setupKeys();
   setupLinkView();
+  $("overview-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadOverview();
+  });
   $("import-form").addEventListener("submit", importFile);
   $("export").addEventListener("click", exportLinks);
   const kept = storedToken();

@@ -87,9 +87,8 @@ pub async fn admin_page(secret: &SecretKey, cx: &Ctx) -> Result<Reply, ApiError>
     .into_iter()
     .find_map(|(param, text)| {
         let form = cx.query_param(param)?;
-        let form = PLAIN_FORMS.into_iter().find(|f| *f == form)?;
+        PLAIN_FORMS.into_iter().find(|f| *f == form)?;
         Some(Notice {
-            form,
             text: text.to_string(),
             error: false,
         })
@@ -144,15 +143,14 @@ pub async fn admin_form(
         .find(&LinkRef::Secret(&hash))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let refused = |form: &'static str, why: String| Notice {
-        form,
+    let refused = |why: String| Notice {
         text: in_form_words(&why),
         error: true,
     };
     let (form, fields) = match form_patch(&pairs, &link) {
         Ok(changed) => changed,
-        Err((Some(form), why)) => {
-            let notice = refused(form, why);
+        Err((Some(_), why)) => {
+            let notice = refused(why);
             return admin_page_with(secret, Some(&notice), BAD_REQUEST, cx).await;
         }
         Err((None, why)) => return Err(ApiError::BadRequest(why)),
@@ -183,7 +181,7 @@ pub async fn admin_form(
         // form's body is well-formed by construction: what the JSON API calls a wrong
         // type (422, `max_clicks` typed as "ten") is a bad value typed in a field.
         Err(e) if e.status() < 500 => {
-            let notice = refused(form, e.detail());
+            let notice = refused(e.detail());
             let status = match e {
                 ApiError::Unprocessable(_) => BAD_REQUEST,
                 e => e.status(),

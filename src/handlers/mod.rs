@@ -149,6 +149,7 @@ async fn dispatch(
         Route::Health => service::health(cx).await,
         Route::Static => Err(ApiError::NotFound),
         Route::Dashboard => service::dashboard(),
+        Route::DocsSearch => service::docs_search(cx).await,
         Route::BenchCounters => Ok(response::json(OK, &counters::snapshot())?),
         Route::Create => links::create(req, cx).await,
         Route::Peek { key } => redirect::peek(&cx.name_here(key), accepts_html(req), cx).await,

@@ -2,8 +2,10 @@
 //! description and the files of the pages are static assets (see `site/`).
 
 use super::context::Ctx;
+use crate::config::ASSETS_BINDING;
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, OK};
+use crate::web::docs_search::{self, Query};
 use crate::web::{dashboard, pages};
 
 /// `GET /`: the form for browsers; for API clients, what this is and where to start.
@@ -24,6 +26,30 @@ pub fn home(html: bool, cx: &Ctx) -> Result<Reply, ApiError> {
 /// asks for a key and calls the operator API, which decides what that key may do.
 pub fn dashboard() -> Result<Reply, ApiError> {
     Ok(response::html(OK, dashboard::dashboard())?)
+}
+
+/// `GET /docs/search?q=`: the sections of the API reference that hold every word of
+/// `q`, read from the static `/docs/search.json` through the assets binding.
+pub async fn docs_search(cx: &Ctx) -> Result<Reply, ApiError> {
+    let query = Query::parse(cx.query_param("q").as_deref()).map_err(ApiError::BadRequest)?;
+    let index = if query.is_empty() {
+        serde_json::Value::Null
+    } else {
+        let mut res = cx
+            .env
+            .assets(ASSETS_BINDING)?
+            .fetch("https://assets.invalid/docs/search.json", None)
+            .await?;
+        if res.status_code() != OK {
+            return Err(ApiError::Internal(format!(
+                "the assets answered {} for /docs/search.json",
+                res.status_code()
+            )));
+        }
+        res.json().await?
+    };
+    let hits = docs_search::matches(&index, &query);
+    Ok(response::html(OK, docs_search::results(&query, &hits))?)
 }
 
 /// `GET /healthz`: healthy only when D1 answers a query; degraded (still 200, the

@@ -54,6 +54,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/healthz", "GET, HEAD"),
     ("/openapi.json", "GET, HEAD"),
     ("/docs", "GET, HEAD"),
+    ("/docs/search", "GET, HEAD"),
     ("/dashboard", "GET, HEAD"),
     ("/url", "POST"),
     ("/{key}", "GET, HEAD, POST"),
@@ -97,6 +98,8 @@ pub enum Route {
     Static,
     /// The operator dashboard: a page that asks for an API key, then uses the operator API.
     Dashboard,
+    /// `GET /docs/search?q=`: the API reference's sections that match.
+    DocsSearch,
     Create,
     /// `GET` counts a click; `HEAD` answers the same and counts nothing. `qr`: the
     /// link's QR code's URL (`/{key}/scan`), which redirects the same and records the
@@ -358,6 +361,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/healthz"), _) => Route::Health,
         (Path::Fixed("/openapi.json" | "/docs"), _) => Route::Static,
         (Path::Fixed("/dashboard"), _) => Route::Dashboard,
+        (Path::Fixed("/docs/search"), _) => Route::DocsSearch,
         (Path::Fixed("/url"), _) => Route::Create,
         (Path::Fixed("/api/links"), _) => Route::ApiList,
         (Path::Fixed("/api/links/bulk"), _) => Route::ApiBulk,

@@ -3,7 +3,7 @@
 //! and does everything through the operator API, which checks the key's role on every
 //! call; the page only hides what that role would be refused.
 
-use super::html::page_with_script;
+use super::html::page_with_scripts;
 use super::settings::{rule_template, variant_template};
 use crate::domain::controls::{
     MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_UTM_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
@@ -30,8 +30,40 @@ pub fn dashboard() -> String {
   <p class="signed-in"><span id="whoami" role="status"></span> <button type="button" id="signout" class="secondary">Sign out</button></p>
   <div id="home-view">
   <p class="toolbar" id="create-bar" hidden><a class="button" id="create-open" href="#new">Create link</a></p>
-  <!-- The cross-link overview (clicks per day, top links, referrers, countries) goes here. -->
-  <section id="overview" class="card" aria-labelledby="overview-title" hidden><h2 id="overview-title">Overview</h2></section>
+  <section id="overview" class="card" aria-labelledby="overview-title" hidden>
+    <h2 id="overview-title">Overview</h2>
+    <form id="overview-form" class="row filters" aria-label="The overview's window and scope" novalidate>
+      <div class="field">
+        <label for="ov-days">Window</label>
+        <select id="ov-days">
+          <option value="7">Last 7 days</option>
+          <option value="30" selected>Last 30 days</option>
+          <option value="90">Last 90 days</option>
+          <option value="365">Last 365 days</option>
+        </select>
+      </div>
+      <div class="field" id="ov-domain-field" hidden>
+        <label for="ov-domain">Domain</label>
+        <select id="ov-domain"><option value="">Every domain</option></select>
+      </div>
+      <div class="field">
+        <label for="ov-tag">Tag <span class="hint">(optional)</span></label>
+        <input id="ov-tag" type="text" list="f-tags" autocapitalize="none" spellcheck="false">
+      </div>
+      <div class="field filter-submit"><button type="submit">Show</button></div>
+    </form>
+    <p id="ov-status" role="status"></p>
+    <div id="ov-body" hidden>
+      <dl class="facts" id="ov-totals">
+        <dt>Clicks</dt><dd id="ov-clicks"></dd>
+        <dt>Visitors</dt><dd id="ov-visitors"></dd>
+        <dt>Bots</dt><dd id="ov-bots"></dd>
+      </dl>
+      <h3 id="ov-chart-title">Clicks per day</h3>
+      <div id="ov-chart"></div>
+      <div class="grid" id="ov-tops"></div>
+    </div>
+  </section>
   <section id="links" class="card" aria-labelledby="links-title">
     <h2 id="links-title">Links</h2>
     <form id="filters" class="row filters" role="search" aria-label="Filter the links">
@@ -152,7 +184,13 @@ pub fn dashboard() -> String {
   {link_view}
 </div>"##;
     let main = main.replace("{link_view}", &link_view());
-    page_with_script("Dashboard", &main, Some("/static/dashboard.js"))
+    // The link view's form is the admin page's settings component: both pages read,
+    // fill and save it with /static/settings.js.
+    page_with_scripts(
+        "Dashboard",
+        &main,
+        &["/static/settings.js", "/static/dashboard.js"],
+    )
 }
 
 /// One link's own view (`#link/<domain>/<key>`) and the creation form (`#new`): the

@@ -18,14 +18,20 @@ pub fn escape(s: &str) -> String {
 
 /// A whole page: `title` is text (escaped here), `main` is markup (already escaped).
 pub fn page(title: &str, main: &str, with_script: bool) -> String {
-    page_with_script(title, main, with_script.then_some("/static/app.js"))
+    let scripts: &[&str] = if with_script {
+        &["/static/app.js"]
+    } else {
+        &[]
+    };
+    page_with_scripts(title, main, scripts)
 }
 
-/// A whole page that loads `script` (one of the service's own, by path), if any.
-pub fn page_with_script(title: &str, main: &str, script: Option<&str>) -> String {
-    let script = script.map_or(String::new(), |src| {
-        format!("<script src=\"{}\" defer></script>", escape(src))
-    });
+/// A whole page that loads `scripts` (the service's own, by path), in this order.
+pub fn page_with_scripts(title: &str, main: &str, scripts: &[&str]) -> String {
+    let script: String = scripts
+        .iter()
+        .map(|src| format!("<script src=\"{}\" defer></script>", escape(src)))
+        .collect();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -61,7 +67,11 @@ mod tests {
         assert!(html.contains("src=\"/static/app.js\""));
         assert!(!html.contains("http://") && !html.contains("https://"));
         assert!(!page("t", "", false).contains("<script"));
-        let board = page_with_script("t", "", Some("/static/dashboard.js"));
+        let board = page_with_scripts("t", "", &["/static/settings.js", "/static/dashboard.js"]);
         assert!(board.contains("src=\"/static/dashboard.js\"") && !board.contains("app.js"));
+        // Deferred scripts run in document order: the shared settings script first.
+        assert!(board.contains(
+            "<script src=\"/static/settings.js\" defer></script><script src=\"/static/dashboard.js\" defer>"
+        ));
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod dashboard;
+pub mod docs_search;
 pub mod html;
 pub mod pages;
 pub mod qr;

@@ -159,6 +159,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <img src="/{key}/qr?size=160" alt="QR code of {short}" width="160" height="160">
 </section>
 {settings}
+<script src="/static/settings.js" defer></script>
 <script src="/static/admin.js" defer></script>"#,
         state_class = escape(cx.state),
         state = state_label(cx.state),

@@ -4,12 +4,15 @@
 
 use serde_json::{Map, Value};
 
-use super::render::utc_minute;
+use super::render::{utc_minute, SETTINGS_FORM};
 use crate::domain::link::Link;
 
-/// The forms that also work without the script, posted as
-/// `application/x-www-form-urlencoded` to the page's own URL (see [`form_patch`]).
-pub const PLAIN_FORMS: [&str; 7] = [
+/// What a form posted without the script may name in its `form` field, posted as
+/// `application/x-www-form-urlencoded` to the page's own URL (see [`form_patch`]): the
+/// one settings form, or one of its parts alone (the names of the forms the page had
+/// before it had one Save, still read, so a page open in an old tab saves too).
+pub const PLAIN_FORMS: [&str; 8] = [
+    SETTINGS_FORM,
     "limits",
     "behaviour",
     "about",
@@ -41,133 +44,172 @@ pub fn form_patch(
         ))?;
     let mut patch = Map::new();
     // Sends `field` when the form's value differs from the one the page showed.
-    let mut put = |field: &str, shown: String, sent: Option<&str>, kind: Kind| {
+    let put = |patch: &mut Map<String, Value>,
+               field: &str,
+               shown: String,
+               sent: Option<&str>,
+               kind: Kind| {
         let sent = sent.unwrap_or("");
         if sent != shown {
             patch.insert(field.into(), kind.value(sent));
         }
     };
-    match form {
-        "limits" => {
-            put(
-                "valid_since",
-                utc_minute(link.controls.routing.valid_since),
-                get("valid_since"),
-                Kind::Instant,
-            );
-            put(
-                "expires_at",
-                utc_minute(link.settings.expires_at),
-                get("expires_at"),
-                Kind::Instant,
-            );
-            put(
-                "max_clicks",
-                link.settings
-                    .max_clicks
-                    .map_or(String::new(), |m| m.to_string()),
-                get("max_clicks"),
-                Kind::Int,
-            );
-        }
-        "behaviour" => {
-            let status = link
-                .settings
-                .redirect_status
-                .map_or(String::new(), |s| s.code().to_string());
-            put("redirect_status", status, get("redirect_status"), Kind::Int);
-            let mode = link.settings.dead_link_mode.map_or("", |m| m.as_str());
-            put(
-                "dead_link_mode",
-                mode.to_string(),
-                get("dead_link_mode"),
-                Kind::Text,
-            );
-            let fallback = link
-                .controls
-                .routing
-                .fallback_url
-                .clone()
-                .unwrap_or_default();
-            put("fallback_url", fallback, get("fallback_url"), Kind::Text);
-            // An unticked box is not sent at all.
-            let forward = get("forward_query").is_some();
-            let crawl = get("crawlable").is_some();
-            if forward != link.settings.forward_query {
-                patch.insert("forward_query".into(), forward.into());
+    let whole = form == SETTINGS_FORM;
+    let parts: &[&str] = if whole {
+        &PLAIN_FORMS[1..]
+    } else {
+        std::slice::from_ref(&form)
+    };
+    for part in parts {
+        match *part {
+            "limits" => {
+                put(
+                    &mut patch,
+                    "valid_since",
+                    utc_minute(link.controls.routing.valid_since),
+                    get("valid_since"),
+                    Kind::Instant,
+                );
+                put(
+                    &mut patch,
+                    "expires_at",
+                    utc_minute(link.settings.expires_at),
+                    get("expires_at"),
+                    Kind::Instant,
+                );
+                put(
+                    &mut patch,
+                    "max_clicks",
+                    link.settings
+                        .max_clicks
+                        .map_or(String::new(), |m| m.to_string()),
+                    get("max_clicks"),
+                    Kind::Int,
+                );
             }
-            if crawl != link.controls.routing.crawlable {
-                patch.insert("crawlable".into(), crawl.into());
-            }
-        }
-        "about" => {
-            put(
-                "title",
-                link.controls.title.clone().unwrap_or_default(),
-                get("title"),
-                Kind::Text,
-            );
-            put(
-                "note",
-                link.controls.note.clone().unwrap_or_default(),
-                get("note"),
-                Kind::Text,
-            );
-            let tags: Vec<&str> = get("tags")
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .collect();
-            if tags.join(", ") != link.controls.tags.join(", ") {
-                let value = if tags.is_empty() {
-                    Value::Null
-                } else {
-                    tags.into()
-                };
-                patch.insert("tags".into(), value);
-            }
-        }
-        "password-form" => {
-            if get("remove").is_some() {
-                patch.insert("password".into(), Value::Null);
-            } else {
-                // A password is sent as typed: spaces are part of it.
-                let typed = pairs
-                    .iter()
-                    .find(|(k, _)| k == "password")
-                    .map_or("", |(_, v)| v.as_str());
-                if typed.is_empty() {
-                    return Err((Some(form), "Enter the new password.".into()));
+            "behaviour" => {
+                let status = link
+                    .settings
+                    .redirect_status
+                    .map_or(String::new(), |s| s.code().to_string());
+                put(
+                    &mut patch,
+                    "redirect_status",
+                    status,
+                    get("redirect_status"),
+                    Kind::Int,
+                );
+                let mode = link.settings.dead_link_mode.map_or("", |m| m.as_str());
+                put(
+                    &mut patch,
+                    "dead_link_mode",
+                    mode.to_string(),
+                    get("dead_link_mode"),
+                    Kind::Text,
+                );
+                let fallback = link
+                    .controls
+                    .routing
+                    .fallback_url
+                    .clone()
+                    .unwrap_or_default();
+                put(
+                    &mut patch,
+                    "fallback_url",
+                    fallback,
+                    get("fallback_url"),
+                    Kind::Text,
+                );
+                // An unticked box is not sent at all.
+                let forward = get("forward_query").is_some();
+                let crawl = get("crawlable").is_some();
+                if forward != link.settings.forward_query {
+                    patch.insert("forward_query".into(), forward.into());
                 }
-                patch.insert("password".into(), typed.into());
+                if crawl != link.controls.routing.crawlable {
+                    patch.insert("crawlable".into(), crawl.into());
+                }
             }
-        }
-        "card-form" => {
-            let card = link.controls.routing.social_card.as_ref();
-            let parts = [
-                ("title", card.and_then(|c| c.title.as_deref())),
-                ("description", card.and_then(|c| c.description.as_deref())),
-                ("image", card.and_then(|c| c.image.as_deref())),
-            ];
-            if let Some(value) = object_field(&parts, |name| get(&format!("card_{name}"))) {
-                patch.insert("social_card".into(), value);
+            "about" => {
+                put(
+                    &mut patch,
+                    "title",
+                    link.controls.title.clone().unwrap_or_default(),
+                    get("title"),
+                    Kind::Text,
+                );
+                put(
+                    &mut patch,
+                    "note",
+                    link.controls.note.clone().unwrap_or_default(),
+                    get("note"),
+                    Kind::Text,
+                );
+                let tags: Vec<&str> = get("tags")
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                if tags.join(", ") != link.controls.tags.join(", ") {
+                    let value = if tags.is_empty() {
+                        Value::Null
+                    } else {
+                        tags.into()
+                    };
+                    patch.insert("tags".into(), value);
+                }
             }
-        }
-        "utm-form" => {
-            let utm = link.controls.routing.utm.as_ref();
-            let parts = [
-                ("source", utm.and_then(|u| u.source.as_deref())),
-                ("medium", utm.and_then(|u| u.medium.as_deref())),
-                ("campaign", utm.and_then(|u| u.campaign.as_deref())),
-                ("term", utm.and_then(|u| u.term.as_deref())),
-                ("content", utm.and_then(|u| u.content.as_deref())),
-            ];
-            if let Some(value) = object_field(&parts, |name| get(&format!("utm_{name}"))) {
-                patch.insert("utm".into(), value);
+            "password-form" => {
+                if get("remove").is_some() {
+                    patch.insert("password".into(), Value::Null);
+                } else {
+                    // A password is sent as typed: spaces are part of it.
+                    let typed = pairs
+                        .iter()
+                        .find(|(k, _)| k == "password")
+                        .map_or("", |(_, v)| v.as_str());
+                    // In the whole form an empty password keeps the link's as it is.
+                    if typed.is_empty() && !whole {
+                        return Err((Some(form), "Enter the new password.".into()));
+                    }
+                    if !typed.is_empty() {
+                        patch.insert("password".into(), typed.into());
+                    }
+                }
             }
+            "card-form" => {
+                let card = link.controls.routing.social_card.as_ref();
+                let parts = [
+                    ("title", card.and_then(|c| c.title.as_deref())),
+                    ("description", card.and_then(|c| c.description.as_deref())),
+                    ("image", card.and_then(|c| c.image.as_deref())),
+                ];
+                if let Some(value) = object_field(&parts, |name| get(&format!("card_{name}"))) {
+                    patch.insert("social_card".into(), value);
+                }
+            }
+            "utm-form" => {
+                let utm = link.controls.routing.utm.as_ref();
+                let parts = [
+                    ("source", utm.and_then(|u| u.source.as_deref())),
+                    ("medium", utm.and_then(|u| u.medium.as_deref())),
+                    ("campaign", utm.and_then(|u| u.campaign.as_deref())),
+                    ("term", utm.and_then(|u| u.term.as_deref())),
+                    ("content", utm.and_then(|u| u.content.as_deref())),
+                ];
+                if let Some(value) = object_field(&parts, |name| get(&format!("utm_{name}"))) {
+                    patch.insert("utm".into(), value);
+                }
+            }
+            _ => put(
+                &mut patch,
+                "key",
+                link.key.as_str().to_string(),
+                get("key"),
+                Kind::Text,
+            ),
         }
-        _ => put("key", link.key.as_str().to_string(), get("key"), Kind::Text),
     }
     Ok((form, patch))
 }

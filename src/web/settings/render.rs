@@ -1,8 +1,9 @@
-//! The admin page's forms for every control the owner's `PATCH /admin/{secret_key}`
-//! accepts, and the link's health with a "check now" button. Rendered with the link's
-//! current values; `/static/admin.js` sends each form as JSON (the API takes nothing
-//! else) and shows the API's errors in the form's words. What a form posted without
-//! the script asks for is read back in `form.rs`.
+//! The admin page's settings form: every control the owner's `PATCH /admin/{secret_key}`
+//! accepts, in sections, and the link's health with a "check now" button. Rendered with
+//! the link's current values; `/static/settings.js` (shared with the dashboard's link
+//! view) sends what changed as one JSON `PATCH` and shows the API's errors in the
+//! form's words. What the form posted without the script asks for is read back in
+//! `form.rs`.
 
 use serde_json::Value;
 
@@ -48,36 +49,34 @@ fn instant_input(id: &str, field: &str, at: Option<Timestamp>, described: &str) 
     )
 }
 
-/// What a form posted without the script came back with: a sentence for one form,
-/// an error or not.
+/// What the form posted without the script came back with: a sentence, an error or not.
 pub struct Notice {
-    pub form: &'static str,
     pub text: String,
     pub error: bool,
 }
 
-/// A form's error line and its status line; `notice` fills one of them when it is
-/// about this form.
-fn error_line(form: &str, notice: Option<&Notice>) -> String {
-    let (error, saved) = match notice.filter(|n| n.form == form) {
+/// The form's error line and its status line; `notice` (a form posted without the
+/// script, come back) fills one of them.
+fn error_line(notice: Option<&Notice>) -> String {
+    let (error, saved) = match notice {
         Some(n) if n.error => (Some(escape(&n.text)), String::new()),
         Some(n) => (None, escape(&n.text)),
         None => (None, String::new()),
     };
     format!(
-        "<p class=\"error\" id=\"{form}-error\" role=\"alert\"{}>{}</p>\
-         <p class=\"saved\" id=\"{form}-saved\" role=\"status\">{saved}</p>",
+        "<p class=\"error\" id=\"{SETTINGS_FORM}-error\" role=\"alert\" tabindex=\"-1\"{}>{}</p>\
+         <p class=\"saved\" id=\"{SETTINGS_FORM}-saved\" role=\"status\">{saved}</p>",
         if error.is_some() { "" } else { " hidden" },
         error.unwrap_or_default()
     )
 }
 
-/// The opening of a form that also posts without the script.
-fn plain_form(id: &str) -> String {
-    format!(
-        "<form id=\"{id}\" class=\"control\" method=\"post\" novalidate>\
-         <input type=\"hidden\" name=\"form\" value=\"{id}\">"
-    )
+/// The one settings form's id, and the `form` value it posts without the script.
+pub const SETTINGS_FORM: &str = "settings";
+
+/// The opening of one part of the form (the controls one heading groups).
+fn part(id: &str) -> String {
+    format!("<div class=\"part\" id=\"{id}\">")
 }
 
 fn checked(on: bool) -> &'static str {
@@ -96,44 +95,145 @@ fn selected(on: bool) -> &'static str {
     }
 }
 
-/// The health card, then every form of the settings section. `default_status` is the
-/// service's redirect status, named in the choice that falls back to it.
+/// The settings: one form in sections (Link, Access, Routing, Appearance, Health, as
+/// the dashboard's link form), a summary of every control that is set at its top, and
+/// one Save. With `/static/settings.js` the Save sends one `PATCH` of what changed;
+/// without it the form posts, and `form.rs` reads the same change from it.
+/// `default_status` is the service's redirect status, named in the choice that falls
+/// back to it.
 pub fn settings(link: &Link, default_status: u16, notice: Option<&Notice>) -> String {
-    let mut html = health(link);
-    html.push_str(
+    let mut html = format!(
         "<section class=\"card settings\" aria-labelledby=\"settings-title\">\
          <h2 id=\"settings-title\">Settings</h2>\
          <noscript><p class=\"hint\">Without JavaScript, times are in UTC, and the targeting \
          rules and the A/B split can be changed only through the API: <code>PATCH</code> this \
-         page's URL with a JSON body (see <a href=\"/docs\">the API</a>).</p></noscript>",
+         page's URL with a JSON body (see <a href=\"/docs\">the API</a>).</p></noscript>\
+         <form id=\"{SETTINGS_FORM}\" class=\"control link-form\" method=\"post\" novalidate>\
+         <input type=\"hidden\" name=\"form\" value=\"{SETTINGS_FORM}\">{}",
+        summary(link, default_status)
     );
-    // The same sections, in the same order, as the dashboard's link form.
-    let group = |title: &str, forms: &[String]| {
+    let group = |title: &str, parts: &[String]| {
         format!(
-            "<div class=\"group\" role=\"group\" aria-label=\"{title}\"><h3 class=\"group-title\">{title}</h3>{}</div>",
-            forms.concat().replace("<h3>", "<h4>").replace("</h3>", "</h4>")
+            "<fieldset class=\"group\"><legend>{title}</legend>{}</fieldset>",
+            parts.concat()
         )
     };
-    html.push_str(&group("Link", &[about(notice, link), rename(notice, link)]));
-    html.push_str(&group(
-        "Access",
-        &[password(notice, link), limits(notice, link)],
-    ));
+    html.push_str(&group("Link", &[about(link), rename(link)]));
+    html.push_str(&group("Access", &[password(link), limits(link)]));
     html.push_str(&group(
         "Routing",
-        &[
-            behaviour(notice, link, default_status),
-            rules(notice, link),
-            split(notice, link),
-        ],
+        &[behaviour(link, default_status), rules(link), split(link)],
     ));
-    html.push_str(&group("Appearance", &[card(notice, link)]));
-    html.push_str(&group("Campaign", &[utm(notice, link)]));
-    html.push_str("</section>");
+    html.push_str(&group("Appearance", &[card(link)]));
+    html.push_str(&group("Campaign", &[utm(link)]));
+    html.push_str(&group("Health", &[health(link)]));
+    html.push_str(&format!(
+        "<div class=\"save-bar\"><p><button type=\"submit\" id=\"{SETTINGS_FORM}-save\">Save</button></p>{}</div></form></section>",
+        error_line(notice)
+    ));
     html
 }
 
-fn limits(notice: Option<&Notice>, link: &Link) -> String {
+/// The summary at the top of the form: every control that is set, in words (the
+/// script says the same after a save, from the API's answer).
+fn summary(link: &Link, default_status: u16) -> String {
+    let mut items: Vec<String> = Vec::new();
+    let c = &link.controls;
+    let r = &c.routing;
+    let s = &link.settings;
+    let when = |t: Timestamp| {
+        let at = escape(&t.to_rfc3339());
+        format!("<time datetime=\"{at}\">{at}</time>")
+    };
+    if let Some(t) = &c.title {
+        items.push(format!("Title: {}", escape(t)));
+    }
+    if !c.tags.is_empty() {
+        items.push(format!("Tags: {}", escape(&c.tags.join(", "))));
+    }
+    if c.note.is_some() {
+        items.push("A private note".into());
+    }
+    if r.password_hash.is_some() {
+        items.push("Password protected".into());
+    }
+    if let Some(t) = r.valid_since {
+        items.push(format!("Starts {}", when(t)));
+    }
+    if let Some(t) = s.expires_at {
+        items.push(format!("Expires {}", when(t)));
+    }
+    if let Some(m) = s.max_clicks {
+        items.push(format!("Click limit: {m}"));
+    }
+    items.push(format!(
+        "Redirect status: {}",
+        s.redirect_status.map_or(default_status, |x| x.code())
+    ));
+    // Passing the query string on is the default; only turning it off is news.
+    if !s.forward_query {
+        items.push("Does not pass the query string on".into());
+    }
+    if r.crawlable {
+        items.push("Search engines may index it".into());
+    }
+    if let Some(f) = &r.fallback_url {
+        items.push(format!("Fallback: {}", escape(f)));
+    }
+    if let Some(m) = s.dead_link_mode {
+        let said = match m.as_str() {
+            "redirect" => "redirect anyway",
+            "interstitial" => "warn first",
+            _ => "say it is gone",
+        };
+        items.push(format!("When the target is dead: {said}"));
+    }
+    if let Some(n) = r
+        .rules_value()
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .filter(|n| *n > 0)
+    {
+        items.push(format!(
+            "{n} targeting rule{}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(variants) = r
+        .split_value()
+        .as_ref()
+        .and_then(|v| v.get("variants"))
+        .and_then(Value::as_array)
+    {
+        let each: Vec<String> = variants
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}× {}",
+                    v.get("weight").and_then(Value::as_u64).unwrap_or(1),
+                    escape(v.get("target_url").and_then(Value::as_str).unwrap_or(""))
+                )
+            })
+            .collect();
+        items.push(format!("A/B split: {}", each.join(", ")));
+    }
+    if let Some(card) = &r.social_card {
+        items.push(match &card.title {
+            Some(t) => format!("Social card: {}", escape(t)),
+            None => "Social card".into(),
+        });
+    }
+    format!(
+        "<div id=\"{SETTINGS_FORM}-summary\" class=\"summary\"><h3>What is set</h3><ul id=\"{SETTINGS_FORM}-summary-list\">{}</ul></div>",
+        items
+            .iter()
+            .map(|i| format!("<li>{i}</li>"))
+            .collect::<String>()
+    )
+}
+
+fn limits(link: &Link) -> String {
     let max = link
         .settings
         .max_clicks
@@ -148,8 +248,7 @@ fn limits(notice: Option<&Notice>, link: &Link) -> String {
     <div class="field"><label for="max_clicks">Click limit</label>
       <input id="max_clicks" name="max_clicks" type="number" min="1" step="1" inputmode="numeric" data-field="max_clicks" data-kind="int" value="{max}" aria-describedby="limits-hint"></div>
   </div>
-  <button type="submit">Save</button>{errors}
-</form>"#,
+</div>"#,
         since = instant_input(
             "valid_since",
             "valid_since",
@@ -162,12 +261,11 @@ fn limits(notice: Option<&Notice>, link: &Link) -> String {
             link.settings.expires_at,
             "limits-hint"
         ),
-        errors = error_line("limits", notice),
-        open = plain_form("limits"),
+        open = part("limits"),
     )
 }
 
-fn behaviour(notice: Option<&Notice>, link: &Link, default_status: u16) -> String {
+fn behaviour(link: &Link, default_status: u16) -> String {
     let status = link.settings.redirect_status.map(|s| s.code());
     let mut statuses = format!(
         "<option value=\"\"{}>The service's default ({default_status})</option>",
@@ -205,7 +303,7 @@ fn behaviour(notice: Option<&Notice>, link: &Link, default_status: u16) -> Strin
   <h3>How it redirects</h3>
   <div class="row">
     <div class="field"><label for="redirect_status">Redirect status</label>
-      <select id="redirect_status" name="redirect_status" data-field="redirect_status" data-kind="int">{statuses}</select></div>
+      <select id="redirect_status" name="redirect_status" data-field="redirect_status" data-kind="int" data-default="{default_status}">{statuses}</select></div>
     <div class="field"><label for="dead_link_mode">When the target is dead</label>
       <select id="dead_link_mode" name="dead_link_mode" data-field="dead_link_mode" data-kind="text">{modes}</select></div>
   </div>
@@ -213,16 +311,14 @@ fn behaviour(notice: Option<&Notice>, link: &Link, default_status: u16) -> Strin
     <input id="fallback_url" name="fallback_url" type="url" inputmode="url" data-field="fallback_url" data-kind="text" value="{fallback}"></div>
   <div class="check"><input id="forward_query" name="forward_query" type="checkbox" data-field="forward_query" data-kind="bool"{fq}><label for="forward_query">Pass the visitor's query string on to the target</label></div>
   <div class="check"><input id="crawlable" name="crawlable" type="checkbox" data-field="crawlable" data-kind="bool"{cr}><label for="crawlable">Let search engines index this link</label></div>
-  <button type="submit">Save</button>{errors}
-</form>"#,
+</div>"#,
         fq = checked(link.settings.forward_query),
         cr = checked(link.controls.routing.crawlable),
-        errors = error_line("behaviour", notice),
-        open = plain_form("behaviour"),
+        open = part("behaviour"),
     )
 }
 
-fn about(notice: Option<&Notice>, link: &Link) -> String {
+fn about(link: &Link) -> String {
     format!(
         r#"{open}
   <h3>Title, tags and note</h3>
@@ -232,38 +328,34 @@ fn about(notice: Option<&Notice>, link: &Link) -> String {
     <input id="tags" name="tags" type="text" autocapitalize="none" data-field="tags" data-kind="tags" value="{tags}"></div>
   <div class="field"><label for="note">Private note <span class="hint">(only you see it)</span></label>
     <textarea id="note" name="note" rows="3" maxlength="{MAX_NOTE_CHARS}" data-field="note" data-kind="text">{note}</textarea></div>
-  <button type="submit">Save</button>{errors}
-</form>"#,
+</div>"#,
         title = escape(link.controls.title.as_deref().unwrap_or("")),
         tags = escape(&link.controls.tags.join(", ")),
         note = escape(link.controls.note.as_deref().unwrap_or("")),
-        errors = error_line("about", notice),
-        open = plain_form("about"),
+        open = part("about"),
     )
 }
 
-fn password(notice: Option<&Notice>, link: &Link) -> String {
+fn password(link: &Link) -> String {
     let protected = link.controls.routing.password_hash.is_some();
-    let (status, action, remove) = if protected {
+    let (status, remove) = if protected {
         (
             "This link asks visitors for a password.",
-            "Change password",
             "<button type=\"submit\" name=\"remove\" value=\"1\" id=\"remove-password\" class=\"secondary\" \
              data-confirm=\"Remove the password? Anyone with the link can then follow it.\">Remove password</button>",
         )
     } else {
-        ("This link has no password.", "Set password", "")
+        ("This link has no password.", "")
     };
     format!(
         r#"{open}
   <h3>Password</h3>
   <p id="password-status">{status} <span class="hint">A password is never shown again, here or anywhere.</span></p>
-  <div class="field"><label for="new_password">New password <span class="hint">(1–128 characters)</span></label>
-    <input id="new_password" name="password" type="password" autocomplete="new-password" maxlength="128"></div>
-  <button type="submit">{action}</button> {remove}{errors}
-</form>"#,
-        errors = error_line("password-form", notice),
-        open = plain_form("password-form"),
+  <div class="field"><label for="new_password">New password <span class="hint">(1–128 characters; empty keeps it as it is)</span></label>
+    <input id="new_password" name="password" type="password" autocomplete="new-password" maxlength="128" data-field="password" data-kind="password"></div>
+  <p id="password-remove">{remove}</p>
+</div>"#,
+        open = part("access-password"),
     )
 }
 
@@ -359,7 +451,7 @@ fn rule(n: &str, when: &Value, target: &str) -> String {
     )
 }
 
-fn rules(notice: Option<&Notice>, link: &Link) -> String {
+fn rules(link: &Link) -> String {
     let list = link.controls.routing.rules_value();
     let items: String = list
         .as_ref()
@@ -379,17 +471,16 @@ fn rules(notice: Option<&Notice>, link: &Link) -> String {
         })
         .unwrap_or_default();
     format!(
-        r#"<form id="rules-form" class="control" novalidate>
+        r#"<div class="part" id="rules">
   <h3>Targeting rules</h3>
   <p class="hint">Tried in order: the first rule whose conditions all hold chooses the target. A rule needs a target and at least one condition.</p>
   <p id="rules-none" class="hint"{none_hidden}>No rules: everyone goes to the target (or the A/B split).</p>
   <ol id="rules-list" class="rules">{items}</ol>
   <template id="rule-template">{template}</template>
-  <p><button type="button" id="add-rule" class="secondary">Add a rule</button> <button type="submit">Save rules</button></p>{errors}
-</form>"#,
+  <p><button type="button" id="add-rule" class="secondary">Add a rule</button></p>
+</div>"#,
         none_hidden = if items.is_empty() { "" } else { " hidden" },
         template = rule_template(),
-        errors = error_line("rules-form", notice),
     )
 }
 
@@ -410,7 +501,7 @@ fn variant(n: &str, target: &str, weight: Option<u64>) -> String {
     )
 }
 
-fn split(notice: Option<&Notice>, link: &Link) -> String {
+fn split(link: &Link) -> String {
     let value = link.controls.routing.split_value();
     let variants: Vec<(String, Option<u64>)> = value
         .as_ref()
@@ -455,27 +546,26 @@ fn split(notice: Option<&Notice>, link: &Link) -> String {
         ""
     };
     format!(
-        r#"<form id="split-form" class="control" novalidate data-has-split="{has_split}">
+        r#"<div class="part" id="split" data-has-split="{has_split}">
   <h3>A/B split</h3>
   <p class="hint">{MIN_VARIANTS} to {MAX_VARIANTS} targets; each visitor gets one at random, in proportion to its weight, and keeps it. Rules are tried first.</p>
   <p class="hint" id="split-status">{status}</p>
   <ol id="variants-list" class="rules">{items}</ol>
   <template id="variant-template">{template}</template>
   <div class="field narrow"><label for="sticky_days">A visitor keeps their variant for <span class="hint">(days, at most 365)</span></label>
-    <input id="sticky_days" type="number" min="1" max="365" step="1" inputmode="numeric" value="{days}" data-seconds="{sticky}"></div>
-  <p><button type="button" id="add-variant" class="secondary">Add a variant</button> <button type="submit">Save split</button>{remove}</p>{errors}
-</form>"#,
+    <input id="sticky_days" type="number" min="1" max="365" step="1" inputmode="numeric" value="{days}" data-shown="{days}" data-seconds="{sticky}"></div>
+  <p><button type="button" id="add-variant" class="secondary">Add a variant</button>{remove}</p>
+</div>"#,
         status = if has_split {
             "This link splits its visitors."
         } else {
             "No split: fill in two targets to start one."
         },
         template = variant_template(),
-        errors = error_line("split-form", notice),
     )
 }
 
-fn card(notice: Option<&Notice>, link: &Link) -> String {
+fn card(link: &Link) -> String {
     let card = link.controls.routing.social_card.as_ref();
     let value = |f: fn(&crate::domain::controls::SocialCard) -> &Option<String>| {
         escape(card.and_then(|c| f(c).as_deref()).unwrap_or(""))
@@ -490,17 +580,15 @@ fn card(notice: Option<&Notice>, link: &Link) -> String {
     <textarea id="card_description" name="card_description" rows="2" maxlength="500" data-card="description">{description}</textarea></div>
   <div class="field"><label for="card_image">Card image URL</label>
     <input id="card_image" name="card_image" type="url" inputmode="url" data-card="image" value="{image}"></div>
-  <button type="submit">Save card</button>{errors}
-</form>"#,
+</div>"#,
         title = value(|c| &c.title),
         description = value(|c| &c.description),
         image = value(|c| &c.image),
-        errors = error_line("card-form", notice),
-        open = plain_form("card-form"),
+        open = part("card"),
     )
 }
 
-fn utm(notice: Option<&Notice>, link: &Link) -> String {
+fn utm(link: &Link) -> String {
     let utm = link.controls.routing.utm.as_ref();
     let mut inputs = String::new();
     for (name, value) in [
@@ -521,24 +609,20 @@ fn utm(notice: Option<&Notice>, link: &Link) -> String {
         r#"{open}
   <h3>UTM fields</h3>
   <p class="hint">Added to the target's query on every redirect, never over a parameter the target already has; clicks are counted by campaign. Leave all empty for none.</p>{inputs}
-  <button type="submit">Save UTM fields</button>{errors}
-</form>"#,
-        errors = error_line("utm-form", notice),
-        open = plain_form("utm-form"),
+</div>"#,
+        open = part("utm"),
     )
 }
 
-fn rename(notice: Option<&Notice>, link: &Link) -> String {
+fn rename(link: &Link) -> String {
     format!(
         r#"{open}
   <h3>Short key</h3>
   <div class="field"><label for="new_key">Key <span class="hint">(3–64 of a–z 0–9 _ -; the old key keeps working)</span></label>
     <input id="new_key" name="key" type="text" autocapitalize="none" spellcheck="false" data-field="key" data-kind="text" value="{key}"></div>
-  <button type="submit">Rename</button>{errors}
-</form>"#,
+</div>"#,
         key = escape(link.key.as_str()),
-        errors = error_line("rename", notice),
-        open = plain_form("rename"),
+        open = part("rename"),
     )
 }
 
@@ -552,8 +636,8 @@ fn health(link: &Link) -> String {
     };
     let code = h.status_code.map_or("None".to_string(), |c| c.to_string());
     format!(
-        r#"<section class="card" id="health-card" aria-labelledby="health-title">
-  <h2 id="health-title">Target health</h2>
+        r#"<div class="part" id="health-card">
+  <h3 id="health-title">Target health</h3>
   <dl class="facts">
     <dt>State</dt><dd><span class="state health-{state}" id="health-state">{label}</span></dd>
     <dt>Last checked</dt><dd id="health-checked">{checked}</dd>
@@ -564,7 +648,7 @@ fn health(link: &Link) -> String {
   <p><button type="button" id="check-now">Check now</button></p>
   <p id="check-status" role="status"></p>
   <noscript><p class="hint">Checking needs JavaScript, or <code>POST</code> to this page's URL followed by <code>/check</code>.</p></noscript>
-</section>"#,
+</div>"#,
         state = h.state.as_str(),
         label = health_label(h.state.as_str()),
         checked = when(h.checked_at),

@@ -83,10 +83,10 @@ fn every_field_the_owner_patch_accepts_has_a_form() {
             // The target and (de)activation are the Manage card's, on the page itself.
             "target_url" | "url" | "is_active" => continue,
             "password" => "id=\"new_password\"".to_string(),
-            "rules" => "id=\"rules-form\"".to_string(),
-            "split" => "id=\"split-form\"".to_string(),
-            "social_card" => "id=\"card-form\"".to_string(),
-            "utm" => "id=\"utm-form\"".to_string(),
+            "rules" => "id=\"rules-list\"".to_string(),
+            "split" => "id=\"variants-list\"".to_string(),
+            "social_card" => "data-card=\"title\"".to_string(),
+            "utm" => "data-utm=\"campaign\"".to_string(),
             other => format!("data-field=\"{other}\""),
         };
         assert!(html.contains(&marker), "no form for {field}");
@@ -119,7 +119,7 @@ fn the_forms_show_the_current_values_escaped() {
     assert!(html.contains("data-utc=\"2030-01-01T00:00:00Z\""));
     // The split and its stickiness, in whole days for people and seconds kept.
     assert!(html.contains("value=\"70\"") && html.contains("value=\"30\""));
-    assert!(html.contains("value=\"1\" data-seconds=\"3600\""));
+    assert!(html.contains("value=\"1\" data-shown=\"1\" data-seconds=\"3600\""));
     assert!(html.contains("id=\"remove-split\""));
     assert!(html.contains("value=\"Card\"") && html.contains("card.png"));
 }
@@ -277,21 +277,123 @@ fn api_errors_are_put_in_the_form_s_words() {
 }
 
 #[test]
-fn a_notice_fills_the_line_of_its_own_form_only() {
+fn a_notice_fills_the_form_s_error_or_status_line() {
     let notice = Notice {
-        form: "limits",
         text: "The click limit <must> be".into(),
         error: true,
     };
     let html = settings(&full(), 302, Some(&notice));
-    assert!(html.contains("id=\"limits-error\" role=\"alert\">The click limit &lt;must&gt; be</p>"));
-    assert!(html.contains("id=\"about-error\" role=\"alert\" hidden></p>"));
+    assert!(html.contains(
+        "id=\"settings-error\" role=\"alert\" tabindex=\"-1\">The click limit &lt;must&gt; be</p>"
+    ));
     let saved = Notice {
-        form: "about",
         text: "Saved.".into(),
         error: false,
     };
     let html = settings(&full(), 302, Some(&saved));
-    assert!(html.contains("id=\"about-saved\" role=\"status\">Saved.</p>"));
-    assert!(html.contains("<form id=\"about\" class=\"control\" method=\"post\" novalidate><input type=\"hidden\" name=\"form\" value=\"about\">"));
+    assert!(html.contains("id=\"settings-saved\" role=\"status\">Saved.</p>"));
+    assert!(html.contains("id=\"settings-error\" role=\"alert\" tabindex=\"-1\" hidden></p>"));
+}
+
+#[test]
+fn the_settings_are_one_form_in_the_dashboard_s_sections_with_one_save() {
+    let html = settings(&full(), 302, None);
+    assert_eq!(html.matches("<form ").count(), 1);
+    assert!(html.contains("<form id=\"settings\" class=\"control link-form\" method=\"post\" novalidate><input type=\"hidden\" name=\"form\" value=\"settings\">"));
+    assert_eq!(
+        html.matches("type=\"submit\"").count(),
+        2,
+        "Save, and Remove password"
+    );
+    let legends: Vec<&str> = html
+        .split("<fieldset class=\"group\">")
+        .skip(1)
+        .filter_map(|s| s.split("<legend>").nth(1)?.split('<').next())
+        .collect();
+    // The dashboard's link form has the same sections in the same order
+    // (tests/browser-link-view.test.mjs).
+    assert_eq!(
+        legends,
+        [
+            "Link",
+            "Access",
+            "Routing",
+            "Appearance",
+            "Campaign",
+            "Health"
+        ]
+    );
+}
+
+#[test]
+fn the_summary_names_every_control_that_is_set() {
+    let html = settings(&full(), 302, None);
+    let summary = html
+        .split("<ul id=\"settings-summary-list\">")
+        .nth(1)
+        .and_then(|s| s.split("</ul>").next())
+        .unwrap();
+    for said in [
+        "Title: Spring &lt;launch&gt;",
+        "Tags: spring, email",
+        "A private note",
+        "Password protected",
+        "Starts <time",
+        "Expires <time",
+        "Click limit: 5",
+        "Redirect status: 307",
+        "Search engines may index it",
+        "Fallback: https://example.com/fallback",
+        "When the target is dead: say it is gone",
+        "1 targeting rule",
+        "A/B split: 70× https://example.com/a, 30× https://example.com/b",
+        "Social card: Card",
+    ] {
+        assert!(summary.contains(said), "{said} not in {summary}");
+    }
+    let plain = settings(
+        &link(Controls::default(), LinkSettings::default()),
+        301,
+        None,
+    );
+    let plain = plain.split("settings-summary-list\">").nth(1).unwrap();
+    // A plain link: only the status it redirects with (the service's own).
+    assert!(
+        plain.starts_with("<li>Redirect status: 301</li></ul>"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn the_whole_form_posted_sends_what_differs_in_every_section_and_an_empty_password_keeps_it() {
+    let link = full();
+    let whole = [
+        ("form", "settings"),
+        ("title", "Autumn"),
+        ("tags", "spring, email"),
+        ("note", "for the newsletter"),
+        ("key", "abc"),
+        ("password", ""),
+        ("valid_since", "2027-01-15T08:00"),
+        ("expires_at", ""),
+        ("max_clicks", "6"),
+        ("redirect_status", "307"),
+        ("dead_link_mode", "gone"),
+        ("fallback_url", "https://example.com/fallback"),
+        ("crawlable", "on"),
+        ("card_title", "Card"),
+        ("card_image", "https://example.com/card.png"),
+    ];
+    let sent_whole = sent(&link, &whole);
+    assert_eq!(sent_whole.get("title"), Some(&serde_json::json!("Autumn")));
+    assert_eq!(sent_whole.get("max_clicks"), Some(&serde_json::json!(6)));
+    assert_eq!(sent_whole.get("password"), None);
+    assert_eq!(sent_whole.get("key"), None);
+    assert_eq!(sent_whole.get("social_card"), None);
+    let mut removed = whole.to_vec();
+    removed.push(("remove", "1"));
+    assert_eq!(
+        sent(&link, &removed).get("password"),
+        Some(&serde_json::Value::Null)
+    );
 }
