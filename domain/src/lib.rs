@@ -24,3 +24,4 @@ pub mod timestamp;
 pub mod token;
 pub mod user_agent;
 pub mod visit;
+pub mod visitors;
