@@ -51,8 +51,9 @@ impl Window {
     }
 
     /// One entry per day of the window, oldest first, with days without clicks as 0.
-    /// `counts` are (day number since 1970, clicks) pairs from storage, in any order.
-    pub fn by_day(&self, counts: &[(i64, i64)]) -> Vec<DayClicks> {
+    /// `counts` are (day number since 1970, clicks) pairs from storage, in any order;
+    /// `visitors` (day, estimated unique visitors) pairs.
+    pub fn by_day(&self, counts: &[(i64, i64)], visitors: &[(i64, u64)]) -> Vec<DayClicks> {
         let first = self.since.millis().div_euclid(DAY_MS);
         (0..i64::from(self.days))
             .map(|i| {
@@ -65,6 +66,11 @@ impl Window {
                 DayClicks {
                     date: Timestamp::from_millis(day * DAY_MS).date(),
                     clicks,
+                    visitors: visitors
+                        .iter()
+                        .filter(|(d, _)| *d == day)
+                        .map(|(_, v)| v)
+                        .sum(),
                 }
             })
             .collect()
@@ -75,6 +81,8 @@ impl Window {
 pub struct DayClicks {
     pub date: String,
     pub clicks: i64,
+    /// Estimated unique visitors of the day (humans only; see `visitors`).
+    pub visitors: u64,
 }
 
 /// The clicks of one value of a breakdown (a referrer's host, a country, a device
@@ -157,6 +165,11 @@ pub struct Breakdown {
     pub served_by: Vec<(String, i64)>,
     /// Bot visits by why they came (`link-preview`, `crawler`, …).
     pub bot_reasons: Vec<(String, i64)>,
+    /// Estimated unique visitors per day: (day number since 1970, visitors).
+    pub visitors_by_day: Vec<(i64, u64)>,
+    /// Estimated unique visitors over the whole window: the union of its days'
+    /// sketches, not their sum.
+    pub visitors: u64,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -182,6 +195,9 @@ pub struct Stats {
     pub first_click_at: Option<String>,
     pub last_click_at: Option<String>,
     pub days: u32,
+    /// Estimated unique human visitors over the window (`domain::visitors`): exact up
+    /// to 2,048 a day, within 1.6% (one standard error) above.
+    pub visitors: u64,
     pub by_day: Vec<DayClicks>,
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
@@ -219,7 +235,8 @@ impl Stats {
             first_click_at: fmt(totals.first_click_at),
             last_click_at: fmt(totals.last_click_at),
             days: window.days,
-            by_day: window.by_day(&breakdown.by_day),
+            visitors: breakdown.visitors,
+            by_day: window.by_day(&breakdown.by_day, &breakdown.visitors_by_day),
             referrers: breakdown
                 .referrers
                 .into_iter()
@@ -296,6 +313,8 @@ mod tests {
                 devices: vec![("mobile".into(), 5)],
                 served_by: vec![("rule-1".into(), 2)],
                 bot_reasons: vec![("crawler".into(), 1)],
+                visitors_by_day: vec![(NOW.millis() / DAY_MS, 3)],
+                visitors: 3,
             },
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));
@@ -304,6 +323,8 @@ mod tests {
             Some("1970-01-01T00:00:00Z")
         );
         assert_eq!(stats.by_day.first().map(|d| d.clicks), Some(5));
+        assert_eq!(stats.by_day.first().map(|d| d.visitors), Some(3));
+        assert_eq!(stats.visitors, 3);
         let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(hosts, ["direct", "(other)", "a.example"]);
         assert_eq!(
@@ -335,21 +356,27 @@ mod tests {
     fn by_day_fills_missing_days_with_zero() {
         let w = Window::parse(Some("3"), NOW).unwrap();
         let today = NOW.millis() / DAY_MS;
-        let days = w.by_day(&[(today, 4), (today - 2, 1), (today - 10, 99)]);
+        let days = w.by_day(
+            &[(today, 4), (today - 2, 1), (today - 10, 99)],
+            &[(today, 2), (today - 10, 50)],
+        );
         assert_eq!(
             days,
             vec![
                 DayClicks {
                     date: "2026-11-19".into(),
-                    clicks: 1
+                    clicks: 1,
+                    visitors: 0
                 },
                 DayClicks {
                     date: "2026-11-20".into(),
-                    clicks: 0
+                    clicks: 0,
+                    visitors: 0
                 },
                 DayClicks {
                     date: "2026-11-21".into(),
-                    clicks: 4
+                    clicks: 4,
+                    visitors: 2
                 },
             ]
         );

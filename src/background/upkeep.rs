@@ -10,6 +10,7 @@ use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::health;
 use crate::storage::attempts::Attempts;
 use crate::storage::database::Database;
+use crate::storage::day_keys::DayKeys;
 use crate::storage::error::StorageError;
 
 /// What one run did, for the log and the tests.
@@ -20,6 +21,7 @@ pub struct Upkeep {
     pub guards_pruned: usize,
     pub visits_folded: usize,
     pub links_checked: usize,
+    pub day_keys_forgotten: usize,
 }
 
 /// Runs every job once. `wrangler.toml` sets one schedule and every job runs on it,
@@ -40,6 +42,11 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Ok(n) => done.guards_pruned = n,
         Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
     }
+    // First of all: a day's visitor key must not outlive its day by more than a run.
+    match forget_day_keys(env, now).await {
+        Ok(n) => done.day_keys_forgotten = n,
+        Err(e) => console_error!("upkeep: forgetting past day keys failed: {e}"),
+    }
     if let Err(e) = prune_password_attempts(env, now).await {
         console_error!("upkeep: pruning password attempts failed: {e}");
     }
@@ -52,14 +59,22 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Err(e) => console_error!("upkeep: checking link health failed: {e}"),
     }
     console_log!(
-        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked",
+        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked, {} day keys forgotten",
         done.visits_pruned,
         done.days_pruned,
         done.guards_pruned,
         done.visits_folded,
-        done.links_checked
+        done.links_checked,
+        done.day_keys_forgotten
     );
     done
+}
+
+/// Deletes the visitor keys of days before today (`storage::day_keys`).
+async fn forget_day_keys(env: &Env, now: Timestamp) -> Result<usize, StorageError> {
+    DayKeys::on(Database::from_env(env)?)
+        .forget_before(now.millis().div_euclid(DAY_MS))
+        .await
 }
 
 /// Deletes the link-password attempt windows older than a day. One row per client or

@@ -15,6 +15,7 @@ use crate::config::analytics_binding;
 use crate::domain::shard::shard_of;
 use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::domain::visitors::{Tally, PRECISION, SPARSE_MAX, SPARSE_PRECISION};
 use crate::storage::counters;
 use crate::storage::database::{ms, Database};
 use crate::storage::error::StorageError;
@@ -38,13 +39,56 @@ pub const BOT_REASON: &str = "b";
 /// Bot reasons whose visits are not clicks (link previews, mail scanners): SQL list.
 pub const PREFETCH_REASONS: &str = "('link-preview', 'email-scanner')";
 
+/// Packed sketch entries are below this (25 index bits, 6 rank bits).
+const ENTRY_LIMIT: u64 = 1 << (SPARSE_PRECISION + 6);
+/// The largest rank a sparse entry holds (the hash's last 39 bits all zero, plus one).
+const SPARSE_MAX_RANK: u32 = 64 - SPARSE_PRECISION + 1;
+
+/// The SQL of [`Entry::register`](crate::domain::visitors::Entry::register): a stored
+/// sparse entry `k` ("s<index>") with rank `n` as its dense register's rank. The index
+/// bits below the register pick the rank when any is set; else the entry's own rank
+/// counts on from there.
+fn dense_rank() -> String {
+    let below = SPARSE_PRECISION - PRECISION;
+    let low = format!("(CAST(substr(k, 2) AS INTEGER) & {})", (1u32 << below) - 1);
+    let mut sql = format!("CASE WHEN {low} = 0 THEN {below} + n");
+    for bit in (0..below).rev() {
+        sql.push_str(&format!(
+            " WHEN {low} >= {} THEN {}",
+            1u32 << bit,
+            below - bit
+        ));
+    }
+    sql.push_str(" END");
+    sql
+}
+
+/// A scalar subquery: the sketch (JSON object) that is the union of the `(k, n)` rows
+/// of `entries` (stored entries of any form, new sparse entries). Sparse while the
+/// union holds at most `SPARSE_MAX` entries and no dense register; dense otherwise,
+/// every sparse entry moved to its register. Mirrors `domain::visitors::Sketch::merge`.
+pub fn merged_sketch(entries: &str) -> String {
+    let below = SPARSE_PRECISION - PRECISION;
+    format!(
+        "(SELECT json_group_object(d, r) FROM ( \
+           SELECT CASE WHEN dense AND substr(k, 1, 1) = 's' \
+                       THEN CAST(CAST(substr(k, 2) AS INTEGER) >> {below} AS TEXT) ELSE k END AS d, \
+                  MAX(CASE WHEN dense AND substr(k, 1, 1) = 's' THEN {rank} ELSE n END) AS r \
+           FROM (SELECT k, n, (COUNT(*) OVER () > {SPARSE_MAX} \
+                               OR MAX(substr(k, 1, 1) <> 's') OVER ()) AS dense \
+                 FROM (SELECT k, MAX(n) AS n FROM ({entries}) GROUP BY k)) \
+           GROUP BY 1))",
+        rank = dense_rank()
+    )
+}
+
 /// One shard's database.
 pub struct Shard {
     db: Database,
 }
 
 /// The visits of the batches in `?1`, as rows `claimed(key, at, ref, cc, dev, bot,
-/// cnt, via, why, prefetch)`, each value brought within the CHECK constraints: the write never depends on
+/// cnt, via, why, prefetch, u)`, each value brought within the CHECK constraints: the write never depends on
 /// the sender having normalized it. With a guard table, only the batches this write
 /// claimed there (their guard row carries `?2`); without one (a write that is never
 /// repeated), every batch, and `?2` is unused.
@@ -54,10 +98,10 @@ pub fn claimed(guard: Option<&str>) -> String {
         None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
     };
     format!(
-        "raw (key, at, ref, cc, dev, bot, cnt, via, why) AS ( \
+        "raw (key, at, ref, cc, dev, bot, cnt, via, why, u) AS ( \
            SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m {source}, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
-         claimed (key, at, ref, cc, dev, bot, cnt, via, why, prefetch) AS MATERIALIZED ( \
+         claimed (key, at, ref, cc, dev, bot, cnt, via, why, prefetch, u) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
                   CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
                   CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
@@ -66,7 +110,9 @@ pub fn claimed(guard: Option<&str>) -> String {
                   CASE WHEN cnt = 1 THEN 1 ELSE 0 END, \
                   CASE WHEN typeof(via) = 'text' AND length(via) BETWEEN 1 AND 20 THEN via END, \
                   CASE WHEN typeof(why) = 'text' AND length(why) BETWEEN 1 AND 20 THEN why END, \
-                  CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END \
+                  CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END, \
+                  CASE WHEN typeof(u) = 'integer' AND u > 0 AND u < {ENTRY_LIMIT} \
+                       AND (u & 63) BETWEEN 1 AND {SPARSE_MAX_RANK} THEN u END \
            FROM raw WHERE typeof(key) = 'text' AND at IS NOT NULL)"
     )
 }
@@ -79,6 +125,41 @@ pub fn guard_sql(table: &str) -> String {
          SELECT {BATCH_ID}, ?2 FROM json_each(?1) AS m WHERE {BATCH_ID} IS NOT NULL"
     )
 }
+
+/// How a stored sketch is tallied: per (day,) form and rank, how many entries.
+#[derive(Deserialize)]
+struct TallyRow {
+    #[serde(default)]
+    day: f64,
+    sparse: f64,
+    rank: f64,
+    n: f64,
+}
+
+/// The tally of one sketch from its rows: sparse if any entry is (a stored sketch is
+/// all of one form).
+fn tally<'a>(rows: impl Iterator<Item = &'a TallyRow>) -> Tally {
+    let mut sparse = 0u32;
+    let mut dense = Vec::new();
+    let mut is_sparse = false;
+    for row in rows {
+        if row.sparse != 0.0 {
+            is_sparse = true;
+            sparse += row.n as u32;
+        } else {
+            dense.push((row.rank as u8, row.n as u32));
+        }
+    }
+    if is_sparse {
+        Tally::Sparse(sparse)
+    } else {
+        Tally::Dense(dense)
+    }
+}
+
+/// The SQL that tallies the entries `j` of a sketch by form and rank.
+const TALLY: &str = "substr(j.key, 1, 1) = 's' AS sparse, \
+     CASE WHEN substr(j.key, 1, 1) = 's' THEN 0 ELSE j.value END AS rank, COUNT(*) AS n";
 
 #[derive(Deserialize)]
 struct DayRow {
@@ -145,11 +226,16 @@ impl Shard {
                        FROM ranked GROUP BY 1, 2, 3), \
                      split (key, day, dims) AS (SELECT key, day, json_group_object(k, n) FROM capped GROUP BY 1, 2), \
                      totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, SUM(1 - prefetch), SUM(bot * (1 - prefetch)) \
-                       FROM claimed GROUP BY 1, 2) \
-                     INSERT INTO daily (link_key, day, clicks, bots, dims) \
-                     SELECT t.key, t.day, t.n, t.bots, s.dims FROM totals AS t JOIN split AS s USING (key, day) WHERE true \
+                       FROM claimed GROUP BY 1, 2), \
+                     entries (key, day, k, n) AS (SELECT key, at / {DAY_MS}, 's' || (u >> 6), MAX(u & 63) \
+                       FROM clicked WHERE u IS NOT NULL AND bot = 0 GROUP BY 1, 2, 3), \
+                     sketch (key, day, visitors) AS (SELECT key, day, json_group_object(k, n) FROM entries GROUP BY 1, 2) \
+                     INSERT INTO daily (link_key, day, clicks, bots, dims, visitors) \
+                     SELECT t.key, t.day, t.n, t.bots, s.dims, {fresh} \
+                     FROM totals AS t JOIN split AS s USING (key, day) LEFT JOIN sketch AS v USING (key, day) WHERE true \
                      ON CONFLICT (link_key, day) DO UPDATE SET \
                        clicks = clicks + excluded.clicks, bots = bots + excluded.bots, \
+                       visitors = {merge}, \
                        dims = (SELECT json_group_object(k, n) FROM ( \
                          SELECT CASE WHEN known OR have + rank <= {VALUES_PER_DAY} THEN k \
                                      ELSE substr(k, 1, 2) || '{OTHER}' END AS k, SUM(n) AS n FROM ( \
@@ -160,7 +246,12 @@ impl Shard {
                                SUM(1 - src) OVER (PARTITION BY substr(k, 1, 2)) AS have \
                              FROM (SELECT key AS k, value AS n, 0 AS src FROM json_each(daily.dims) \
                                    UNION ALL SELECT key, value, 1 FROM json_each(excluded.dims)))) \
-                         GROUP BY 1))"
+                         GROUP BY 1))",
+                    fresh = merged_sketch("SELECT key AS k, value AS n FROM json_each(v.visitors)"),
+                    merge = merged_sketch(
+                        "SELECT key AS k, value AS n FROM json_each(daily.visitors) \
+                         UNION ALL SELECT key, value FROM json_each(excluded.visitors)"
+                    )
                 ),
                 &args,
                 "daily clicks",
@@ -192,23 +283,73 @@ impl Shard {
         top: usize,
     ) -> Result<Breakdown, StorageError> {
         let since_day = window.since.millis().div_euclid(DAY_MS);
-        let result = self
+        let args = [key.into(), JsValue::from_f64(since_day as f64)];
+        // One round trip: the daily rows, each day's visitor sketch tallied, and the
+        // window's sketches merged (a union: a visitor of several days counts once).
+        let results = self
             .db
-            .statement(
-                "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
-                &[key.into(), JsValue::from_f64(since_day as f64)],
+            .batch(
+                vec![
+                    self.db.statement(
+                        "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
+                        &args,
+                        "stats",
+                    )?,
+                    self.db.statement(
+                        &format!(
+                            "SELECT d.day AS day, {TALLY} FROM daily AS d, json_each(d.visitors) AS j \
+                             WHERE d.link_key = ?1 AND d.day >= ?2 GROUP BY 1, 2, 3"
+                        ),
+                        &args,
+                        "visitors per day",
+                    )?,
+                    self.db.statement(
+                        &format!(
+                            "SELECT {TALLY} FROM json_each({}) AS j GROUP BY 1, 2",
+                            merged_sketch(
+                                "SELECT j.key AS k, j.value AS n FROM daily AS d, \
+                                 json_each(d.visitors) AS j WHERE d.link_key = ?1 AND d.day >= ?2"
+                            )
+                        ),
+                        &args,
+                        "visitors of the window",
+                    )?,
+                ],
                 "stats",
-            )?
-            .all()
-            .await
-            .map_err(|e| StorageError::new("D1 stats", e))?;
-        if let Ok(Some(meta)) = result.meta() {
-            counters::stats_rows_read(meta.rows_read.unwrap_or(0) as u64);
+            )
+            .await?;
+        let failed = |e| StorageError::new("D1 stats", e);
+        let mut read = 0;
+        for result in &results {
+            if let Ok(Some(meta)) = result.meta() {
+                read += meta.rows_read.unwrap_or(0) as u64;
+            }
         }
-        let rows: Vec<DayRow> = result
-            .results()
-            .map_err(|e| StorageError::new("D1 stats", e))?;
+        counters::stats_rows_read(read);
+        let mut parts = results.into_iter();
+        let (Some(days), Some(per_day), Some(window_rows)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(StorageError::new(
+                "D1 stats",
+                "a result missing from the batch",
+            ));
+        };
+        let rows: Vec<DayRow> = days.results().map_err(failed)?;
+        let per_day: Vec<TallyRow> = per_day.results().map_err(failed)?;
+        let window_rows: Vec<TallyRow> = window_rows.results().map_err(failed)?;
         let mut breakdown = Breakdown::default();
+        let mut days_seen: Vec<i64> = per_day.iter().map(|r| r.day as i64).collect();
+        days_seen.sort_unstable();
+        days_seen.dedup();
+        breakdown.visitors_by_day = days_seen
+            .into_iter()
+            .map(|day| {
+                let estimate = tally(per_day.iter().filter(|r| r.day as i64 == day)).estimate();
+                (day, estimate)
+            })
+            .collect();
+        breakdown.visitors = tally(window_rows.iter()).estimate();
         let mut totals: BTreeMap<String, i64> = BTreeMap::new();
         for row in rows {
             breakdown.by_day.push((row.day as i64, row.clicks as i64));

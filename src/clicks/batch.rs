@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::secret::sha256_hex;
 use crate::domain::shard::shard_of;
 use crate::domain::visit::{PendingVisit, Visit};
+use crate::domain::visitors::{visitor_entry, DayKey};
 
 /// One visit ready to be written. Field names are short because every visit travels
 /// through the queue and a JSON parameter of the batch write; [`RECORD_COLUMNS`]
@@ -41,6 +42,10 @@ pub struct VisitRecord {
     /// counted apart from clicks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// The visitor's sketch entry (`domain::visitors::Entry::packed`) for a human
+    /// click: never the address or the hash, only what the day's sketch keeps.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<u64>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -48,11 +53,11 @@ fn is_zero(n: &u8) -> bool {
 }
 
 /// The columns of a [`VisitRecord`] read from a `json_each` row `v`, in the order
-/// `key, at, referrer_host, country, device, is_bot, counted, via, why`: the SQL spelling of
+/// `key, at, referrer_host, country, device, is_bot, counted, via, why, visitor`: the SQL spelling of
 /// the serde names above, kept next to them.
 pub const RECORD_COLUMNS: &str = "v.value ->> 'key', v.value ->> 'at', v.value ->> 'ref', \
      v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via', \
-     v.value ->> 'why'";
+     v.value ->> 'why', v.value ->> 'u'";
 
 /// The id of a batch, for `json_each(batch)` rows `m`.
 pub const BATCH_ID: &str = "m.value ->> 'batch'";
@@ -61,13 +66,23 @@ pub const BATCH_ID: &str = "m.value ->> 'batch'";
 pub const VISITS_PATH: &str = "$.visits";
 
 impl VisitRecord {
-    /// Classifies a visit the redirect saw.
-    pub fn new(pending: PendingVisit) -> VisitRecord {
+    /// Classifies a visit the redirect saw. With the day's key, a human visit also
+    /// gets its sketch entry; the address is dropped here either way.
+    pub fn new(pending: PendingVisit, day_key: Option<&DayKey>) -> VisitRecord {
         let visit = Visit::new(
             pending.user_agent.as_deref(),
             pending.referer.as_deref(),
             pending.country,
         );
+        let visitor = day_key.filter(|_| !visit.is_bot()).map(|key| {
+            visitor_entry(
+                key,
+                pending.address.as_deref().unwrap_or_default(),
+                pending.user_agent.as_deref().unwrap_or_default(),
+                &pending.key,
+            )
+            .packed()
+        });
         VisitRecord {
             key: pending.key,
             at: pending.at,
@@ -78,6 +93,7 @@ impl VisitRecord {
             counted: u8::from(pending.counted),
             via: pending.via,
             why: visit.bot_reason.map(|r| r.as_str().to_string()),
+            visitor,
         }
     }
 }
@@ -194,6 +210,7 @@ mod tests {
             counted: u8::from(i.is_multiple_of(5)),
             via: Some("rule-1".into()),
             why: Some("crawler".into()),
+            visitor: Some(0x7fff_ffff),
         }
     }
 
@@ -240,12 +257,13 @@ mod tests {
             key: "abc".into(),
             at: 5,
             user_agent: Some("curl/8.5.0".into()),
+            address: Some("192.0.2.7".into()),
             referer: Some("https://news.example/story?id=1".into()),
             country: Some("DE".into()),
             counted: false,
             via: None,
         };
-        let record = VisitRecord::new(pending);
+        let record = VisitRecord::new(pending, Some(&DayKey::from_bytes([7; 32])));
         assert_eq!(record.device, "bot");
         assert_eq!(record.bot, 1);
         assert_eq!(record.referrer_host.as_deref(), Some("news.example"));
@@ -253,6 +271,34 @@ mod tests {
         assert_eq!(
             json,
             r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1,"why":"command-line"}"#
+        );
+    }
+
+    #[test]
+    fn a_human_visit_carries_its_sketch_entry_and_never_its_address() {
+        let key = DayKey::from_bytes([3; 32]);
+        let pending = |address: &str| PendingVisit {
+            key: "abc".into(),
+            at: 5,
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
+            address: Some(address.into()),
+            referer: None,
+            country: None,
+            counted: false,
+            via: None,
+        };
+        let record = VisitRecord::new(pending("198.51.100.23"), Some(&key));
+        let again = VisitRecord::new(pending("198.51.100.23"), Some(&key));
+        let other = VisitRecord::new(pending("198.51.100.24"), Some(&key));
+        assert!(record.visitor.is_some());
+        assert_eq!(record.visitor, again.visitor);
+        assert_ne!(record.visitor, other.visitor);
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(!json.contains("198.51"), "{json}");
+        assert!(json.contains("\"u\":"), "{json}");
+        assert_eq!(
+            VisitRecord::new(pending("198.51.100.23"), None).visitor,
+            None
         );
     }
 
@@ -274,12 +320,14 @@ mod tests {
                         key: "abc".into(),
                         at: 1,
                         user_agent: Some(ua.into()),
+                        address: Some(referer.into()),
                         referer: Some(referer.into()),
                         country: Some(country.into()),
                         counted: true,
                         via: Some("variant-2".into()),
                     };
-                    let r = VisitRecord::new(pending);
+                    let r = VisitRecord::new(pending, Some(&DayKey::from_bytes([1; 32])));
+                    assert_eq!(r.visitor.is_some(), r.bot == 0, "{r:?}");
                     assert_eq!(r.counted, 1);
                     assert_eq!(r.bot, u8::from(r.device == "bot"), "{r:?}");
                     let json = serde_json::to_string(&r).unwrap();
@@ -313,7 +361,7 @@ mod tests {
         assert_eq!(sorted_sql, sorted_names);
         assert_eq!(
             in_sql,
-            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why"]
+            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why", "u"]
         );
     }
 

@@ -165,6 +165,8 @@ pub async fn fold_legacy_visits(
                     counted: 1,
                     via: None,
                     why: None,
+                    // Folded visits predate the sketch: clicks, not visitors.
+                    visitor: None,
                 })
             })
             .collect();

@@ -403,14 +403,17 @@ mod tests {
             first_click_at: None,
             last_click_at: None,
             days: 2,
+            visitors: 1,
             by_day: vec![
                 DayClicks {
                     date: "2026-11-20".into(),
                     clicks: 1,
+                    visitors: 1,
                 },
                 DayClicks {
                     date: "2026-11-21".into(),
                     clicks: 2,
+                    visitors: 1,
                 },
             ],
             referrers: vec![HostClicks::new("direct", 3)],
