@@ -12,6 +12,10 @@ pub const DEFAULT_DAYS: u32 = 30;
 pub const MAX_DAYS: u32 = 365;
 /// Rows in each "top" list.
 pub const TOP: usize = 10;
+/// Hours of recent activity in a statistics answer, the current one included. The
+/// daily rows keep their hours for as long (the Cron job clears older ones).
+pub const RECENT_HOURS: i64 = 48;
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// The days a statistics answer covers: `days` whole UTC days ending today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct Window {
     pub days: u32,
     /// Midnight UTC of the first day.
     pub since: Timestamp,
+    /// When the answer is made: the recent hours end with this one.
+    pub now: Timestamp,
 }
 
 /// `?days=` outside 1..=365 or not a number.
@@ -47,7 +53,29 @@ impl Window {
         };
         let since =
             Timestamp::from_millis(now.start_of_day().millis() - i64::from(days - 1) * DAY_MS);
-        Ok(Window { days, since })
+        Ok(Window { days, since, now })
+    }
+
+    /// The first hour (hours since 1970) of the recent activity.
+    pub fn first_recent_hour(&self) -> i64 {
+        self.now.millis().div_euclid(HOUR_MS) - RECENT_HOURS + 1
+    }
+
+    /// One entry per hour of the last [`RECENT_HOURS`], oldest first, the current
+    /// (unfinished) hour last; hours without clicks as 0. `counts` are (hour number since
+    /// 1970, clicks) pairs from storage, in any order; hours outside are ignored.
+    pub fn by_hour(&self, counts: &[(i64, i64)]) -> Vec<HourClicks> {
+        let first = self.first_recent_hour();
+        (first..first + RECENT_HOURS)
+            .map(|hour| HourClicks {
+                hour: Timestamp::from_millis(hour * HOUR_MS).to_rfc3339(),
+                clicks: counts
+                    .iter()
+                    .filter(|(h, _)| *h == hour)
+                    .map(|(_, c)| c)
+                    .sum(),
+            })
+            .collect()
     }
 
     /// One entry per day of the window, oldest first, with days without clicks as 0.
@@ -75,6 +103,13 @@ impl Window {
             })
             .collect()
     }
+}
+
+/// The clicks of one UTC hour (`hour` is its start, RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourClicks {
+    pub hour: String,
+    pub clicks: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,6 +200,8 @@ pub struct Breakdown {
     pub served_by: Vec<(String, i64)>,
     /// Bot visits by why they came (`link-preview`, `crawler`, …).
     pub bot_reasons: Vec<(String, i64)>,
+    /// Clicks per hour of the recent days: (hour number since 1970, clicks).
+    pub by_hour: Vec<(i64, i64)>,
     /// Estimated unique visitors per day: (day number since 1970, visitors).
     pub visitors_by_day: Vec<(i64, u64)>,
     /// Estimated unique visitors over the whole window: the union of its days'
@@ -199,6 +236,8 @@ pub struct Stats {
     /// to 2,048 a day, within 1.6% (one standard error) above.
     pub visitors: u64,
     pub by_day: Vec<DayClicks>,
+    /// Clicks in each of the last 48 hours, whatever `days` is: the current hour last.
+    pub by_hour: Vec<HourClicks>,
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
     pub devices: Vec<DeviceClicks>,
@@ -237,6 +276,7 @@ impl Stats {
             days: window.days,
             visitors: breakdown.visitors,
             by_day: window.by_day(&breakdown.by_day, &breakdown.visitors_by_day),
+            by_hour: window.by_hour(&breakdown.by_hour),
             referrers: breakdown
                 .referrers
                 .into_iter()
@@ -313,6 +353,7 @@ mod tests {
                 devices: vec![("mobile".into(), 5)],
                 served_by: vec![("rule-1".into(), 2)],
                 bot_reasons: vec![("crawler".into(), 1)],
+                by_hour: vec![(NOW.millis() / HOUR_MS, 5)],
                 visitors_by_day: vec![(NOW.millis() / DAY_MS, 3)],
                 visitors: 3,
             },
@@ -325,6 +366,14 @@ mod tests {
         assert_eq!(stats.by_day.first().map(|d| d.clicks), Some(5));
         assert_eq!(stats.by_day.first().map(|d| d.visitors), Some(3));
         assert_eq!(stats.visitors, 3);
+        assert_eq!(stats.by_hour.len(), 48);
+        assert_eq!(
+            stats.by_hour.last(),
+            Some(&HourClicks {
+                hour: "2026-11-21T19:00:00Z".into(),
+                clicks: 5
+            })
+        );
         let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(hosts, ["direct", "(other)", "a.example"]);
         assert_eq!(
@@ -350,6 +399,29 @@ mod tests {
             assert!(Window::parse(Some(raw), NOW).is_err(), "{raw:?}");
         }
         assert!(Window::parse(Some("365"), NOW).is_ok());
+    }
+
+    #[test]
+    fn the_recent_hours_are_the_last_48_ending_with_the_current_one() {
+        let w = Window::parse(Some("1"), NOW).unwrap();
+        let now_hour = NOW.millis() / HOUR_MS;
+        let hours = w.by_hour(&[
+            (now_hour, 2),
+            (now_hour - 47, 1),
+            (now_hour - 48, 9),
+            (now_hour + 1, 9),
+        ]);
+        assert_eq!(hours.len(), 48);
+        assert_eq!(
+            hours.first().map(|h| (h.hour.as_str(), h.clicks)),
+            Some(("2026-11-19T20:00:00Z", 1))
+        );
+        assert_eq!(
+            hours.last().map(|h| (h.hour.as_str(), h.clicks)),
+            Some(("2026-11-21T19:00:00Z", 2))
+        );
+        assert_eq!(hours.iter().map(|h| h.clicks).sum::<i64>(), 3);
+        assert_eq!(w.first_recent_hour(), now_hour - 47);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 use worker::{console_error, console_log, Env};
 
-use crate::clicks::maintenance::{fold_legacy_visits, prune_all_guards, prune_days, prune_visits};
+use crate::clicks::maintenance::{
+    fold_legacy_visits, prune_all_guards, prune_days, prune_hours, prune_visits,
+};
 use crate::config::{Config, PASSWORD_WINDOW_SECONDS};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::health;
@@ -22,6 +24,7 @@ pub struct Upkeep {
     pub visits_folded: usize,
     pub links_checked: usize,
     pub day_keys_forgotten: usize,
+    pub hours_cleared: usize,
 }
 
 /// Runs every job once. `wrangler.toml` sets one schedule and every job runs on it,
@@ -37,6 +40,10 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
     match prune_days(env, &config, now).await {
         Ok(n) => done.days_pruned = n,
         Err(e) => console_error!("upkeep: pruning daily aggregates failed: {e}"),
+    }
+    match prune_hours(env, &config, now).await {
+        Ok(n) => done.hours_cleared = n,
+        Err(e) => console_error!("upkeep: clearing past hours failed: {e}"),
     }
     match prune_all_guards(env, &config, now).await {
         Ok(n) => done.guards_pruned = n,
@@ -59,13 +66,14 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Err(e) => console_error!("upkeep: checking link health failed: {e}"),
     }
     console_log!(
-        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked, {} day keys forgotten",
+        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked, {} day keys forgotten, {} days of hours cleared",
         done.visits_pruned,
         done.days_pruned,
         done.guards_pruned,
         done.visits_folded,
         done.links_checked,
-        done.day_keys_forgotten
+        done.day_keys_forgotten,
+        done.hours_cleared
     );
     done
 }

@@ -13,7 +13,7 @@ use worker::Env;
 use super::batch::{joined, BATCH_ID, RECORD_COLUMNS, VISITS_PATH};
 use crate::config::analytics_binding;
 use crate::domain::shard::shard_of;
-use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
+use crate::domain::stats::{Breakdown, Window, HOUR_MS, OTHER_VALUE};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::domain::visitors::{Tally, PRECISION, SPARSE_MAX, SPARSE_PRECISION};
 use crate::storage::counters;
@@ -162,6 +162,12 @@ const TALLY: &str = "substr(j.key, 1, 1) = 's' AS sparse, \
      CASE WHEN substr(j.key, 1, 1) = 's' THEN 0 ELSE j.value END AS rank, COUNT(*) AS n";
 
 #[derive(Deserialize)]
+struct HourRow {
+    hour: f64,
+    clicks: f64,
+}
+
+#[derive(Deserialize)]
 struct DayRow {
     day: f64,
     clicks: f64,
@@ -229,12 +235,19 @@ impl Shard {
                        FROM claimed GROUP BY 1, 2), \
                      entries (key, day, k, n) AS (SELECT key, at / {DAY_MS}, 's' || (u >> 6), MAX(u & 63) \
                        FROM clicked WHERE u IS NOT NULL AND bot = 0 GROUP BY 1, 2, 3), \
-                     sketch (key, day, visitors) AS (SELECT key, day, json_group_object(k, n) FROM entries GROUP BY 1, 2) \
-                     INSERT INTO daily (link_key, day, clicks, bots, dims, visitors) \
-                     SELECT t.key, t.day, t.n, t.bots, s.dims, {fresh} \
-                     FROM totals AS t JOIN split AS s USING (key, day) LEFT JOIN sketch AS v USING (key, day) WHERE true \
+                     sketch (key, day, visitors) AS (SELECT key, day, json_group_object(k, n) FROM entries GROUP BY 1, 2), \
+                     per_hour (key, day, hours) AS (SELECT key, day, json_group_object(h, n) FROM ( \
+                       SELECT key, at / {DAY_MS} AS day, CAST((at % {DAY_MS}) / {HOUR_MS} AS TEXT) AS h, COUNT(*) AS n \
+                       FROM clicked GROUP BY 1, 2, 3) GROUP BY 1, 2) \
+                     INSERT INTO daily (link_key, day, clicks, bots, dims, visitors, hours) \
+                     SELECT t.key, t.day, t.n, t.bots, s.dims, {fresh}, COALESCE(p.hours, '{{}}') \
+                     FROM totals AS t JOIN split AS s USING (key, day) LEFT JOIN sketch AS v USING (key, day) \
+                     LEFT JOIN per_hour AS p USING (key, day) WHERE true \
                      ON CONFLICT (link_key, day) DO UPDATE SET \
                        clicks = clicks + excluded.clicks, bots = bots + excluded.bots, \
+                       hours = (SELECT json_group_object(k, n) FROM (SELECT k, SUM(n) AS n FROM ( \
+                         SELECT key AS k, value AS n FROM json_each(daily.hours) \
+                         UNION ALL SELECT key, value FROM json_each(excluded.hours)) GROUP BY k)), \
                        visitors = {merge}, \
                        dims = (SELECT json_group_object(k, n) FROM ( \
                          SELECT CASE WHEN known OR have + rank <= {VALUES_PER_DAY} THEN k \
@@ -314,6 +327,18 @@ impl Shard {
                         &args,
                         "visitors of the window",
                     )?,
+                    self.db.statement(
+                        "SELECT d.day * 24 + CAST(h.key AS INTEGER) AS hour, h.value AS clicks \
+                         FROM daily AS d, json_each(d.hours) AS h WHERE d.link_key = ?1 AND d.day >= ?3",
+                        &[
+                            args[0].clone(),
+                            args[1].clone(),
+                            JsValue::from_f64(
+                                (window.first_recent_hour() * HOUR_MS).div_euclid(DAY_MS) as f64,
+                            ),
+                        ],
+                        "clicks by hour",
+                    )?,
                 ],
                 "stats",
             )
@@ -327,8 +352,8 @@ impl Shard {
         }
         counters::stats_rows_read(read);
         let mut parts = results.into_iter();
-        let (Some(days), Some(per_day), Some(window_rows)) =
-            (parts.next(), parts.next(), parts.next())
+        let (Some(days), Some(per_day), Some(window_rows), Some(hours)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(StorageError::new(
                 "D1 stats",
@@ -338,7 +363,14 @@ impl Shard {
         let rows: Vec<DayRow> = days.results().map_err(failed)?;
         let per_day: Vec<TallyRow> = per_day.results().map_err(failed)?;
         let window_rows: Vec<TallyRow> = window_rows.results().map_err(failed)?;
-        let mut breakdown = Breakdown::default();
+        let hours: Vec<HourRow> = hours.results().map_err(failed)?;
+        let mut breakdown = Breakdown {
+            by_hour: hours
+                .into_iter()
+                .map(|h| (h.hour as i64, h.clicks as i64))
+                .collect(),
+            ..Breakdown::default()
+        };
         let mut days_seen: Vec<i64> = per_day.iter().map(|r| r.day as i64).collect();
         days_seen.sort_unstable();
         days_seen.dedup();
@@ -399,6 +431,31 @@ impl Shard {
                 ),
                 &[ms(before)],
                 "prune visits",
+            )
+            .await
+    }
+
+    /// Empties the hours of up to `limit` daily rows of days `from_day..=to_day` that
+    /// still have them (days past the recent hours the statistics show). A range of a
+    /// few days, so the run reads only those days' rows through `daily_day`. How many.
+    pub async fn clear_hours(
+        &self,
+        from_day: i64,
+        to_day: i64,
+        limit: u32,
+    ) -> Result<usize, StorageError> {
+        self.db
+            .execute(
+                &format!(
+                    "UPDATE daily SET hours = '{{}}' WHERE (link_key, day) IN \
+                     (SELECT link_key, day FROM daily WHERE day BETWEEN ?1 AND ?2 \
+                      AND hours <> '{{}}' LIMIT {limit})"
+                ),
+                &[
+                    JsValue::from_f64(from_day as f64),
+                    JsValue::from_f64(to_day as f64),
+                ],
+                "clear hours",
             )
             .await
     }

@@ -14,6 +14,7 @@ use super::batch::{
 use super::writer::ID_LEN;
 use crate::config::{Config, CLICK_GUARD_DAYS};
 use crate::domain::random::random_string;
+use crate::domain::stats::{HOUR_MS, RECENT_HOURS};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::storage::database::{int, Database};
 use crate::storage::error::StorageError;
@@ -85,6 +86,27 @@ pub async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<us
     })
     .await
 }
+
+/// Empties the hourly split of daily rows that no statistics answer shows any more
+/// (days wholly before the last `RECENT_HOURS`), bounded like the other prunes. Only the
+/// last few such days are looked at: each run clears what the previous day left, and a
+/// Cron job that stopped for longer than that leaves older hours in place (they cost
+/// storage, not correctness).
+pub async fn prune_hours(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
+    let first_shown_day = (now.millis().div_euclid(HOUR_MS) - RECENT_HOURS + 1) * HOUR_MS / DAY_MS;
+    let (from, to) = (first_shown_day - HOURS_LOOKBACK_DAYS, first_shown_day - 1);
+    in_rounds(env, config, async |shard: &Shard| {
+        shard.clear_hours(from, to, PRUNE_BATCH).await
+    })
+    .await
+}
+
+/// Days before the first shown one that `prune_hours` looks at.
+const HOURS_LOOKBACK_DAYS: i64 = 7;
 
 /// Deletes the guards of batches sent before the queue could still redeliver them, in
 /// bounded rounds like the other prunes. (Guards of legacy and fold batches are named

@@ -416,6 +416,7 @@ mod tests {
                     visitors: 1,
                 },
             ],
+            by_hour: Vec::new(),
             referrers: vec![HostClicks::new("direct", 3)],
             countries: vec![],
             devices: vec![DeviceClicks::new("mobile", 3)],
