@@ -29,7 +29,7 @@ export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
 export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
+.PHONY: help bootstrap bootstrap-rust bootstrap-node bootstrap-browser bootstrap-python build cli dev migrate-local test lint unit e2e deploy clean load fuzz bootstrap-fuzz
 
 help:
 	@echo "make dev    build and serve on http://127.0.0.1:8787 (PORT=... for another; local D1 + KV)"
@@ -102,7 +102,8 @@ dev: build migrate-local dev-vars
 	wrangler dev --ip 127.0.0.1 --port $(PORT)
 
 # .dev.vars holds the local secrets (gitignored). A first `make dev` writes a random
-# ADMIN_TOKEN there, so the operator API and the dashboard work at once; every start
+# ADMIN_TOKEN there, so the operator API and the dashboard work at once, and a random
+# COOKIE_SECRET, so /healthz is not degraded for want of it; every start
 # prints it with the dashboard's address. wrangler dev reads .dev.vars only when it
 # starts: restart it after an edit.
 .PHONY: dev-vars
@@ -111,6 +112,10 @@ dev-vars:
 	@grep -qE '^ADMIN_TOKEN="?[^"[:space:]]' .dev.vars || { \
 	  printf 'ADMIN_TOKEN=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')" >> .dev.vars; \
 	  echo "make dev: wrote a new ADMIN_TOKEN to .dev.vars"; }
+	@# Password cookies are signed with COOKIE_SECRET; without it /healthz says degraded.
+	@grep -qE '^COOKIE_SECRET="?[^"[:space:]]' .dev.vars || { \
+	  printf 'COOKIE_SECRET=%s\n' "$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')" >> .dev.vars; \
+	  echo "make dev: wrote a new COOKIE_SECRET to .dev.vars"; }
 	@echo ""
 	@echo "  Dashboard:   http://127.0.0.1:$(PORT)/dashboard"
 	@echo "  Admin token: $$(sed -n 's/^ADMIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' .dev.vars | tail -n 1)   (from .dev.vars)"
@@ -151,7 +156,25 @@ bootstrap-browser:
 	  else echo "no Chromium at $(CHROMIUM_PATH): the browser tests will be skipped ($(CHROMIUM_HINT))"; fi; \
 	fi
 
-e2e: build cli bootstrap-browser
+# The YOURLS adapter's test drives the `yourls` client from PyPI (tests/compat-yourls.test.mjs),
+# installed into a venv under build/ (pinned here; PYTHON for another interpreter).
+# Without python3 a developer's run skips that test, saying why; CI fails instead.
+PYTHON ?= python3
+YOURLS_CLIENT := yourls==1.2.3
+YOURLS_VENV := build/yourls-venv
+PYTHON_HINT := install Python 3 with venv (sudo apt-get install -y python3 python3-venv) or set PYTHON
+bootstrap-python:
+	@if ! command -v $(PYTHON) >/dev/null; then \
+	  if [ -n "$$CI" ] && [ "$$CI" != false ]; then \
+	    echo "no $(PYTHON), and CI does not skip the YOURLS client test: $(PYTHON_HINT)"; exit 1; \
+	  else echo "no $(PYTHON): the YOURLS client test will be skipped ($(PYTHON_HINT))"; exit 0; fi; \
+	fi; \
+	if ! $(YOURLS_VENV)/bin/python -c 'import yourls' 2>/dev/null; then \
+	  $(PYTHON) -m venv $(YOURLS_VENV) && $(YOURLS_VENV)/bin/pip install -q --disable-pip-version-check '$(YOURLS_CLIENT)' \
+	    || { echo "could not install $(YOURLS_CLIENT) into $(YOURLS_VENV): $(PYTHON_HINT)"; rm -rf $(YOURLS_VENV); exit 1; }; \
+	fi
+
+e2e: build cli bootstrap-browser bootstrap-python
 	node --test --test-concurrency=1 --test-timeout=180000 tests/*.test.mjs
 
 test: bootstrap lint unit e2e
@@ -204,7 +227,7 @@ clean:
 BENCH_BASELINE := bench/baseline
 BENCH_BASELINE_BINDGEN = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print }' $(BENCH_BASELINE)/Cargo.lock)
 
-.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import bench-probe
+.PHONY: bench bench-baseline bench-wrk bench-clicks bench-import bench-probe bench-guards
 
 bench: build bench-baseline bench-wrk
 	timeout 900 node bench/run.mjs
@@ -219,6 +242,11 @@ bench-clicks: build
 # bench/probe.md.
 bench-probe: bootstrap-node
 	timeout 600 node bench/probe.mjs
+
+# `make bench-guards`: bytes per queue-mode batch guard in SQLite (docs/scaling.md);
+# writes bench/guards.md.
+bench-guards: bootstrap-node
+	timeout 300 node bench/guards.mjs
 
 # `make bench-import`: links/s imported end to end through the CLI into the worker
 # under Miniflare on 127.0.0.1, several rounds; writes bench/import.md.

@@ -226,10 +226,14 @@ const stats = await statsRowsRead();
 console.log(JSON.stringify(stats));
 
 const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+// Which code and how busy the machine was: rows written per 1,000 clicks depend on how
+// many click windows form, and a loaded machine forms more, smaller ones.
+const commit = revision(["bench/clicks.md", "bench/clicks.json"]);
+const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
 const lines = [
   "# Click store: measured cost per 1,000 clicks",
   "",
-  `Written by \`make bench-clicks\` (bench/clicks.mjs) at commit ${revision(["bench/clicks.md", "bench/clicks.json"])} on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}.`,
+  `Written by \`make bench-clicks\` (bench/clicks.mjs) at commit ${commit} on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, load average at the end ${load} (a busier machine forms more, smaller click windows, so more rows written per 1,000 clicks).`,
   `${fmt(CLICKS)} clicks per run through Miniflare's \`dispatchFetch\` (${CONCURRENCY} at a time) against the release build, one isolate, the 500 ms click window, direct mode.`,
   "See docs/scaling.md for what the figures mean at the edge, where many isolates each flush their own, smaller windows.",
   "",
@@ -258,5 +262,5 @@ const lines = [
 ];
 writeFileSync(join(ROOT, "bench", "clicks.md"), lines.join("\n"));
 // The inputs of the capacity projection (bench/project.mjs).
-writeFileSync(join(ROOT, "bench", "clicks.json"), `${JSON.stringify({ clicks: CLICKS, links: LINKS, results, stats }, null, 2)}\n`);
+writeFileSync(join(ROOT, "bench", "clicks.json"), `${JSON.stringify({ commit, load, clicks: CLICKS, links: LINKS, results, stats }, null, 2)}\n`);
 console.log(lines.join("\n"));

@@ -57,6 +57,7 @@ async function send(mf, path, count) {
 }
 
 const mf = new Miniflare({
+  cf: false, // no fetch of the `Request.cf` template from Cloudflare
   modules: true,
   script: SCRIPT,
   compatibilityDate: "2026-07-01",

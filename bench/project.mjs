@@ -51,7 +51,7 @@ const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 const lines = [
   "# Capacity projection",
   "",
-  `Computed by \`node bench/project.mjs\` from bench/clicks.json (${measured.clicks.toLocaleString("en-US")} clicks per run): ${DAILY_ROW.toFixed(0)} bytes per daily row, ${RAW_PER_CLICK.toFixed(0)} bytes per raw visit kept, ${LINK_ROW} bytes per link (its row and index entries). Model and assumptions: docs/scaling.md.`,
+  `Computed by \`node bench/project.mjs\` from bench/clicks.json (${measured.clicks.toLocaleString("en-US")} clicks per run, measured at commit ${measured.commit ?? "unknown"}): ${DAILY_ROW.toFixed(0)} bytes per daily row, ${RAW_PER_CLICK.toFixed(0)} bytes per raw visit kept, ${LINK_ROW} bytes per link (its row and index entries). Model and assumptions: docs/scaling.md.`,
   "",
   "| clicks/day | links | distinct links/day | days | raw visits kept | aggregates | raw visits | analytics total | shards at ≤ 5 GB each | links DB |",
   "|---|---|---|---|---|---|---|---|---|---|",

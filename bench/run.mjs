@@ -446,6 +446,7 @@ async function coldStarts(baseScript) {
     for (const name of order) {
       const t0 = performance.now();
       const mf = new Miniflare({
+        cf: false, // no fetch of the `Request.cf` template from Cloudflare
         modules: true,
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
         compatibilityDate: cfg.compatibilityDate,

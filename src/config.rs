@@ -5,11 +5,13 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::domain::compat::CompatApis;
 use crate::domain::domains::Domains;
 use crate::domain::health::DeadLinkMode;
 use crate::domain::key::{GENERATED_LEN, MIN_LEN};
 use crate::domain::link::RedirectStatus;
 use crate::domain::shard::MAX_SHARDS;
+use crate::log::LogLine;
 
 /// The longest `VISIT_RETENTION_DAYS` or `AGGREGATE_RETENTION_DAYS` honoured: ten years.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
@@ -179,6 +181,9 @@ pub struct Config {
     /// The domains served besides the primary, and every domain's fallbacks
     /// (`DOMAINS`, see docs/teams.md).
     pub domains: Domains,
+    /// `COMPAT_APIS`: the other shorteners' APIs answered here (docs/compat.md); an
+    /// invalid list switches them all off and says why in the log.
+    pub compat_apis: CompatApis,
     /// Why `DOMAINS` was refused, if it was: the instance then serves the primary
     /// domain only, logs the reason, and `/healthz` reports it.
     pub domains_error: Option<String>,
@@ -262,7 +267,10 @@ impl Config {
         let (domains, domains_error) = match parsed {
             Ok(domains) => (domains, None),
             Err(e) => {
-                worker::console_error!("{e}; serving the primary domain only");
+                LogLine::error("config.domains")
+                    .message("DOMAINS does not parse; serving the primary domain only")
+                    .cause(&e)
+                    .emit();
                 (
                     Domains::parse(None, base_host.as_deref()).unwrap_or_default(),
                     Some(e),
@@ -289,9 +297,18 @@ impl Config {
         // Read once per isolate, so said once per isolate: loud where the operator
         // looks first, without a line on every request.
         for (_, why) in &unsafe_defaults {
-            worker::console_warn!("{why}");
+            LogLine::warn("config.unsafe_default").cause(why).emit();
         }
+        let compat_apis =
+            CompatApis::parse(var(env, "COMPAT_APIS").as_deref()).unwrap_or_else(|e| {
+                LogLine::error("config.compat_apis")
+                    .message("COMPAT_APIS does not parse; every compatible API is off")
+                    .cause(&e)
+                    .emit();
+                CompatApis::none()
+            });
         Config {
+            compat_apis,
             domains,
             domains_error,
             unsafe_defaults,

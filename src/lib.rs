@@ -11,6 +11,7 @@ pub use shortener_domain as domain;
 pub mod background;
 pub mod clicks;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod handlers;
 pub mod health;

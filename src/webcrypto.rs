@@ -1,4 +1,4 @@
-//! PBKDF2 and RS256 signature checks through the runtime's WebCrypto (`crypto.subtle`):
+//! PBKDF2, digests and RS256 signature checks through the runtime's WebCrypto (`crypto.subtle`):
 //! the one place that asks the platform for key derivation and signatures. Native code
 //! in the runtime derives 100,000 iterations in a few ms, where the same loop in wasm
 //! would take tens of ms of the request's CPU, and no crypto crate (RSA included) is
@@ -67,6 +67,20 @@ pub async fn pbkdf2_sha256(
     .await
     .map_err(|e| format!("deriveBits: {e:?}"))?;
     Ok(Uint8Array::new(&bits).to_vec())
+}
+
+/// The digest of `data` under `algorithm` (a WebCrypto name: `SHA-1`, `SHA-256`,
+/// `SHA-512`, or `MD5`, which Workers add to the standard).
+pub async fn digest(algorithm: &str, data: &[u8]) -> Result<Vec<u8>, String> {
+    let subtle = get(&get(&js_sys::global(), "crypto")?, "subtle")?;
+    let bytes = JsFuture::from(call(
+        &subtle,
+        "digest",
+        &[algorithm.into(), Uint8Array::from(data).into()],
+    )?)
+    .await
+    .map_err(|e| format!("digest: {e:?}"))?;
+    Ok(Uint8Array::new(&bytes).to_vec())
 }
 
 /// The parameters of RS256 (RSASSA-PKCS1-v1_5 with SHA-256), the one algorithm

@@ -7,9 +7,10 @@
 // a key rotation, API keys beside Access, and the audit log naming the person.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { workerPerTest, refuseOutbound } from "./harness.mjs";
+// In CI a missing Chromium fails this file instead of skipping its browser part.
+import { CHROMIUM, skip as noBrowser } from "./browser.mjs";
 
 const TEAM = "team.cloudflareaccess.com";
 const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
@@ -111,6 +112,16 @@ describe("a person signed in through Access", () => {
       }
     }
     assert.deepEqual(seen, expected);
+  });
+
+  test("GET /api/me names the person, their role and their domains", async () => {
+    const creator = await asPerson(w, jwt(key, { email: "ann@example.com", groups: ["marketing"] }), "/api/me");
+    assert.equal(creator.status, 200);
+    assert.deepEqual(await creator.json(), { id: "ann@example.com", kind: "person", email: "ann@example.com", role: "creator", domains: ["go.example.com"] });
+    // The stats role, which can list nothing, may still ask who it is.
+    const stats = await (await asPerson(w, jwt(key, { email: "sam@example.com" }), "/api/me")).json();
+    assert.deepEqual([stats.kind, stats.email, stats.role, stats.domains], ["person", "sam@example.com", "stats", null]);
+    assert.equal((await asPerson(w, jwt(key, { email: "nobody@example.com" }), "/api/me")).status, 403);
   });
 
   test("limited to its group's domains, a creator is refused on the others in words", async () => {
@@ -221,8 +232,7 @@ test("keys that cannot be fetched refuse the sign-in in words; Access off ignore
 });
 
 // The dashboard in Chromium, with the header Access would add to each request.
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-describe("the dashboard behind Access, in a browser", { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe("the dashboard behind Access, in a browser", { skip: noBrowser }, () => {
   let browser;
   let w;
   let key;
@@ -252,7 +262,7 @@ describe("the dashboard behind Access, in a browser", { skip: existsSync(CHROMIU
         const page = await context.newPage();
         await page.goto(`${String(w.url).replace(/\/$/, "")}/dashboard`);
         await page.waitForSelector("#board:not([hidden])", { timeout: 15000 });
-        assert.match(await page.textContent("#whoami"), new RegExp(`Signed in through Cloudflare Access as an? ${role}`));
+        assert.match(await page.textContent("#whoami"), new RegExp(`Signed in through Cloudflare Access as ${email.replace(/[.]/g, "\\.")}, an? ${role}`));
         assert.equal(await page.isVisible(sees), true, `${role} sees ${sees}`);
         assert.equal(await page.isVisible("#signin"), false);
       } finally {

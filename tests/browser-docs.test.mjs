@@ -37,6 +37,13 @@ test("the API reference renders its Markdown, has working contents and reads on 
   const narrowest = await page.$$eval(".doc-table td", (cells) => Math.min(...cells.filter((c) => c.textContent.trim()).map((c) => c.getBoundingClientRect().width)));
   assert.ok(narrowest > 100, `a table cell is ${narrowest} px wide at 390 px`);
   await page.screenshot({ path: `${SHOTS}docs-phone.png` });
+  // Each section folds under its heading, without script: the page gets shorter.
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.click("details.section > summary:has(#schemas)");
+  assert.equal(await page.evaluate(() => document.querySelector("details.section:has(#schemas)").open), false);
+  for (const summary of await page.$$("details.section[open] > summary")) await summary.click();
+  const short = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(short < tall / 4, `folding every section left ${short} of ${tall} px`);
   await noScript.close();
 });
 
@@ -47,7 +54,10 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   page.on("request", (r) => calls.push(r));
   await page.goto(`${base}/docs/try`);
   await page.waitForSelector("#swagger-ui .opblock");
-  assert.ok(await page.locator("#operations-default-listLinks").count());
+  assert.ok(await page.locator("#operations-Operator_links-listLinks").count());
+  // Operations are grouped by the document's tags; none is left under "default".
+  assert.equal(await page.locator("[id^='operations-default-']").count(), 0);
+  assert.deepEqual(await page.$$eval(".opblock-tag-section h3 .nostyle span", (s) => s.map((x) => x.textContent)), ["Links", "Owner", "Operator links", "Keys and audit", "Domains", "Service"]);
 
   // Authorize with the operator's token.
   await page.click("button.authorize");
@@ -58,16 +68,16 @@ test("the API console loads the OpenAPI document and makes an authorized call", 
   await page.click(".auth-btn-wrapper button.btn-done");
 
   // GET /api/links, executed from the page against this worker.
-  await page.click("#operations-default-listLinks .opblock-summary-control");
-  await page.click("#operations-default-listLinks button.execute");
-  const status = page.locator("#operations-default-listLinks .live-responses-table tr.response .response-col_status").first();
+  await page.click("#operations-Operator_links-listLinks .opblock-summary-control");
+  await page.click("#operations-Operator_links-listLinks button.execute");
+  const status = page.locator("#operations-Operator_links-listLinks .live-responses-table tr.response .response-col_status").first();
   await status.waitFor();
   assert.equal((await status.textContent()).trim(), "200");
   const sent = calls.find((r) => new URL(r.url()).pathname === "/api/links");
   assert.ok(sent, "the console called /api/links");
   assert.equal(new URL(sent.url()).origin, base);
   assert.equal(sent.headers().authorization, `Bearer ${ADMIN_TOKEN}`);
-  assert.match(await page.textContent("#operations-default-listLinks .live-responses-table"), new RegExp(link.key));
+  assert.match(await page.textContent("#operations-Operator_links-listLinks .live-responses-table"), new RegExp(link.key));
   assert.deepEqual(await axeViolations(page), [], "the console after a call");
   // Nothing left the origin, and the CSP refused nothing.
   assert.deepEqual(calls.map((r) => new URL(r.url()).origin).filter((o) => o !== base), []);

@@ -52,9 +52,14 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.click("#copy");
   await page.waitForSelector("#copied:not([hidden])");
   assert.equal(await page.textContent("#copied"), "Copied: the short link.");
+  // Beside the button that was used; both copy buttons the same size.
+  assert.equal(await page.evaluate(() => document.getElementById("copied").previousElementSibling?.id), "copy");
+  const sizes = await page.$$eval("button[data-copy]", (bs) => bs.map((b) => `${Math.round(b.getBoundingClientRect().width)}x${Math.round(b.getBoundingClientRect().height)}`));
+  assert.equal(new Set(sizes).size, 1, `copy buttons of different sizes: ${sizes}`);
   await page.click("button[data-copy=admin-url]");
   // The message follows the clipboard write, which the page awaits.
   await page.waitForFunction(() => document.getElementById("copied").textContent === "Copied: the admin link.");
+  assert.equal(await page.evaluate(() => document.getElementById("copied").previousElementSibling?.dataset.copy), "admin-url");
   // The QR code can be downloaded; the form is empty for the next link, and "Shorten
   // another" puts the cursor back in it.
   const key0 = shortUrl.split("/").pop();
@@ -65,6 +70,15 @@ test("a person shortens, follows, manages and deactivates a link in the browser"
   await page.click("#again");
   assert.ok(await page.isHidden("#result"));
   assert.equal(await page.evaluate(() => document.activeElement?.id), "target_url");
+
+  // A URL typed without its scheme gets https://, and the result card shows it.
+  await page.fill("#target_url", "example.com/no-scheme/path");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#result:not([hidden])");
+  assert.equal(await page.textContent("#result-target"), "https://example.com/no-scheme/path");
+  const schemeless = (await page.textContent("#short-url")).split("/").pop();
+  assert.equal((await (await w.peek(schemeless)).json()).target_url, "https://example.com/no-scheme/path");
+  await page.click("#again");
 
   // Follow the short link: a real redirect to the target.
   const visit = await page.goto(shortUrl);

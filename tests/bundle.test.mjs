@@ -128,7 +128,7 @@ test("without Rust: npm ci, wrangler deploy --dry-run, and wrangler dev serves, 
   let dev;
   try {
     cpSync(BUNDLE, dir, { recursive: true });
-    const env = { ...process.env, PATH: pathWithoutRust(), WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" };
+    const env = { ...process.env, PATH: pathWithoutRust(), WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
     for (const name of Object.keys(env)) if (/^(npm_|CARGO|RUSTUP)/i.test(name)) delete env[name];
     const which = spawnSync("sh", ["-c", `command -v ${RUST_TOOLS.join(" ")}`], { env, encoding: "utf8" });
     assert.equal(which.stdout.trim(), "", "no Rust tool on this PATH");

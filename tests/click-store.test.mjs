@@ -97,7 +97,8 @@ test("the Cron Trigger prunes raw visits and daily aggregates past their retenti
   assert.equal((await shard.prepare("SELECT COUNT(*) AS n FROM applied_batches WHERE write_id = 'w'").first()).n, 0);
   // AGGREGATE_RETENTION_DAYS defaults to 400: day today-400 goes, today-399 stays.
   assert.deepEqual((await w.aggregates("gone-link")).days.map((d) => d.day), [today - 399]);
-  await w.waitForLog("upkeep:");
+  // The run ends with its summary line (src/background/upkeep.rs).
+  await w.waitForLog('"event":"upkeep"');
 });
 
 test("visits recorded before the aggregates are folded into them once, and leave the links database", async () => {

@@ -34,7 +34,7 @@ describe("KV unavailable", () => {
     // PATCH (write), the DELETE (delete) and the last redirect (read; the DELETE had
     // cleared the isolate's copy). The others were answered from the isolate's memory.
     // A request that touches KV twice still logs one line.
-    const kvLines = w.log.lines.filter((l) => l.startsWith("KV "));
+    const kvLines = w.log.lines.filter((l) => JSON.parse(l).event === "kv");
     assert.equal(kvLines.length, 4, kvLines.join("\n"));
   });
 });

@@ -13,6 +13,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import assert from "node:assert/strict";
 import { Miniflare, Log, LogLevel } from "miniflare";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -101,6 +102,20 @@ export async function onOneUtcDate(body) {
 }
 
 /** The parsed JSON body of a response (or of a promise of one). */
+/** Makes an API key on `w` as root; returns its answer (with the token, shown once). */
+export async function makeKey(w, fields) {
+  const res = await w.operator("/api/keys", { method: "POST", json: fields });
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
+/** The link `key` as the native operator API shows it (what an adapter's answer is checked against). */
+export async function native(w, key) {
+  const res = await w.operator(`/api/links/${key}`);
+  assert.equal(res.status, 200, `native read of ${key}: ${res.status}`);
+  return res.json();
+}
+
 export async function readJson(response) {
   return (await response).json();
 }
@@ -264,6 +279,9 @@ export async function startWorker({ vars = {}, shards = 1, d1Persist, migrate = 
   if (limiterFault) workers.push({ name: "limiter-fault", modules: true, script: LIMITER_FAULT });
   const mf = new Miniflare({
     workers,
+    // Miniflare would otherwise fetch a `Request.cf` template from workers.cloudflare.com
+    // for every instance; nothing in the tests leaves 127.0.0.1, so its placeholder is used.
+    cf: false,
     ...(host ? { host } : {}),
     ...(port ? { port } : {}),
     ...(d1Persist ? { d1Persist } : {}),

@@ -125,6 +125,12 @@ test("logs carry no IP address and no referrer", async () => {
   assert.ok(w.log.lines.some((l) => l.includes(link.key)), w.log.lines.join("\n"));
   const leaks = w.log.lines.filter((l) => l.includes(IP) || l.includes("referrer.example") || l.includes("private/page"));
   assert.deepEqual(leaks, []);
+  // Every line is one JSON object with its level and event (src/log.rs), which Workers
+  // Logs indexes field by field.
+  for (const line of w.log.lines) {
+    const parsed = JSON.parse(line);
+    assert.ok(["error", "warn", "info"].includes(parsed.level) && typeof parsed.event === "string", line);
+  }
 });
 
 test("D1 bound but failing: 503 JSON, nothing written to KV", async () => {

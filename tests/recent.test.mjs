@@ -100,6 +100,6 @@ describe("the Cron job clears hours no answer shows", () => {
         [1, 5, { 23: 5 }],
       ],
     );
-    await worker.waitForLog("2 days of hours cleared");
+    await worker.waitForLog('"hours_cleared":2');
   });
 });

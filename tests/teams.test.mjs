@@ -140,6 +140,14 @@ describe("roles", () => {
       }
     }
     assert.deepEqual(got, expected);
+    // Every role may ask who it is; a token says it is the ADMIN_TOKEN, a key its id.
+    for (const role of ["stats", "reader", "creator", "admin"]) {
+      const me = await (await w.operator("/api/me", { token: keys[role] })).json();
+      assert.deepEqual([me.kind, me.role, me.email, me.domains], ["api_key", role, null, null]);
+      assert.match(me.id, /^key_[2-9a-z]{12}$/);
+    }
+    assert.deepEqual(await (await w.operator("/api/me")).json(), { id: "root", kind: "admin_token", email: null, role: "admin", domains: null });
+    assert.equal((await w.operator("/api/me", { token: "wrong" })).status, 401);
     assert.equal((await w.operator("/api/links", { token: "sk_23456789abcd_23456789abcdefghjkmnpqrstuvwxyz234" })).status, 401);
     assert.equal((await w.operator("/api/links", { token: "wrong" })).status, 401);
   });

@@ -33,6 +33,8 @@ pub enum Operation {
     Import,
     ManageKeys,
     ReadAudit,
+    /// Who the caller is (`GET /api/me`): every role may ask.
+    ReadSelf,
 }
 
 /// The answer of the permission matrix.
@@ -68,7 +70,7 @@ impl Role {
     pub fn access(self, op: Operation) -> Access {
         use Operation::*;
         match (self, op) {
-            (Role::Admin, _) => Access::All,
+            (Role::Admin, _) | (_, ReadSelf) => Access::All,
             (Role::Creator, CreateLinks) => Access::All,
             (Role::Creator, ListLinks | ShowLink | ChangeLink | LinkStats) => Access::Own,
             (Role::Reader, ListLinks | ShowLink | LinkStats | Export) => Access::All,
@@ -100,6 +102,17 @@ impl Actor {
         match self {
             Actor::Root => ROOT,
             Actor::Key { id, .. } => id,
+        }
+    }
+
+    /// How they signed in. A person Cloudflare Access let in is an `Actor::Key` whose id
+    /// is their email (`access_roles`); an API key's id is `key_` and letters, never with
+    /// an `@`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Root => "admin_token",
+            Actor::Key { id, .. } if id.contains('@') => "person",
+            Actor::Key { .. } => "api_key",
         }
     }
 
@@ -411,6 +424,7 @@ mod tests {
             Import,
             ManageKeys,
             ReadAudit,
+            ReadSelf,
         ];
         let allowed = |role: Role| -> Vec<(Operation, Access)> {
             all.iter()
@@ -428,6 +442,7 @@ mod tests {
                 (CreateLinks, Access::All),
                 (ChangeLink, Access::Own),
                 (LinkStats, Access::Own),
+                (ReadSelf, Access::All),
             ]
         );
         assert_eq!(
@@ -437,10 +452,26 @@ mod tests {
                 (ShowLink, Access::All),
                 (LinkStats, Access::All),
                 (Export, Access::All),
+                (ReadSelf, Access::All),
             ]
         );
-        assert_eq!(allowed(Role::Stats), vec![(LinkStats, Access::All)]);
+        assert_eq!(
+            allowed(Role::Stats),
+            vec![(LinkStats, Access::All), (ReadSelf, Access::All)]
+        );
         assert_eq!(Actor::Root.access(ManageKeys), Access::All);
+    }
+
+    #[test]
+    fn an_actor_says_how_it_signed_in() {
+        let key = |id: &str| Actor::Key {
+            id: id.into(),
+            role: Role::Reader,
+            domains: None,
+        };
+        assert_eq!(Actor::Root.kind(), "admin_token");
+        assert_eq!(key("key_23456789abcd").kind(), "api_key");
+        assert_eq!(key("ops@example.com").kind(), "person");
     }
 
     #[test]

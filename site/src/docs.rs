@@ -388,16 +388,25 @@ pub fn page_of(doc: &Value) -> String {
         if members.is_empty() {
             continue;
         }
-        html.push_str(&format!("<h2 id=\"{id}\">{}</h2>", escape(title)));
+        // Each section folds (no script: <details>), open by default so the page still
+        // reads top to bottom and a link into it lands on what it names.
+        html.push_str(&format!(
+            "<details class=\"section\" open><summary><h2 id=\"{id}\">{}</h2></summary>",
+            escape(title)
+        ));
         for o in members {
             html.push_str(&render_operation(o));
         }
+        html.push_str("</details>");
     }
     if let Some(schemas) = schemas {
-        html.push_str("<h2 id=\"schemas\">Schemas</h2>");
+        html.push_str(
+            "<details class=\"section\" open><summary><h2 id=\"schemas\">Schemas</h2></summary>",
+        );
         for (name, schema) in schemas {
             html.push_str(&render_schema(name, schema));
         }
+        html.push_str("</details>");
     }
     html.push_str("</div>");
     page("API — shortener", &html, false)

@@ -200,8 +200,9 @@ fn console_page(vendor: &str) -> String {
          <link rel=\"stylesheet\" href=\"/static/console.css\">\
          <script src=\"/{vendor}/swagger-ui-bundle.js\" defer></script>\
          <script src=\"/static/console.js\" defer></script></head>\
-         <body><header class=\"frame\"><a class=\"brand\" href=\"/\">shortener</a>\
-         <nav><a href=\"/docs\">API reference</a></nav></header>\
+         <body><header class=\"frame\"><a class=\"brand\" href=\"/\">\
+         <img src=\"/static/favicon.svg\" alt=\"\" width=\"22\" height=\"22\">shortener</a>\
+         <nav><a href=\"/docs\">API reference</a> · <a href=\"/dashboard\">Dashboard</a></nav></header>\
          <main><div class=\"intro\"><h1>API console</h1>\
          <p>Calls go to this service. For the operator API, choose <strong>Authorize</strong> \
          and paste the <code>ADMIN_TOKEN</code> or an API key.</p>\
@@ -231,6 +232,36 @@ mod tests {
             );
         }
         assert!(with_import_fields("const IMPORT_FIELDS = [\"key\"];").is_err());
+    }
+
+    #[test]
+    fn every_operation_is_filed_under_one_declared_tag_so_the_console_groups_it() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../src/assets/openapi.json")).unwrap();
+        let declared: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert!(declared.len() >= 4, "{declared:?}");
+        let mut used = std::collections::BTreeSet::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let tags: Vec<&str> = op["tags"]
+                    .as_array()
+                    .map(|t| t.iter().filter_map(|t| t.as_str()).collect())
+                    .unwrap_or_default();
+                assert_eq!(tags.len(), 1, "{method} {path} has tags {tags:?}");
+                assert!(declared.contains(&tags[0]), "{method} {path}: {tags:?}");
+                used.insert(tags[0]);
+            }
+        }
+        assert_eq!(
+            used.len(),
+            declared.len(),
+            "a declared tag with no operation"
+        );
     }
 
     #[test]

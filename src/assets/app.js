@@ -66,7 +66,11 @@ function setupShorten(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
-    const body = { target_url: $("target_url").value.trim() };
+    // `example.com/path` is taken as https://example.com/path, as other shorteners do,
+    // and the field shows what is sent.
+    const typed = $("target_url").value.trim();
+    const body = { target_url: typed && !/^[a-z][a-z0-9+.-]*:/i.test(typed) && /^[^\s/]+\.[^\s/]+/.test(typed) ? `https://${typed}` : typed };
+    $("target_url").value = body.target_url;
     const key = $("custom_key").value.trim();
     if (key) body.custom_key = key;
     const expires = $("expires_at").value;
@@ -82,6 +86,7 @@ function setupShorten(form) {
       if (!ok) return showError(fieldOf(data.detail || ""), inFormWords(data.detail || "Something went wrong."));
       $("short-url").href = data.url;
       $("short-url").textContent = data.url;
+      $("result-target").textContent = data.target_url;
       $("admin-url").href = data.admin_url;
       $("admin-url").textContent = data.admin_url;
       $("qr").src = `/${encodeURIComponent(data.key)}/qr?size=192`;
@@ -120,6 +125,8 @@ function setupShorten(form) {
         document.execCommand("copy");
       }
       $("copied").textContent = `Copied: ${button.getAttribute("aria-label").replace(/^Copy /, "")}.`;
+      // Said beside the button that was used.
+      button.after(" ", $("copied"));
       $("copied").hidden = false;
     });
   });

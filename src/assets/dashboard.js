@@ -36,6 +36,8 @@ const view = {
   domains: false,
   /** The number of the latest list request. */
   seq: 0,
+  /** What the link view says once it is open (after a creation or a rename). */
+  created: "",
 };
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -116,13 +118,6 @@ function show(id, message) {
 
 // --- Signing in and out --------------------------------------------------------------
 
-/** Which role a key has, from what the API lets it do (the matrix in docs/teams.md). */
-async function roleOf() {
-  const keys = await api("GET", "/api/keys");
-  if (keys.ok) return { role: "admin", keys: keys.data.keys };
-  const tags = await api("GET", "/api/tags");
-  return tags.ok ? { role: "reader", tags: tags.data.tags } : { role: "creator" };
-}
 
 /**
  * Signs in with `token`; `resumed` when it is the key this tab kept (focus stays put).
@@ -154,8 +149,15 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
     showSignIn(message);
     return;
   }
-  const found = await roleOf();
-  session.role = found.role;
+  // Who signed in: the role, and a person's email (`GET /api/me`).
+  const me = await api("GET", "/api/me");
+  if (!me.ok) {
+    session.token = null;
+    session.access = false;
+    showSignIn(me.detail);
+    return;
+  }
+  session.role = me.data.role;
   if (token) storeToken(token);
   $("token").value = "";
   $("signin-status").textContent = "";
@@ -170,23 +172,27 @@ async function signIn(token, { resumed = false, quiet = false } = {}) {
   }[session.role];
   const article = session.role === "admin" ? "an" : "a";
   $("whoami").textContent = session.access
-    ? `Signed in through Cloudflare Access as ${article} ${session.role}: ${can.replace("this key", "you")}.`
+    ? `Signed in through Cloudflare Access as ${me.data.email || me.data.id}, ${article} ${session.role}: ${can.replace("this key", "you")}.`
     : `Signed in with ${article} ${session.role} key: ${can}.`;
   $("bulk").hidden = !(session.role === "admin" || session.role === "creator");
   $("transfer").hidden = session.role === "creator";
   $("export-part").hidden = session.role === "creator";
   $("import-form").hidden = session.role !== "admin";
   $("keys").hidden = session.role !== "admin";
-  fillTags(found.tags);
   const domains = await api("GET", "/api/domains");
   fillDomains(domains.ok ? domains.data.domains : null);
-  if (session.role === "admin") {
-    renderKeys(found.keys);
+  if (session.role === "admin" || session.role === "reader") {
     const tags = await api("GET", "/api/tags");
     if (tags.ok) fillTags(tags.data.tags);
   }
+  if (session.role === "admin") await reloadKeys();
+  $("create-bar").hidden = !(session.role === "admin" || session.role === "creator");
   resetPaging();
   await loadLinks();
+  if (location.hash) {
+    await route();
+    return;
+  }
   if (!resumed) {
     $("links-title").setAttribute("tabindex", "-1");
     $("links-title").focus();
@@ -223,6 +229,9 @@ function signOut(message = "") {
   $("f-tags").replaceChildren();
   fillDomains(null);
   ["bulk-status", "export-status", "keys-status", "import-summary", "new-key-copied"].forEach((id) => ($(id).textContent = ""));
+  here.link = null;
+  $("link-view").hidden = true;
+  $("home-view").hidden = false;
   showSignIn("", message);
   $("token").focus();
 }
@@ -295,11 +304,6 @@ function cell(label, ...content) {
   return td;
 }
 
-/** A health state in the words the admin page uses. */
-function healthLabel(state) {
-  return { healthy: "Healthy", unhealthy: "Failing", dead: "Dead", unverifiable: "Cannot tell" }[state] || "Not checked yet";
-}
-
 function stateLabel(state) {
   return { active: "Active", deactivated: "Deactivated", expired: "Expired", exhausted: "Click limit reached", scheduled: "Not active yet" }[state] || state;
 }
@@ -312,18 +316,24 @@ function linkRow(link) {
   pick.dataset.id = linkId(link);
   pick.checked = view.selected.has(linkId(link));
   pick.setAttribute("aria-label", `Select ${link.key}`);
+  // The link's own view on this page: opening it reads the link, never follows it.
   const short = document.createElement("a");
-  // The preview on the link's own domain, which may not be this page's host.
-  short.href = `${link.url}+`;
+  short.href = `#link/${encodeURIComponent(link.domain)}/${encodeURIComponent(link.key)}`;
   short.textContent = view.domains ? `${link.domain}/${link.key}` : link.key;
-  short.title = link.url;
+  short.className = "open-link";
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy";
+  copy.dataset.copy = link.url;
+  copy.textContent = "Copy";
+  copy.setAttribute("aria-label", `Copy ${link.url}`);
+  const copied = document.createElement("span");
+  copied.setAttribute("role", "status");
+  copied.className = "copied";
   const state = document.createElement("span");
   state.className = `state state-${link.state}`;
   state.textContent = stateLabel(link.state);
-  const created = document.createElement("time");
-  created.dateTime = link.created_at;
-  created.title = link.created_at;
-  created.textContent = dateFormat.format(new Date(link.created_at));
+  const created = timeOf(link.created_at);
   const title = link.title ? [document.createElement("strong"), document.createElement("br")] : [];
   if (title.length) title[0].textContent = link.title;
   const target = document.createElement("span");
@@ -336,10 +346,10 @@ function linkRow(link) {
   tags.className = "tags";
   tr.append(
     pickCell,
-    cell("Short link", short),
+    cell("Short link", short, " ", copy, " ", copied),
     cell("Target", ...title, target),
     cell("State", state),
-    cell("Health", healthLabel(link.health?.state)),
+    cell("Health", healthPill(document.createElement("span"), link.health?.state)),
     tags,
     clicks,
     cell("Created", created),
@@ -392,6 +402,12 @@ function setupLinks() {
     if (!view.next) return;
     view.cursors.push(view.next);
     loadLinks().then(() => ($("next").disabled ? $("prev") : $("next")).focus());
+  });
+  $("links-table").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    $("links-table").querySelectorAll(".copied").forEach((c) => (c.textContent = ""));
+    copyText(button.dataset.copy, button.parentElement.querySelector(".copied"));
   });
   $("links-table").addEventListener("change", (event) => {
     const box = event.target;
@@ -770,6 +786,572 @@ function setupKeys() {
   });
 }
 
+// --- One link: its own view, and the grouped form that creates and edits ------------
+// `#new` opens the empty form; `#link/<domain>/<key>` a link's view. The view reads the
+// link through the API and never follows its redirect, so opening it counts no click.
+
+const here = {
+  /** The link shown, as the API answered it; null on the creation form. */
+  link: null,
+  /** What the form read right after it was filled: a save sends what differs. */
+  snapshot: null,
+  made: 0,
+};
+
+const pad = (n) => String(n).padStart(2, "0");
+/** An instant as a `datetime-local` value in the reader's time zone. */
+const localInput = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+/** A `datetime-local` value as RFC 3339 in UTC; `undefined` if garbled. */
+function instantOf(raw) {
+  const when = new Date(raw);
+  return Number.isNaN(when.getTime()) ? undefined : when.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A URL typed without its scheme (`example.com/path`) gets `https://`, as other shorteners do. */
+function withScheme(raw) {
+  const text = raw.trim();
+  if (!text || /^[a-z][a-z0-9+.-]*:/i.test(text)) return text;
+  return /^[^\s/]+\.[^\s/]+/.test(text) ? `https://${text.replace(/^\/\//, "")}` : text;
+}
+
+/** The API's field names as the form calls them, for its errors. */
+const FIELD_WORDS = {
+  target_url: "the target URL", custom_key: "the key", key: "the key", title: "the title", tags: "the tags", note: "the note",
+  password: "the password", valid_since: "the start", expires_at: "the expiry", max_clicks: "the click limit",
+  redirect_status: "the redirect status", dead_link_mode: "the dead-target choice", fallback_url: "the fallback URL",
+  forward_query: "passing the query string on", crawlable: "search engine indexing", rules: "the targeting rules",
+  split: "the A/B split", social_card: "the social card", is_active: "the state", domain: "the domain",
+};
+const FIELD_INPUT = { custom_key: "lf-key", key: "lf-key", social_card: "lf-card_title", split: "add-variant", rules: "add-rule" };
+function inFieldWords(detail) {
+  const text = String(detail || "")
+    .replace(/field '([^'.[]+)[^']*'/g, (whole, f) => FIELD_WORDS[f] || f)
+    .replace(/^([a-z_]+) /, (whole, f) => (FIELD_WORDS[f] ? `${FIELD_WORDS[f]} ` : whole));
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What one plain input holds, as the API takes it; `null` when empty. */
+function valueOf(el) {
+  if (el.dataset.kind === "bool") return el.checked;
+  const raw = el.value.trim();
+  if (raw === "") return null;
+  switch (el.dataset.kind) {
+    case "instant": return instantOf(raw);
+    case "int": return Number(raw);
+    case "url": return withScheme(raw);
+    case "tags": {
+      const tags = raw.split(",").map(normalizeTag).filter(Boolean);
+      return tags.length ? tags : null;
+    }
+    case "password": return el.value;
+    default: return raw;
+  }
+}
+
+/** "DE, at fr" as ["DE", "AT", "FR"]. */
+const words = (raw, upper) => raw.split(/[\s,]+/).filter(Boolean).map((w) => (upper ? w.toUpperCase() : w.toLowerCase()));
+
+/** One rule's inputs as the API's rule; `null` for a rule left empty. */
+function readRule(li) {
+  const one = (name) => li.querySelector(`[data-cond="${name}"]`);
+  const when = {};
+  for (const name of ["device", "os"]) {
+    const picked = [...li.querySelectorAll(`[data-cond="${name}"]:checked`)].map((el) => el.value);
+    if (picked.length) when[name] = picked;
+  }
+  const country = words(one("country").value, true);
+  if (country.length) when.country = country;
+  const language = words(one("language").value, false);
+  if (language.length) when.language = language;
+  const name = one("query-name").value.trim();
+  const value = one("query-value").value;
+  if (name) when.query = value === "" ? { name } : { name, value };
+  for (const edge of ["after", "before"]) if (one(edge).value) when[edge] = instantOf(one(edge).value);
+  const target = withScheme(one("target_url").value);
+  if (!target && Object.keys(when).length === 0) return null;
+  return { when, target_url: target };
+}
+
+/** Adds an item to a rules or variants list from its template; answers the item. */
+function addItem(list, template) {
+  here.made += 1;
+  list.insertAdjacentHTML("beforeend", $(template).innerHTML.replaceAll("__N__", `d${here.made}`));
+  renumber();
+  return list.lastElementChild;
+}
+
+function renumber() {
+  [...$("rules-list").children].forEach((li, i) => li.querySelectorAll(".rule-n").forEach((n) => (n.textContent = i + 1)));
+  [...$("variants-list").children].forEach((li, i) => li.querySelectorAll(".variant-n").forEach((n) => (n.textContent = i + 1)));
+  $("add-rule").disabled = $("rules-list").children.length >= 20;
+  $("add-variant").disabled = $("variants-list").children.length >= 4;
+}
+
+/** Every control of the form as the API's fields (what a creation sends, what a save compares). */
+function readForm() {
+  const body = {};
+  for (const el of $("link-form").querySelectorAll("[data-field]")) {
+    if (el.dataset.field === "password") continue;
+    body[el.dataset.field] = valueOf(el);
+  }
+  const rules = [...$("rules-list").children].map(readRule).filter(Boolean);
+  body.rules = rules.length ? rules : null;
+  const variants = [...$("variants-list").children]
+    .map((li) => ({ target_url: withScheme(li.querySelector('[data-var="target_url"]').value), weight: li.querySelector('[data-var="weight"]').value.trim() }))
+    .filter((v) => v.target_url || v.weight)
+    .map((v) => ({ target_url: v.target_url, weight: v.weight === "" ? 1 : Number(v.weight) }));
+  const days = $("sticky_days");
+  const sticky = days.value === days.dataset.shown && days.dataset.seconds ? Number(days.dataset.seconds) : Number(days.value) * 86400;
+  body.split = variants.length ? { variants, sticky_seconds: sticky } : null;
+  const card = {};
+  $("link-form").querySelectorAll("[data-card]").forEach((el) => {
+    if (el.value.trim()) card[el.dataset.card] = el.value.trim();
+  });
+  body.social_card = Object.keys(card).length ? card : null;
+  return body;
+}
+
+/** The summary at the top of the form: every control that is set, in words. */
+function summarize(link) {
+  const items = [];
+  const when = (iso) => dateFormat.format(new Date(iso));
+  if (link.title) items.push(`Title: ${link.title}`);
+  if (link.tags?.length) items.push(`Tags: ${link.tags.join(", ")}`);
+  if (link.note) items.push("A private note");
+  if (link.protected) items.push("Password protected");
+  if (link.valid_since) items.push(`Starts ${when(link.valid_since)}`);
+  if (link.expires_at) items.push(`Expires ${when(link.expires_at)}`);
+  if (link.max_clicks) items.push(`Click limit: ${link.max_clicks}`);
+  items.push(`Redirect status: ${link.redirect_status}`);
+  // Passing the query string on is the default; only turning it off is news.
+  if (!link.forward_query) items.push("Does not pass the query string on");
+  if (link.crawlable) items.push("Search engines may index it");
+  if (link.fallback_url) items.push(`Fallback: ${link.fallback_url}`);
+  if (link.dead_link_mode) items.push(`When the target is dead: ${{ redirect: "redirect anyway", interstitial: "warn first", gone: "say it is gone" }[link.dead_link_mode] || link.dead_link_mode}`);
+  if (link.rules?.length) items.push(`${link.rules.length} targeting rule${link.rules.length === 1 ? "" : "s"}`);
+  if (link.split?.variants?.length) items.push(`A/B split: ${link.split.variants.map((v) => `${v.weight}× ${v.target_url}`).join(", ")}`);
+  if (link.social_card) items.push(`Social card${link.social_card.title ? `: ${link.social_card.title}` : ""}`);
+  $("lf-summary-list").replaceChildren(...items.map((t) => Object.assign(document.createElement("li"), { textContent: t })));
+  $("lf-summary").hidden = false;
+}
+
+/** Fills the form with `link` (or empties it for a creation) and takes its snapshot. */
+function fillForm(link) {
+  const form = $("link-form");
+  form.reset();
+  clearFormErrors();
+  $("rules-list").replaceChildren();
+  $("variants-list").replaceChildren();
+  const creating = !link;
+  $("lf-key").dataset.field = creating ? "custom_key" : "key";
+  for (const el of form.querySelectorAll("[data-field]")) {
+    const v = link ? link[el.dataset.field] : null;
+    if (el.dataset.kind === "bool") el.checked = Boolean(v);
+    else if (el.dataset.kind === "instant") el.value = v ? localInput(new Date(v)) : "";
+    else if (el.dataset.kind === "tags") el.value = (v || []).join(", ");
+    else if (el.dataset.kind === "password") el.value = "";
+    else el.value = v ?? "";
+  }
+  for (const rule of link?.rules || []) {
+    const li = addItem($("rules-list"), "rule-template");
+    const one = (name) => li.querySelector(`[data-cond="${name}"]`);
+    const w = rule.when || {};
+    one("target_url").value = rule.target_url || "";
+    for (const name of ["device", "os"]) {
+      const chosen = [].concat(w[name] || []);
+      li.querySelectorAll(`[data-cond="${name}"]`).forEach((box) => (box.checked = chosen.includes(box.value)));
+    }
+    one("country").value = [].concat(w.country || []).join(", ");
+    one("language").value = [].concat(w.language || []).join(", ");
+    one("query-name").value = w.query?.name || "";
+    one("query-value").value = w.query?.value || "";
+    for (const edge of ["after", "before"]) one(edge).value = w[edge] ? localInput(new Date(w[edge])) : "";
+  }
+  const variants = link?.split?.variants || [];
+  for (const v of variants) {
+    const li = addItem($("variants-list"), "variant-template");
+    li.querySelector('[data-var="target_url"]').value = v.target_url;
+    li.querySelector('[data-var="weight"]').value = v.weight;
+  }
+  const seconds = link?.split?.sticky_seconds;
+  $("sticky_days").value = seconds ? Math.max(1, Math.ceil(seconds / 86400)) : 30;
+  $("sticky_days").dataset.shown = $("sticky_days").value;
+  $("sticky_days").dataset.seconds = seconds || "";
+  const card = link?.social_card || {};
+  form.querySelectorAll("[data-card]").forEach((el) => (el.value = card[el.dataset.card] || ""));
+  $("lf-key-label").firstChild.textContent = creating ? "Custom key " : "Key ";
+  $("lf-key-label").lastElementChild.textContent = creating ? "(optional, 3–64 of a–z 0–9 _ -)" : "(renaming keeps the old key working)";
+  $("lf-password-hint").textContent = link?.protected
+    ? "(this link has one; type a new one to change it, never shown again)"
+    : "(optional, 1–128 characters; never shown again)";
+  $("lf-nopassword-field").hidden = !link?.protected;
+  $("lf-domain-field").hidden = !creating || !view.domains;
+  $("lf-health-group").hidden = !creating;
+  $("lf-submit").textContent = creating ? "Create link" : "Save changes";
+  $("lf-summary").hidden = creating;
+  if (link) summarize(link);
+  renumber();
+  here.snapshot = readForm();
+}
+
+function clearFormErrors() {
+  show("lf-error", "");
+  show("lf-target_url-error", "");
+  show("lf-key-error", "");
+  $("lf-saved").textContent = "";
+  $("link-form").querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+/** The API's refusal by the field it names: next to that field when it has its own line. */
+function refuse(detail) {
+  // "field 'max_clicks' must ..." or "custom_key must ...": the field it is about.
+  const named = String(detail).match(/^field '([^'.[]+)|^([a-z_]+) /) || [];
+  const field = named[1] || (FIELD_WORDS[named[2]] ? named[2] : undefined);
+  const words = inFieldWords(detail);
+  const id = FIELD_INPUT[field] || `lf-${field}`;
+  const input = field && $(id);
+  if (input && $(`${id}-error`)) show(`${id}-error`, words);
+  else show("lf-error", words);
+  if (input) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  } else $("lf-error").focus?.();
+}
+
+/** Creating: every control that is set, in one call; then the new link is opened. */
+async function createLink() {
+  const read = readForm();
+  const body = {};
+  for (const [field, value] of Object.entries(read)) {
+    if (value !== null && value !== false) body[field] = value;
+  }
+  if ($("lf-password").value) body.password = $("lf-password").value;
+  if (!$("lf-domain-field").hidden && $("lf-domain").value) body.domain = $("lf-domain").value;
+  if ($("lf-check").checked) body.check = true;
+  if (!body.target_url) {
+    show("lf-target_url-error", "Enter the URL the short link goes to.");
+    $("lf-target_url").setAttribute("aria-invalid", "true");
+    $("lf-target_url").focus();
+    return;
+  }
+  $("lf-target_url").value = body.target_url;
+  const r = await api("POST", "/api/links/bulk", [body]);
+  if (!session.role) return;
+  if (!r.ok) return refuse(r.detail);
+  const result = r.data.results?.[0] || {};
+  if (result.status !== 201) return refuse(result.detail || `The server answered ${result.status}.`);
+  view.created = `Created ${result.link.url}.`;
+  location.hash = `#link/${encodeURIComponent(result.link.domain)}/${encodeURIComponent(result.link.key)}`;
+}
+
+/** Saving: one PATCH of what changed since the form was filled, reported per field. */
+async function saveLink() {
+  const read = readForm();
+  const patch = {};
+  for (const [field, value] of Object.entries(read)) {
+    if (JSON.stringify(value) !== JSON.stringify(here.snapshot[field])) patch[field] = value;
+  }
+  if (patch.split && !(read.split.sticky_seconds >= 86400 && read.split.sticky_seconds <= 365 * 86400)) {
+    show("lf-error", "Enter from 1 to 365 days for how long a visitor keeps their variant.");
+    return $("sticky_days").focus();
+  }
+  if ($("lf-password").value) patch.password = $("lf-password").value;
+  else if ($("lf-nopassword").checked) patch.password = null;
+  if (Object.values(patch).includes(undefined) || (patch.rules || []).some((r) => Object.values(r.when).includes(undefined))) {
+    return show("lf-error", "Enter whole dates and times, or leave them empty.");
+  }
+  const fields = Object.keys(patch);
+  if (!fields.length) {
+    $("lf-saved").textContent = "Nothing to save: no field was changed.";
+    return;
+  }
+  const r = await api("PATCH", linkPath(linkId(here.link)), patch);
+  if (!session.role) return;
+  if (!r.ok) return refuse(r.detail);
+  const saved = `Saved ${fields.map((f) => FIELD_WORDS[f] || f).join(", ")}.`;
+  if (r.data.key !== here.link.key) {
+    view.created = saved;
+    location.hash = `#link/${encodeURIComponent(r.data.domain)}/${encodeURIComponent(r.data.key)}`;
+    return;
+  }
+  showLink(r.data);
+  $("lf-saved").textContent = saved;
+  loadHistory(r.data);
+}
+
+const HEALTH_WORDS = { healthy: "Healthy", unhealthy: "Failing", dead: "Dead", unverifiable: "Cannot tell", unknown: "Not checked yet" };
+/** A health state as the coloured pill every page shows. */
+function healthPill(el, state) {
+  const s = HEALTH_WORDS[state] ? state : "unknown";
+  // "pill", not "state": the same look, while ".state" stays the link's state alone.
+  el.className = `pill health-${s}`;
+  el.textContent = HEALTH_WORDS[s];
+  return el;
+}
+
+function timeOf(iso) {
+  const time = document.createElement("time");
+  time.dateTime = iso;
+  time.title = iso;
+  time.className = "when";
+  time.textContent = dateFormat.format(new Date(iso));
+  return time;
+}
+
+/** Copies `text`, and says so in `status`, beside the button that was used. */
+async function copyText(text, status) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = "Copied";
+  } catch {
+    status.textContent = "Copying is blocked here: select the link and copy it.";
+  }
+}
+
+/** Shows `link` in the view: its facts, its form filled, its health. */
+function showLink(link) {
+  here.link = link;
+  view.links.set(linkId(link), link);
+  $("view-title").textContent = `Link ${view.domains ? `${link.domain}/` : ""}${link.key}`;
+  $("view-short").href = `${link.url}+`;
+  $("view-short").textContent = link.url;
+  $("view-copied").textContent = "";
+  $("view-target").textContent = link.target_url;
+  $("view-state").className = `state state-${link.state}`;
+  $("view-state").textContent = stateLabel(link.state);
+  healthPill($("view-health"), link.health?.state);
+  const imported = link.imported_clicks ? ` (${link.imported_clicks} counted before an import)` : "";
+  $("view-clicks").textContent = `${link.clicks}${imported}`;
+  $("view-created").replaceChildren(timeOf(link.created_at));
+  const writer = session.role === "admin" || session.role === "creator";
+  $("view-toggle").hidden = !writer;
+  $("view-toggle").textContent = link.is_active ? "Deactivate" : "Reactivate";
+  $("view-toggle").className = link.is_active ? "danger" : "";
+  healthPill($("vh-state"), link.health?.state);
+  $("vh-checked").replaceChildren(link.health?.checked_at ? timeOf(link.health.checked_at) : "Never");
+  $("vh-reason").textContent = link.health?.reason || "None";
+  $("vh-check").hidden = !writer;
+  $("link-form").hidden = !writer;
+  fillForm(link);
+}
+
+/** The clicks-per-day chart, drawn as the admin page draws it (src/web/chart.rs). */
+function chart(days) {
+  const NS = "http://www.w3.org/2000/svg";
+  const el = (name, attrs, text) => {
+    const e = document.createElementNS(NS, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const TOP = 28, PLOT = 136;
+  const max = Math.max(0, ...days.map((d) => d.clicks));
+  const total = days.reduce((s, d) => s + d.clicks, 0);
+  let top = 1, step = 1;
+  for (let power = 1; ; power *= 10) {
+    const found = [power, power * 2, power * 5].find((s) => Math.ceil(Math.max(max, 1) / s) <= 4);
+    if (found) {
+      step = found;
+      top = Math.max(1, Math.ceil(Math.max(max, 1) / found)) * found;
+      break;
+    }
+  }
+  const y = (c) => TOP + PLOT - Math.round((c * PLOT) / top);
+  const svg = el("svg", { class: "chart", width: "100%", height: "200", role: "group",
+    "aria-label": total ? `Clicks per day: ${total} in ${days.length} days, at most ${max} a day` : `Clicks per day: none in ${days.length} days` });
+  for (let at = 0; at <= top; at += step) {
+    svg.append(el("line", { class: at ? "grid" : "grid axis", x1: 0, y1: y(at), x2: "100%", y2: y(at), stroke: "#c8c8c8" }),
+      el("text", { class: "tick", x: 2, y: y(at) - 4, "font-size": 13 }, `${at}${at === top ? (top === 1 ? " click" : " clicks") : ""}`));
+  }
+  const slot = 100 / Math.max(days.length, 1);
+  const short = (date) => new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+  days.forEach((d, i) => {
+    const x = i * slot;
+    const name = `${short(d.date)}: ${d.clicks} ${d.clicks === 1 ? "click" : "clicks"}`;
+    const [tx, anchor] = i < 3 ? [x, "start"] : i + 3 > days.length - 1 ? [x + slot, "end"] : [x + slot / 2, "middle"];
+    const g = el("g", { class: "day", tabindex: i === days.length - 1 ? "0" : "-1", role: "img", "aria-label": `${name}, ${d.date}` });
+    g.append(el("title", {}, name), el("rect", { class: "hit", x: `${x}%`, y: TOP, width: `${slot}%`, height: PLOT, fill: "transparent" }),
+      el("rect", { class: "bar", x: `${x + slot * 0.15}%`, y: y(d.clicks), width: `${slot * 0.7}%`, height: TOP + PLOT - y(d.clicks) }),
+      el("text", { class: "tip", x: `${tx}%`, y: Math.max(y(d.clicks) - 6, 14), "text-anchor": anchor, "font-size": 13 }, name));
+    svg.append(g);
+    if ((days.length - 1 - i) % 7 === 0) svg.append(el("text", { class: "label", x: `${tx}%`, y: TOP + PLOT + 20, "text-anchor": anchor, "font-size": 13 }, short(d.date)));
+  });
+  // The days as one Tab stop; the arrow keys move between them (as on the admin page).
+  const groups = [...svg.querySelectorAll("g.day")];
+  svg.addEventListener("keydown", (event) => {
+    const at = groups.indexOf(document.activeElement);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: groups.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const next = Math.max(0, Math.min(groups.length - 1, to));
+    groups.forEach((g, j) => g.setAttribute("tabindex", j === next ? "0" : "-1"));
+    groups[next].focus();
+  });
+  return svg;
+}
+
+function topTable(caption, head, rows) {
+  const div = document.createElement("div");
+  div.append(Object.assign(document.createElement("h4"), { textContent: caption }));
+  if (!rows?.length) {
+    div.append(Object.assign(document.createElement("p"), { className: "hint", textContent: "No clicks in this period." }));
+    return div;
+  }
+  const table = document.createElement("table");
+  table.innerHTML = `<thead><tr><th scope="col"></th><th scope="col" class="num">Clicks</th></tr></thead><tbody></tbody>`;
+  table.querySelector("th").textContent = head;
+  table.tBodies[0].append(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    tr.append(Object.assign(document.createElement("td"), { textContent: r.value }), Object.assign(document.createElement("td"), { className: "num", textContent: r.clicks }));
+    return tr;
+  }));
+  div.append(table);
+  return div;
+}
+
+async function loadStats(link) {
+  const r = await api("GET", `${linkPath(linkId(link)).replace("?", "/stats?")}`);
+  if (!r.ok || here.link !== link) return;
+  const s = r.data;
+  $("stats-title").textContent = `Clicks per day, last ${s.days} days: ${s.clicks} (${s.humans} by people, ${s.bots} by bots)`;
+  $("view-chart").replaceChildren(chart(s.by_day || []));
+  $("view-tops").replaceChildren(topTable("Top referrers", "Referrer", s.referrers), topTable("Countries", "Country", s.countries), topTable("Devices", "Device", s.devices));
+  $("view-stats").hidden = false;
+}
+
+const ACTION_WORDS = { "links.create": "Created", "links.import": "Imported", "link.update": "Changed", "link.deactivate": "Deactivated" };
+
+/** The link's history from the audit log (admin keys only): the latest 500 records, filtered to it. */
+async function loadHistory(link) {
+  if (session.role !== "admin") {
+    $("history-note").textContent = "The history comes from the audit log, which only an admin key reads.";
+    $("history-list").replaceChildren();
+    $("view-history").hidden = false;
+    return;
+  }
+  const r = await api("GET", "/api/audit?limit=500");
+  if (!r.ok || here.link !== link) return;
+  const names = new Set([link.key, `${link.domain}/${link.key}`]);
+  const mine = r.data.entries.filter((e) => names.has(e.target) || (e.detail?.created || []).some((n) => names.has(n)));
+  $("history-note").textContent = mine.length ? "" : "Nothing in the latest 500 records of the audit log.";
+  $("history-list").replaceChildren(...mine.map((e) => {
+    const li = document.createElement("li");
+    let what = ACTION_WORDS[e.action] || e.action;
+    if (e.action === "link.update") {
+      const fields = Object.keys(e.detail || {}).map((f) => (f === "is_active" ? (e.detail.is_active ? "reactivated" : "deactivated") : FIELD_WORDS[f] || f));
+      what = fields.includes("reactivated") || fields.includes("deactivated") ? fields.join(", ").replace(/^./, (c) => c.toUpperCase()) : `Changed ${fields.join(", ")}`;
+    }
+    li.append(timeOf(e.at), ` ${what} `, Object.assign(document.createElement("span"), { className: "hint", textContent: `by ${e.actor === "root" ? "the admin token" : `key ${e.actor}`}` }));
+    return li;
+  }));
+  $("view-history").hidden = false;
+}
+
+/** Shows the list, the creation form or a link's view, by the address's hash. */
+async function route() {
+  if (!session.role) return;
+  const hash = decodeURIComponent(location.hash);
+  const writer = session.role === "admin" || session.role === "creator";
+  const match = location.hash.match(/^#link\/([^/]+)\/(.+)$/);
+  const creating = hash === "#new" && writer;
+  $("home-view").hidden = creating || Boolean(match);
+  $("link-view").hidden = !(creating || match);
+  if (!creating && !match) {
+    here.link = null;
+    return;
+  }
+  const parts = ["view-facts", "view-stats", "view-health-card", "view-history"];
+  parts.forEach((id) => ($(id).hidden = true));
+  $("link-form").hidden = false;
+  if (creating) {
+    here.link = null;
+    $("view-title").textContent = "Create link";
+    fillForm(null);
+    $("view-title").focus();
+    return;
+  }
+  const id = `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`;
+  $("view-title").textContent = `Link ${decodeURIComponent(match[2])}`;
+  const r = await api("GET", linkPath(id));
+  if (!session.role) return;
+  if (!r.ok) {
+    $("link-form").hidden = true;
+    $("view-facts").hidden = false;
+    $("view-status").textContent = r.detail;
+    return;
+  }
+  showLink(r.data);
+  $("view-facts").hidden = false;
+  $("view-health-card").hidden = false;
+  $("view-status").textContent = view.created || "";
+  $("lf-saved").textContent = view.created?.startsWith("Saved") ? view.created : "";
+  view.created = "";
+  $("view-title").focus();
+  loadStats(r.data);
+  loadHistory(r.data);
+}
+
+function setupLinkView() {
+  window.addEventListener("hashchange", route);
+  $("back").addEventListener("click", (event) => {
+    event.preventDefault();
+    history.pushState(null, "", location.pathname);
+    route().then(() => loadLinks());
+  });
+  $("add-rule").addEventListener("click", () => addItem($("rules-list"), "rule-template").querySelector("input")?.focus());
+  $("add-variant").addEventListener("click", () => addItem($("variants-list"), "variant-template").querySelector("input")?.focus());
+  $("link-form").addEventListener("click", (event) => {
+    const button = event.target.closest(".remove-rule, .remove-variant");
+    if (!button) return;
+    const add = button.classList.contains("remove-rule") ? "add-rule" : "add-variant";
+    button.closest("li").remove();
+    renumber();
+    $(add).focus();
+  });
+  $("lf-target_url").addEventListener("blur", () => {
+    const fixed = withScheme($("lf-target_url").value);
+    if (fixed !== $("lf-target_url").value.trim()) $("lf-target_url").value = fixed;
+  });
+  $("link-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFormErrors();
+    $("lf-submit").disabled = true;
+    try {
+      await (here.link ? saveLink() : createLink());
+    } finally {
+      $("lf-submit").disabled = false;
+    }
+  });
+  $("view-copy").addEventListener("click", () => copyText(here.link.url, $("view-copied")));
+  $("view-toggle").addEventListener("click", async () => {
+    const link = here.link;
+    if (link.is_active && !confirm("Deactivate this link? It stops redirecting at once (you can reactivate it here).")) return;
+    const r = await api("PATCH", linkPath(linkId(link)), { is_active: !link.is_active });
+    if (!session.role) return;
+    if (!r.ok) return ($("view-status").textContent = r.detail);
+    showLink(r.data);
+    $("view-status").textContent = r.data.is_active ? "Reactivated: the link redirects again." : "Deactivated: the link no longer redirects.";
+    $("view-toggle").focus();
+    loadHistory(r.data);
+  });
+  $("vh-check").addEventListener("click", async () => {
+    $("vh-check").disabled = true;
+    $("vh-status").textContent = "Checking the target…";
+    const r = await api("POST", `${linkPath(linkId(here.link)).replace("?", "/check?")}`);
+    $("vh-check").disabled = false;
+    if (!r.ok) return ($("vh-status").textContent = r.detail);
+    const fresh = await api("GET", linkPath(linkId(here.link)));
+    if (fresh.ok) {
+      const health = r.data.health || fresh.data.health;
+      healthPill($("vh-state"), health.state);
+      healthPill($("view-health"), health.state);
+      $("vh-checked").replaceChildren(health.checked_at ? timeOf(health.checked_at) : "Never");
+      $("vh-reason").textContent = health.reason || "None";
+      $("vh-status").textContent = `Checked just now: ${HEALTH_WORDS[health.state] || health.state}.`;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -792,6 +1374,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupLinks();
   setupBulk();
   setupKeys();
+  setupLinkView();
   $("import-form").addEventListener("submit", importFile);
   $("export").addEventListener("click", exportLinks);
   const kept = storedToken();

@@ -7,12 +7,13 @@
 //! instance under every request it serves. Each consumer acknowledges or retries its
 //! messages itself.
 
-use worker::{console_error, Env, MessageBatch, MessageExt};
+use worker::{Env, MessageBatch, MessageExt};
 
 use crate::clicks;
 use crate::config::{Config, CLICKS_QUEUE_NAME, HEALTH_QUEUE_NAME};
 use crate::domain::timestamp::Timestamp;
 use crate::health;
+use crate::log::LogLine;
 
 /// Hands a delivery to its queue's consumer. A queue this worker does not know (a
 /// name changed in `wrangler.toml` but not in `config`) is retried, not misread: its
@@ -23,7 +24,10 @@ pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) 
         CLICKS_QUEUE_NAME => clicks::consume(delivery, env, now).await,
         HEALTH_QUEUE_NAME => health_notices(delivery, env).await,
         other => {
-            console_error!("queue {other}: no consumer for it here; the delivery is retried");
+            LogLine::error("queue")
+                .message("no consumer for this queue here; the delivery is retried")
+                .action(other)
+                .emit();
             delivery.retry_all();
         }
     }
@@ -35,7 +39,9 @@ async fn health_notices(delivery: MessageBatch<String>, env: &Env) {
     let config = Config::get(env);
     for message in delivery.raw_iter() {
         let Some(text) = message.body().as_string() else {
-            console_error!("health notice queue: a message that is not text was dropped");
+            LogLine::error("health.queue")
+                .message("health notice queue: a message that is not text was dropped")
+                .emit();
             message.ack();
             continue;
         };

@@ -2,7 +2,7 @@
 //! job, called from here. Each is bounded per run, logs its own failure and never
 //! stops the others; the entry returns nothing, so nothing else would report it.
 
-use worker::{console_error, console_log, Env};
+use worker::Env;
 
 use crate::clicks::maintenance::{
     fold_legacy_visits, prune_all_guards, prune_days, prune_hours, prune_visits,
@@ -10,6 +10,7 @@ use crate::clicks::maintenance::{
 use crate::config::{Config, PASSWORD_WINDOW_SECONDS};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::health;
+use crate::log::LogLine;
 use crate::storage::attempts::Attempts;
 use crate::storage::database::Database;
 use crate::storage::day_keys::DayKeys;
@@ -35,46 +36,70 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
     let mut done = Upkeep::default();
     match prune_visits(env, &config, now).await {
         Ok(n) => done.visits_pruned = n,
-        Err(e) => console_error!("upkeep: pruning raw visits failed: {e}"),
+        Err(e) => LogLine::error("upkeep.visits")
+            .message("upkeep: pruning raw visits failed")
+            .cause(e)
+            .emit(),
     }
     match prune_days(env, &config, now).await {
         Ok(n) => done.days_pruned = n,
-        Err(e) => console_error!("upkeep: pruning daily aggregates failed: {e}"),
+        Err(e) => LogLine::error("upkeep.days")
+            .message("upkeep: pruning daily aggregates failed")
+            .cause(e)
+            .emit(),
     }
     match prune_hours(env, &config, now).await {
         Ok(n) => done.hours_cleared = n,
-        Err(e) => console_error!("upkeep: clearing past hours failed: {e}"),
+        Err(e) => LogLine::error("upkeep.hours")
+            .message("upkeep: clearing past hours failed")
+            .cause(e)
+            .emit(),
     }
     match prune_all_guards(env, &config, now).await {
         Ok(n) => done.guards_pruned = n,
-        Err(e) => console_error!("upkeep: pruning batch guards failed: {e}"),
+        Err(e) => LogLine::error("upkeep.guards")
+            .message("upkeep: pruning batch guards failed")
+            .cause(e)
+            .emit(),
     }
     // First of all: a day's visitor key must not outlive its day by more than a run.
     match forget_day_keys(env, now).await {
         Ok(n) => done.day_keys_forgotten = n,
-        Err(e) => console_error!("upkeep: forgetting past day keys failed: {e}"),
+        Err(e) => LogLine::error("upkeep.day_keys")
+            .message("upkeep: forgetting past day keys failed")
+            .cause(e)
+            .emit(),
     }
     if let Err(e) = prune_password_attempts(env, now).await {
-        console_error!("upkeep: pruning password attempts failed: {e}");
+        LogLine::error("upkeep.password_attempts")
+            .message("upkeep: pruning password attempts failed")
+            .cause(e)
+            .emit();
     }
     match fold_legacy_visits(env, &config, now).await {
         Ok(n) => done.visits_folded = n,
-        Err(e) => console_error!("upkeep: folding visits into the aggregates failed: {e}"),
+        Err(e) => LogLine::error("upkeep.fold")
+            .message("upkeep: folding visits into the aggregates failed")
+            .cause(e)
+            .emit(),
     }
     match health::run_scheduled(env, now).await {
         Ok(n) => done.links_checked = n,
-        Err(e) => console_error!("upkeep: checking link health failed: {e}"),
+        Err(e) => LogLine::error("upkeep.health")
+            .message("upkeep: checking link health failed")
+            .cause(e)
+            .emit(),
     }
-    console_log!(
-        "upkeep: {} raw visits pruned, {} days of aggregates pruned, {} batch guards pruned, {} visits folded, {} links checked, {} day keys forgotten, {} days of hours cleared",
-        done.visits_pruned,
-        done.days_pruned,
-        done.guards_pruned,
-        done.visits_folded,
-        done.links_checked,
-        done.day_keys_forgotten,
-        done.hours_cleared
-    );
+    LogLine::info("upkeep")
+        .message("upkeep done")
+        .count("visits_pruned", done.visits_pruned as u64)
+        .count("days_pruned", done.days_pruned as u64)
+        .count("guards_pruned", done.guards_pruned as u64)
+        .count("visits_folded", done.visits_folded as u64)
+        .count("links_checked", done.links_checked as u64)
+        .count("day_keys_forgotten", done.day_keys_forgotten as u64)
+        .count("hours_cleared", done.hours_cleared as u64)
+        .emit();
     done
 }
 

@@ -3,10 +3,11 @@
 //! Analytics Engine SQL API (docs/scaling.md). Nothing in the service reads it back,
 //! and without the binding nothing is written.
 
-use worker::{console_error, AnalyticsEngineDataPointBuilder, Env};
+use worker::{AnalyticsEngineDataPointBuilder, Env};
 
 use super::batch::VisitRecord;
 use crate::config::CLICK_EVENTS_BINDING;
+use crate::log::LogLine;
 
 /// Writes one click: index1 the link's key; blob1 the referrer host ("" for none),
 /// blob2 the country ("" when unknown), blob3 the device; double1 1 for a bot. One
@@ -23,6 +24,10 @@ pub fn record(env: &Env, visit: &VisitRecord) {
         .add_double(f64::from(visit.bot))
         .write_to(&dataset);
     if let Err(e) = written {
-        console_error!("click event for key {} was not written: {e}", visit.key);
+        LogLine::error("clicks.event")
+            .message("click event was not written")
+            .key(&visit.key)
+            .cause(e)
+            .emit();
     }
 }

@@ -2,14 +2,13 @@
 //! that writes delivered batches to D1 (called by `background::queues`).
 
 use worker::wasm_bindgen::JsValue;
-use worker::{
-    console_error, js_sys, Env, MessageBatch, Queue, QueueContentType, RawMessageBuilder,
-};
+use worker::{js_sys, Env, MessageBatch, Queue, QueueContentType, RawMessageBuilder};
 
 use super::batch::with_id;
 use super::writer::ClickWriter;
 use crate::config::Config;
 use crate::domain::timestamp::Timestamp;
+use crate::log::LogLine;
 use crate::storage::database::Database;
 
 /// Sends click batches to the queue, one message each (every batch is under the
@@ -48,7 +47,9 @@ pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) 
     for message in delivery.raw_iter() {
         match message_text(&message.body()) {
             Some(text) => batches.push(with_id(text)),
-            None => console_error!("click queue message dropped: not a JSON click batch"),
+            None => LogLine::error("clicks.queue")
+                .message("click queue message dropped: not a JSON click batch")
+                .emit(),
         }
     }
     if batches.is_empty() {
@@ -66,10 +67,11 @@ pub async fn consume(delivery: MessageBatch<String>, env: &Env, now: Timestamp) 
     match written {
         Ok(()) => delivery.ack_all(),
         Err(e) => {
-            console_error!(
-                "click batch of {} messages will be redelivered: {e}",
-                batches.len()
-            );
+            LogLine::error("clicks.queue")
+                .message("click batch will be redelivered")
+                .count("messages", batches.len() as u64)
+                .cause(e)
+                .emit();
             delivery.retry_all();
         }
     }

@@ -4,10 +4,11 @@
 
 use std::cell::RefCell;
 
-use worker::{console_error, Env};
+use worker::Env;
 
 use crate::domain::timestamp::{Timestamp, DAY_MS};
 use crate::domain::visitors::DayKey;
+use crate::log::LogLine;
 use crate::storage::database::Database;
 use crate::storage::day_keys::DayKeys;
 use crate::storage::error::StorageError;
@@ -36,7 +37,10 @@ pub async fn today(env: &Env, now: Timestamp) -> Option<DayKey> {
         }
         Err(e) => {
             KEY.with(|k| *k.borrow_mut() = None);
-            console_error!("unique visitors of this window were not counted: {e}");
+            LogLine::error("clicks.day_key")
+                .message("unique visitors of this window were not counted")
+                .cause(e)
+                .emit();
             None
         }
     }

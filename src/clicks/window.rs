@@ -11,7 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use worker::{console_error, Delay, Env};
+use worker::{Delay, Env};
 
 use super::batch::{batch_id, batches_under, VisitRecord, MAX_MESSAGE_BYTES};
 use super::queue;
@@ -21,6 +21,7 @@ use crate::config::{Config, CLICKS_QUEUE_BINDING};
 use crate::domain::random::random_string;
 use crate::domain::timestamp::Timestamp;
 use crate::domain::visit::PendingVisit;
+use crate::log::LogLine;
 use crate::storage::database::Database;
 
 /// How long visits are collected before they are written.
@@ -80,10 +81,11 @@ pub async fn flush_after_window(env: &Env, now: impl Fn() -> Timestamp) {
         let mut keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
         keys.sort_unstable();
         keys.dedup();
-        console_error!(
-            "{} clicks for keys {} were not recorded: {e}",
-            records.len(),
-            keys.join(", ")
-        );
+        LogLine::error("clicks.flush")
+            .message("clicks were not recorded")
+            .count("clicks", records.len() as u64)
+            .keys(keys)
+            .cause(e)
+            .emit();
     }
 }

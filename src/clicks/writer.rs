@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, Env};
+use worker::Env;
 
 use super::analytics::{claimed, guard_sql, Shard};
 use super::batch::{joined, shard_of_batch};
@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::domain::link::LinkState;
 use crate::domain::random::random_string;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::log::LogLine;
 use crate::storage::counters;
 use crate::storage::database::{int, ms, Database};
 use crate::storage::error::StorageError;
@@ -137,10 +138,13 @@ impl ClickWriter {
         self.count(batches, &write_id, retried).await?;
         if let Some(e) = shard_failure {
             // The clicks are counted; only their statistics are missing.
-            console_error!(
-                "statistics of {} click batches were not recorded (their clicks were counted): {e}",
-                batches.len()
-            );
+            LogLine::error("clicks.statistics")
+                .message(
+                    "statistics of click batches were not recorded (their clicks were counted)",
+                )
+                .count("batches", batches.len() as u64)
+                .cause(e)
+                .emit();
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use crate::domain::key::Key;
 use crate::domain::token::{bearer_token, token_matches};
 use crate::http::error::ApiError;
 use crate::http::route::{is_operator_path, Route};
+use crate::log::LogLine;
 use crate::signin;
 use crate::storage::audit::AuditStore;
 use crate::storage::database::Database;
@@ -40,14 +41,25 @@ pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<
             return Ok(Some(person));
         }
     }
+    let token = match cx.config.admin_token {
+        None => return Err(ApiError::OperatorApiOff),
+        Some(_) => bearer_token(&header).ok_or(ApiError::Unauthorized)?,
+    };
+    actor_of(token, cx).await.map(Some)
+}
+
+/// Who a token names: `ADMIN_TOKEN` itself, or an API key that is neither revoked nor
+/// expired (its row read at the primary, and its last use recorded after the answer).
+/// The operator API reads the token from its bearer header; the adapters of other
+/// shorteners' APIs from theirs (`crate::compat`).
+pub async fn actor_of(token: &str, cx: &Ctx) -> Result<Actor, ApiError> {
     let root = cx
         .config
         .admin_token
         .as_deref()
         .ok_or(ApiError::OperatorApiOff)?;
-    let token = bearer_token(&header).ok_or(ApiError::Unauthorized)?;
     if token_matches(token, root) {
-        return Ok(Some(Actor::Root));
+        return Ok(Actor::Root);
     }
     let token = ApiToken::parse(token).ok_or(ApiError::Unauthorized)?;
     let keys = KeyStore::on(Database::from_env(&cx.env)?);
@@ -56,13 +68,31 @@ pub async fn authenticate(path: &str, req: &Request, cx: &Ctx) -> Result<Option<
             let (id, now) = (key.id.clone(), cx.now);
             cx.ctx.wait_until(async move {
                 if let Err(e) = keys.touch(&id, now).await {
-                    worker::console_error!("last_used_at of {id} not recorded: {e}");
+                    LogLine::error("keys.touch")
+                        .message("last_used_at of an API key not recorded")
+                        .actor(&id)
+                        .cause(e)
+                        .emit();
                 }
             });
-            Ok(Some(key.actor()))
+            Ok(key.actor())
         }
         _ => Err(ApiError::Unauthorized),
     }
+}
+
+/// Every actor a token can name now: the `ADMIN_TOKEN` holder, then each API key
+/// that is neither revoked nor expired. The YOURLS adapter checks a signature derived
+/// from a key's id against each of them (`crate::compat`).
+pub async fn actors(cx: &Ctx) -> Result<Vec<Actor>, ApiError> {
+    let keys = KeyStore::on(Database::from_env(&cx.env)?).list().await?;
+    let mut all = vec![Actor::Root];
+    all.extend(
+        keys.iter()
+            .filter(|k| k.state(cx.now) == KeyState::Active)
+            .map(|k| k.actor()),
+    );
+    Ok(all)
 }
 
 /// The operation an operator route performs, as the permission matrix names it.
@@ -83,27 +113,33 @@ fn operation(route: &Route) -> Option<Operation> {
             Operation::ManageKeys
         }
         Route::AuditList | Route::AuditExport => Operation::ReadAudit,
+        Route::ApiMe => Operation::ReadSelf,
         _ => return None,
     })
 }
 
 /// Lets an authenticated operator through to `route` if their role allows it (403
-/// otherwise): the [`Operator`] the route's handler is given. `None` for a request
-/// that is not an operator's.
+/// otherwise, by [`admit`]). `None` for a request that is not an operator's.
 pub fn permit(route: &Route, actor: Option<Actor>) -> Result<Option<Operator>, ApiError> {
     let Some(actor) = actor else { return Ok(None) };
     let Some(op) = operation(route) else {
         // Every operator route is in `operation`; one that is not is refused, not opened.
         return Err(ApiError::Forbidden(actor.role().as_str()));
     };
+    admit(actor, op).map(Some)
+}
+
+/// Lets `actor` perform `op` if their role allows it (403 otherwise): the
+/// [`Operator`] an operator handler, or an adapter of another API, is given.
+pub fn admit(actor: Actor, op: Operation) -> Result<Operator, ApiError> {
     match actor.access(op) {
         Access::Denied => Err(ApiError::Forbidden(actor.role().as_str())),
-        access => Ok(Some(Operator { actor, access })),
+        access => Ok(Operator { actor, access }),
     }
 }
 
 /// An operator let in to the operator API: who they are, and on which links the route
-/// lets them act. Made only by [`permit`], so a handler that takes one is reached only
+/// lets them act. Made only by [`admit`], so a handler that takes one is reached only
 /// by an operator its route admits.
 pub struct Operator {
     actor: Actor,
@@ -198,10 +234,14 @@ impl Operator {
             Err(e) => Err(e),
         };
         if let Err(e) = written {
-            worker::console_error!(
-                "audit record lost: {} {action} {target:?} {detail}: {e}",
-                self.actor.id()
-            );
+            // The record's detail is left out: it can hold a target URL.
+            LogLine::error("audit.write")
+                .message("audit record lost")
+                .actor(self.actor.id())
+                .action(action)
+                .target(target)
+                .cause(e)
+                .emit();
         }
     }
 }

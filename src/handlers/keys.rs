@@ -39,6 +39,23 @@ fn view(key: &ApiKey, cx: &Ctx) -> Value {
     })
 }
 
+/// `GET /api/me`: who the caller is, for the dashboard to greet them and offer what
+/// their role allows. `email` only for a person signed in through Cloudflare Access.
+pub fn me(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
+    let actor = op.actor();
+    let kind = actor.kind();
+    Ok(response::json(
+        OK,
+        &json!({
+            "id": actor.id(),
+            "kind": kind,
+            "email": (kind == "person").then(|| actor.id()),
+            "role": actor.role().as_str(),
+            "domains": actor.domains().map(|list| names(list, &cx.config.domains)),
+        }),
+    )?)
+}
+
 /// Stored domains ('' for the primary) by the names the API shows.
 fn names(stored: &[String], domains: &Domains) -> Vec<String> {
     stored

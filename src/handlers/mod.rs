@@ -1,22 +1,26 @@
 //! Request handlers: one function per route, all answering `Result<Reply, ApiError>`.
-//! This file only declares them and dispatches a request to one.
+//! This file only declares them and dispatches a request to one (or, for the paths of
+//! another shortener's API that `COMPAT_APIS` switches on, to its adapter in
+//! `crate::compat`, which shares `auth`, `context`, `operations` and `present`).
 
-mod auth;
+pub(crate) mod auth;
 mod batch;
-mod context;
+pub(crate) mod context;
 mod cors;
 mod draft;
 mod import;
 mod keys;
 mod links;
+pub(crate) mod operations;
 mod operator;
 mod password;
-mod present;
+pub(crate) mod present;
 mod redirect;
 mod service;
 
 use worker::{Context, Env, Request};
 
+use crate::compat;
 use crate::domain::link::RedirectStatus;
 use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
@@ -37,6 +41,20 @@ pub async fn handle(mut req: Request, env: Env, ctx: Context) -> worker::Result<
     let path = req.path();
     let cx = Ctx::new(&req, env, ctx);
     let cors_origin = cors::allowed_origin(&req, &cx.config);
+    // Another shortener's API, when switched on: its adapter authenticates with that
+    // API's key header and answers in its formats, under the same CORS_ORIGINS (its
+    // browser clients, Shlink's web client say, call across origins). A handful of
+    // prefix comparisons, so a redirect pays nothing measurable for it.
+    if let Some(api) = cx.config.compat_apis.serving(&path) {
+        let res = match (&cors_origin, method) {
+            (Some(_), Method::Options) => response::preflight(compat::METHODS)?,
+            _ => compat::handle(api, method, &mut req, &cx).await?,
+        };
+        if let Some(origin) = cors_origin {
+            response::allow_origin(&res, &origin)?;
+        }
+        return Ok(res);
+    }
     let mut admitted = None;
     let resolved = match auth::authenticate(&path, &req, &cx).await {
         Ok(actor) if route::bench_counters(&path, cx.config.bench_counters, actor.as_ref()) => {
@@ -179,5 +197,6 @@ async fn dispatch(
         Route::AuditList => keys::audit(op()?, cx).await,
         Route::AuditExport => keys::audit_export(op()?, cx),
         Route::ApiDomains => operator::domains(op()?, cx).await,
+        Route::ApiMe => keys::me(op()?, cx),
     }
 }

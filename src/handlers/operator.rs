@@ -5,7 +5,7 @@
 
 use futures_util::stream;
 use serde_json::Value;
-use worker::{console_error, Request};
+use worker::Request;
 
 use super::auth::Operator;
 use super::batch::{item_error, items};
@@ -21,6 +21,7 @@ use crate::domain::secret::sha256_hex;
 use crate::http::body::{self, MAX_BULK_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, CREATED, OK};
+use crate::log::LogLine;
 use crate::storage::links::{LinkStore, NewRow};
 use crate::storage::listing::{Cursor, ListFilter};
 
@@ -322,10 +323,12 @@ impl Export {
         {
             Ok(page) => page,
             Err(e) => {
-                console_error!(
-                    "export stopped after {} links: {e}",
-                    self.written + self.skipped
-                );
+                LogLine::error("export")
+                    .message("export stopped")
+                    .count("links_written", self.written)
+                    .count("links_skipped", self.skipped)
+                    .cause(&e)
+                    .emit();
                 return Err(worker::Error::RustError(e.to_string()));
             }
         };
@@ -345,7 +348,11 @@ impl Export {
                     self.written += 1;
                 }
                 Err(bad) => {
-                    console_error!("export skipped the link {:?}: {}", bad.key, bad.error);
+                    LogLine::error("export")
+                        .message("export skipped a link that does not parse")
+                        .key(&bad.key)
+                        .cause(&bad.error)
+                        .emit();
                     serde_json::to_writer(
                         &mut chunk,
                         &serde_json::json!({ "error": "unreadable link", "key": bad.key }),

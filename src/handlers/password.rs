@@ -2,7 +2,7 @@
 //! `PATCH`, bulk) and the redirect that asks for it: hashing, and letting a visitor
 //! through (a remember cookie, `X-Link-Password`, or the form's POST).
 
-use worker::{console_error, Request};
+use worker::Request;
 
 use super::context::Ctx;
 use crate::config::PASSWORD_WINDOW_SECONDS;
@@ -16,6 +16,7 @@ use crate::domain::password::{
 };
 use crate::domain::random::RandomUnavailable;
 use crate::http::error::ApiError;
+use crate::log::LogLine;
 use crate::storage::attempts::Attempts;
 use crate::webcrypto;
 
@@ -131,7 +132,11 @@ pub async fn verdict(
         .give_back(&[&client_scope, &link_scope], slot)
         .await
     {
-        console_error!("giving back password attempts of key {key} failed: {e}");
+        LogLine::error("password.attempts")
+            .message("giving back password attempts failed")
+            .key(key.as_str())
+            .cause(e)
+            .emit();
     }
     let seconds = cx.config.password_remember_seconds;
     let value = remember_cookie(secret, &qualified, stored, now_secs + i64::from(seconds));

@@ -53,6 +53,10 @@ pub struct LinkView<'a> {
     rules: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<serde_json::Value>,
+    /// What link-preview bots are shown (the API documents it; without it the
+    /// dashboard's form could not show a card it edits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    social_card: Option<serde_json::Value>,
     /// The link asks for a password (which is never shown, nor its hash).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     protected: bool,
@@ -153,6 +157,12 @@ impl<'a> LinkView<'a> {
             crawlable: link.controls.routing.crawlable,
             rules: link.controls.routing.rules_value(),
             split: link.controls.routing.split_value(),
+            social_card: link
+                .controls
+                .routing
+                .social_card
+                .as_ref()
+                .map(|c| c.to_value()),
             protected: link.controls.routing.password_hash.is_some(),
             stats_key: link.was_renamed().then_some(link.stats_key.as_str()),
             dead_link_mode: link.settings.dead_link_mode.map(DeadLinkMode::as_str),

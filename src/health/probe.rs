@@ -13,6 +13,7 @@ use worker::{
 use crate::domain::health::{unreachable_in_words, Observation};
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::target_url::TargetUrl;
+use crate::log::LogLine;
 
 /// Outbound requests one check may make, `GET` retries and redirect hops included:
 /// at most five hops when every `HEAD` is answered.
@@ -149,7 +150,17 @@ async fn send(
         .send_with_signal(signal)
         .await
         .map_err(|e| {
-            worker::console_log!("health check: {method} {url} failed: {e}");
+            // The host only: a target's path or query may carry a token.
+            let host = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            LogLine::info("health.check")
+                .message("health check request failed")
+                .action(method)
+                .host(&host)
+                .cause(&e)
+                .emit();
             unreachable_in_words(&e.to_string()).to_string()
         })
 }

@@ -2,13 +2,14 @@
 //! links, at most `HEALTH_CHECKS_PER_RUN` of them, checked at the same time.
 
 use futures_util::future::join_all;
-use worker::{console_error, Env};
+use worker::Env;
 
 use super::check::Checker;
 use super::webhook;
 use crate::config::Config;
 use crate::domain::link_request::TargetPolicy;
 use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::log::LogLine;
 use crate::storage::error::StorageError;
 use crate::storage::links::LinkStore;
 
@@ -26,7 +27,10 @@ pub async fn run_scheduled(env: &Env, now: Timestamp) -> Result<usize, StorageEr
     let store = LinkStore::from_env(env)?;
     let until = Timestamp::from_millis(now.millis() + PARK_DAYS * DAY_MS);
     if let Err(e) = store.park_unreachable(now, until, PARK_PER_RUN).await {
-        console_error!("health: setting aside expired and exhausted links failed: {e}");
+        LogLine::error("health.park")
+            .message("health: setting aside expired and exhausted links failed")
+            .cause(e)
+            .emit();
     }
     let due = store
         .due_for_check(now, config.health_checks_per_run)
@@ -51,7 +55,10 @@ pub async fn run_scheduled(env: &Env, now: Timestamp) -> Result<usize, StorageEr
                 checked += 1;
                 notices.extend(done.notice);
             }
-            Err(e) => console_error!("health: recording a check failed: {e}"),
+            Err(e) => LogLine::error("health.record")
+                .message("health: recording a check failed")
+                .cause(e)
+                .emit(),
         }
     }
     // One after the other: a run rarely has more than one, and a second `join_all`

@@ -10,8 +10,7 @@ use futures_util::future::{select, Either};
 use serde_json::json;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, console_warn, AbortController, Delay, Env, Fetch, Headers, QueueContentType,
-    RawMessageBuilder, Request,
+    AbortController, Delay, Env, Fetch, Headers, QueueContentType, RawMessageBuilder, Request,
 };
 
 use super::probe::outbound;
@@ -21,6 +20,7 @@ use crate::domain::link::Link;
 use crate::domain::random::random_string;
 use crate::domain::signature::{sign, SIGNATURE_HEADER};
 use crate::domain::timestamp::Timestamp;
+use crate::log::LogLine;
 
 /// Attempts per notice, and the pause before each retry. Bounded so the invocation
 /// that noticed the change (a Cron run or a request's `waitUntil`) ends in seconds.
@@ -111,10 +111,11 @@ pub async fn dispatch(env: &Env, config: &Config, notice: &Notice) {
     if let Ok(queue) = env.queue(HEALTH_QUEUE_BINDING) {
         match enqueue(&queue, notice, 0, 0).await {
             Ok(()) => return,
-            Err(e) => console_error!(
-                "health webhook: queueing {} failed, sending now: {e}",
-                notice.event
-            ),
+            Err(e) => LogLine::error("health.webhook")
+                .message("health webhook: queueing failed, sending now")
+                .action(notice.event.as_str())
+                .cause(e)
+                .emit(),
         }
     }
     deliver(config, notice).await;
@@ -137,7 +138,9 @@ async fn enqueue(
 /// could not be done, so the consumer has the queue redeliver the message instead.
 pub async fn consume(env: &Env, config: &Config, text: &str) -> bool {
     let Some((notice, made)) = from_message(text) else {
-        console_error!("health webhook: a queued notice that does not parse was dropped");
+        LogLine::error("health.webhook")
+            .message("health webhook: a queued notice that does not parse was dropped")
+            .emit();
         return true;
     };
     let Some((url, secret)) = &config.health_webhook else {
@@ -149,10 +152,11 @@ pub async fn consume(env: &Env, config: &Config, text: &str) -> bool {
         return true;
     }
     let Some(delay) = QUEUED_BACKOFF_SECONDS.get(made) else {
-        console_error!(
-            "health webhook: {} not delivered after {attempts} attempts",
-            notice.event
-        );
+        LogLine::error("health.webhook")
+            .message("health webhook: not delivered after its last attempt")
+            .action(notice.event.as_str())
+            .count("attempts", attempts as u64)
+            .emit();
         return true;
     };
     let requeued = match env.queue(HEALTH_QUEUE_BINDING) {
@@ -160,7 +164,11 @@ pub async fn consume(env: &Env, config: &Config, text: &str) -> bool {
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = &requeued {
-        console_error!("health webhook: requeueing {} failed: {e}", notice.event);
+        LogLine::error("health.webhook")
+            .message("health webhook: requeueing failed")
+            .action(notice.event.as_str())
+            .cause(e)
+            .emit();
     }
     requeued.is_ok()
 }
@@ -171,18 +179,29 @@ fn worth_retrying(result: Result<u16, String>, notice: &Notice, attempt: usize) 
     match result {
         Ok(status) if (200..300).contains(&status) => false,
         Ok(status) if status != 408 && status != 429 && status < 500 => {
-            console_error!(
-                "health webhook refused {} with {status}; not retried",
-                notice.event
-            );
+            LogLine::error("health.webhook")
+                .message("health webhook refused the notice; not retried")
+                .action(notice.event.as_str())
+                .status(status)
+                .emit();
             false
         }
         Ok(status) => {
-            console_warn!("health webhook attempt {attempt}: {status}");
+            LogLine::warn("health.webhook")
+                .message("health webhook attempt failed; retried")
+                .action(notice.event.as_str())
+                .count("attempt", attempt as u64)
+                .status(status)
+                .emit();
             true
         }
         Err(e) => {
-            console_warn!("health webhook attempt {attempt}: {e}");
+            LogLine::warn("health.webhook")
+                .message("health webhook attempt failed; retried")
+                .action(notice.event.as_str())
+                .count("attempt", attempt as u64)
+                .cause(e)
+                .emit();
             true
         }
     }
@@ -202,10 +221,11 @@ pub async fn deliver(config: &Config, notice: &Notice) {
             return;
         }
     }
-    console_error!(
-        "health webhook: {} not delivered after {ATTEMPTS} attempts",
-        notice.event
-    );
+    LogLine::error("health.webhook")
+        .message("health webhook: not delivered after its last attempt")
+        .action(notice.event.as_str())
+        .count("attempts", ATTEMPTS as u64)
+        .emit();
 }
 
 /// One signed POST; the status it got.

@@ -58,14 +58,24 @@ pub async fn read_form(req: &mut Request, limit: usize) -> Result<Vec<(String, S
         .collect())
 }
 
+/// How much of an oversized body is read (and thrown away) before the `413` is sent.
+/// An answer sent while the client is still writing makes the connection close under
+/// it, and the client may see a reset instead of the `413`; reading the rest first lets
+/// a client that sent a few too many kilobytes read why. A body declared larger than
+/// this is refused at once: a client sending that much is not waiting for an answer.
+const DRAIN_MAX_BYTES: u64 = 1 << 20;
+
 async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     if let Some(length) = req.headers().get("Content-Length")? {
-        if length
-            .trim()
-            .parse::<u64>()
-            .map_or(true, |n| n > limit as u64)
-        {
-            return Err(ApiError::PayloadTooLarge(limit));
+        match length.trim().parse::<u64>() {
+            Ok(n) if n <= limit as u64 => {}
+            Ok(n) if n <= DRAIN_MAX_BYTES => {
+                if let Ok(mut stream) = req.stream() {
+                    drain(&mut stream, DRAIN_MAX_BYTES).await;
+                }
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            _ => return Err(ApiError::PayloadTooLarge(limit)),
         }
     }
     // A request without a body has no stream; that is an empty body, not a fault.
@@ -77,11 +87,23 @@ async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiErr
         let chunk =
             chunk.map_err(|e| ApiError::Unprocessable(format!("could not read body: {e}")))?;
         if body.len() + chunk.len() > limit {
+            drain(&mut stream, DRAIN_MAX_BYTES.saturating_sub(limit as u64)).await;
             return Err(ApiError::PayloadTooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Reads and drops at most `max` more bytes of `stream` (see [`DRAIN_MAX_BYTES`]).
+async fn drain(stream: &mut worker::ByteStream, max: u64) {
+    let mut read: u64 = 0;
+    while read < max {
+        match stream.next().await {
+            Some(Ok(chunk)) => read += chunk.len() as u64,
+            _ => return,
+        }
+    }
 }
 
 /// `application/json` or any `+json` type, with or without parameters such as charset.

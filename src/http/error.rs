@@ -1,7 +1,5 @@
 //! The one error type of the HTTP boundary: every failed outcome, its status, and its body.
 
-use worker::console_error;
-
 use super::response::{self, Reply};
 use super::route::NoRoute;
 use crate::domain::access::KeyRequestError;
@@ -9,6 +7,7 @@ use crate::domain::link::LinkState;
 use crate::domain::link_request::LinkRequestError;
 use crate::domain::random::RandomUnavailable;
 use crate::domain::stats::InvalidDays;
+use crate::log::LogLine;
 use crate::storage::error::StorageError;
 
 /// Everything that can go wrong with a request, as the client will see it.
@@ -152,16 +151,30 @@ impl ApiError {
         }
     }
 
+    /// Logs a server-side failure with its context; client errors are not logged. The
+    /// adapters of other APIs (`crate::compat`), which render errors in their formats,
+    /// log through this too.
+    pub fn log(&self) {
+        match self {
+            ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
+                LogLine::error("request")
+                    .message("server-side failure")
+                    .status(self.status())
+                    .cause(format_args!("{}: {context}", self.detail()))
+                    .emit();
+            }
+            ApiError::KeySpaceExhausted => LogLine::error("request")
+                .message("key space exhausted")
+                .status(self.status())
+                .emit(),
+            _ => {}
+        }
+    }
+
     /// Logs server-side failures with their context (client errors are not logged) and
     /// renders the `{"detail": ...}` response.
     pub fn into_response(self) -> worker::Result<Reply> {
-        match &self {
-            ApiError::StorageUnavailable(context) | ApiError::Internal(context) => {
-                console_error!("{} {}: {context}", self.status(), self.detail());
-            }
-            ApiError::KeySpaceExhausted => console_error!("key space exhausted"),
-            _ => {}
-        }
+        self.log();
         let mut res = response::json_response(
             self.status(),
             &serde_json::json!({ "detail": self.detail() }),

@@ -62,6 +62,12 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> worker::Result<Resp
     )
 }
 
+/// A response in another API's own media type (`application/problem+json`, XML, plain
+/// text): `no-store`, as the JSON answers are.
+pub fn typed(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Reply> {
+    with_body(status, content_type, "no-store", body.into()).map(Into::into)
+}
+
 /// A static document (OpenAPI, docs page): cacheable for a few minutes.
 pub fn document(content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Reply> {
     with_body(OK, content_type, "public, max-age=300", body.into()).map(Into::into)
@@ -199,7 +205,8 @@ pub fn preflight(methods: &str) -> worker::Result<Reply> {
     headers.set("Access-Control-Allow-Methods", methods)?;
     headers.set(
         "Access-Control-Allow-Headers",
-        &format!("Content-Type, Authorization, {BOOKMARK_HEADER}"),
+        // `X-Api-Key`: the key header of the Shlink and Kutt adapters (`crate::compat`).
+        &format!("Content-Type, Authorization, X-Api-Key, {BOOKMARK_HEADER}"),
     )?;
     headers.set("Access-Control-Max-Age", "600")?;
     Ok(ResponseBuilder::new()

@@ -77,6 +77,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/audit", "GET, HEAD"),
     ("/api/audit/export", "GET, HEAD"),
     ("/api/domains", "GET, HEAD"),
+    ("/api/me", "GET, HEAD"),
 ];
 
 /// Where a request goes.
@@ -169,6 +170,8 @@ pub enum Route {
     AuditExport,
     /// The domains this instance serves, with their fallbacks and link counts.
     ApiDomains,
+    /// Who the caller is: how they signed in, their role and domains.
+    ApiMe,
     /// The benchmark's storage counters ([`BENCH_COUNTERS_PATH`]); routed only as
     /// [`bench_counters`] says, so it is not in [`ROUTES`] or the API description.
     BenchCounters,
@@ -313,6 +316,7 @@ pub fn resolve(method: Method, path: &str) -> Result<Route, NoRoute> {
         (Path::Fixed("/api/audit"), _) => Route::AuditList,
         (Path::Fixed("/api/audit/export"), _) => Route::AuditExport,
         (Path::Fixed("/api/domains"), _) => Route::ApiDomains,
+        (Path::Fixed("/api/me"), _) => Route::ApiMe,
         (Path::Fixed(_), _) => return Err(NoRoute::NotFound),
         (Path::Link(key), Method::Post) => Route::Unlock { key },
         (Path::Link(key), _) => Route::Redirect {

@@ -4,7 +4,7 @@
 
 use std::cell::{Cell, OnceCell};
 
-use worker::{console_error, Env, KvStore};
+use worker::{Env, KvStore};
 
 use super::counters;
 use crate::config::{KV_BINDING, KV_CACHE_TTL_SECONDS, KV_ENTRY_TTL_SECONDS};
@@ -13,6 +13,7 @@ use crate::domain::controls::Routing;
 use crate::domain::health::{DeadLinkMode, DeadTarget};
 use crate::domain::link::{RedirectRule, RedirectStatus, RuleControls};
 use crate::domain::timestamp::Timestamp;
+use crate::log::LogLine;
 
 /// KV refuses expirations less than 60 s ahead.
 const KV_MIN_TTL_SECONDS: u64 = 60;
@@ -135,18 +136,22 @@ impl LinkCache {
             .get_or_init(|| match self.env.kv(KV_BINDING) {
                 Ok(kv) => Some(kv),
                 Err(e) => {
-                    self.report(&format!(
-                        "KV binding {KV_BINDING} unavailable, serving from D1: {e}"
-                    ));
+                    self.report(
+                        LogLine::error("kv")
+                            .message("KV binding unavailable, serving from D1")
+                            .cause(e),
+                    );
                     None
                 }
             })
             .as_ref()
     }
 
-    fn report(&self, message: &str) {
+    /// Logs a KV failure once per request: a request that touches KV twice while KV is
+    /// down says so once.
+    fn report(&self, line: LogLine) {
         if !self.failed.replace(true) {
-            console_error!("{message}");
+            line.emit();
         }
     }
 
@@ -162,7 +167,13 @@ impl LinkCache {
         {
             Ok(value) => value.as_deref().and_then(decode),
             Err(e) => {
-                self.report(&format!("KV read for key {key} failed: {e}"));
+                let key = key.to_string();
+                self.report(
+                    LogLine::error("kv")
+                        .message("KV read failed")
+                        .key(&key)
+                        .cause(e),
+                );
                 None
             }
         }
@@ -186,7 +197,13 @@ impl LinkCache {
             Err(e) => Err(e),
         };
         if let Err(e) = put {
-            self.report(&format!("KV write for key {key} failed: {e}"));
+            let key = key.to_string();
+            self.report(
+                LogLine::error("kv")
+                    .message("KV write failed")
+                    .key(&key)
+                    .cause(e),
+            );
         }
     }
 
@@ -195,7 +212,13 @@ impl LinkCache {
         let Some(kv) = self.kv() else { return };
         counters::kv_delete();
         if let Err(e) = kv.delete(&entry_name(key)).await {
-            self.report(&format!("KV delete for key {key} failed: {e}"));
+            let key = key.to_string();
+            self.report(
+                LogLine::error("kv")
+                    .message("KV delete failed")
+                    .key(&key)
+                    .cause(e),
+            );
         }
     }
 }

@@ -172,24 +172,14 @@ impl LinkStore {
         domain: &Domain,
         keys: &[&str],
     ) -> Result<Vec<String>, StorageError> {
-        #[derive(Deserialize)]
-        struct Row {
-            key: String,
-        }
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list =
-            serde_json::to_string(keys).map_err(|e| StorageError::new("D1 existing keys", e))?;
-        let rows: Vec<Row> = self
-            .db
-            .rows(
-                "SELECT key FROM links WHERE domain = ?2 AND key IN (SELECT value FROM json_each(?1))",
-                &[list.into(), domain.stored().into()],
-                "existing keys",
-            )
-            .await?;
-        Ok(rows.into_iter().map(|r| r.key).collect())
+        self.keys_among(
+            "SELECT key AS taken FROM links WHERE domain = ?2 \
+             AND key IN (SELECT value FROM json_each(?1))",
+            domain,
+            keys,
+            "existing keys",
+        )
+        .await
     }
 
     /// Which of `keys` are former keys of a renamed link on `domain` (its aliases: they
@@ -200,24 +190,37 @@ impl LinkStore {
         domain: &Domain,
         keys: &[&str],
     ) -> Result<Vec<String>, StorageError> {
+        self.keys_among(
+            "SELECT alias AS taken FROM link_aliases WHERE domain = ?2 \
+             AND alias IN (SELECT value FROM json_each(?1))",
+            domain,
+            keys,
+            "alias keys",
+        )
+        .await
+    }
+
+    /// The `taken` column of `sql` run with `keys` as one JSON array (`?1`) and the
+    /// domain (`?2`): one query whatever the number of keys.
+    async fn keys_among(
+        &self,
+        sql: &str,
+        domain: &Domain,
+        keys: &[&str],
+        what: &'static str,
+    ) -> Result<Vec<String>, StorageError> {
         #[derive(Deserialize)]
         struct Row {
-            alias: String,
+            taken: String,
         }
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let list =
-            serde_json::to_string(keys).map_err(|e| StorageError::new("D1 alias keys", e))?;
+        let list = serde_json::to_string(keys).map_err(|e| StorageError::new(what, e))?;
         let rows: Vec<Row> = self
             .db
-            .rows(
-                "SELECT alias FROM link_aliases WHERE domain = ?2 \
-                 AND alias IN (SELECT value FROM json_each(?1))",
-                &[list.into(), domain.stored().into()],
-                "alias keys",
-            )
+            .rows(sql, &[list.into(), domain.stored().into()], what)
             .await?;
-        Ok(rows.into_iter().map(|r| r.alias).collect())
+        Ok(rows.into_iter().map(|r| r.taken).collect())
     }
 }

@@ -32,6 +32,15 @@ pub struct TagTotal {
     pub tag: String,
     pub links: f64,
     pub clicks: f64,
+    /// The part of `clicks` made by bots.
+    pub bots: f64,
+}
+
+/// Clicks over every link a listing reaches, and the part of them made by bots.
+#[derive(Deserialize)]
+pub struct ClickTotals {
+    pub clicks: f64,
+    pub bots: f64,
 }
 
 /// The operator list's filters.
@@ -69,7 +78,8 @@ impl LinkStore {
         self.db
             .rows(
                 &format!(
-                    "SELECT t.value AS tag, COUNT(*) AS links, SUM(links.clicks) AS clicks \
+                    "SELECT t.value AS tag, COUNT(*) AS links, SUM(links.clicks) AS clicks, \
+                     SUM(links.bot_clicks) AS bots \
                      FROM links, json_each(links.controls, '$.tags') AS t \
                      WHERE links.controls <> '{{}}' {only} GROUP BY t.value ORDER BY links DESC, tag"
                 ),
@@ -174,6 +184,36 @@ impl LinkStore {
             None
         };
         Ok(Page { links, next_cursor })
+    }
+
+    /// The clicks of every link (on `domains`, as stored, for a key limited to them):
+    /// one pass over the table, for an instance-wide overview, not a hot path.
+    pub async fn click_totals(
+        &self,
+        domains: Option<&[String]>,
+    ) -> Result<ClickTotals, StorageError> {
+        let (only, args) = match domains {
+            None => ("", Vec::new()),
+            Some(list) => (
+                "WHERE domain IN (SELECT value FROM json_each(?1))",
+                vec![json_list(list)?],
+            ),
+        };
+        let totals: Option<ClickTotals> = self
+            .db
+            .first(
+                &format!(
+                    "SELECT COALESCE(SUM(clicks), 0) AS clicks, \
+                     COALESCE(SUM(bot_clicks), 0) AS bots FROM links {only}"
+                ),
+                &args,
+                "click totals",
+            )
+            .await?;
+        Ok(totals.unwrap_or(ClickTotals {
+            clicks: 0.0,
+            bots: 0.0,
+        }))
     }
 
     /// How many links each domain has (as stored: '' is the primary). One pass over

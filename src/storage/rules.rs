@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use worker::{console_error, Env};
+use worker::Env;
 
 use super::cache::LinkCache;
 use super::database::{Database, Primary, SessionStart};
@@ -17,6 +17,7 @@ use crate::domain::address::LinkName;
 use crate::domain::link::{Link, LinkState, RedirectRule};
 use crate::domain::outcome::Standing;
 use crate::domain::timestamp::Timestamp;
+use crate::log::LogLine;
 
 /// The answer to a lookup by key: facts, not a decision (`domain/outcome.rs` decides
 /// what the visitor gets).
@@ -184,7 +185,11 @@ impl RuleStore {
                 if link.version == rule.version && link.state(now) == LinkState::Active => {}
             Ok(_) => self.evict(key).await,
             Err(e) => {
-                console_error!("re-check after cache fill of key {key} failed: {e}");
+                LogLine::error("cache.recheck")
+                    .message("re-check after cache fill failed")
+                    .key(&key.to_string())
+                    .cause(e)
+                    .emit();
                 self.evict(key).await;
             }
         }

@@ -4,6 +4,10 @@
 //! call; the page only hides what that role would be refused.
 
 use super::html::page_with_script;
+use super::settings::{rule_template, variant_template};
+use crate::domain::controls::{
+    MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_VARIANTS, MAX_WEIGHT, MIN_VARIANTS,
+};
 
 /// `GET /dashboard`: the sign-in form and the empty panels the script fills.
 pub fn dashboard() -> String {
@@ -24,6 +28,10 @@ pub fn dashboard() -> String {
 </section>
 <div id="board" hidden>
   <p class="signed-in"><span id="whoami" role="status"></span> <button type="button" id="signout" class="secondary">Sign out</button></p>
+  <div id="home-view">
+  <p class="toolbar" id="create-bar" hidden><a class="button" id="create-open" href="#new">Create link</a></p>
+  <!-- The cross-link overview (clicks per day, top links, referrers, countries) goes here. -->
+  <section id="overview" class="card" aria-labelledby="overview-title" hidden><h2 id="overview-title">Overview</h2></section>
   <section id="links" class="card" aria-labelledby="links-title">
     <h2 id="links-title">Links</h2>
     <form id="filters" class="row filters" role="search" aria-label="Filter the links">
@@ -140,8 +148,142 @@ pub fn dashboard() -> String {
     </table>
     <p id="keys-status" role="status"></p>
   </section>
+  </div>
+  {link_view}
 </div>"##;
-    page_with_script("Dashboard", main, Some("/static/dashboard.js"))
+    let main = main.replace("{link_view}", &link_view());
+    page_with_script("Dashboard", &main, Some("/static/dashboard.js"))
+}
+
+/// One link's own view (`#link/<domain>/<key>`) and the creation form (`#new`): the
+/// same grouped form serves both, empty to create, filled to edit. Opening a link here
+/// reads it through the API and never follows its redirect, so no click is counted.
+fn link_view() -> String {
+    format!(
+        r##"<div id="link-view" hidden>
+  <p><a href="#" id="back">All links</a></p>
+  <h2 id="view-title" tabindex="-1">Create link</h2>
+  <section id="view-facts" class="card" aria-labelledby="facts-title" hidden>
+    <h3 id="facts-title">This link</h3>
+    <dl class="facts">
+      <dt>Short link</dt><dd><a id="view-short" href="#"></a> <button type="button" class="copy" id="view-copy" aria-label="Copy the short link">Copy</button> <span id="view-copied" role="status"></span></dd>
+      <dt>Target</dt><dd class="target" id="view-target"></dd>
+      <dt>State</dt><dd><span id="view-state" class="state"></span></dd>
+      <dt>Health</dt><dd><span id="view-health" class="state"></span></dd>
+      <dt>Clicks</dt><dd id="view-clicks"></dd>
+      <dt>Created</dt><dd id="view-created"></dd>
+    </dl>
+    <p><button type="button" id="view-toggle" class="danger">Deactivate</button></p>
+    <p id="view-status" role="status"></p>
+  </section>
+  <section id="view-stats" class="card" aria-labelledby="stats-title" hidden>
+    <h3 id="stats-title">Clicks per day</h3>
+    <div id="view-chart"></div>
+    <div class="grid" id="view-tops"></div>
+  </section>
+  <form id="link-form" class="card link-form" novalidate aria-labelledby="view-title">
+    <div id="lf-summary" class="summary" hidden><h3>What is set</h3><ul id="lf-summary-list"></ul></div>
+    <fieldset class="group"><legend>Link</legend>
+      <div class="field"><label for="lf-target_url">Target URL</label>
+        <input id="lf-target_url" type="url" inputmode="url" data-field="target_url" data-kind="url" required aria-describedby="lf-target_url-error">
+        <p class="error" id="lf-target_url-error" role="alert" hidden></p></div>
+      <div class="row">
+        <div class="field"><label for="lf-key" id="lf-key-label">Custom key <span class="hint">(optional, 3–64 of a–z 0–9 _ -)</span></label>
+          <input id="lf-key" type="text" autocapitalize="none" spellcheck="false" data-field="key" data-kind="text" aria-describedby="lf-key-error">
+          <p class="error" id="lf-key-error" role="alert" hidden></p></div>
+        <div class="field" id="lf-domain-field" hidden><label for="lf-domain">Domain</label>
+          <select id="lf-domain" data-create="domain"></select></div>
+      </div>
+      <div class="field"><label for="lf-title">Title</label>
+        <input id="lf-title" type="text" maxlength="{MAX_TITLE_CHARS}" data-field="title" data-kind="text"></div>
+      <div class="field"><label for="lf-tags">Tags <span class="hint">(comma-separated, at most 10)</span></label>
+        <input id="lf-tags" type="text" autocapitalize="none" list="f-tags" data-field="tags" data-kind="tags"></div>
+      <div class="field"><label for="lf-note">Private note</label>
+        <textarea id="lf-note" rows="2" maxlength="{MAX_NOTE_CHARS}" data-field="note" data-kind="text"></textarea></div>
+    </fieldset>
+    <fieldset class="group"><legend>Access</legend>
+      <div class="field"><label for="lf-password">Password <span class="hint" id="lf-password-hint">(optional, 1–128 characters; never shown again)</span></label>
+        <input id="lf-password" type="password" autocomplete="new-password" maxlength="128" data-field="password" data-kind="password"></div>
+      <div class="check" id="lf-nopassword-field" hidden><input id="lf-nopassword" type="checkbox"><label for="lf-nopassword">Remove the password</label></div>
+      <div class="row">
+        <div class="field"><label for="lf-valid_since">Starts working <span class="hint">(your local time)</span></label>
+          <input id="lf-valid_since" type="datetime-local" data-field="valid_since" data-kind="instant"></div>
+        <div class="field"><label for="lf-expires_at">Expires <span class="hint">(your local time)</span></label>
+          <input id="lf-expires_at" type="datetime-local" data-field="expires_at" data-kind="instant"></div>
+        <div class="field"><label for="lf-max_clicks">Click limit</label>
+          <input id="lf-max_clicks" type="number" min="1" step="1" inputmode="numeric" data-field="max_clicks" data-kind="int"></div>
+      </div>
+    </fieldset>
+    <fieldset class="group"><legend>Routing</legend>
+      <div class="row">
+        <div class="field"><label for="lf-redirect_status">Redirect status</label>
+          <select id="lf-redirect_status" data-field="redirect_status" data-kind="int">
+            <option value="">The service's default</option>
+            <option value="301">301: permanent (browsers remember it)</option>
+            <option value="302">302: temporary</option>
+            <option value="307">307: temporary, same method</option>
+            <option value="308">308: permanent, same method</option>
+          </select></div>
+        <div class="field"><label for="lf-dead_link_mode">When the target is dead</label>
+          <select id="lf-dead_link_mode" data-field="dead_link_mode" data-kind="text">
+            <option value="">The service's default</option>
+            <option value="redirect">Redirect anyway</option>
+            <option value="interstitial">Warn, with a button to continue</option>
+            <option value="gone">Say it is gone</option>
+          </select></div>
+      </div>
+      <div class="field"><label for="lf-fallback_url">Fallback URL <span class="hint">(for an expired link or one past its click limit)</span></label>
+        <input id="lf-fallback_url" type="url" inputmode="url" data-field="fallback_url" data-kind="text"></div>
+      <div class="check"><input id="lf-forward_query" type="checkbox" data-field="forward_query" data-kind="bool"><label for="lf-forward_query">Pass the visitor's query string on to the target</label></div>
+      <div class="check"><input id="lf-crawlable" type="checkbox" data-field="crawlable" data-kind="bool"><label for="lf-crawlable">Let search engines index this link</label></div>
+      <h3>Targeting rules</h3>
+      <p class="hint">Tried in order: the first rule whose conditions all hold chooses the target.</p>
+      <ol id="rules-list" class="rules"></ol>
+      <template id="rule-template">{rule}</template>
+      <p><button type="button" id="add-rule" class="secondary">Add a rule</button></p>
+      <h3>A/B split</h3>
+      <p class="hint">{MIN_VARIANTS} to {MAX_VARIANTS} targets, weights 1–{MAX_WEIGHT}; each visitor gets one and keeps it. Rules are tried first.</p>
+      <ol id="variants-list" class="rules"></ol>
+      <template id="variant-template">{variant}</template>
+      <div class="field narrow"><label for="sticky_days">A visitor keeps their variant for <span class="hint">(days)</span></label>
+        <input id="sticky_days" type="number" min="1" max="365" step="1" inputmode="numeric" value="30"></div>
+      <p><button type="button" id="add-variant" class="secondary">Add a variant</button></p>
+    </fieldset>
+    <fieldset class="group"><legend>Appearance</legend>
+      <p class="hint">The social card: what chat apps show when the link is shared.</p>
+      <div class="field"><label for="lf-card_title">Card title</label>
+        <input id="lf-card_title" type="text" maxlength="{MAX_TITLE_CHARS}" data-card="title"></div>
+      <div class="field"><label for="lf-card_description">Card description</label>
+        <textarea id="lf-card_description" rows="2" maxlength="500" data-card="description"></textarea></div>
+      <div class="field"><label for="lf-card_image">Card image URL</label>
+        <input id="lf-card_image" type="url" inputmode="url" data-card="image"></div>
+    </fieldset>
+    <fieldset class="group" id="lf-health-group"><legend>Health</legend>
+      <div class="check"><input id="lf-check" type="checkbox" data-create="check"><label for="lf-check">Check the target when the link is created</label></div>
+    </fieldset>
+    <p><button type="submit" id="lf-submit">Create link</button></p>
+    <p class="error" id="lf-error" role="alert" hidden></p>
+    <p class="saved" id="lf-saved" role="status"></p>
+  </form>
+  <section id="view-health-card" class="card" aria-labelledby="vh-title" hidden>
+    <h3 id="vh-title">Target health</h3>
+    <dl class="facts">
+      <dt>State</dt><dd><span id="vh-state" class="state"></span></dd>
+      <dt>Last checked</dt><dd id="vh-checked"></dd>
+      <dt>Reason</dt><dd id="vh-reason"></dd>
+    </dl>
+    <p><button type="button" id="vh-check" class="secondary">Check now</button></p>
+    <p id="vh-status" role="status"></p>
+  </section>
+  <section id="view-history" class="card" aria-labelledby="history-title" hidden>
+    <h3 id="history-title">History</h3>
+    <p id="history-note" class="hint"></p>
+    <ol id="history-list" class="history"></ol>
+  </section>
+</div>"##,
+        rule = rule_template(),
+        variant = variant_template(),
+    )
 }
 
 #[cfg(test)]
@@ -176,6 +318,39 @@ mod tests {
                 "field {id} has no label"
             );
         }
+    }
+
+    #[test]
+    fn the_link_form_has_a_control_for_every_field_a_change_takes() {
+        let html = dashboard();
+        // Sent from lists or by the view's own buttons, not from one input each.
+        let whole = ["rules", "split", "social_card", "is_active", "url"];
+        for field in crate::domain::link_request::PATCH_FIELDS {
+            if whole.contains(field) {
+                continue;
+            }
+            assert!(
+                html.contains(&format!("data-field=\"{field}\"")),
+                "no control for {field}"
+            );
+        }
+        for part in [
+            "id=\"rules-list\"",
+            "id=\"variants-list\"",
+            "data-card=\"image\"",
+            "id=\"view-toggle\"",
+        ] {
+            assert!(html.contains(part), "{part}");
+        }
+        let legends: Vec<&str> = html
+            .split("<fieldset class=\"group\"")
+            .skip(1)
+            .filter_map(|s| s.split("<legend>").nth(1)?.split('<').next())
+            .collect();
+        assert_eq!(
+            legends,
+            ["Link", "Access", "Routing", "Appearance", "Health"]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn home() -> String {
 <form id="shorten" class="card" novalidate>
   <div class="field">
     <label for="target_url">Long URL</label>
-    <input id="target_url" name="target_url" type="url" inputmode="url" autocomplete="url" required placeholder="https://example.com/a/very/long/path" aria-describedby="target_url-error">
+    <input id="target_url" name="target_url" type="url" inputmode="url" autocomplete="url" required placeholder="example.com/a/very/long/path" aria-describedby="target_url-error">
     <p class="error" id="target_url-error" role="alert" hidden></p>
   </div>
   <div class="row">
@@ -38,13 +38,13 @@ pub fn home() -> String {
 <section id="result" class="card" hidden aria-live="polite">
   <h2>Your short link</h2>
   <p class="short"><a id="short-url" href="#"></a> <button type="button" id="copy" class="copy" data-copy="short-url" aria-label="Copy the short link">Copy</button></p>
+  <p class="target hint">Goes to <span id="result-target"></span></p>
   <img id="qr" alt="QR code of the short link" width="192" height="192">
   <p><a id="qr-download" href="#" download>Download the QR code (SVG)</a> <button type="button" id="qr-png" class="copy">Download as PNG</button></p>
   <p class="error" id="qr-png-error" role="alert" hidden></p>
   <div class="warning" role="note">
     <p><strong>Keep this admin link.</strong> It is the only way to see the statistics of this link, change it or deactivate it, and it is shown only this once.</p>
-    <p><a id="admin-url" href="#"></a> <button type="button" class="copy" data-copy="admin-url" aria-label="Copy the admin link">Copy</button></p>
-    <p id="copied" role="status" hidden></p>
+    <p><a id="admin-url" href="#"></a> <button type="button" class="copy" data-copy="admin-url" aria-label="Copy the admin link">Copy</button> <span id="copied" class="copied" role="status" hidden></span></p>
   </div>
   <p><button type="button" id="again">Shorten another</button></p>
 </section>
@@ -133,6 +133,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <dt>Target health</dt><dd><span class="state health-{health_state}" id="health">{health}</span> <span class="hint">{health_detail}</span></dd>
   <dt>Clicks</dt><dd><strong id="clicks">{clicks}</strong> <span class="hint">({humans} by people, {bots} by bots)</span></dd>
   <dt>Unique visitors</dt><dd><strong id="visitors">{visitors}</strong> <span class="hint">in the last {days} days; <span id="recent-clicks">{recent}</span> clicks in the last 48 hours</span></dd>
+  {controls}
 </dl>
 <section class="card">
   <h2>Clicks per day, last {days} days</h2>
@@ -167,6 +168,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         health = health_label(link.health.state.as_str()),
         health_state = link.health.state.as_str(),
         settings = settings(link, cx.default_redirect, cx.notice),
+        controls = controls_facts(link),
         health_detail = health_detail(link),
         clicks = stats.clicks,
         humans = stats.humans,
@@ -205,6 +207,70 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         ),
     );
     page(&format!("Link {}", link.key), &main, true)
+}
+
+/// Every control of the link that is set, as lines of the facts list, so the top of the
+/// page says all that shapes where a visitor goes (the forms below say it only field
+/// by field).
+fn controls_facts(link: &Link) -> String {
+    let c = &link.controls;
+    let r = &c.routing;
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(title) = &c.title {
+        facts.push(("Title", escape(title)));
+    }
+    if !c.tags.is_empty() {
+        facts.push(("Tags", escape(&c.tags.join(", "))));
+    }
+    if c.note.is_some() {
+        facts.push(("Note", "A private note (in the settings below)".into()));
+    }
+    if r.password_hash.is_some() {
+        facts.push(("Password", "Visitors must enter a password".into()));
+    }
+    if let Some(at) = r.valid_since {
+        let at = escape(&at.to_rfc3339());
+        facts.push(("Starts", format!("<time datetime=\"{at}\">{at}</time>")));
+    }
+    if !r.rules.is_empty() {
+        let n = r.rules.len();
+        facts.push((
+            "Targeting rules",
+            format!("{n} rule{}, tried first", if n == 1 { "" } else { "s" }),
+        ));
+    }
+    if let Some(split) = &r.split {
+        let variants: Vec<String> = split
+            .variants
+            .iter()
+            .map(|v| format!("{}× {}", v.weight, escape(&v.target_url)))
+            .collect();
+        facts.push(("A/B split", variants.join(", ")));
+    }
+    if let Some(url) = &r.fallback_url {
+        facts.push(("Fallback", escape(url)));
+    }
+    if let Some(mode) = link.settings.dead_link_mode {
+        facts.push(("When the target is dead", escape(mode.as_str())));
+    }
+    // Passing the query string on is the default; only turning it off is news.
+    if !link.settings.forward_query {
+        facts.push(("Query string", "Not passed on to the target".into()));
+    }
+    if r.crawlable {
+        facts.push(("Search engines", "May index this link".into()));
+    }
+    if let Some(card) = &r.social_card {
+        let title = card
+            .title
+            .as_deref()
+            .map_or(String::new(), |t| format!(": {}", escape(t)));
+        facts.push(("Social card", format!("Set{title}")));
+    }
+    facts
+        .into_iter()
+        .map(|(name, value)| format!("<dt>{name}</dt><dd>{value}</dd>"))
+        .collect()
 }
 
 /// When the target was last checked, what it answered, and since when its state holds
@@ -459,6 +525,32 @@ mod tests {
             },
         );
         assert!(off.contains("Reactivate") && off.contains("Deactivated"));
+    }
+
+    #[test]
+    fn the_facts_at_the_top_name_every_control_that_is_set_and_none_that_is_not() {
+        let plain = controls_facts(&link());
+        assert_eq!(plain, "");
+        let mut set = link();
+        set.controls = crate::domain::controls::Controls::from_json(
+            r#"{"title": "Spring <sale>", "tags": ["a", "b"], "rules": [{"when": {"device": "mobile"}, "target_url": "https://example.com/m"}],
+                "split": {"variants": [{"target_url": "https://example.com/x", "weight": 3}, {"target_url": "https://example.com/y", "weight": 1}], "sticky_seconds": 60},
+                "social_card": {"title": "Card"}, "crawlable": true}"#,
+        )
+        .unwrap();
+        set.controls.routing.password_hash = Some("stored".into());
+        let facts = controls_facts(&set);
+        for part in [
+            "<dt>Title</dt><dd>Spring &lt;sale&gt;</dd>",
+            "<dt>Tags</dt><dd>a, b</dd>",
+            "<dt>Password</dt>",
+            "<dt>Targeting rules</dt><dd>1 rule, tried first</dd>",
+            "<dt>A/B split</dt><dd>3× https://example.com/x, 1× https://example.com/y</dd>",
+            "<dt>Social card</dt><dd>Set: Card</dd>",
+            "<dt>Search engines</dt>",
+        ] {
+            assert!(facts.contains(part), "{part} in {facts}");
+        }
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub struct SocialCard {
 pub const MAX_CARD_DESCRIPTION_CHARS: usize = 500;
 
 impl SocialCard {
-    pub(super) fn to_value(&self) -> Value {
+    /// The card as the API shows it: the parts that are set.
+    pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         for (name, v) in [
             ("title", &self.title),

@@ -7,4 +7,4 @@ mod render;
 mod tests;
 
 pub use form::{form_patch, in_form_words, FormRefused, PLAIN_FORMS};
-pub use render::{health_label, settings, Notice};
+pub use render::{health_label, rule_template, settings, variant_template, Notice};

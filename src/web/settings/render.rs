@@ -107,14 +107,27 @@ pub fn settings(link: &Link, default_status: u16, notice: Option<&Notice>) -> St
          rules and the A/B split can be changed only through the API: <code>PATCH</code> this \
          page's URL with a JSON body (see <a href=\"/docs\">the API</a>).</p></noscript>",
     );
-    html.push_str(&limits(notice, link));
-    html.push_str(&behaviour(notice, link, default_status));
-    html.push_str(&about(notice, link));
-    html.push_str(&password(notice, link));
-    html.push_str(&rules(notice, link));
-    html.push_str(&split(notice, link));
-    html.push_str(&card(notice, link));
-    html.push_str(&rename(notice, link));
+    // The same sections, in the same order, as the dashboard's link form.
+    let group = |title: &str, forms: &[String]| {
+        format!(
+            "<div class=\"group\" role=\"group\" aria-label=\"{title}\"><h3 class=\"group-title\">{title}</h3>{}</div>",
+            forms.concat().replace("<h3>", "<h4>").replace("</h3>", "</h4>")
+        )
+    };
+    html.push_str(&group("Link", &[about(notice, link), rename(notice, link)]));
+    html.push_str(&group(
+        "Access",
+        &[password(notice, link), limits(notice, link)],
+    ));
+    html.push_str(&group(
+        "Routing",
+        &[
+            behaviour(notice, link, default_status),
+            rules(notice, link),
+            split(notice, link),
+        ],
+    ));
+    html.push_str(&group("Appearance", &[card(notice, link)]));
     html.push_str("</section>");
     html
 }
@@ -160,8 +173,8 @@ fn behaviour(notice: Option<&Notice>, link: &Link, default_status: u16) -> Strin
         selected(status.is_none())
     );
     for (code, name) in [
-        (301, "301: moved permanently (browsers remember it)"),
-        (302, "302: found (temporary)"),
+        (301, "301: permanent (browsers remember it)"),
+        (302, "302: temporary"),
         (307, "307: temporary, same method"),
         (308, "308: permanent, same method"),
     ] {
@@ -265,6 +278,17 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// The empty rule the scripts copy for "Add a rule" (on the admin page and in the
+/// dashboard's link form), so both pages build rules from one markup.
+pub fn rule_template() -> String {
+    rule("__N__", &Value::Null, "")
+}
+
+/// The empty variant the scripts copy for "Add a variant" (see [`rule_template`]).
+pub fn variant_template() -> String {
+    variant("__N__", "", None)
+}
+
 /// One rule's fieldset. `n` is its position, or `__N__` in the template the script
 /// copies for a new rule.
 fn rule(n: &str, when: &Value, target: &str) -> String {
@@ -363,7 +387,7 @@ fn rules(notice: Option<&Notice>, link: &Link) -> String {
   <p><button type="button" id="add-rule" class="secondary">Add a rule</button> <button type="submit">Save rules</button></p>{errors}
 </form>"#,
         none_hidden = if items.is_empty() { "" } else { " hidden" },
-        template = rule("__N__", &Value::Null, ""),
+        template = rule_template(),
         errors = error_line("rules-form", notice),
     )
 }
@@ -445,7 +469,7 @@ fn split(notice: Option<&Notice>, link: &Link) -> String {
         } else {
             "No split: fill in two targets to start one."
         },
-        template = variant("__N__", "", None),
+        template = variant_template(),
         errors = error_line("split-form", notice),
     )
 }
