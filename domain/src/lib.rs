@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod password;
 pub mod random;
 pub mod request;
+pub mod rollup;
 pub mod secret;
 pub mod shard;
 pub mod signature;

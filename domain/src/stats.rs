@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::timestamp::{Timestamp, DAY_MS};
+use super::timestamp::{month_label, Timestamp, DAY_MS};
 
 /// Days of history in a statistics answer unless `?days=` says otherwise.
 pub const DEFAULT_DAYS: u32 = 30;
@@ -207,6 +207,20 @@ pub struct Breakdown {
     /// Estimated unique visitors over the whole window: the union of its days'
     /// sketches, not their sum.
     pub visitors: u64,
+    /// Months the window reaches whose days were folded into one row (see
+    /// `clicks::maintenance::fold_months`): (day number of the month's first day,
+    /// clicks, estimated unique visitors).
+    pub by_month: Vec<(i64, i64, u64)>,
+}
+
+/// The clicks of a month whose days were folded into one row: counted whole in any
+/// window that reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthClicks {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub clicks: i64,
+    pub visitors: u64,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -232,10 +246,15 @@ pub struct Stats {
     pub first_click_at: Option<String>,
     pub last_click_at: Option<String>,
     pub days: u32,
-    /// Estimated unique human visitors over the window (`domain::visitors`): exact up
-    /// to 2,048 a day, within 1.6% (one standard error) above.
+    /// Estimated unique human visitors over the window (`domain::visitors`): within
+    /// `visitors::small_count_bound` of the exact count up to a few thousand, within
+    /// 1.6% (one standard error) above.
     pub visitors: u64,
     pub by_day: Vec<DayClicks>,
+    /// Months older than the daily rows kept (days folded into months by the Cron
+    /// job) that the window reaches, counted whole; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_month: Vec<MonthClicks>,
     /// Clicks in each of the last 48 hours, whatever `days` is: the current hour last.
     pub by_hour: Vec<HourClicks>,
     pub referrers: Vec<HostClicks>,
@@ -276,6 +295,15 @@ impl Stats {
             days: window.days,
             visitors: breakdown.visitors,
             by_day: window.by_day(&breakdown.by_day, &breakdown.visitors_by_day),
+            by_month: breakdown
+                .by_month
+                .iter()
+                .map(|&(month, clicks, visitors)| MonthClicks {
+                    month: month_label(month),
+                    clicks,
+                    visitors,
+                })
+                .collect(),
             by_hour: window.by_hour(&breakdown.by_hour),
             referrers: breakdown
                 .referrers
@@ -356,7 +384,16 @@ mod tests {
                 by_hour: vec![(NOW.millis() / HOUR_MS, 5)],
                 visitors_by_day: vec![(NOW.millis() / DAY_MS, 3)],
                 visitors: 3,
+                by_month: vec![(0, 7, 2)],
             },
+        );
+        assert_eq!(
+            stats.by_month,
+            [MonthClicks {
+                month: "1970-01".into(),
+                clicks: 7,
+                visitors: 2
+            }]
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));
         assert_eq!(

@@ -1,22 +1,28 @@
 //! Unique visitors without identifiers: a visitor is a keyed hash of (client address,
 //! User-Agent, link) under a key that lives one UTC day, counted in a HyperLogLog
-//! sketch. Only a sketch entry (25 bits of the hash and a rank) leaves the isolate; the
-//! address, the User-Agent and the hash never do, and once the day's key is deleted no
-//! one can compute a visitor's entry again.
+//! sketch of 4,096 registers. Only a register (its 12-bit index and a rank, which is
+//! what the sketch holds anyway) leaves the isolate; the address, the User-Agent and
+//! the hash never do, and once the day's key is deleted no one can compute a visitor's
+//! register again. A stored sketch never holds more than a dense sketch would: it is
+//! the dense form with its empty registers left out (`{"<index>": rank}`), so a day
+//! with few visitors stays small and nothing finer than a register outlives the day.
 //!
 //! Why written here and not taken from a crate: the sketch is merged inside D1's upsert
-//! of the daily row (a per-entry `MAX` over a JSON object), so that a flush stays one row
-//! write and concurrent isolates cannot lose each other's visitors; the crates on
-//! crates.io keep their registers private and hash the items themselves. The worker needs
-//! a keyed entry and an estimate from what SQL returns ([`Tally`]); [`Sketch`] is the
-//! same register set in memory, for the tests and for merging outside SQL.
+//! of the daily row (a per-register `MAX` over a JSON object), so that a flush stays one
+//! row write and concurrent isolates cannot lose each other's visitors; the crates on
+//! crates.io keep their registers private and hash the items themselves.
 //!
-//! Two forms, as in HyperLogLog++: sparse (distinct 25-bit entries, counted by linear
-//! counting over 2^25 indices: exact in practice up to [`SPARSE_MAX`]) and dense (4,096
-//! registers, estimated with Ertl's improved raw estimator, "New cardinality estimation
-//! algorithms for HyperLogLog sketches", 2017: unbiased over the whole range without
-//! empirical tables). Standard error of the dense form: 1.04 / sqrt(4,096) = 1.6%
-//! ([`RELATIVE_ERROR`]).
+//! The estimate is Ertl's improved raw estimator ("New cardinality estimation
+//! algorithms for HyperLogLog sketches", 2017), unbiased over the whole range without
+//! empirical tables or a switch to linear counting. Its error:
+//! - large counts: standard error 1.04 / sqrt(4,096) = 1.6% ([`RELATIVE_ERROR`]);
+//! - small counts (up to a few thousand), where it behaves as linear counting: two
+//!   visitors share a register with probability about n² / 8,192, and the error is
+//!   within [`small_count_bound`] = 2 + 4·sqrt(m (e^(n/m) − n/m − 1)) visitors
+//!   (m = 4,096; Whang et al.'s linear-counting standard deviation; four of them, as
+//!   collisions are rare events whose tail is longer than a normal one's): 2 at 10
+//!   visitors (and exact in 99% of such days), 6 at 100, 48 at 1,000. Both bounds are
+//!   tested below against exact counts.
 
 use std::collections::BTreeMap;
 
@@ -31,16 +37,21 @@ pub const PRECISION: u32 = 12;
 pub const REGISTERS: usize = 1 << PRECISION;
 /// The largest rank a register holds: the hash's remaining 52 bits all zero, plus one.
 pub const MAX_RANK: u8 = (64 - PRECISION + 1) as u8;
-/// The standard error of an estimate, 1.04 / sqrt(REGISTERS). Three times it (4.9%)
-/// bounds an estimate of a large count in all but about 3 in 1,000 cases; counts up to a
-/// few hundred are within one or two of exact (tested below).
+/// The standard error of an estimate of a large count, 1.04 / sqrt(REGISTERS). Three
+/// times it (4.9%) bounds an estimate in all but about 3 in 1,000 cases.
 pub const RELATIVE_ERROR: f64 = 0.01625;
-/// Index bits of the sparse form's entries: 2^25 indices, so small counts are exact.
-pub const SPARSE_PRECISION: u32 = 25;
-/// The sparse form is kept while it holds at most this many entries; one more and the
-/// sketch turns dense. Stored, a sparse entry takes about 14 bytes and a dense register
-/// about 9, so at this size both forms are about the same.
-pub const SPARSE_MAX: usize = 2_048;
+/// A packed register (`index * 64 + rank`, as a click record carries it) is below this.
+pub const PACKED_LIMIT: u64 = (REGISTERS as u64) << 6;
+
+/// How far the estimate of `n` distinct visitors may be from `n`, for counts up to a
+/// few thousand: two, plus four standard deviations of linear counting over the 4,096
+/// registers (Whang, Vander-Zanden and Taylor, 1990). Above that use
+/// [`RELATIVE_ERROR`].
+pub fn small_count_bound(n: u64) -> f64 {
+    let m = REGISTERS as f64;
+    let t = n as f64 / m;
+    2.0 + 4.0 * (m * (t.exp() - t - 1.0)).max(0.0).sqrt()
+}
 
 /// The secret of one UTC day: 32 random bytes, never derived from anything that
 /// outlives the day (so it cannot be made again once deleted).
@@ -96,52 +107,11 @@ impl DayKey {
     }
 }
 
-/// What one visit adds to a sketch: the top [`SPARSE_PRECISION`] bits of the visitor's
-/// hash and the rank of the rest (one more than its leading zeros). This is the sparse
-/// form's entry; [`Entry::register`] is the dense register it falls in.
+/// One register of the sketch: what one visit adds to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Entry {
-    pub index: u32,
-    pub rank: u8,
-}
-
-/// One register of the dense form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Register {
     pub index: u16,
     pub rank: u8,
-}
-
-/// Bits of the sparse index below the dense index.
-const BELOW: u32 = SPARSE_PRECISION - PRECISION;
-
-impl Entry {
-    /// The entry of a 64-bit hash.
-    pub fn of_hash(hash: u64) -> Entry {
-        let index = (hash >> (64 - SPARSE_PRECISION)) as u32;
-        let rest = hash << SPARSE_PRECISION;
-        let rank = (rest.leading_zeros().min(64 - SPARSE_PRECISION) + 1) as u8;
-        Entry { index, rank }
-    }
-
-    /// Index and rank in one integer, `index * 64 + rank`, as a click record carries it.
-    pub fn packed(self) -> u64 {
-        u64::from(self.index) << 6 | u64::from(self.rank)
-    }
-
-    /// The dense register this entry falls in, with the rank the whole hash would give
-    /// it there: the same as [`Register::of_hash`] of the hash. The SQL that turns a
-    /// stored sparse sketch dense (`clicks::analytics`) spells this out.
-    pub fn register(self) -> Register {
-        let index = (self.index >> BELOW) as u16;
-        let low = self.index & ((1 << BELOW) - 1);
-        let rank = if low == 0 {
-            BELOW as u8 + self.rank
-        } else {
-            (low.leading_zeros() - (32 - BELOW) + 1) as u8
-        };
-        Register { index, rank }
-    }
 }
 
 impl Register {
@@ -153,15 +123,32 @@ impl Register {
         let rank = (rest.leading_zeros().min(64 - PRECISION) + 1) as u8;
         Register { index, rank }
     }
+
+    /// Index and rank in one integer, `index * 64 + rank`, as a click record carries it.
+    pub fn packed(self) -> u64 {
+        u64::from(self.index) << 6 | u64::from(self.rank)
+    }
+
+    /// A register from its index and rank, if both are in range.
+    pub fn new(index: u64, rank: u64) -> Option<Register> {
+        if index < REGISTERS as u64 && (1..=u64::from(MAX_RANK)).contains(&rank) {
+            Some(Register {
+                index: index as u16,
+                rank: rank as u8,
+            })
+        } else {
+            None
+        }
+    }
 }
 
-/// The sketch entry of a visitor of `link` on the day of `key`. Fields are separated by
+/// The register a visitor of `link` sets on the day of `key`. Fields are separated by
 /// a zero byte, which none of them can hold in a header, so two different triples never
 /// hash the same input.
-pub fn visitor_entry(key: &DayKey, address: &str, user_agent: &str, link: &str) -> Entry {
+pub fn visitor_entry(key: &DayKey, address: &str, user_agent: &str, link: &str) -> Register {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else {
         // HMAC takes a key of any length; this branch cannot be reached.
-        return Entry { index: 0, rank: 1 };
+        return Register { index: 0, rank: 1 };
     };
     for (i, part) in [address, user_agent, link].into_iter().enumerate() {
         if i > 0 {
@@ -172,38 +159,11 @@ pub fn visitor_entry(key: &DayKey, address: &str, user_agent: &str, link: &str) 
     let digest = mac.finalize().into_bytes();
     let mut first = [0u8; 8];
     first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
-    Entry::of_hash(u64::from_be_bytes(first))
+    Register::of_hash(u64::from_be_bytes(first))
 }
 
-/// What a stored sketch (or the union of several) tells the estimate: the number of
-/// distinct sparse entries, or how many dense registers hold each rank.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tally {
-    Sparse(u32),
-    Dense(Vec<(u8, u32)>),
-}
-
-impl Tally {
-    /// The estimated number of distinct visitors.
-    pub fn estimate(&self) -> u64 {
-        match self {
-            Tally::Sparse(entries) => linear_count(*entries),
-            Tally::Dense(histogram) => estimate(histogram),
-        }
-    }
-}
-
-/// Linear counting over the 2^25 sparse indices: `m ln(m / empty)`. Two visitors share
-/// an index with probability about n² / 2^26 (under 1 in 16 at 2,048), and the formula
-/// already expects that, so the answer is the exact count in practice.
-fn linear_count(entries: u32) -> u64 {
-    let m = (1u64 << SPARSE_PRECISION) as f64;
-    let empty = (m - f64::from(entries)).max(1.0);
-    (m * (m / empty).ln()).round() as u64
-}
-
-/// The estimated number of distinct visitors from a dense register histogram: how many
-/// of the [`REGISTERS`] registers hold each rank (`(rank, registers)` pairs; rank 0, the
+/// The estimated number of distinct visitors from a register histogram: how many of
+/// the [`REGISTERS`] registers hold each rank (`(rank, registers)` pairs; rank 0, the
 /// empty registers, may be left out: it is what the others leave).
 pub fn estimate(histogram: &[(u8, u32)]) -> u64 {
     let q = (64 - PRECISION) as usize;
@@ -270,88 +230,79 @@ fn tau(x: f64) -> f64 {
     }
 }
 
-/// A sketch in memory, the same register set the daily row stores: sparse (the
-/// distinct entries) while it holds at most [`SPARSE_MAX`], dense (one rank per register)
-/// after. Merging two sketches is their union.
+/// A stored sketch that is not an object of register indexes (0..4095) to ranks
+/// (1..=53).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sketch {
-    Sparse(BTreeMap<u32, u8>),
-    Dense(Vec<u8>),
-}
+pub struct MalformedSketch(pub String);
 
-impl Default for Sketch {
-    fn default() -> Sketch {
-        Sketch::Sparse(BTreeMap::new())
+impl std::fmt::Display for MalformedSketch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a stored visitor sketch is malformed: {}", self.0)
     }
 }
+
+/// A sketch: the rank of each register that holds one (the empty ones left out), the
+/// same register set a daily or monthly row stores. Merging two sketches is their
+/// union.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sketch(BTreeMap<u16, u8>);
 
 impl Sketch {
-    /// Counts one visit: an entry keeps the larger rank.
-    pub fn insert(&mut self, entry: Entry) {
-        match self {
-            Sketch::Sparse(map) => {
-                let rank = map.entry(entry.index).or_insert(0);
-                *rank = (*rank).max(entry.rank);
-                if map.len() > SPARSE_MAX {
-                    self.densify();
-                }
-            }
-            Sketch::Dense(ranks) => raise(ranks, entry.register()),
-        }
-    }
-
-    fn densify(&mut self) {
-        if let Sketch::Sparse(map) = self {
-            let mut ranks = vec![0u8; REGISTERS];
-            for (&index, &rank) in map.iter() {
-                raise(&mut ranks, Entry { index, rank }.register());
-            }
-            *self = Sketch::Dense(ranks);
-        }
+    /// Counts one visit: a register keeps the larger rank.
+    pub fn insert(&mut self, register: Register) {
+        let rank = self.0.entry(register.index).or_insert(0);
+        *rank = (*rank).max(register.rank);
     }
 
     /// The union of two sketches. A visitor counted in both is counted once.
     pub fn merge(&mut self, other: &Sketch) {
-        match other {
-            Sketch::Sparse(map) => {
-                for (&index, &rank) in map {
-                    self.insert(Entry { index, rank });
-                }
-            }
-            Sketch::Dense(theirs) => {
-                self.densify();
-                if let Sketch::Dense(ours) = self {
-                    for (mine, &rank) in ours.iter_mut().zip(theirs) {
-                        *mine = (*mine).max(rank);
-                    }
-                }
-            }
+        for (&index, &rank) in &other.0 {
+            self.insert(Register { index, rank });
         }
     }
 
-    /// What the estimate needs of this sketch.
-    pub fn tally(&self) -> Tally {
-        match self {
-            Sketch::Sparse(map) => Tally::Sparse(map.len() as u32),
-            Sketch::Dense(ranks) => {
-                let mut by_rank: BTreeMap<u8, u32> = BTreeMap::new();
-                for &rank in ranks.iter().filter(|&&r| r > 0) {
-                    *by_rank.entry(rank).or_default() += 1;
-                }
-                Tally::Dense(by_rank.into_iter().collect())
-            }
-        }
+    /// Registers that hold a rank.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The estimated number of distinct visitors counted.
     pub fn estimate(&self) -> u64 {
-        self.tally().estimate()
+        let mut by_rank: BTreeMap<u8, u32> = BTreeMap::new();
+        for &rank in self.0.values() {
+            *by_rank.entry(rank).or_default() += 1;
+        }
+        estimate(&by_rank.into_iter().collect::<Vec<_>>())
     }
-}
 
-fn raise(ranks: &mut [u8], register: Register) {
-    if let Some(slot) = ranks.get_mut(usize::from(register.index)) {
-        *slot = (*slot).max(register.rank);
+    /// A sketch as stored: a JSON object `{"<register index>": rank}`.
+    pub fn parse_stored(raw: &str) -> Result<Sketch, MalformedSketch> {
+        let object: BTreeMap<String, u64> = serde_json::from_str(raw)
+            .map_err(|e| MalformedSketch(e.to_string().chars().take(80).collect()))?;
+        let mut sketch = Sketch::default();
+        for (index, rank) in object {
+            let register = index
+                .parse::<u64>()
+                .ok()
+                .and_then(|i| Register::new(i, rank))
+                .ok_or_else(|| MalformedSketch(format!("register {index:.12}: {rank}")))?;
+            sketch.insert(register);
+        }
+        Ok(sketch)
+    }
+
+    /// The stored form (see [`Sketch::parse_stored`]).
+    pub fn to_stored(&self) -> String {
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .0
+            .iter()
+            .map(|(index, rank)| (index.to_string(), serde_json::Value::from(*rank)))
+            .collect();
+        serde_json::Value::Object(object).to_string()
     }
 }
 
@@ -395,6 +346,7 @@ mod tests {
     #[test]
     fn an_empty_sketch_counts_nobody() {
         assert_eq!(Sketch::default().estimate(), 0);
+        assert!(Sketch::default().is_empty());
         assert_eq!(estimate(&[]), 0);
     }
 
@@ -420,17 +372,32 @@ mod tests {
     }
 
     #[test]
-    fn small_counts_are_exact() {
-        // Every count up to the sparse form's limit, under five day keys.
-        for seed in 0..5u8 {
+    fn small_counts_are_within_the_documented_bound_and_the_smallest_mostly_exact() {
+        // Every count up to 500 and every tenth up to 5,000, under twelve day keys.
+        let mut exact_at_ten = 0;
+        for seed in 0..12u8 {
             let mut sketch = Sketch::default();
-            for n in 1..=SPARSE_MAX as u32 {
+            for n in 1..=5_000u32 {
                 let (address, agent) = visitor(n + 7919 * u32::from(seed));
                 sketch.insert(visitor_entry(&key(seed), &address, &agent, "abc"));
-                assert_eq!(sketch.estimate(), u64::from(n), "key {seed}");
+                if n > 500 && n % 10 != 0 {
+                    continue;
+                }
+                let error = (sketch.estimate() as f64 - f64::from(n)).abs();
+                assert!(
+                    error <= small_count_bound(u64::from(n)),
+                    "key {seed}, {n} visitors: estimate {}",
+                    sketch.estimate()
+                );
+                if n == 10 && error == 0.0 {
+                    exact_at_ten += 1;
+                }
             }
-            assert!(matches!(sketch, Sketch::Sparse(_)));
         }
+        // Ten visitors share no register in 98.9% of days (1 - 45 / 4,096).
+        assert!(exact_at_ten >= 11, "{exact_at_ten} of 12");
+        assert!(small_count_bound(10) < 3.0 && small_count_bound(100) < 7.0);
+        assert!(small_count_bound(1_000) < 50.0);
     }
 
     #[test]
@@ -452,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn the_estimate_is_unbiased_across_the_range_where_the_forms_meet() {
+    fn the_estimate_is_unbiased_from_small_to_large_counts() {
         // Around 2.5 x REGISTERS the classic estimator switches to linear counting and
         // is off by several percent; this one is not.
         for exact in [1_000u32, 5_000, 10_000, 20_000, 40_000] {
@@ -479,50 +446,51 @@ mod tests {
     }
 
     #[test]
-    fn a_small_sketch_stays_sparse_and_merging_into_a_dense_one_agrees() {
+    fn a_stored_sketch_holds_only_registers_and_survives_its_stored_form() {
         let k = key(4);
         let small = sketch_of(&k, 0..100, "abc");
-        assert!(matches!(small, Sketch::Sparse(_)));
-        let big = sketch_of(&k, 0..10_000, "abc");
-        assert!(matches!(big, Sketch::Dense(_)));
-        let mut sparse_then_big = small.clone();
-        sparse_then_big.merge(&big);
-        let mut big_then_sparse = big.clone();
-        big_then_sparse.merge(&small);
-        assert_eq!(sparse_then_big, big_then_sparse);
-        assert_eq!(sparse_then_big, big);
-        // Two sparse halves whose union passes the limit turn dense, as one would.
-        let mut first = sketch_of(&k, 0..1_500, "abc");
-        first.merge(&sketch_of(&k, 1_500..3_000, "abc"));
-        assert_eq!(first, sketch_of(&k, 0..3_000, "abc"));
+        let stored = small.to_stored();
+        assert_eq!(Sketch::parse_stored(&stored), Ok(small.clone()));
+        // Nothing finer than a register: at most 4,096 entries of index < 4,096.
+        let object: BTreeMap<String, u64> = serde_json::from_str(&stored).unwrap();
+        assert!(object.len() <= 100);
+        for (index, rank) in &object {
+            assert!(index.parse::<usize>().unwrap() < REGISTERS, "{index}");
+            assert!((1..=u64::from(MAX_RANK)).contains(rank));
+        }
+        let big = sketch_of(&k, 0..100_000, "abc");
+        assert!(big.len() <= REGISTERS);
+        assert_eq!(Sketch::parse_stored(&big.to_stored()), Ok(big));
+        assert_eq!(Sketch::parse_stored("{}"), Ok(Sketch::default()));
+        for bad in [
+            "[]",
+            "{\"4096\":1}",
+            "{\"s12\":1}",
+            "{\"1\":0}",
+            "{\"1\":54}",
+            "{\"1\":-1}",
+            "not json",
+        ] {
+            assert!(Sketch::parse_stored(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
-    fn an_entry_falls_in_the_register_its_whole_hash_would() {
-        for hash in [
-            0u64,
-            1,
-            u64::MAX,
-            1 << 51,
-            1 << 38,
-            1 << 39,
-            0x0123_4567_89ab_cdef,
-            0xfff0_0000_0000_0001,
-        ] {
-            assert_eq!(
-                Entry::of_hash(hash).register(),
-                Register::of_hash(hash),
-                "{hash:#x}"
-            );
+    fn a_register_comes_from_the_top_bits_and_packs_below_the_limit() {
+        for hash in [0u64, 1, u64::MAX, 1 << 51, 0x0123_4567_89ab_cdef] {
+            let r = Register::of_hash(hash);
+            assert!(usize::from(r.index) < REGISTERS && r.rank >= 1 && r.rank <= MAX_RANK);
+            assert!(r.packed() < PACKED_LIMIT);
+            assert_eq!(Register::new(r.packed() >> 6, r.packed() & 63), Some(r));
         }
         let zero = Register::of_hash(0);
         assert_eq!((zero.index, zero.rank), (0, MAX_RANK));
         assert_eq!(Register::of_hash(1 << 51).rank, 1);
         assert_eq!(Register::of_hash(1).rank, 52);
-        let e = Entry::of_hash(u64::MAX);
-        assert_eq!((e.index, e.rank), ((1 << 25) - 1, 1));
-        assert_eq!(e.packed(), ((1u64 << 25) - 1) * 64 + 1);
-        assert!(Entry::of_hash(0).rank < 64);
+        let top = Register::of_hash(u64::MAX);
+        assert_eq!((top.index, top.rank), (4_095, 1));
+        assert_eq!(Register::new(4_096, 1), None);
+        assert_eq!(Register::new(0, 0), None);
     }
 
     #[test]

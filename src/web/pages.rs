@@ -473,6 +473,7 @@ mod tests {
             last_click_at: None,
             days: 2,
             visitors: 1,
+            by_month: vec![],
             by_day: vec![
                 DayClicks {
                     date: "2026-11-20".into(),
