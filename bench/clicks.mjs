@@ -200,12 +200,14 @@ async function statsRowsRead() {
       .bind(link.key, today, perDay, JSON.stringify(dims), JSON.stringify(visitors), JSON.stringify(hours))
       .run();
     await w.db.prepare("UPDATE links SET clicks = ?2 WHERE key = ?1").bind(link.key, perDay * 365).run();
+    // As the Cron job keeps them: days before the previous month folded into months.
+    await w.upkeep();
     const read = async (days) => {
       const before = (await w.counters()).stats_rows_read;
       const res = await w.stats(link, days);
       if (res.status !== 200) throw new Error(`stats answered ${res.status}: ${await res.text()}`);
       const stats = await res.json();
-      const clicks = stats.by_day.reduce((n, d) => n + d.clicks, 0);
+      const clicks = stats.by_day.reduce((n, d) => n + d.clicks, 0) + (stats.by_month ?? []).reduce((n, m) => n + m.clicks, 0);
       return { days, rows: (await w.counters()).stats_rows_read - before, clicks, visitors: stats.visitors, hours: stats.by_hour.length };
     };
     return [await read(30), await read(365)];

@@ -77,7 +77,7 @@ describe("unique visitors in the statistics", () => {
       assert.equal((await readJson(w.stats(link, 1))).visitors, 3);
     }));
 
-  test("past 2,048 visitors a day the sketch turns dense and the count stays within 5%", async () => {
+  test("2,600 visitors a day are counted within 5%, in a row of at most 4,096 registers", async () => {
     const worker = await fresh();
     const link = await worker.create({ target_url: "https://example.com/u4" });
     const n = 2600;
@@ -99,10 +99,10 @@ describe("unique visitors in the statistics", () => {
     assert.equal(rows.length, 1);
     const entries = Object.keys(JSON.parse(rows[0].visitors));
     assert.ok(entries.length <= 4096, `${entries.length} entries`);
-    assert.ok(entries.every((k) => /^\d+$/.test(k) && Number(k) < 4096), "dense registers only");
+    assert.ok(entries.every((k) => /^\d+$/.test(k) && Number(k) < 4096), "registers only");
   });
 
-  test("a small count is exact: one visitor, then fifty", async () => {
+  test("a small count is exact or within the documented bound: one visitor, then fifty within 4", async () => {
     const worker = await fresh();
     const link = await worker.create({ target_url: "https://example.com/u5" });
     await from(worker, link.key, "203.0.113.1");
@@ -110,7 +110,10 @@ describe("unique visitors in the statistics", () => {
     assert.equal((await readJson(worker.stats(link))).visitors, 1);
     await Promise.all(Array.from({ length: 50 }, (_, i) => from(worker, link.key, `203.0.113.${i + 1}`)));
     await worker.settleClicks(link.key, 51);
-    assert.equal((await readJson(worker.stats(link))).visitors, 50);
+    // 50 visitors over 4,096 registers: two share one in about 3 days of 10, which
+    // linear counting mostly corrects; domain::visitors::small_count_bound(50) is 4.2.
+    const visitors = (await readJson(worker.stats(link))).visitors;
+    assert.ok(Math.abs(visitors - 50) <= 4, `${visitors} visitors for 50`);
   });
 });
 
@@ -136,6 +139,14 @@ describe("no identifier is stored", () => {
     // A key of yesterday, as yesterday's first flush would have made it.
     const yesterdays = "ab".repeat(32);
     await worker.db.prepare("INSERT INTO day_keys (day, secret) VALUES (?1, ?2)").bind(today() - 1, yesterdays).run();
+    // A day of a month before the previous one, as that day's flushes would have left
+    // it: the Cron job folds it into its month, whose sketch must hold no more.
+    const now = new Date();
+    const oldDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 10) / DAY_MS;
+    await worker.analytics[0]
+      .prepare("INSERT INTO daily (link_key, day, clicks, bots, dims, visitors) SELECT link_key, ?2, clicks, bots, dims, visitors FROM daily WHERE link_key = ?1")
+      .bind(link.key, oldDay)
+      .run();
 
     await worker.upkeep();
 
@@ -149,13 +160,22 @@ describe("no identifier is stored", () => {
       [today()],
       "only today's key is kept",
     );
-    // A sketch entry is 25 bits of the hash and a rank: nothing longer per visitor.
-    const sketch = JSON.parse((await worker.analytics[0].prepare("SELECT visitors FROM daily WHERE link_key = ?1").bind(link.key).first()).visitors);
-    assert.equal(Object.keys(sketch).length, 2);
-    for (const [entry, rank] of Object.entries(sketch)) {
-      assert.match(entry, /^s\d+$/);
-      assert.ok(Number(entry.slice(1)) < 2 ** 25 && rank >= 1 && rank <= 40, `${entry}: ${rank}`);
+    // A sketch holds registers only: a 12-bit index and a rank, what a dense sketch of
+    // 4,096 registers holds anyway; nothing finer per visitor, in any table.
+    const sketches = [];
+    for (const db of worker.analytics) {
+      for (const table of ["daily", "monthly"]) {
+        for (const row of (await db.prepare(`SELECT visitors FROM ${table}`).all()).results) sketches.push(JSON.parse(row.visitors));
+      }
     }
+    assert.equal(sketches.length, 2, "today's row and the folded month's");
+    for (const sketch of sketches) {
+      for (const [entry, rank] of Object.entries(sketch)) {
+        assert.match(entry, /^\d+$/);
+        assert.ok(Number(entry) < 4096 && rank >= 1 && rank <= 53, `${entry}: ${rank}`);
+      }
+    }
+    assert.ok(Object.keys(sketches[0]).length <= 2);
     assert.ok(!worker.log.lines.some((l) => l.includes(IP) || l.includes("Distinctive")), "no log line names the visitor");
     assert.ok(worker.log.lines.some((l) => l.includes('"day_keys_forgotten":1')), worker.log.lines.filter((l) => l.includes("upkeep")).join("\n"));
   });

@@ -5,7 +5,7 @@
 use worker::Env;
 
 use crate::clicks::maintenance::{
-    fold_legacy_visits, prune_all_guards, prune_days, prune_hours, prune_visits,
+    fold_legacy_visits, fold_months, prune_all_guards, prune_days, prune_hours, prune_visits,
 };
 use crate::config::{Config, PASSWORD_WINDOW_SECONDS};
 use crate::domain::timestamp::{Timestamp, DAY_MS};
@@ -26,6 +26,7 @@ pub struct Upkeep {
     pub links_checked: usize,
     pub day_keys_forgotten: usize,
     pub hours_cleared: usize,
+    pub days_folded: usize,
 }
 
 /// Runs every job once. `wrangler.toml` sets one schedule and every job runs on it,
@@ -45,6 +46,14 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         Ok(n) => done.days_pruned = n,
         Err(e) => LogLine::error("upkeep.days")
             .message("upkeep: pruning daily aggregates failed")
+            .cause(e)
+            .emit(),
+    }
+    // After the prune, so a day past the retention is deleted rather than folded.
+    match fold_months(env, &config, now).await {
+        Ok(n) => done.days_folded = n,
+        Err(e) => LogLine::error("upkeep.months")
+            .message("upkeep: folding old days into months failed")
             .cause(e)
             .emit(),
     }
@@ -99,6 +108,7 @@ pub async fn run(env: &Env, now: Timestamp) -> Upkeep {
         .count("links_checked", done.links_checked as u64)
         .count("day_keys_forgotten", done.day_keys_forgotten as u64)
         .count("hours_cleared", done.hours_cleared as u64)
+        .count("days_folded", done.days_folded as u64)
         .emit();
     done
 }

@@ -12,10 +12,11 @@ use worker::Env;
 
 use super::batch::{joined, BATCH_ID, RECORD_COLUMNS, VISITS_PATH};
 use crate::config::analytics_binding;
+use crate::domain::rollup::Rollup;
 use crate::domain::shard::shard_of;
 use crate::domain::stats::{Breakdown, Window, HOUR_MS, OTHER_VALUE};
-use crate::domain::timestamp::{Timestamp, DAY_MS};
-use crate::domain::visitors::{Tally, PRECISION, SPARSE_MAX, SPARSE_PRECISION};
+use crate::domain::timestamp::{month_start, Timestamp, DAY_MS};
+use crate::domain::visitors::{MAX_RANK, PACKED_LIMIT};
 use crate::storage::counters;
 use crate::storage::database::{ms, Database};
 use crate::storage::error::StorageError;
@@ -39,46 +40,14 @@ pub const BOT_REASON: &str = "b";
 /// Bot reasons whose visits are not clicks (link previews, mail scanners): SQL list.
 pub const PREFETCH_REASONS: &str = "('link-preview', 'email-scanner')";
 
-/// Packed sketch entries are below this (25 index bits, 6 rank bits).
-const ENTRY_LIMIT: u64 = 1 << (SPARSE_PRECISION + 6);
-/// The largest rank a sparse entry holds (the hash's last 39 bits all zero, plus one).
-const SPARSE_MAX_RANK: u32 = 64 - SPARSE_PRECISION + 1;
-
-/// The SQL of [`Entry::register`](crate::domain::visitors::Entry::register): a stored
-/// sparse entry `k` ("s<index>") with rank `n` as its dense register's rank. The index
-/// bits below the register pick the rank when any is set; else the entry's own rank
-/// counts on from there.
-fn dense_rank() -> String {
-    let below = SPARSE_PRECISION - PRECISION;
-    let low = format!("(CAST(substr(k, 2) AS INTEGER) & {})", (1u32 << below) - 1);
-    let mut sql = format!("CASE WHEN {low} = 0 THEN {below} + n");
-    for bit in (0..below).rev() {
-        sql.push_str(&format!(
-            " WHEN {low} >= {} THEN {}",
-            1u32 << bit,
-            below - bit
-        ));
-    }
-    sql.push_str(" END");
-    sql
-}
-
-/// A scalar subquery: the sketch (JSON object) that is the union of the `(k, n)` rows
-/// of `entries` (stored entries of any form, new sparse entries). Sparse while the
-/// union holds at most `SPARSE_MAX` entries and no dense register; dense otherwise,
-/// every sparse entry moved to its register. Mirrors `domain::visitors::Sketch::merge`.
-pub fn merged_sketch(entries: &str) -> String {
-    let below = SPARSE_PRECISION - PRECISION;
+/// The SQL merge of two stored sketches (`{"<register>": rank}` objects, see
+/// `domain::visitors::Sketch`): each register keeps the larger rank, so the union
+/// holds no more than a dense sketch would. `a` and `b` are SQL expressions of the two.
+fn merged_sketch(a: &str, b: &str) -> String {
     format!(
-        "(SELECT json_group_object(d, r) FROM ( \
-           SELECT CASE WHEN dense AND substr(k, 1, 1) = 's' \
-                       THEN CAST(CAST(substr(k, 2) AS INTEGER) >> {below} AS TEXT) ELSE k END AS d, \
-                  MAX(CASE WHEN dense AND substr(k, 1, 1) = 's' THEN {rank} ELSE n END) AS r \
-           FROM (SELECT k, n, (COUNT(*) OVER () > {SPARSE_MAX} \
-                               OR MAX(substr(k, 1, 1) <> 's') OVER ()) AS dense \
-                 FROM (SELECT k, MAX(n) AS n FROM ({entries}) GROUP BY k)) \
-           GROUP BY 1))",
-        rank = dense_rank()
+        "(SELECT json_group_object(k, n) FROM (SELECT k, MAX(n) AS n FROM ( \
+           SELECT key AS k, value AS n FROM json_each({a}) \
+           UNION ALL SELECT key, value FROM json_each({b})) GROUP BY k))"
     )
 }
 
@@ -111,8 +80,8 @@ pub fn claimed(guard: Option<&str>) -> String {
                   CASE WHEN typeof(via) = 'text' AND length(via) BETWEEN 1 AND 20 THEN via END, \
                   CASE WHEN typeof(why) = 'text' AND length(why) BETWEEN 1 AND 20 THEN why END, \
                   CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END, \
-                  CASE WHEN typeof(u) = 'integer' AND u > 0 AND u < {ENTRY_LIMIT} \
-                       AND (u & 63) BETWEEN 1 AND {SPARSE_MAX_RANK} THEN u END \
+                  CASE WHEN typeof(u) = 'integer' AND u > 0 AND u < {PACKED_LIMIT} \
+                       AND (u & 63) BETWEEN 1 AND {MAX_RANK} THEN u END \
            FROM raw WHERE typeof(key) = 'text' AND at IS NOT NULL)"
     )
 }
@@ -126,52 +95,74 @@ pub fn guard_sql(table: &str) -> String {
     )
 }
 
-/// How a stored sketch is tallied: per (day,) form and rank, how many entries.
-#[derive(Deserialize)]
-struct TallyRow {
+/// One stored daily row, as the statistics and the monthly fold read it.
+#[derive(Debug, Deserialize)]
+pub struct StoredDay {
+    pub link_key: String,
+    pub day: f64,
+    pub clicks: f64,
+    pub bots: f64,
+    pub dims: String,
+    pub visitors: String,
     #[serde(default)]
-    day: f64,
-    sparse: f64,
-    rank: f64,
-    n: f64,
+    pub hours: Option<String>,
 }
 
-/// The tally of one sketch from its rows: sparse if any entry is (a stored sketch is
-/// all of one form).
-fn tally<'a>(rows: impl Iterator<Item = &'a TallyRow>) -> Tally {
-    let mut sparse = 0u32;
-    let mut dense = Vec::new();
-    let mut is_sparse = false;
-    for row in rows {
-        if row.sparse != 0.0 {
-            is_sparse = true;
-            sparse += row.n as u32;
-        } else {
-            dense.push((row.rank as u8, row.n as u32));
-        }
+/// One stored monthly row (`month`: the day number of the month's first day).
+#[derive(Debug, Deserialize)]
+pub struct StoredMonth {
+    pub link_key: String,
+    pub month: f64,
+    pub clicks: f64,
+    pub bots: f64,
+    pub dims: String,
+    pub visitors: String,
+}
+
+impl StoredDay {
+    /// The row as a rollup (its dims and visitor sketch parsed).
+    pub fn rollup(&self) -> Result<Rollup, StorageError> {
+        Rollup::parse_stored(
+            self.clicks as i64,
+            self.bots as i64,
+            &self.dims,
+            &self.visitors,
+        )
+        .map_err(|e| {
+            StorageError::new(
+                format!("daily row of key {} day {}", self.link_key, self.day as i64),
+                e,
+            )
+        })
     }
-    if is_sparse {
-        Tally::Sparse(sparse)
-    } else {
-        Tally::Dense(dense)
+}
+
+impl StoredMonth {
+    /// The row as a rollup.
+    pub fn rollup(&self) -> Result<Rollup, StorageError> {
+        Rollup::parse_stored(
+            self.clicks as i64,
+            self.bots as i64,
+            &self.dims,
+            &self.visitors,
+        )
+        .map_err(|e| {
+            StorageError::new(
+                format!(
+                    "monthly row of key {} month {}",
+                    self.link_key, self.month as i64
+                ),
+                e,
+            )
+        })
     }
 }
 
-/// The SQL that tallies the entries `j` of a sketch by form and rank.
-const TALLY: &str = "substr(j.key, 1, 1) = 's' AS sparse, \
-     CASE WHEN substr(j.key, 1, 1) = 's' THEN 0 ELSE j.value END AS rank, COUNT(*) AS n";
-
-#[derive(Deserialize)]
-struct HourRow {
-    hour: f64,
-    clicks: f64,
-}
-
-#[derive(Deserialize)]
-struct DayRow {
-    day: f64,
-    clicks: f64,
-    dims: String,
+/// A month to write back after a fold.
+pub struct FoldedMonth<'a> {
+    pub link_key: &'a str,
+    pub month: i64,
+    pub rollup: &'a Rollup,
 }
 
 impl Shard {
@@ -233,14 +224,14 @@ impl Shard {
                      split (key, day, dims) AS (SELECT key, day, json_group_object(k, n) FROM capped GROUP BY 1, 2), \
                      totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, SUM(1 - prefetch), SUM(bot * (1 - prefetch)) \
                        FROM claimed GROUP BY 1, 2), \
-                     entries (key, day, k, n) AS (SELECT key, at / {DAY_MS}, 's' || (u >> 6), MAX(u & 63) \
+                     entries (key, day, k, n) AS (SELECT key, at / {DAY_MS}, CAST(u >> 6 AS TEXT), MAX(u & 63) \
                        FROM clicked WHERE u IS NOT NULL AND bot = 0 GROUP BY 1, 2, 3), \
                      sketch (key, day, visitors) AS (SELECT key, day, json_group_object(k, n) FROM entries GROUP BY 1, 2), \
                      per_hour (key, day, hours) AS (SELECT key, day, json_group_object(h, n) FROM ( \
                        SELECT key, at / {DAY_MS} AS day, CAST((at % {DAY_MS}) / {HOUR_MS} AS TEXT) AS h, COUNT(*) AS n \
                        FROM clicked GROUP BY 1, 2, 3) GROUP BY 1, 2) \
                      INSERT INTO daily (link_key, day, clicks, bots, dims, visitors, hours) \
-                     SELECT t.key, t.day, t.n, t.bots, s.dims, {fresh}, COALESCE(p.hours, '{{}}') \
+                     SELECT t.key, t.day, t.n, t.bots, s.dims, COALESCE(v.visitors, '{{}}'), COALESCE(p.hours, '{{}}') \
                      FROM totals AS t JOIN split AS s USING (key, day) LEFT JOIN sketch AS v USING (key, day) \
                      LEFT JOIN per_hour AS p USING (key, day) WHERE true \
                      ON CONFLICT (link_key, day) DO UPDATE SET \
@@ -260,11 +251,7 @@ impl Shard {
                              FROM (SELECT key AS k, value AS n, 0 AS src FROM json_each(daily.dims) \
                                    UNION ALL SELECT key, value, 1 FROM json_each(excluded.dims)))) \
                          GROUP BY 1))",
-                    fresh = merged_sketch("SELECT key AS k, value AS n FROM json_each(v.visitors)"),
-                    merge = merged_sketch(
-                        "SELECT key AS k, value AS n FROM json_each(daily.visitors) \
-                         UNION ALL SELECT key, value FROM json_each(excluded.visitors)"
-                    )
+                    merge = merged_sketch("daily.visitors", "excluded.visitors"),
                 ),
                 &args,
                 "daily clicks",
@@ -287,8 +274,10 @@ impl Shard {
     }
 
     /// A link's clicks per day and its top values per dimension over `window`: one
-    /// statement reading one row per day, whatever the link's traffic; the split by
-    /// dimension is summed here.
+    /// round trip reading one row per day of the window that is still a day, and one
+    /// per folded month the window reaches (counted whole), whatever the link's
+    /// traffic. Sums and the union of visitor sketches are made here, not in SQL, so a
+    /// sketch costs one row read, not one per register.
     pub async fn breakdown(
         &self,
         key: &str,
@@ -296,48 +285,26 @@ impl Shard {
         top: usize,
     ) -> Result<Breakdown, StorageError> {
         let since_day = window.since.millis().div_euclid(DAY_MS);
-        let args = [key.into(), JsValue::from_f64(since_day as f64)];
-        // One round trip: the daily rows, each day's visitor sketch tallied, and the
-        // window's sketches merged (a union: a visitor of several days counts once).
+        // The recent hours reach back before a window of one day.
+        let first_recent_day = (window.first_recent_hour() * HOUR_MS).div_euclid(DAY_MS);
         let results = self
             .db
             .batch(
                 vec![
                     self.db.statement(
-                        "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
-                        &args,
+                        "SELECT link_key, day, clicks, bots, dims, visitors, hours FROM daily \
+                         WHERE link_key = ?1 AND day >= ?2",
+                        &[
+                            key.into(),
+                            JsValue::from_f64(since_day.min(first_recent_day) as f64),
+                        ],
                         "stats",
                     )?,
                     self.db.statement(
-                        &format!(
-                            "SELECT d.day AS day, {TALLY} FROM daily AS d, json_each(d.visitors) AS j \
-                             WHERE d.link_key = ?1 AND d.day >= ?2 GROUP BY 1, 2, 3"
-                        ),
-                        &args,
-                        "visitors per day",
-                    )?,
-                    self.db.statement(
-                        &format!(
-                            "SELECT {TALLY} FROM json_each({}) AS j GROUP BY 1, 2",
-                            merged_sketch(
-                                "SELECT j.key AS k, j.value AS n FROM daily AS d, \
-                                 json_each(d.visitors) AS j WHERE d.link_key = ?1 AND d.day >= ?2"
-                            )
-                        ),
-                        &args,
-                        "visitors of the window",
-                    )?,
-                    self.db.statement(
-                        "SELECT d.day * 24 + CAST(h.key AS INTEGER) AS hour, h.value AS clicks \
-                         FROM daily AS d, json_each(d.hours) AS h WHERE d.link_key = ?1 AND d.day >= ?3",
-                        &[
-                            args[0].clone(),
-                            args[1].clone(),
-                            JsValue::from_f64(
-                                (window.first_recent_hour() * HOUR_MS).div_euclid(DAY_MS) as f64,
-                            ),
-                        ],
-                        "clicks by hour",
+                        "SELECT link_key, month, clicks, bots, dims, visitors FROM monthly \
+                         WHERE link_key = ?1 AND month >= ?2",
+                        &[key.into(), JsValue::from_f64(month_start(since_day) as f64)],
+                        "stats by month",
                     )?,
                 ],
                 "stats",
@@ -352,48 +319,51 @@ impl Shard {
         }
         counters::stats_rows_read(read);
         let mut parts = results.into_iter();
-        let (Some(days), Some(per_day), Some(window_rows), Some(hours)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(days), Some(months)) = (parts.next(), parts.next()) else {
             return Err(StorageError::new(
                 "D1 stats",
                 "a result missing from the batch",
             ));
         };
-        let rows: Vec<DayRow> = days.results().map_err(failed)?;
-        let per_day: Vec<TallyRow> = per_day.results().map_err(failed)?;
-        let window_rows: Vec<TallyRow> = window_rows.results().map_err(failed)?;
-        let hours: Vec<HourRow> = hours.results().map_err(failed)?;
-        let mut breakdown = Breakdown {
-            by_hour: hours
-                .into_iter()
-                .map(|h| (h.hour as i64, h.clicks as i64))
-                .collect(),
-            ..Breakdown::default()
-        };
-        let mut days_seen: Vec<i64> = per_day.iter().map(|r| r.day as i64).collect();
-        days_seen.sort_unstable();
-        days_seen.dedup();
-        breakdown.visitors_by_day = days_seen
-            .into_iter()
-            .map(|day| {
-                let estimate = tally(per_day.iter().filter(|r| r.day as i64 == day)).estimate();
-                (day, estimate)
-            })
-            .collect();
-        breakdown.visitors = tally(window_rows.iter()).estimate();
-        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-        for row in rows {
-            breakdown.by_day.push((row.day as i64, row.clicks as i64));
-            let dims: BTreeMap<String, i64> = serde_json::from_str(&row.dims).map_err(|e| {
-                StorageError::new(format!("daily row of key {key} day {}", row.day as i64), e)
-            })?;
-            for (name, clicks) in dims {
-                *totals.entry(name).or_default() += clicks;
-            }
+        let days: Vec<StoredDay> = days.results().map_err(failed)?;
+        let months: Vec<StoredMonth> = months.results().map_err(failed)?;
+        let mut breakdown = Breakdown::default();
+        let mut window_total = Rollup::default();
+        for month in &months {
+            let rollup = month.rollup()?;
+            breakdown.by_month.push((
+                month.month as i64,
+                rollup.clicks,
+                rollup.visitors.estimate(),
+            ));
+            window_total.add(&rollup);
         }
+        for row in &days {
+            let day = row.day as i64;
+            if day >= first_recent_day {
+                let hours: BTreeMap<String, i64> =
+                    serde_json::from_str(row.hours.as_deref().unwrap_or("{}")).map_err(|e| {
+                        StorageError::new(format!("hours of key {key} day {day}"), e)
+                    })?;
+                for (hour, clicks) in hours {
+                    if let Ok(hour) = hour.parse::<i64>() {
+                        breakdown.by_hour.push((day * 24 + hour, clicks));
+                    }
+                }
+            }
+            if day < since_day {
+                continue;
+            }
+            let rollup = row.rollup()?;
+            breakdown.by_day.push((day, rollup.clicks));
+            breakdown
+                .visitors_by_day
+                .push((day, rollup.visitors.estimate()));
+            window_total.add(&rollup);
+        }
+        breakdown.visitors = window_total.visitors.estimate();
         let mut split: [Vec<(String, i64)>; 5] = Default::default();
-        for (name, clicks) in totals {
+        for (name, clicks) in window_total.dims {
             let Some((dim, value)) = name.split_once(':') else {
                 continue;
             };
@@ -418,6 +388,86 @@ impl Shard {
         breakdown.served_by = served_by;
         breakdown.bot_reasons = bot_reasons;
         Ok(breakdown)
+    }
+
+    /// Up to `limit` daily rows of days before `before_day`, the oldest first (through
+    /// `daily_day`, so only old rows are read).
+    pub async fn old_days(
+        &self,
+        before_day: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDay>, StorageError> {
+        self.db
+            .rows(
+                &format!(
+                    "SELECT link_key, day, clicks, bots, dims, visitors FROM daily \
+                     WHERE day < ?1 ORDER BY day, link_key LIMIT {limit}"
+                ),
+                &[JsValue::from_f64(before_day as f64)],
+                "old days",
+            )
+            .await
+    }
+
+    /// The monthly rows of the `(link key, month)` pairs given.
+    pub async fn months(&self, pairs: &[(&str, i64)]) -> Result<Vec<StoredMonth>, StorageError> {
+        let pairs = serde_json::to_string(pairs).map_err(|e| StorageError::new("months", e))?;
+        self.db
+            .rows(
+                "SELECT link_key, month, clicks, bots, dims, visitors FROM monthly \
+                 WHERE (link_key, month) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))",
+                &[pairs.into()],
+                "months",
+            )
+            .await
+    }
+
+    /// Writes the folded months and deletes the days folded into them, in one
+    /// transaction: a day is either in its month or still a day, never both.
+    pub async fn fold(
+        &self,
+        months: &[FoldedMonth<'_>],
+        days: &[(&str, i64)],
+    ) -> Result<(), StorageError> {
+        let days = serde_json::to_string(days).map_err(|e| StorageError::new("fold", e))?;
+        let mut statements = Vec::with_capacity(months.len() + 1);
+        for m in months {
+            statements.push(self.db.statement(
+                "INSERT OR REPLACE INTO monthly (link_key, month, clicks, bots, dims, visitors) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &[
+                    m.link_key.into(),
+                    JsValue::from_f64(m.month as f64),
+                    JsValue::from_f64(m.rollup.clicks as f64),
+                    JsValue::from_f64(m.rollup.bots as f64),
+                    m.rollup.dims_stored().into(),
+                    m.rollup.visitors.to_stored().into(),
+                ],
+                "fold month",
+            )?);
+        }
+        statements.push(self.db.statement(
+            "DELETE FROM daily WHERE (link_key, day) IN \
+             (SELECT value ->> 0, value ->> 1 FROM json_each(?1))",
+            &[days.into()],
+            "fold days",
+        )?);
+        self.db.batch(statements, "fold months").await?;
+        Ok(())
+    }
+
+    /// Deletes up to `limit` monthly rows of months before `before_month`. How many.
+    pub async fn prune_months(&self, before_month: i64, limit: u32) -> Result<usize, StorageError> {
+        self.db
+            .execute(
+                &format!(
+                    "DELETE FROM monthly WHERE (link_key, month) IN \
+                     (SELECT link_key, month FROM monthly WHERE month < ?1 LIMIT {limit})"
+                ),
+                &[JsValue::from_f64(before_month as f64)],
+                "prune months",
+            )
+            .await
     }
 
     /// Deletes up to `limit` raw visits older than `before` (the oldest first: ids grow

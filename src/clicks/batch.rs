@@ -42,7 +42,7 @@ pub struct VisitRecord {
     /// counted apart from clicks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
-    /// The visitor's sketch entry (`domain::visitors::Entry::packed`) for a human
+    /// The visitor's sketch register (`domain::visitors::Register::packed`) for a human
     /// click: never the address or the hash, only what the day's sketch keeps.
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<u64>,
