@@ -158,6 +158,9 @@ impl StoredMonth {
     }
 }
 
+/// Longest JSON text of folded months bound to one statement (D1 caps a value at 2 MB).
+const FOLD_TEXT_BYTES: usize = 500_000;
+
 /// A month to write back after a fold.
 pub struct FoldedMonth<'a> {
     pub link_key: &'a str,
@@ -423,33 +426,50 @@ impl Shard {
     }
 
     /// Writes the folded months and deletes the days folded into them, in one
-    /// transaction: a day is either in its month or still a day, never both.
+    /// transaction: a day is either in its month or still a day, never both. The months
+    /// go as JSON texts of at most [`FOLD_TEXT_BYTES`] each, one statement per text
+    /// (usually one), so a round costs a few statements whatever its rows.
     pub async fn fold(
         &self,
         months: &[FoldedMonth<'_>],
         days: &[(&str, i64)],
     ) -> Result<(), StorageError> {
-        let days = serde_json::to_string(days).map_err(|e| StorageError::new("fold", e))?;
-        let mut statements = Vec::with_capacity(months.len() + 1);
+        let failed = |e| StorageError::new("fold", e);
+        let mut texts: Vec<Vec<serde_json::Value>> = vec![Vec::new()];
+        let mut size = 0;
         for m in months {
+            let row = serde_json::json!([
+                m.link_key,
+                m.month,
+                m.rollup.clicks,
+                m.rollup.bots,
+                m.rollup.dims_stored(),
+                m.rollup.visitors.to_stored()
+            ]);
+            let len = row.to_string().len();
+            if size + len > FOLD_TEXT_BYTES && size > 0 {
+                texts.push(Vec::new());
+                size = 0;
+            }
+            size += len;
+            if let Some(last) = texts.last_mut() {
+                last.push(row);
+            }
+        }
+        let mut statements = Vec::with_capacity(texts.len() + 1);
+        for text in texts.iter().filter(|t| !t.is_empty()) {
             statements.push(self.db.statement(
                 "INSERT OR REPLACE INTO monthly (link_key, month, clicks, bots, dims, visitors) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                &[
-                    m.link_key.into(),
-                    JsValue::from_f64(m.month as f64),
-                    JsValue::from_f64(m.rollup.clicks as f64),
-                    JsValue::from_f64(m.rollup.bots as f64),
-                    m.rollup.dims_stored().into(),
-                    m.rollup.visitors.to_stored().into(),
-                ],
-                "fold month",
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+                 FROM json_each(?1)",
+                &[serde_json::to_string(text).map_err(failed)?.into()],
+                "fold months",
             )?);
         }
         statements.push(self.db.statement(
             "DELETE FROM daily WHERE (link_key, day) IN \
              (SELECT value ->> 0, value ->> 1 FROM json_each(?1))",
-            &[days.into()],
+            &[serde_json::to_string(days).map_err(failed)?.into()],
             "fold days",
         )?);
         self.db.batch(statements, "fold months").await?;

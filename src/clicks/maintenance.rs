@@ -97,10 +97,11 @@ pub async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<us
     Ok(days + months)
 }
 
-/// Daily rows folded per round, and rounds per shard per run. A round is one read of
-/// days, one of their months, and one transaction writing the months (one statement
-/// each) and deleting the days.
-const MONTH_FOLD_BATCH: u32 = 100;
+/// Daily rows folded per round, and rounds per shard per run: 5,000 rows a run, 720,000
+/// a day per shard. A round is one read of days, one of their months, and one
+/// transaction writing the months (one statement per 500 KB of them, usually one) and
+/// deleting the days.
+const MONTH_FOLD_BATCH: u32 = 250;
 const MONTH_FOLD_ROUNDS: u32 = 20;
 
 /// The first day that stays a day: the first of the previous UTC month. Days before it
