@@ -6,7 +6,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Kutt } from "kutt";
-import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native, importMany } from "./harness.mjs";
 
 const ROOT = "root-token-for-kutt";
 const BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
@@ -99,6 +99,19 @@ describe("Kutt API v2 through the kutt client", () => {
       ["root", "link.deactivate", "kt-c"],
       ["root", "link.update", "kt-b2"],
     ]);
+  });
+
+  test("the list counts and pages every link, past the first thousand", async () => {
+    const w = await start();
+    await importMany(w, 1150, "many");
+    const links = kutt(w, ROOT).links();
+
+    const tail = await links.list({ skip: 1148, limit: 10 });
+    const beyond = await links.list({ skip: 1150, limit: 10 });
+
+    assert.deepEqual({ total: tail.total, skip: tail.skip, limit: tail.limit }, { total: 1150, skip: 1148, limit: 10 });
+    assert.deepEqual(tail.data.map((l) => l.id), ["many-1", "many-0"]);
+    assert.deepEqual({ total: beyond.total, data: beyond.data }, { total: 1150, data: [] });
   });
 
   test("stats are the service's own counts", async () => {

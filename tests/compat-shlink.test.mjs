@@ -6,7 +6,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { ShlinkApiClient } from "@shlinkio/shlink-js-sdk";
 import { FetchHttpClient } from "@shlinkio/shlink-js-sdk/fetch";
-import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native, importMany } from "./harness.mjs";
 
 const ROOT = "root-token-for-shlink";
 const PROBLEM = "https://shlink.io/api/error/";
@@ -156,6 +156,25 @@ describe("Shlink REST API v3 through @shlinkio/shlink-js-sdk", () => {
     const stats = await client.tagsStats();
     assert.deepEqual([...tags.data].sort(), ["alpha", "beta"]);
     assert.deepEqual(stats.data.find((t) => t.tag === "beta"), { tag: "beta", shortUrlsCount: 2, visitsSummary: { total: 0, nonBots: 0, bots: 0 } });
+  });
+
+  test("the list counts and pages every link, past the first thousand, in the order asked", async () => {
+    const w = await start();
+    await importMany(w, 1150, "many");
+    const client = shlink(w, ROOT);
+
+    const last = await client.listShortUrls({ page: "12", itemsPerPage: 100 });
+    const beyond = await client.listShortUrls({ page: "13", itemsPerPage: 100 });
+    const most = await client.listShortUrls({ itemsPerPage: 2, orderBy: { field: "visits", dir: "DESC" } });
+    const fewest = await client.listShortUrls({ page: "575", itemsPerPage: 2, orderBy: { field: "visits", dir: "DESC" } });
+    const since = await client.listShortUrls({ startDate: "2026-01-01T19:00:00Z", itemsPerPage: 1 });
+
+    assert.deepEqual(last.pagination, { currentPage: 12, pagesCount: 12, itemsPerPage: 100, itemsInCurrentPage: 50, totalItems: 1150 });
+    assert.deepEqual(last.data.map((s) => s.shortCode).slice(-2), ["many-1", "many-0"], "newest first: the oldest are last");
+    assert.deepEqual(beyond.data, []);
+    assert.deepEqual(most.data.map((s) => [s.shortCode, s.visitsSummary.total]), [["many-1149", 1149], ["many-1148", 1148]]);
+    assert.deepEqual(fewest.data.map((s) => s.shortCode), ["many-1", "many-0"]);
+    assert.equal(since.pagination.totalItems, 1150 - 19 * 60, "created at 19:00 or later: links 1140 onwards");
   });
 
   test("visits and the visits summary are the service's own counts", async () => {

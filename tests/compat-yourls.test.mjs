@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
-import { waitFor, workerPerTest, makeKey, native } from "./harness.mjs";
+import { waitFor, workerPerTest, makeKey, native, importMany } from "./harness.mjs";
 
 const PYTHON = new URL("../build/yourls-venv/bin/python", import.meta.url).pathname;
 const inCi = Boolean(process.env.CI) && process.env.CI !== "false";
@@ -109,6 +109,23 @@ out = {"total_links": s.total_links, "total_clicks": s.total_clicks}`);
     assert.deepEqual({ total_links: top.total_links, total_clicks: top.total_clicks }, { total_links: 3, total_clicks: 2 });
     assert.deepEqual(last, ["yl-c", "yl-b", "yl-a"]);
     assert.deepEqual(db, { total_links: 3, total_clicks: 2 });
+  });
+
+  test("stats and db-stats count every link, past the first thousand", async () => {
+    const w = await start();
+    await importMany(w, 1150, "many");
+    const out = await py(w, { signature: ROOT }, `
+top, stats = client.stats("top", 2)
+bottom, _ = client.stats("bottom", 2)
+db = client.db_stats()
+out = {"top": [l.shorturl.rsplit("/", 1)[1] for l in top], "bottom": [l.shorturl.rsplit("/", 1)[1] for l in bottom],
+       "stats": [stats.total_links, stats.total_clicks], "db": [db.total_links, db.total_clicks]}`);
+
+    const clicks = (1150 * 1149) / 2;
+    assert.deepEqual(out.top, ["many-1149", "many-1148"]);
+    assert.deepEqual(out.bottom, ["many-0", "many-1"]);
+    assert.deepEqual(out.stats, [1150, clicks]);
+    assert.deepEqual(out.db, [1150, clicks]);
   });
 
   test("username and password are the key's id and the key", async () => {

@@ -101,7 +101,6 @@ export async function onOneUtcDate(body) {
   }
 }
 
-/** The parsed JSON body of a response (or of a promise of one). */
 /** Makes an API key on `w` as root; returns its answer (with the token, shown once). */
 export async function makeKey(w, fields) {
   const res = await w.operator("/api/keys", { method: "POST", json: fields });
@@ -116,6 +115,26 @@ export async function native(w, key) {
   return res.json();
 }
 
+/**
+ * Imports `count` links `${prefix}-0`, `${prefix}-1`, … through the native import (1,000
+ * a call), link i with i imported clicks and made i minutes after 2026-01-01, so that
+ * order by clicks and by date are the same. More links than a listing of the other
+ * shorteners' APIs could once read (1,000).
+ */
+export async function importMany(w, count, prefix) {
+  const base = Date.parse("2026-01-01T00:00:00Z");
+  for (let from = 0; from < count; from += 1000) {
+    const items = [];
+    for (let i = from; i < Math.min(count, from + 1000); i++) {
+      items.push({ key: `${prefix}-${i}`, target_url: `https://example.com/many/${i}`, clicks: i, created_at: new Date(base + i * 60_000).toISOString() });
+    }
+    const res = await w.operator("/api/links/import", { method: "POST", json: items });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).created, items.length);
+  }
+}
+
+/** The parsed JSON body of a response (or of a promise of one). */
 export async function readJson(response) {
   return (await response).json();
 }

@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value};
 use worker::Request;
 
-use super::{actor, header, listed, operator};
+use super::{actor, header, operator};
 use crate::domain::access::Operation;
 use crate::domain::address::Domain;
 use crate::domain::key::Key;
@@ -242,16 +242,18 @@ async fn list(op: &Operator, cx: &Ctx) -> Answer {
         domains: op.domains(),
         search: search.as_deref(),
         created_by: op.scope(),
+        active_only: true,
         ..ListFilter::default()
     };
-    let links = listed(&filter, cx).await?;
-    let total = links.len();
-    let data: Vec<Value> = links
-        .iter()
-        .skip(skip)
-        .take(limit)
-        .map(|l| link_view(l, cx))
-        .collect();
+    let store = cx.links()?;
+    let total = store.totals_of(&filter).await?.links as u64;
+    let skip = skip as u64;
+    let shown = if skip < total {
+        store.page_at(&filter, None, skip, limit as u32).await?
+    } else {
+        Vec::new()
+    };
+    let data: Vec<Value> = shown.iter().map(|l| link_view(l, cx)).collect();
     Ok(response::json(
         OK,
         &json!({ "limit": limit, "skip": skip, "total": total, "data": data }),

@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 use worker::Request;
 
-use super::{header, listed, operator, sort_links, LinkOrder};
+use super::{header, operator};
 use crate::domain::access::Operation;
 use crate::domain::address::Domain;
 use crate::domain::controls::normalize_tag;
@@ -21,7 +21,7 @@ use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply, NO_CONTENT, OK};
 use crate::http::route::Method;
-use crate::storage::listing::ListFilter;
+use crate::storage::listing::{ListFilter, ListOrder};
 
 /// The Shlink version `/rest/health` reports: the last of the 3.x line, whose REST API
 /// v3 this adapter follows (clients read the version to pick the features they use).
@@ -538,20 +538,26 @@ fn paging(cx: &Ctx) -> Result<(usize, Option<usize>), Failure> {
 fn paginate<T>(items: Vec<T>, page: usize, per_page: Option<usize>) -> (Vec<T>, Value) {
     let total = items.len();
     let size = per_page.unwrap_or(total.max(1));
-    let pages = total.div_ceil(size.max(1));
     let shown: Vec<T> = items
         .into_iter()
         .skip((page - 1).saturating_mul(size))
         .take(size)
         .collect();
-    let pagination = json!({
-        "currentPage": page,
-        "pagesCount": pages,
-        "itemsPerPage": if per_page.is_some() { json!(size) } else { json!(-1) },
-        "itemsInCurrentPage": shown.len(),
-        "totalItems": total,
-    });
+    let pagination = pagination(page, per_page, shown.len(), total as u64);
     (shown, pagination)
+}
+
+/// Shlink's `pagination` object of page `page` (from 1), which shows `shown` of
+/// `total` items, `per_page` a page (all on one page without it).
+fn pagination(page: usize, per_page: Option<usize>, shown: usize, total: u64) -> Value {
+    let size = per_page.map_or(total.max(1), |n| n as u64);
+    json!({
+        "currentPage": page,
+        "pagesCount": total.div_ceil(size.max(1)),
+        "itemsPerPage": per_page.map_or(json!(-1), |n| json!(n)),
+        "itemsInCurrentPage": shown,
+        "totalItems": total,
+    })
 }
 
 /// A date filter (`startDate`, `endDate`): ISO 8601 as Shlink's clients send it.
@@ -578,11 +584,12 @@ fn query_values(name: &str, cx: &Ctx) -> Vec<String> {
 }
 
 /// `GET /rest/v3/short-urls`: the operator API's listing (its filters, a key's domains
-/// and a creator key's own links), then Shlink's tag modes, dates, exclusions, order
-/// and pages over the links it returned (`compat::listed`).
+/// and a creator key's own links) with Shlink's tag modes, dates, exclusions, order
+/// and numbered pages, all in the query (`LinkStore::page_at`), however many links.
 async fn list(op: &Operator, cx: &Ctx) -> Answer {
     let (page, per_page) = paging(cx)?;
-    let per_page = Some(per_page.map_or(MAX_LIST_ITEMS, |n| n.min(MAX_LIST_ITEMS)));
+    // itemsPerPage -1 ("all") gets the largest page, as every other page size does.
+    let size = per_page.map_or(MAX_LIST_ITEMS, |n| n.min(MAX_LIST_ITEMS));
     let mut tags = Vec::new();
     for raw in query_values("tags", cx) {
         tags.push(
@@ -612,51 +619,43 @@ async fn list(op: &Operator, cx: &Ctx) -> Answer {
         flag("excludeMaxVisitsReached"),
         flag("excludePastValidUntil"),
     );
-    // One tag (or every tag of "all") narrows the native query; "any" of several is
-    // matched below.
-    let tag = match (tags.as_slice(), all_tags) {
-        ([one], _) | ([one, ..], true) => Some(one.as_str()),
-        _ => None,
-    };
+    let order = order(cx.query_param("orderBy").as_deref())?;
     let filter = ListFilter {
         domain: domain.as_ref(),
         domains: op.domains(),
-        tag,
+        tags: Some((tags.as_slice(), all_tags)),
         search: search.as_deref(),
         created_by: op.scope(),
+        active_only: true,
+        created_from: since,
+        created_to: until,
+        not_exhausted: no_exhausted,
+        not_expired_at: no_expired.then_some(cx.now),
         ..ListFilter::default()
     };
-    let mut links = listed(&filter, cx).await?;
-    let now = cx.now;
-    links.retain(|l| {
-        let has = |t: &String| l.controls.tags.contains(t);
-        (tags.is_empty()
-            || if all_tags {
-                tags.iter().all(has)
-            } else {
-                tags.iter().any(has)
-            })
-            && since.is_none_or(|s| l.created_at >= s)
-            && until.is_none_or(|u| l.created_at <= u)
-            && !(no_exhausted && l.settings.max_clicks.is_some_and(|m| l.clicks >= m))
-            && !(no_expired && l.settings.expires_at.is_some_and(|e| e <= now))
-    });
-    order(&mut links, cx.query_param("orderBy").as_deref())?;
-    let (shown, pagination) = paginate(links, page, per_page);
+    let store = cx.links()?;
+    let total = store.totals_of(&filter).await?.links as u64;
+    let offset = ((page - 1) as u64).saturating_mul(size as u64);
+    let shown = if offset < total {
+        store.page_at(&filter, order, offset, size as u32).await?
+    } else {
+        Vec::new()
+    };
     let bots = futures_util::future::try_join_all(shown.iter().map(|l| bots_of(l, cx))).await?;
     let data: Vec<Value> = shown
         .iter()
         .zip(bots)
         .map(|(l, bots)| short_url(l, bots, cx))
         .collect();
+    let pagination = pagination(page, Some(size), data.len(), total);
     ok(&json!({ "shortUrls": { "data": data, "pagination": pagination } }))
 }
 
-/// Shlink's `orderBy` (`field-ASC` or `field-DESC`); the native listing's newest first
-/// without one.
-fn order(links: &mut [Link], order_by: Option<&str>) -> Result<(), Failure> {
+/// Shlink's `orderBy` (`field-ASC` or `field-DESC`) as a column and whether it is
+/// descending; `None` (the native listing's newest first) without one.
+fn order(order_by: Option<&str>) -> Result<Option<(ListOrder, bool)>, Failure> {
     let Some(raw) = order_by.filter(|o| !o.is_empty()) else {
-        return Ok(());
+        return Ok(None);
     };
     let (field, dir) = raw.split_once('-').unwrap_or((raw, "ASC"));
     let bad = || {
@@ -666,20 +665,18 @@ fn order(links: &mut [Link], order_by: Option<&str>) -> Result<(), Failure> {
         ))
     };
     let by = match field {
-        "dateCreated" => LinkOrder::Created,
-        "shortCode" => LinkOrder::Key,
-        "longUrl" => LinkOrder::Target,
-        "title" => LinkOrder::Title,
-        "visits" | "nonBotVisits" => LinkOrder::Clicks,
+        "dateCreated" => ListOrder::Created,
+        "shortCode" => ListOrder::Key,
+        "longUrl" => ListOrder::Target,
+        "title" => ListOrder::Title,
+        "visits" | "nonBotVisits" => ListOrder::Clicks,
         _ => return Err(bad()),
     };
-    let descending = match dir {
-        "ASC" => false,
-        "DESC" => true,
-        _ => return Err(bad()),
-    };
-    sort_links(links, by, descending);
-    Ok(())
+    match dir {
+        "ASC" => Ok(Some((by, false))),
+        "DESC" => Ok(Some((by, true))),
+        _ => Err(bad()),
+    }
 }
 
 /// `GET /rest/v3/short-urls/{shortCode}/visits`: the raw visits this service keeps

@@ -22,7 +22,7 @@ use crate::http::body::{self, MAX_BODY_BYTES};
 use crate::http::error::ApiError;
 use crate::http::response::{self, Reply};
 use crate::http::route::Method;
-use crate::storage::listing::ListFilter;
+use crate::storage::listing::{ListFilter, ListOrder};
 use crate::webcrypto;
 
 /// The YOURLS version `version` reports: the release whose API this follows.
@@ -446,44 +446,50 @@ async fn url_stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
     ))
 }
 
-/// The totals `stats` and `db-stats` report, over the links this key reaches.
-async fn totals(op: &Operator, cx: &Ctx) -> Result<(Value, Vec<Link>), Answer> {
+/// The links this key reaches (its domains, a creator key's own; active ones, as
+/// YOURLS has no inactive links), how many they are, and YOURLS's `stats` object of
+/// their totals.
+async fn reached<'a>(op: &'a Operator, cx: &Ctx) -> Result<(ListFilter<'a>, u64, Value), Answer> {
     let filter = ListFilter {
         domains: op.domains(),
         created_by: op.scope(),
+        active_only: true,
         ..ListFilter::default()
     };
-    let links = super::listed(&filter, cx).await.map_err(|e| refusal(&e))?;
-    let clicks: i64 = links.iter().map(|l| l.clicks).sum();
+    let store = cx.links().map_err(|e| refusal(&e.into()))?;
+    let totals = store
+        .totals_of(&filter)
+        .await
+        .map_err(|e| refusal(&e.into()))?;
+    let links = totals.links as u64;
     let stats = json!({
-        "total_links": links.len().to_string(),
-        "total_clicks": clicks.to_string(),
+        "total_links": links.to_string(),
+        "total_clicks": (totals.clicks as u64).to_string(),
     });
-    Ok((stats, links))
+    Ok((filter, links, stats))
 }
 
 /// `action=stats&filter=top|bottom|rand|last&limit=&start=`.
 async fn stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
     let op = signed_in(params, Operation::Export, cx).await?;
-    let number = |name: &str, default: usize| match params.get(name) {
+    let number = |name: &str, default: u64| match params.get(name) {
         None => Ok(default),
         Some(raw) => raw
-            .parse::<usize>()
+            .parse::<u64>()
             .map_err(|_| Answer::error(400, format!("{name} must be a number"))),
     };
-    let limit = number("limit", 10)?.clamp(1, MAX_STATS_LIMIT);
+    let limit = number("limit", 10)?.clamp(1, MAX_STATS_LIMIT as u64);
     let start = number("start", 0)?;
-    let (stats, mut links) = totals(&op, cx).await?;
-    match params.get("filter").unwrap_or("top") {
-        "top" => super::sort_links(&mut links, super::LinkOrder::Clicks, true),
-        "bottom" => super::sort_links(&mut links, super::LinkOrder::Clicks, false),
+    let (filter, total, stats) = reached(&op, cx).await?;
+    let (order, offset) = match params.get("filter").unwrap_or("top") {
+        "top" => (Some((ListOrder::Clicks, true)), start),
+        "bottom" => (Some((ListOrder::Clicks, false)), start),
         // The listing is newest first already.
-        "last" => {}
-        // Shuffled by the clock: a sample, not a secret.
+        "last" => (None, start),
+        // Moved along by the clock: a sample, not a secret.
         "rand" | "random" => {
-            let len = links.len().max(1);
-            let shift = usize::try_from(cx.now.millis().rem_euclid(len as i64)).unwrap_or(0);
-            links.rotate_left(shift);
+            let shift = u64::try_from(cx.now.millis()).unwrap_or(0) % total.max(1);
+            (None, (start.saturating_add(shift)) % total.max(1))
         }
         other => {
             return Err(Answer::error(
@@ -491,9 +497,15 @@ async fn stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
                 format!("filter '{other}' is not one of top, bottom, rand or last"),
             ))
         }
-    }
+    };
+    let links = cx
+        .links()
+        .map_err(|e| refusal(&e.into()))?
+        .page_at(&filter, order, offset, limit as u32)
+        .await
+        .map_err(|e| refusal(&e.into()))?;
     let mut listed = Map::new();
-    for (i, link) in links.iter().skip(start).take(limit).enumerate() {
+    for (i, link) in links.iter().enumerate() {
         listed.insert(format!("link_{}", i + 1), entry(link, cx));
     }
     Ok(Answer::new(
@@ -505,7 +517,7 @@ async fn stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
 /// `action=db-stats`: how many links and clicks this key reaches.
 async fn db_stats(params: &Params, cx: &Ctx) -> Result<Answer, Answer> {
     let op = signed_in(params, Operation::Export, cx).await?;
-    let (stats, _) = totals(&op, cx).await?;
+    let (_, _, stats) = reached(&op, cx).await?;
     Ok(Answer::new(
         200,
         json!({ "db-stats": stats, "message": "success" }),

@@ -92,6 +92,7 @@ pub async fn list(op: &Operator, cx: &Ctx) -> Result<Reply, ApiError> {
         search: search.as_deref(),
         health,
         created_by: op.scope(),
+        ..ListFilter::default()
     };
     let page = cx.links()?.list(cursor.as_ref(), limit, &filter).await?;
     let viewer = Viewer::of(cx);

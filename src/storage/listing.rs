@@ -58,6 +58,152 @@ pub struct ListFilter<'a> {
     pub health: Option<HealthState>,
     /// Links created by this operator (a creator key sees only its own).
     pub created_by: Option<&'a str>,
+    /// Active links only (the other shorteners' APIs delete where this one
+    /// deactivates, so a deactivated link is gone to them).
+    pub active_only: bool,
+    /// Links carrying these tags: any of them, or all of them with `.1` true.
+    pub tags: Option<(&'a [String], bool)>,
+    /// Links created at or after this instant.
+    pub created_from: Option<Timestamp>,
+    /// Links created at or before this instant.
+    pub created_to: Option<Timestamp>,
+    /// Leaves out links whose click limit is used up.
+    pub not_exhausted: bool,
+    /// Leaves out links that have expired by this instant.
+    pub not_expired_at: Option<Timestamp>,
+}
+
+/// What an ordered page ([`LinkStore::page_at`]) is sorted by; ties, and no order at
+/// all, fall back to the listing's newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOrder {
+    Created,
+    Key,
+    Target,
+    Title,
+    Clicks,
+}
+
+impl ListOrder {
+    fn column(self) -> &'static str {
+        match self {
+            ListOrder::Created => "created_at",
+            ListOrder::Key => "key",
+            ListOrder::Target => "target_url",
+            ListOrder::Title => "(controls ->> '$.title')",
+            ListOrder::Clicks => "clicks",
+        }
+    }
+}
+
+/// How many links a filter matches and their clicks (imported ones included).
+#[derive(Deserialize)]
+pub struct ListTotals {
+    pub links: f64,
+    pub clicks: f64,
+}
+
+/// The `WHERE` clause of `filter` (empty for none) and its arguments, numbered from
+/// `?1`; more arguments may follow them.
+fn conditions(filter: &ListFilter<'_>) -> Result<(Vec<String>, Vec<JsValue>), StorageError> {
+    let mut conditions = Vec::new();
+    let mut args: Vec<JsValue> = Vec::new();
+    if let Some(domain) = filter.domain {
+        args.push(domain.stored().into());
+        conditions.push(format!("domain = ?{}", args.len()));
+    }
+    if let Some(list) = filter.domains {
+        args.push(json_list(list)?);
+        conditions.push(format!(
+            "domain IN (SELECT value FROM json_each(?{}))",
+            args.len()
+        ));
+    }
+    if let Some(host) = filter.host {
+        args.push(host.into());
+        conditions.push(format!("target_host = ?{}", args.len()));
+    }
+    if let Some(tag) = filter.tag {
+        args.push(tag.into());
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM json_each(links.controls, '$.tags') WHERE value = ?{})",
+            args.len()
+        ));
+    }
+    if let Some((tags, all)) = filter.tags.filter(|(t, _)| !t.is_empty()) {
+        args.push(json_list(tags)?);
+        let within = format!(
+            "FROM json_each(links.controls, '$.tags') WHERE value IN (SELECT value FROM json_each(?{}))",
+            args.len()
+        );
+        if all {
+            args.push(JsValue::from(distinct(tags) as f64));
+            conditions.push(format!(
+                "(SELECT COUNT(DISTINCT value) {within}) = ?{}",
+                args.len()
+            ));
+        } else {
+            conditions.push(format!("EXISTS (SELECT 1 {within})"));
+        }
+    }
+    if let Some(search) = filter.search {
+        // LIKE with its wildcards escaped: the words are matched as typed.
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        args.push(format!("%{escaped}%").into());
+        conditions.push(format!(
+            "(target_url LIKE ?{n} ESCAPE '\\' OR (controls ->> '$.title') LIKE ?{n} ESCAPE '\\')",
+            n = args.len()
+        ));
+    }
+    if let Some(state) = filter.health {
+        args.push(state.as_str().into());
+        conditions.push(format!("health_state = ?{}", args.len()));
+    }
+    if let Some(by) = filter.created_by {
+        args.push(by.into());
+        conditions.push(format!("created_by = ?{}", args.len()));
+    }
+    if filter.active_only {
+        conditions.push("is_active = 1".into());
+    }
+    if let Some(from) = filter.created_from {
+        args.push(ms(from));
+        conditions.push(format!("created_at >= ?{}", args.len()));
+    }
+    if let Some(to) = filter.created_to {
+        args.push(ms(to));
+        conditions.push(format!("created_at <= ?{}", args.len()));
+    }
+    if filter.not_exhausted {
+        conditions.push("(max_clicks IS NULL OR clicks < max_clicks)".into());
+    }
+    if let Some(now) = filter.not_expired_at {
+        args.push(ms(now));
+        conditions.push(format!(
+            "(expires_at IS NULL OR expires_at > ?{})",
+            args.len()
+        ));
+    }
+    Ok((conditions, args))
+}
+
+/// How many different tags `tags` holds.
+fn distinct(tags: &[String]) -> usize {
+    let mut seen: Vec<&str> = tags.iter().map(String::as_str).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
 }
 
 impl LinkStore {
@@ -97,50 +243,7 @@ impl LinkStore {
         limit: u32,
         filter: &ListFilter<'_>,
     ) -> Result<Page, StorageError> {
-        let mut conditions = Vec::new();
-        let mut args: Vec<JsValue> = Vec::new();
-        if let Some(domain) = filter.domain {
-            args.push(domain.stored().into());
-            conditions.push(format!("domain = ?{}", args.len()));
-        }
-        if let Some(list) = filter.domains {
-            args.push(json_list(list)?);
-            conditions.push(format!(
-                "domain IN (SELECT value FROM json_each(?{}))",
-                args.len()
-            ));
-        }
-        if let Some(host) = filter.host {
-            args.push(host.into());
-            conditions.push(format!("target_host = ?{}", args.len()));
-        }
-        if let Some(tag) = filter.tag {
-            args.push(tag.into());
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM json_each(links.controls, '$.tags') WHERE value = ?{})",
-                args.len()
-            ));
-        }
-        if let Some(search) = filter.search {
-            // LIKE with its wildcards escaped: the words are matched as typed.
-            let escaped = search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            args.push(format!("%{escaped}%").into());
-            conditions.push(format!(
-                "(target_url LIKE ?{n} ESCAPE '\\' OR (controls ->> '$.title') LIKE ?{n} ESCAPE '\\')",
-                n = args.len()
-            ));
-        }
-        if let Some(state) = filter.health {
-            args.push(state.as_str().into());
-            conditions.push(format!("health_state = ?{}", args.len()));
-        }
-        if let Some(by) = filter.created_by {
-            args.push(by.into());
-            conditions.push(format!("created_by = ?{}", args.len()));
-        }
+        let (mut conditions, mut args) = conditions(filter)?;
         if let Some(cursor) = cursor {
             args.push(ms(cursor.created_at));
             args.push(cursor.key.as_str().into());
@@ -152,11 +255,7 @@ impl LinkStore {
                 args.len()
             ));
         }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        let filter = where_clause(&conditions);
         // One extra row tells whether another page follows.
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM links {filter} \
@@ -184,6 +283,58 @@ impl LinkStore {
             None
         };
         Ok(Page { links, next_cursor })
+    }
+
+    /// Links `offset` onwards of those `filter` matches, sorted by `order` (column,
+    /// descending) and then newest first: for the other shorteners' APIs, which page
+    /// by number and sort by any field. A deep page costs its offset in rows read;
+    /// the operator API pages by cursor instead ([`LinkStore::list`]).
+    pub async fn page_at(
+        &self,
+        filter: &ListFilter<'_>,
+        order: Option<(ListOrder, bool)>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Link>, StorageError> {
+        let (conditions, args) = conditions(filter)?;
+        let first = order.map_or(String::new(), |(by, descending)| {
+            format!(
+                "{} {}, ",
+                by.column(),
+                if descending { "DESC" } else { "ASC" }
+            )
+        });
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links {} \
+             ORDER BY {first}created_at DESC, key DESC, domain DESC LIMIT {limit} OFFSET {offset}",
+            where_clause(&conditions)
+        );
+        self.db
+            .rows(&sql, &args, "page at")
+            .await?
+            .into_iter()
+            .map(|row| link_of(row).map_err(|bad| bad.error))
+            .collect()
+    }
+
+    /// How many links `filter` matches and their clicks: one pass over them.
+    pub async fn totals_of(&self, filter: &ListFilter<'_>) -> Result<ListTotals, StorageError> {
+        let (conditions, args) = conditions(filter)?;
+        let totals: Option<ListTotals> = self
+            .db
+            .first(
+                &format!(
+                    "SELECT COUNT(*) AS links, COALESCE(SUM(clicks), 0) AS clicks FROM links {}",
+                    where_clause(&conditions)
+                ),
+                &args,
+                "list totals",
+            )
+            .await?;
+        Ok(totals.unwrap_or(ListTotals {
+            links: 0.0,
+            clicks: 0.0,
+        }))
     }
 
     /// The clicks of every link (on `domains`, as stored, for a key limited to them):
