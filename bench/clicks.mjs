@@ -8,7 +8,9 @@
 // own `meta.rows_written` (summed by the worker's bench counters over both databases),
 // storage bytes per 1,000 clicks (SQLite's dbstat over the D1 files after VACUUM, minus
 // the same files before the clicks), and the statistics endpoint's rows read for a link
-// with 10 million clicks in its window, seeded straight into its aggregates. Also writes
+// with 10 million clicks in its window, seeded straight into its aggregates (with dense
+// visitor sketches and every hour clicked). Clicks come from 8,000 addresses, so the
+// unique-visitor sketches and hourly splits are on, as in production. Also writes
 // bench/clicks.json, the measured inputs of `node bench/project.mjs`.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { revision } from "./provenance.mjs";
@@ -23,6 +25,10 @@ const LINKS = 10_000;
 const CONCURRENCY = 64;
 const DAY = 86_400_000;
 
+// Visitors: each click comes from one of this many addresses (CF-Connecting-IP), so the
+// unique-visitor sketches fill as real traffic would fill them (the hot link's turns
+// dense: its worst size).
+const VISITORS = 8_000;
 const REFERRERS = Array.from({ length: 50 }, (_, i) => (i === 0 ? undefined : `https://site${i}.example/page`));
 const COUNTRIES = ["US", "DE", "FR", "GB", "JP", "BR", "IN", "CA", "ES", "IT", "NL", "SE", "PL", "MX", "AU", "KR", "TR", "AR", "CH", "BE", "AT", "NO", "DK", "FI", "IE", "PT", "CZ", "RO", "ZA", "NZ"];
 const AGENTS = [
@@ -114,6 +120,7 @@ async function measure(workload, retention) {
     const pickReferrer = zipf(REFERRERS.length, 1.2, 11);
     const pickCountry = zipf(COUNTRIES.length, 1.1, 13);
     const pickAgent = zipf(AGENTS.length, 1.5, 17);
+    const pickVisitor = zipf(VISITORS, 0.6, 19);
     const counters0 = await w2.counters();
     let sent = 0;
     const started = performance.now();
@@ -124,6 +131,7 @@ async function measure(workload, retention) {
           referer: REFERRERS[pickReferrer()],
           country: COUNTRIES[pickCountry()],
           userAgent: AGENTS[pickAgent()],
+          headers: { "cf-connecting-ip": ((v) => `10.${v >> 16}.${(v >> 8) & 255}.${v & 255}`)(pickVisitor()) },
         });
         if (res.status !== 302) throw new Error(`visit answered ${res.status}`);
         await res.arrayBuffer();
@@ -180,21 +188,27 @@ async function statsRowsRead() {
     const dims = {};
     for (const dim of ["r", "c"]) for (let j = 0; j < 10; j++) dims[`${dim}:${j === 9 ? "~other" : `value${j}`}`] = Math.floor(perDay / 10);
     for (const device of ["desktop", "mobile", "tablet", "bot", "other"]) dims[`d:${device}`] = Math.floor(perDay / 5);
+    // Every day's visitor sketch dense (4,096 registers, ranks of a large count) and
+    // every hour of the day clicked: the largest rows a day can have.
+    const visitors = Object.fromEntries(Array.from({ length: 4096 }, (_, r) => [String(r), 1 + ((r * 7) % 12)]));
+    const hours = Object.fromEntries(Array.from({ length: 24 }, (_, h) => [String(h), Math.floor(perDay / 24)]));
     await shard
       .prepare(
         `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 364)
-         INSERT INTO daily (link_key, day, clicks, bots, dims) SELECT ?1, ?2 - i, ?3, 0, ?4 FROM n`,
+         INSERT INTO daily (link_key, day, clicks, bots, dims, visitors, hours) SELECT ?1, ?2 - i, ?3, 0, ?4, ?5, ?6 FROM n`,
       )
-      .bind(link.key, today, perDay, JSON.stringify(dims))
+      .bind(link.key, today, perDay, JSON.stringify(dims), JSON.stringify(visitors), JSON.stringify(hours))
       .run();
     await w.db.prepare("UPDATE links SET clicks = ?2 WHERE key = ?1").bind(link.key, perDay * 365).run();
+    // As the Cron job keeps them: days before the previous month folded into months.
+    await w.upkeep();
     const read = async (days) => {
       const before = (await w.counters()).stats_rows_read;
       const res = await w.stats(link, days);
       if (res.status !== 200) throw new Error(`stats answered ${res.status}: ${await res.text()}`);
       const stats = await res.json();
-      const clicks = stats.by_day.reduce((n, d) => n + d.clicks, 0);
-      return { days, rows: (await w.counters()).stats_rows_read - before, clicks };
+      const clicks = stats.by_day.reduce((n, d) => n + d.clicks, 0) + (stats.by_month ?? []).reduce((n, m) => n + m.clicks, 0);
+      return { days, rows: (await w.counters()).stats_rows_read - before, clicks, visitors: stats.visitors, hours: stats.by_hour.length };
     };
     return [await read(30), await read(365)];
   } finally {
@@ -243,9 +257,9 @@ const lines = [
   "",
   "Statistics of a link with 10,000,000 clicks in 30 days (365 days of aggregates at the cap of every dimension):",
   "",
-  "| window | D1 rows read | clicks reported |",
-  "|---|---|---|",
-  ...stats.map((s) => `| ${s.days} days | ${fmt(s.rows)} | ${fmt(s.clicks)} |`),
+  "| window | D1 rows read | clicks reported | visitors reported | hours reported |",
+  "|---|---|---|---|---|",
+  ...stats.map((s) => `| ${s.days} days | ${fmt(s.rows)} | ${fmt(s.clicks)} | ${fmt(s.visitors)} | ${s.hours} |`),
   "",
 ];
 writeFileSync(join(ROOT, "bench", "clicks.md"), lines.join("\n"));

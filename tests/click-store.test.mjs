@@ -95,8 +95,16 @@ test("the Cron Trigger prunes raw visits and daily aggregates past their retenti
   const guards = (await w.db.prepare("SELECT id FROM click_batches WHERE write_id = 'w'").all()).results.map((r) => r.id);
   assert.deepEqual(guards, [`${hex(now - DAY / 24)}new`]);
   assert.equal((await shard.prepare("SELECT COUNT(*) AS n FROM applied_batches WHERE write_id = 'w'").first()).n, 0);
-  // AGGREGATE_RETENTION_DAYS defaults to 400: day today-400 goes, today-399 stays.
-  assert.deepEqual((await w.aggregates("gone-link")).days.map((d) => d.day), [today - 399]);
+  // AGGREGATE_RETENTION_DAYS defaults to 400: day today-400 goes, today-399 stays, folded
+  // into its month by the same run (days before the previous month are kept by month).
+  assert.deepEqual((await w.aggregates("gone-link")).days, []);
+  const d399 = new Date((today - 399) * DAY);
+  const month399 = Date.UTC(d399.getUTCFullYear(), d399.getUTCMonth(), 1) / DAY;
+  assert.deepEqual(
+    (await shard.prepare("SELECT month, clicks FROM monthly WHERE link_key = 'gone-link'").all()).results,
+    [{ month: month399, clicks: 1 }],
+    "the day past the retention was pruned, not folded",
+  );
   // The run ends with its summary line (src/background/upkeep.rs).
   await w.waitForLog('"event":"upkeep"');
 });

@@ -55,7 +55,7 @@ describe("GET /admin/{secret_key}/stats", () => {
       assert.ok(s.last_click_at >= s.first_click_at);
       assert.equal(s.by_day.length, 30);
       const today = new Date().toISOString().slice(0, 10);
-      assert.deepEqual(s.by_day.at(-1), { date: today, clicks: 4 });
+      assert.deepEqual(s.by_day.at(-1), { date: today, clicks: 4, visitors: 2 });
       assert.ok(s.by_day.slice(0, -1).every((d) => d.clicks === 0));
       // Ties may come in any order; the list is ordered by clicks only.
       const byHost = (list) => [...list].sort((x, y) => x.host.localeCompare(y.host));

@@ -5,13 +5,17 @@ use std::marker::PhantomData;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::timestamp::{Timestamp, DAY_MS};
+use super::timestamp::{month_label, Timestamp, DAY_MS};
 
 /// Days of history in a statistics answer unless `?days=` says otherwise.
 pub const DEFAULT_DAYS: u32 = 30;
 pub const MAX_DAYS: u32 = 365;
 /// Rows in each "top" list.
 pub const TOP: usize = 10;
+/// Hours of recent activity in a statistics answer, the current one included. The
+/// daily rows keep their hours for as long (the Cron job clears older ones).
+pub const RECENT_HOURS: i64 = 48;
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// The days a statistics answer covers: `days` whole UTC days ending today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct Window {
     pub days: u32,
     /// Midnight UTC of the first day.
     pub since: Timestamp,
+    /// When the answer is made: the recent hours end with this one.
+    pub now: Timestamp,
 }
 
 /// `?days=` outside 1..=365 or not a number.
@@ -47,12 +53,35 @@ impl Window {
         };
         let since =
             Timestamp::from_millis(now.start_of_day().millis() - i64::from(days - 1) * DAY_MS);
-        Ok(Window { days, since })
+        Ok(Window { days, since, now })
+    }
+
+    /// The first hour (hours since 1970) of the recent activity.
+    pub fn first_recent_hour(&self) -> i64 {
+        self.now.millis().div_euclid(HOUR_MS) - RECENT_HOURS + 1
+    }
+
+    /// One entry per hour of the last [`RECENT_HOURS`], oldest first, the current
+    /// (unfinished) hour last; hours without clicks as 0. `counts` are (hour number since
+    /// 1970, clicks) pairs from storage, in any order; hours outside are ignored.
+    pub fn by_hour(&self, counts: &[(i64, i64)]) -> Vec<HourClicks> {
+        let first = self.first_recent_hour();
+        (first..first + RECENT_HOURS)
+            .map(|hour| HourClicks {
+                hour: Timestamp::from_millis(hour * HOUR_MS).to_rfc3339(),
+                clicks: counts
+                    .iter()
+                    .filter(|(h, _)| *h == hour)
+                    .map(|(_, c)| c)
+                    .sum(),
+            })
+            .collect()
     }
 
     /// One entry per day of the window, oldest first, with days without clicks as 0.
-    /// `counts` are (day number since 1970, clicks) pairs from storage, in any order.
-    pub fn by_day(&self, counts: &[(i64, i64)]) -> Vec<DayClicks> {
+    /// `counts` are (day number since 1970, clicks) pairs from storage, in any order;
+    /// `visitors` (day, estimated unique visitors) pairs.
+    pub fn by_day(&self, counts: &[(i64, i64)], visitors: &[(i64, u64)]) -> Vec<DayClicks> {
         let first = self.since.millis().div_euclid(DAY_MS);
         (0..i64::from(self.days))
             .map(|i| {
@@ -65,16 +94,30 @@ impl Window {
                 DayClicks {
                     date: Timestamp::from_millis(day * DAY_MS).date(),
                     clicks,
+                    visitors: visitors
+                        .iter()
+                        .filter(|(d, _)| *d == day)
+                        .map(|(_, v)| v)
+                        .sum(),
                 }
             })
             .collect()
     }
 }
 
+/// The clicks of one UTC hour (`hour` is its start, RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourClicks {
+    pub hour: String,
+    pub clicks: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayClicks {
     pub date: String,
     pub clicks: i64,
+    /// Estimated unique visitors of the day (humans only; see `visitors`).
+    pub visitors: u64,
 }
 
 /// The clicks of one value of a breakdown (a referrer's host, a country, a device
@@ -175,6 +218,27 @@ pub struct Breakdown {
     pub sources: Vec<(String, i64)>,
     /// Clicks by the link's UTM campaign at the time of the click.
     pub campaigns: Vec<(String, i64)>,
+    /// Clicks per hour of the recent days: (hour number since 1970, clicks).
+    pub by_hour: Vec<(i64, i64)>,
+    /// Estimated unique visitors per day: (day number since 1970, visitors).
+    pub visitors_by_day: Vec<(i64, u64)>,
+    /// Estimated unique visitors over the whole window: the union of its days'
+    /// sketches, not their sum.
+    pub visitors: u64,
+    /// Months the window reaches whose days were folded into one row (see
+    /// `clicks::maintenance::fold_months`): (day number of the month's first day,
+    /// clicks, estimated unique visitors).
+    pub by_month: Vec<(i64, i64, u64)>,
+}
+
+/// The clicks of a month whose days were folded into one row: counted whole in any
+/// window that reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthClicks {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub clicks: i64,
+    pub visitors: u64,
 }
 
 /// How the aggregates spell an absent value, and the bucket of a day's values past the
@@ -200,7 +264,17 @@ pub struct Stats {
     pub first_click_at: Option<String>,
     pub last_click_at: Option<String>,
     pub days: u32,
+    /// Estimated unique human visitors over the window (`domain::visitors`): within
+    /// `visitors::small_count_bound` of the exact count up to a few thousand, within
+    /// 1.6% (one standard error) above.
+    pub visitors: u64,
     pub by_day: Vec<DayClicks>,
+    /// Months older than the daily rows kept (days folded into months by the Cron
+    /// job) that the window reaches, counted whole; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_month: Vec<MonthClicks>,
+    /// Clicks in each of the last 48 hours, whatever `days` is: the current hour last.
+    pub by_hour: Vec<HourClicks>,
     pub referrers: Vec<HostClicks>,
     pub countries: Vec<CountryClicks>,
     pub devices: Vec<DeviceClicks>,
@@ -242,7 +316,18 @@ impl Stats {
             first_click_at: fmt(totals.first_click_at),
             last_click_at: fmt(totals.last_click_at),
             days: window.days,
-            by_day: window.by_day(&breakdown.by_day),
+            visitors: breakdown.visitors,
+            by_day: window.by_day(&breakdown.by_day, &breakdown.visitors_by_day),
+            by_month: breakdown
+                .by_month
+                .iter()
+                .map(|&(month, clicks, visitors)| MonthClicks {
+                    month: month_label(month),
+                    clicks,
+                    visitors,
+                })
+                .collect(),
+            by_hour: window.by_hour(&breakdown.by_hour),
             referrers: breakdown
                 .referrers
                 .into_iter()
@@ -331,7 +416,19 @@ mod tests {
                 bot_reasons: vec![("crawler".into(), 1)],
                 sources: vec![("qr".into(), 3), ("link".into(), 2)],
                 campaigns: vec![("spring".into(), 4), ("~other".into(), 1)],
+                by_hour: vec![(NOW.millis() / HOUR_MS, 5)],
+                visitors_by_day: vec![(NOW.millis() / DAY_MS, 3)],
+                visitors: 3,
+                by_month: vec![(0, 7, 2)],
             },
+        );
+        assert_eq!(
+            stats.by_month,
+            [MonthClicks {
+                month: "1970-01".into(),
+                clicks: 7,
+                visitors: 2
+            }]
         );
         assert_eq!((stats.clicks, stats.humans, stats.bots), (5, 4, 1));
         assert_eq!(
@@ -339,6 +436,16 @@ mod tests {
             Some("1970-01-01T00:00:00Z")
         );
         assert_eq!(stats.by_day.first().map(|d| d.clicks), Some(5));
+        assert_eq!(stats.by_day.first().map(|d| d.visitors), Some(3));
+        assert_eq!(stats.visitors, 3);
+        assert_eq!(stats.by_hour.len(), 48);
+        assert_eq!(
+            stats.by_hour.last(),
+            Some(&HourClicks {
+                hour: "2026-11-21T19:00:00Z".into(),
+                clicks: 5
+            })
+        );
         let hosts: Vec<&str> = stats.referrers.iter().map(|r| r.value.as_str()).collect();
         assert_eq!(hosts, ["direct", "(other)", "a.example"]);
         assert_eq!(
@@ -373,24 +480,53 @@ mod tests {
     }
 
     #[test]
+    fn the_recent_hours_are_the_last_48_ending_with_the_current_one() {
+        let w = Window::parse(Some("1"), NOW).unwrap();
+        let now_hour = NOW.millis() / HOUR_MS;
+        let hours = w.by_hour(&[
+            (now_hour, 2),
+            (now_hour - 47, 1),
+            (now_hour - 48, 9),
+            (now_hour + 1, 9),
+        ]);
+        assert_eq!(hours.len(), 48);
+        assert_eq!(
+            hours.first().map(|h| (h.hour.as_str(), h.clicks)),
+            Some(("2026-11-19T20:00:00Z", 1))
+        );
+        assert_eq!(
+            hours.last().map(|h| (h.hour.as_str(), h.clicks)),
+            Some(("2026-11-21T19:00:00Z", 2))
+        );
+        assert_eq!(hours.iter().map(|h| h.clicks).sum::<i64>(), 3);
+        assert_eq!(w.first_recent_hour(), now_hour - 47);
+    }
+
+    #[test]
     fn by_day_fills_missing_days_with_zero() {
         let w = Window::parse(Some("3"), NOW).unwrap();
         let today = NOW.millis() / DAY_MS;
-        let days = w.by_day(&[(today, 4), (today - 2, 1), (today - 10, 99)]);
+        let days = w.by_day(
+            &[(today, 4), (today - 2, 1), (today - 10, 99)],
+            &[(today, 2), (today - 10, 50)],
+        );
         assert_eq!(
             days,
             vec![
                 DayClicks {
                     date: "2026-11-19".into(),
-                    clicks: 1
+                    clicks: 1,
+                    visitors: 0
                 },
                 DayClicks {
                     date: "2026-11-20".into(),
-                    clicks: 0
+                    clicks: 0,
+                    visitors: 0
                 },
                 DayClicks {
                     date: "2026-11-21".into(),
-                    clicks: 4
+                    clicks: 4,
+                    visitors: 2
                 },
             ]
         );

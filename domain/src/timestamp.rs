@@ -179,6 +179,28 @@ impl Timestamp {
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// The first day (days since 1970) of the UTC calendar month that holds `day`.
+pub fn month_start(day: i64) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    days_from_civil(y, i64::from(m), 1)
+}
+
+/// The first day of the month after the one that holds `day`.
+pub fn next_month_start(day: i64) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    if m == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, i64::from(m) + 1, 1)
+    }
+}
+
+/// The month of `day` as `YYYY-MM`.
+pub fn month_label(day: i64) -> String {
+    let (y, m, _) = civil_from_days(day);
+    format!("{y:04}-{m:02}")
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (inverse of `civil_from_days`).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -209,6 +231,21 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_belongs_to_the_month_that_starts_on_or_before_it() {
+        let d = |y, m, day| days_from_civil(y, m, day);
+        for (day, start, next, label) in [
+            (d(2026, 12, 7), d(2026, 12, 1), d(2027, 1, 1), "2026-12"),
+            (d(2026, 12, 1), d(2026, 12, 1), d(2027, 1, 1), "2026-12"),
+            (d(2024, 2, 29), d(2024, 2, 1), d(2024, 3, 1), "2024-02"),
+            (d(1970, 1, 31), 0, d(1970, 2, 1), "1970-01"),
+        ] {
+            assert_eq!(month_start(day), start, "{label}");
+            assert_eq!(next_month_start(day), next, "{label}");
+            assert_eq!(month_label(day), label);
+        }
+    }
 
     #[test]
     fn known_instants_format_as_rfc3339_utc() {

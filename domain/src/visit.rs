@@ -97,6 +97,9 @@ pub struct PendingVisit {
     pub key: String,
     pub at: i64,
     pub user_agent: Option<String>,
+    /// The client's address (`CF-Connecting-IP`), only ever hashed under the day's key
+    /// for the unique-visitor sketch (`domain::visitors`), never stored or logged.
+    pub address: Option<String>,
     pub referer: Option<String>,
     pub country: Option<String>,
     /// The link's counters already hold this click (a click-limited link counts before

@@ -13,10 +13,12 @@ use worker::Env;
 use super::batch::{joined, BATCH_ID, RECORD_COLUMNS, VISITS_PATH};
 use crate::config::analytics_binding;
 use crate::domain::controls::MAX_UTM_CHARS;
+use crate::domain::rollup::Rollup;
 use crate::domain::shard::shard_of;
-use crate::domain::stats::{Breakdown, Window, OTHER_VALUE};
-use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::domain::stats::{Breakdown, Window, HOUR_MS, OTHER_VALUE};
+use crate::domain::timestamp::{month_start, Timestamp, DAY_MS};
 use crate::domain::visit::{SOURCE_LINK, SOURCE_QR};
+use crate::domain::visitors::{MAX_RANK, PACKED_LIMIT};
 use crate::storage::counters;
 use crate::storage::database::{ms, Database};
 use crate::storage::error::StorageError;
@@ -47,13 +49,24 @@ const DIMENSIONS: &str = "[\"r\",\"c\",\"d\",\"v\",\"b\",\"s\",\"m\"]";
 /// Bot reasons whose visits are not clicks (link previews, mail scanners): SQL list.
 pub const PREFETCH_REASONS: &str = "('link-preview', 'email-scanner')";
 
+/// The SQL merge of two stored sketches (`{"<register>": rank}` objects, see
+/// `domain::visitors::Sketch`): each register keeps the larger rank, so the union
+/// holds no more than a dense sketch would. `a` and `b` are SQL expressions of the two.
+fn merged_sketch(a: &str, b: &str) -> String {
+    format!(
+        "(SELECT json_group_object(k, n) FROM (SELECT k, MAX(n) AS n FROM ( \
+           SELECT key AS k, value AS n FROM json_each({a}) \
+           UNION ALL SELECT key, value FROM json_each({b})) GROUP BY k))"
+    )
+}
+
 /// One shard's database.
 pub struct Shard {
     db: Database,
 }
 
 /// The visits of the batches in `?1`, as rows `claimed(key, at, ref, cc, dev, bot,
-/// cnt, via, why, src, cmp, prefetch)`, each value brought within the CHECK constraints: the write never depends on
+/// cnt, via, why, src, cmp, prefetch, u)`, each value brought within the CHECK constraints: the write never depends on
 /// the sender having normalized it. With a guard table, only the batches this write
 /// claimed there (their guard row carries `?2`); without one (a write that is never
 /// repeated), every batch, and `?2` is unused.
@@ -63,10 +76,10 @@ pub fn claimed(guard: Option<&str>) -> String {
         None => "JOIN (SELECT ?2 AS write_id) AS g".to_string(),
     };
     format!(
-        "raw (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp) AS ( \
+        "raw (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp, u) AS ( \
            SELECT {RECORD_COLUMNS} FROM json_each(?1) AS m {source}, \
            json_each(m.value, '{VISITS_PATH}') AS v), \
-         claimed (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp, prefetch) AS MATERIALIZED ( \
+         claimed (key, at, ref, cc, dev, bot, cnt, via, why, src, cmp, prefetch, u) AS MATERIALIZED ( \
            SELECT key, CAST(at AS INTEGER), \
                   CASE WHEN typeof(ref) = 'text' AND length(ref) BETWEEN 1 AND 255 THEN ref END, \
                   CASE WHEN typeof(cc) = 'text' AND length(cc) = 2 THEN cc END, \
@@ -77,7 +90,9 @@ pub fn claimed(guard: Option<&str>) -> String {
                   CASE WHEN typeof(why) = 'text' AND length(why) BETWEEN 1 AND 20 THEN why END, \
                   CASE WHEN src = '{SOURCE_QR}' THEN '{SOURCE_QR}' ELSE '{SOURCE_LINK}' END, \
                   CASE WHEN typeof(cmp) = 'text' AND length(cmp) BETWEEN 1 AND {MAX_UTM_CHARS} THEN cmp END, \
-                  CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END \
+                  CASE WHEN why IN {PREFETCH_REASONS} THEN 1 ELSE 0 END, \
+                  CASE WHEN typeof(u) = 'integer' AND u > 0 AND u < {PACKED_LIMIT} \
+                       AND (u & 63) BETWEEN 1 AND {MAX_RANK} THEN u END \
            FROM raw WHERE typeof(key) = 'text' AND at IS NOT NULL)"
     )
 }
@@ -91,11 +106,77 @@ pub fn guard_sql(table: &str) -> String {
     )
 }
 
-#[derive(Deserialize)]
-struct DayRow {
-    day: f64,
-    clicks: f64,
-    dims: String,
+/// One stored daily row, as the statistics and the monthly fold read it.
+#[derive(Debug, Deserialize)]
+pub struct StoredDay {
+    pub link_key: String,
+    pub day: f64,
+    pub clicks: f64,
+    pub bots: f64,
+    pub dims: String,
+    pub visitors: String,
+    #[serde(default)]
+    pub hours: Option<String>,
+}
+
+/// One stored monthly row (`month`: the day number of the month's first day).
+#[derive(Debug, Deserialize)]
+pub struct StoredMonth {
+    pub link_key: String,
+    pub month: f64,
+    pub clicks: f64,
+    pub bots: f64,
+    pub dims: String,
+    pub visitors: String,
+}
+
+impl StoredDay {
+    /// The row as a rollup (its dims and visitor sketch parsed).
+    pub fn rollup(&self) -> Result<Rollup, StorageError> {
+        Rollup::parse_stored(
+            self.clicks as i64,
+            self.bots as i64,
+            &self.dims,
+            &self.visitors,
+        )
+        .map_err(|e| {
+            StorageError::new(
+                format!("daily row of key {} day {}", self.link_key, self.day as i64),
+                e,
+            )
+        })
+    }
+}
+
+impl StoredMonth {
+    /// The row as a rollup.
+    pub fn rollup(&self) -> Result<Rollup, StorageError> {
+        Rollup::parse_stored(
+            self.clicks as i64,
+            self.bots as i64,
+            &self.dims,
+            &self.visitors,
+        )
+        .map_err(|e| {
+            StorageError::new(
+                format!(
+                    "monthly row of key {} month {}",
+                    self.link_key, self.month as i64
+                ),
+                e,
+            )
+        })
+    }
+}
+
+/// Longest JSON text of folded months bound to one statement (D1 caps a value at 2 MB).
+const FOLD_TEXT_BYTES: usize = 500_000;
+
+/// A month to write back after a fold.
+pub struct FoldedMonth<'a> {
+    pub link_key: &'a str,
+    pub month: i64,
+    pub rollup: &'a Rollup,
 }
 
 impl Shard {
@@ -143,6 +224,7 @@ impl Shard {
             self.db.statement(
                 &format!(
                     "WITH {claimed}, \
+                     clicked AS (SELECT * FROM claimed WHERE prefetch = 0), \
                      v (key, day, k, n) AS ( \
                        SELECT key, at / {DAY_MS}, k, COUNT(*) FROM ( \
                          SELECT c.key, c.at, CASE \
@@ -163,11 +245,23 @@ impl Shard {
                        FROM ranked GROUP BY 1, 2, 3), \
                      split (key, day, dims) AS (SELECT key, day, json_group_object(k, n) FROM capped GROUP BY 1, 2), \
                      totals (key, day, n, bots) AS (SELECT key, at / {DAY_MS}, SUM(1 - prefetch), SUM(bot * (1 - prefetch)) \
-                       FROM claimed GROUP BY 1, 2) \
-                     INSERT INTO daily (link_key, day, clicks, bots, dims) \
-                     SELECT t.key, t.day, t.n, t.bots, s.dims FROM totals AS t JOIN split AS s USING (key, day) WHERE true \
+                       FROM claimed GROUP BY 1, 2), \
+                     entries (key, day, k, n) AS (SELECT key, at / {DAY_MS}, CAST(u >> 6 AS TEXT), MAX(u & 63) \
+                       FROM clicked WHERE u IS NOT NULL AND bot = 0 GROUP BY 1, 2, 3), \
+                     sketch (key, day, visitors) AS (SELECT key, day, json_group_object(k, n) FROM entries GROUP BY 1, 2), \
+                     per_hour (key, day, hours) AS (SELECT key, day, json_group_object(h, n) FROM ( \
+                       SELECT key, at / {DAY_MS} AS day, CAST((at % {DAY_MS}) / {HOUR_MS} AS TEXT) AS h, COUNT(*) AS n \
+                       FROM clicked GROUP BY 1, 2, 3) GROUP BY 1, 2) \
+                     INSERT INTO daily (link_key, day, clicks, bots, dims, visitors, hours) \
+                     SELECT t.key, t.day, t.n, t.bots, s.dims, COALESCE(v.visitors, '{{}}'), COALESCE(p.hours, '{{}}') \
+                     FROM totals AS t JOIN split AS s USING (key, day) LEFT JOIN sketch AS v USING (key, day) \
+                     LEFT JOIN per_hour AS p USING (key, day) WHERE true \
                      ON CONFLICT (link_key, day) DO UPDATE SET \
                        clicks = clicks + excluded.clicks, bots = bots + excluded.bots, \
+                       hours = (SELECT json_group_object(k, n) FROM (SELECT k, SUM(n) AS n FROM ( \
+                         SELECT key AS k, value AS n FROM json_each(daily.hours) \
+                         UNION ALL SELECT key, value FROM json_each(excluded.hours)) GROUP BY k)), \
+                       visitors = {merge}, \
                        dims = (SELECT json_group_object(k, n) FROM ( \
                          SELECT CASE WHEN known OR have + rank <= {VALUES_PER_DAY} THEN k \
                                      ELSE substr(k, 1, 2) || '{OTHER}' END AS k, SUM(n) AS n FROM ( \
@@ -178,7 +272,8 @@ impl Shard {
                                SUM(1 - src) OVER (PARTITION BY substr(k, 1, 2)) AS have \
                              FROM (SELECT key AS k, value AS n, 0 AS src FROM json_each(daily.dims) \
                                    UNION ALL SELECT key, value, 1 FROM json_each(excluded.dims)))) \
-                         GROUP BY 1))"
+                         GROUP BY 1))",
+                    merge = merged_sketch("daily.visitors", "excluded.visitors"),
                 ),
                 &args,
                 "daily clicks",
@@ -201,8 +296,10 @@ impl Shard {
     }
 
     /// A link's clicks per day and its top values per dimension over `window`: one
-    /// statement reading one row per day, whatever the link's traffic; the split by
-    /// dimension is summed here.
+    /// round trip reading one row per day of the window that is still a day, and one
+    /// per folded month the window reaches (counted whole), whatever the link's
+    /// traffic. Sums and the union of visitor sketches are made here, not in SQL, so a
+    /// sketch costs one row read, not one per register.
     pub async fn breakdown(
         &self,
         key: &str,
@@ -210,35 +307,85 @@ impl Shard {
         top: usize,
     ) -> Result<Breakdown, StorageError> {
         let since_day = window.since.millis().div_euclid(DAY_MS);
-        let result = self
+        // The recent hours reach back before a window of one day.
+        let first_recent_day = (window.first_recent_hour() * HOUR_MS).div_euclid(DAY_MS);
+        let results = self
             .db
-            .statement(
-                "SELECT day, clicks, dims FROM daily WHERE link_key = ?1 AND day >= ?2",
-                &[key.into(), JsValue::from_f64(since_day as f64)],
+            .batch(
+                vec![
+                    self.db.statement(
+                        "SELECT link_key, day, clicks, bots, dims, visitors, hours FROM daily \
+                         WHERE link_key = ?1 AND day >= ?2",
+                        &[
+                            key.into(),
+                            JsValue::from_f64(since_day.min(first_recent_day) as f64),
+                        ],
+                        "stats",
+                    )?,
+                    self.db.statement(
+                        "SELECT link_key, month, clicks, bots, dims, visitors FROM monthly \
+                         WHERE link_key = ?1 AND month >= ?2",
+                        &[key.into(), JsValue::from_f64(month_start(since_day) as f64)],
+                        "stats by month",
+                    )?,
+                ],
                 "stats",
-            )?
-            .all()
-            .await
-            .map_err(|e| StorageError::new("D1 stats", e))?;
-        if let Ok(Some(meta)) = result.meta() {
-            counters::stats_rows_read(meta.rows_read.unwrap_or(0) as u64);
-        }
-        let rows: Vec<DayRow> = result
-            .results()
-            .map_err(|e| StorageError::new("D1 stats", e))?;
-        let mut breakdown = Breakdown::default();
-        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-        for row in rows {
-            breakdown.by_day.push((row.day as i64, row.clicks as i64));
-            let dims: BTreeMap<String, i64> = serde_json::from_str(&row.dims).map_err(|e| {
-                StorageError::new(format!("daily row of key {key} day {}", row.day as i64), e)
-            })?;
-            for (name, clicks) in dims {
-                *totals.entry(name).or_default() += clicks;
+            )
+            .await?;
+        let failed = |e| StorageError::new("D1 stats", e);
+        let mut read = 0;
+        for result in &results {
+            if let Ok(Some(meta)) = result.meta() {
+                read += meta.rows_read.unwrap_or(0) as u64;
             }
         }
+        counters::stats_rows_read(read);
+        let mut parts = results.into_iter();
+        let (Some(days), Some(months)) = (parts.next(), parts.next()) else {
+            return Err(StorageError::new(
+                "D1 stats",
+                "a result missing from the batch",
+            ));
+        };
+        let days: Vec<StoredDay> = days.results().map_err(failed)?;
+        let months: Vec<StoredMonth> = months.results().map_err(failed)?;
+        let mut breakdown = Breakdown::default();
+        let mut window_total = Rollup::default();
+        for month in &months {
+            let rollup = month.rollup()?;
+            breakdown.by_month.push((
+                month.month as i64,
+                rollup.clicks,
+                rollup.visitors.estimate(),
+            ));
+            window_total.add(&rollup);
+        }
+        for row in &days {
+            let day = row.day as i64;
+            if day >= first_recent_day {
+                let hours: BTreeMap<String, i64> =
+                    serde_json::from_str(row.hours.as_deref().unwrap_or("{}")).map_err(|e| {
+                        StorageError::new(format!("hours of key {key} day {day}"), e)
+                    })?;
+                for (hour, clicks) in hours {
+                    if let Ok(hour) = hour.parse::<i64>() {
+                        breakdown.by_hour.push((day * 24 + hour, clicks));
+                    }
+                }
+            }
+            if day < since_day {
+                continue;
+            }
+            let rollup = row.rollup()?;
+            breakdown.by_day.push((day, rollup.clicks));
+            breakdown
+                .visitors_by_day
+                .push((day, rollup.visitors.estimate()));
+            window_total.add(&rollup);
+        }
+        breakdown.visitors = window_total.visitors.estimate();
         let mut split: [Vec<(String, i64)>; 7] = Default::default();
-        for (name, clicks) in totals {
+        for (name, clicks) in window_total.dims {
             let Some((dim, value)) = name.split_once(':') else {
                 continue;
             };
@@ -269,6 +416,103 @@ impl Shard {
         Ok(breakdown)
     }
 
+    /// Up to `limit` daily rows of days before `before_day`, the oldest first (through
+    /// `daily_day`, so only old rows are read).
+    pub async fn old_days(
+        &self,
+        before_day: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDay>, StorageError> {
+        self.db
+            .rows(
+                &format!(
+                    "SELECT link_key, day, clicks, bots, dims, visitors FROM daily \
+                     WHERE day < ?1 ORDER BY day, link_key LIMIT {limit}"
+                ),
+                &[JsValue::from_f64(before_day as f64)],
+                "old days",
+            )
+            .await
+    }
+
+    /// The monthly rows of the `(link key, month)` pairs given.
+    pub async fn months(&self, pairs: &[(&str, i64)]) -> Result<Vec<StoredMonth>, StorageError> {
+        let pairs = serde_json::to_string(pairs).map_err(|e| StorageError::new("months", e))?;
+        self.db
+            .rows(
+                "SELECT link_key, month, clicks, bots, dims, visitors FROM monthly \
+                 WHERE (link_key, month) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))",
+                &[pairs.into()],
+                "months",
+            )
+            .await
+    }
+
+    /// Writes the folded months and deletes the days folded into them, in one
+    /// transaction: a day is either in its month or still a day, never both. The months
+    /// go as JSON texts of at most [`FOLD_TEXT_BYTES`] each, one statement per text
+    /// (usually one), so a round costs a few statements whatever its rows.
+    pub async fn fold(
+        &self,
+        months: &[FoldedMonth<'_>],
+        days: &[(&str, i64)],
+    ) -> Result<(), StorageError> {
+        let failed = |e| StorageError::new("fold", e);
+        let mut texts: Vec<Vec<serde_json::Value>> = vec![Vec::new()];
+        let mut size = 0;
+        for m in months {
+            let row = serde_json::json!([
+                m.link_key,
+                m.month,
+                m.rollup.clicks,
+                m.rollup.bots,
+                m.rollup.dims_stored(),
+                m.rollup.visitors.to_stored()
+            ]);
+            let len = row.to_string().len();
+            if size + len > FOLD_TEXT_BYTES && size > 0 {
+                texts.push(Vec::new());
+                size = 0;
+            }
+            size += len;
+            if let Some(last) = texts.last_mut() {
+                last.push(row);
+            }
+        }
+        let mut statements = Vec::with_capacity(texts.len() + 1);
+        for text in texts.iter().filter(|t| !t.is_empty()) {
+            statements.push(self.db.statement(
+                "INSERT OR REPLACE INTO monthly (link_key, month, clicks, bots, dims, visitors) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 \
+                 FROM json_each(?1)",
+                &[serde_json::to_string(text).map_err(failed)?.into()],
+                "fold months",
+            )?);
+        }
+        statements.push(self.db.statement(
+            "DELETE FROM daily WHERE (link_key, day) IN \
+             (SELECT value ->> 0, value ->> 1 FROM json_each(?1))",
+            &[serde_json::to_string(days).map_err(failed)?.into()],
+            "fold days",
+        )?);
+        self.db.batch(statements, "fold months").await?;
+        Ok(())
+    }
+
+    /// Deletes up to `limit` monthly rows of months before `before_month`. How many.
+    pub async fn prune_months(&self, before_month: i64, limit: u32) -> Result<usize, StorageError> {
+        self.db
+            .execute(
+                &format!(
+                    "DELETE FROM monthly WHERE (link_key, month) IN \
+                     (SELECT link_key, month FROM monthly WHERE month < ?1 LIMIT {limit})"
+                ),
+                &[JsValue::from_f64(before_month as f64)],
+                "prune months",
+            )
+            .await
+    }
+
     /// Deletes up to `limit` raw visits older than `before` (the oldest first: ids grow
     /// with time). Returns how many went.
     pub async fn prune_visits(&self, before: Timestamp, limit: u32) -> Result<usize, StorageError> {
@@ -280,6 +524,31 @@ impl Shard {
                 ),
                 &[ms(before)],
                 "prune visits",
+            )
+            .await
+    }
+
+    /// Empties the hours of up to `limit` daily rows of days `from_day..=to_day` that
+    /// still have them (days past the recent hours the statistics show). A range of a
+    /// few days, so the run reads only those days' rows through `daily_day`. How many.
+    pub async fn clear_hours(
+        &self,
+        from_day: i64,
+        to_day: i64,
+        limit: u32,
+    ) -> Result<usize, StorageError> {
+        self.db
+            .execute(
+                &format!(
+                    "UPDATE daily SET hours = '{{}}' WHERE (link_key, day) IN \
+                     (SELECT link_key, day FROM daily WHERE day BETWEEN ?1 AND ?2 \
+                      AND hours <> '{{}}' LIMIT {limit})"
+                ),
+                &[
+                    JsValue::from_f64(from_day as f64),
+                    JsValue::from_f64(to_day as f64),
+                ],
+                "clear hours",
             )
             .await
     }

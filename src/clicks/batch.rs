@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::secret::sha256_hex;
 use crate::domain::shard::shard_of;
 use crate::domain::visit::{PendingVisit, Visit, SOURCE_QR};
+use crate::domain::visitors::{visitor_entry, DayKey};
 
 /// One visit ready to be written. Field names are short because every visit travels
 /// through the queue and a JSON parameter of the batch write; [`RECORD_COLUMNS`]
@@ -48,6 +49,10 @@ pub struct VisitRecord {
     /// The link's UTM campaign, for links that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmp: Option<String>,
+    /// The visitor's sketch register (`domain::visitors::Register::packed`) for a human
+    /// click: never the address or the hash, only what the day's sketch keeps.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<u64>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -55,11 +60,12 @@ fn is_zero(n: &u8) -> bool {
 }
 
 /// The columns of a [`VisitRecord`] read from a `json_each` row `v`, in the order
-/// `key, at, referrer_host, country, device, is_bot, counted, via, why, source, campaign`:
+/// `key, at, referrer_host, country, device, is_bot, counted, via, why, source, campaign,
+/// visitor`:
 /// the SQL spelling of the serde names above, kept next to them.
 pub const RECORD_COLUMNS: &str = "v.value ->> 'key', v.value ->> 'at', v.value ->> 'ref', \
      v.value ->> 'cc', v.value ->> 'dev', v.value ->> 'bot', v.value ->> 'cnt', v.value ->> 'via', \
-     v.value ->> 'why', v.value ->> 'src', v.value ->> 'cmp'";
+     v.value ->> 'why', v.value ->> 'src', v.value ->> 'cmp', v.value ->> 'u'";
 
 /// The id of a batch, for `json_each(batch)` rows `m`.
 pub const BATCH_ID: &str = "m.value ->> 'batch'";
@@ -68,13 +74,23 @@ pub const BATCH_ID: &str = "m.value ->> 'batch'";
 pub const VISITS_PATH: &str = "$.visits";
 
 impl VisitRecord {
-    /// Classifies a visit the redirect saw.
-    pub fn new(pending: PendingVisit) -> VisitRecord {
+    /// Classifies a visit the redirect saw. With the day's key, a human visit also
+    /// gets its sketch entry; the address is dropped here either way.
+    pub fn new(pending: PendingVisit, day_key: Option<&DayKey>) -> VisitRecord {
         let visit = Visit::new(
             pending.user_agent.as_deref(),
             pending.referer.as_deref(),
             pending.country,
         );
+        let visitor = day_key.filter(|_| !visit.is_bot()).map(|key| {
+            visitor_entry(
+                key,
+                pending.address.as_deref().unwrap_or_default(),
+                pending.user_agent.as_deref().unwrap_or_default(),
+                &pending.key,
+            )
+            .packed()
+        });
         VisitRecord {
             key: pending.key,
             at: pending.at,
@@ -87,6 +103,7 @@ impl VisitRecord {
             why: visit.bot_reason.map(|r| r.as_str().to_string()),
             src: pending.qr.then(|| SOURCE_QR.to_string()),
             cmp: pending.campaign,
+            visitor,
         }
     }
 }
@@ -205,6 +222,7 @@ mod tests {
             why: Some("crawler".into()),
             src: Some("qr".into()),
             cmp: Some("spring".into()),
+            visitor: Some(0x7fff_ffff),
         }
     }
 
@@ -251,6 +269,7 @@ mod tests {
             key: "abc".into(),
             at: 5,
             user_agent: Some("curl/8.5.0".into()),
+            address: Some("192.0.2.7".into()),
             referer: Some("https://news.example/story?id=1".into()),
             country: Some("DE".into()),
             counted: false,
@@ -258,7 +277,7 @@ mod tests {
             qr: false,
             campaign: None,
         };
-        let record = VisitRecord::new(pending);
+        let record = VisitRecord::new(pending, Some(&DayKey::from_bytes([7; 32])));
         assert_eq!(record.device, "bot");
         assert_eq!(record.bot, 1);
         assert_eq!(record.referrer_host.as_deref(), Some("news.example"));
@@ -266,6 +285,36 @@ mod tests {
         assert_eq!(
             json,
             r#"{"key":"abc","at":5,"ref":"news.example","cc":"DE","dev":"bot","bot":1,"why":"command-line"}"#
+        );
+    }
+
+    #[test]
+    fn a_human_visit_carries_its_sketch_entry_and_never_its_address() {
+        let key = DayKey::from_bytes([3; 32]);
+        let pending = |address: &str| PendingVisit {
+            key: "abc".into(),
+            at: 5,
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
+            address: Some(address.into()),
+            referer: None,
+            country: None,
+            counted: false,
+            via: None,
+            qr: false,
+            campaign: None,
+        };
+        let record = VisitRecord::new(pending("198.51.100.23"), Some(&key));
+        let again = VisitRecord::new(pending("198.51.100.23"), Some(&key));
+        let other = VisitRecord::new(pending("198.51.100.24"), Some(&key));
+        assert!(record.visitor.is_some());
+        assert_eq!(record.visitor, again.visitor);
+        assert_ne!(record.visitor, other.visitor);
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(!json.contains("198.51"), "{json}");
+        assert!(json.contains("\"u\":"), "{json}");
+        assert_eq!(
+            VisitRecord::new(pending("198.51.100.23"), None).visitor,
+            None
         );
     }
 
@@ -287,6 +336,7 @@ mod tests {
                         key: "abc".into(),
                         at: 1,
                         user_agent: Some(ua.into()),
+                        address: Some(referer.into()),
                         referer: Some(referer.into()),
                         country: Some(country.into()),
                         counted: true,
@@ -294,7 +344,8 @@ mod tests {
                         qr: true,
                         campaign: Some("spring".into()),
                     };
-                    let r = VisitRecord::new(pending);
+                    let r = VisitRecord::new(pending, Some(&DayKey::from_bytes([1; 32])));
+                    assert_eq!(r.visitor.is_some(), r.bot == 0, "{r:?}");
                     assert_eq!(r.counted, 1);
                     assert_eq!(r.bot, u8::from(r.device == "bot"), "{r:?}");
                     let json = serde_json::to_string(&r).unwrap();
@@ -328,7 +379,7 @@ mod tests {
         assert_eq!(sorted_sql, sorted_names);
         assert_eq!(
             in_sql,
-            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why", "src", "cmp"]
+            ["key", "at", "ref", "cc", "dev", "bot", "cnt", "via", "why", "src", "cmp", "u"]
         );
     }
 

@@ -1,20 +1,24 @@
 //! The click store's upkeep jobs, each bounded per run: pruning raw visits past
 //! `VISIT_RETENTION_DAYS`, daily aggregates past `AGGREGATE_RETENTION_DAYS` and batch
-//! guards past the queue's retention, and folding visits recorded before the
-//! aggregates existed into them. The Cron entry (`background::upkeep`) calls each one
+//! guards past the queue's retention, folding visits recorded before the
+//! aggregates existed into them, and folding old days into months. The Cron entry (`background::upkeep`) calls each one
 //! and logs its failure.
 
 use serde::Deserialize;
 use worker::Env;
 
-use super::analytics::{prune_guards, Shard};
+use std::collections::BTreeMap;
+
+use super::analytics::{prune_guards, FoldedMonth, Shard, VALUES_PER_DAY};
 use super::batch::{
     batch_ids_before, batches_under, shard_of_batch, VisitRecord, MAX_MESSAGE_BYTES,
 };
 use super::writer::ID_LEN;
 use crate::config::{Config, CLICK_GUARD_DAYS};
 use crate::domain::random::random_string;
-use crate::domain::timestamp::{Timestamp, DAY_MS};
+use crate::domain::rollup::Rollup;
+use crate::domain::stats::{HOUR_MS, RECENT_HOURS};
+use crate::domain::timestamp::{month_start, Timestamp, DAY_MS};
 use crate::storage::database::{int, Database};
 use crate::storage::error::StorageError;
 
@@ -80,11 +84,112 @@ pub async fn prune_days(env: &Env, config: &Config, now: Timestamp) -> Result<us
     // The retention counts today: 400 days keep today and the 399 before it.
     let before_day =
         now.millis().div_euclid(DAY_MS) - i64::from(config.aggregate_retention_days) + 1;
-    in_rounds(env, config, async |shard: &Shard| {
+    let days = in_rounds(env, config, async |shard: &Shard| {
         shard.prune_days(before_day, PRUNE_BATCH).await
+    })
+    .await?;
+    // A folded month goes once every one of its days is past the retention.
+    let before_month = month_start(before_day);
+    let months = in_rounds(env, config, async |shard: &Shard| {
+        shard.prune_months(before_month, PRUNE_BATCH).await
+    })
+    .await?;
+    Ok(days + months)
+}
+
+/// Daily rows folded per round, and rounds per shard per run: 5,000 rows a run, 720,000
+/// a day per shard. A round is one read of days, one of their months, and one
+/// transaction writing the months (one statement per 500 KB of them, usually one) and
+/// deleting the days.
+const MONTH_FOLD_BATCH: u32 = 250;
+const MONTH_FOLD_ROUNDS: u32 = 20;
+
+/// The first day that stays a day: the first of the previous UTC month. Days before it
+/// are folded into months, so the daily rows kept always cover the last 31 days (every
+/// window up to 31 days reads days only) and at most 62.
+pub fn first_daily_day(now: Timestamp) -> i64 {
+    month_start(month_start(now.millis().div_euclid(DAY_MS)) - 1)
+}
+
+/// Folds the daily rows of days before [`first_daily_day`] into one row per link and
+/// month (clicks and bots summed, dims summed and capped at `VALUES_PER_DAY` per
+/// dimension, visitor sketches united, hours dropped), bounded per run. Thirteen
+/// months of statistics then keep about one row per link and month, not one per day
+/// (docs/scaling.md). Only this job writes `monthly`, one run at a time (every ten
+/// minutes, each bounded well below that).
+pub async fn fold_months(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
+    let before_day = first_daily_day(now);
+    let mut folded = 0;
+    for n in 0..config.analytics_shards {
+        let shard = Shard::open(env, n)?;
+        for _ in 0..MONTH_FOLD_ROUNDS {
+            let days = shard.old_days(before_day, MONTH_FOLD_BATCH).await?;
+            let mut months: BTreeMap<(&str, i64), Rollup> = BTreeMap::new();
+            for day in &days {
+                months
+                    .entry((day.link_key.as_str(), month_start(day.day as i64)))
+                    .or_default()
+                    .add(&day.rollup()?);
+            }
+            let pairs: Vec<(&str, i64)> = months.keys().copied().collect();
+            let stored = shard.months(&pairs).await?;
+            for month in &stored {
+                if let Some(rollup) = months.get_mut(&(month.link_key.as_str(), month.month as i64))
+                {
+                    rollup.add(&month.rollup()?);
+                }
+            }
+            for rollup in months.values_mut() {
+                rollup.cap(VALUES_PER_DAY);
+            }
+            let written: Vec<FoldedMonth> = months
+                .iter()
+                .map(|(&(link_key, month), rollup)| FoldedMonth {
+                    link_key,
+                    month,
+                    rollup,
+                })
+                .collect();
+            let keys: Vec<(&str, i64)> = days
+                .iter()
+                .map(|d| (d.link_key.as_str(), d.day as i64))
+                .collect();
+            if !keys.is_empty() {
+                shard.fold(&written, &keys).await?;
+            }
+            folded += days.len();
+            if days.len() < MONTH_FOLD_BATCH as usize {
+                break;
+            }
+        }
+    }
+    Ok(folded)
+}
+
+/// Empties the hourly split of daily rows that no statistics answer shows any more
+/// (days wholly before the last `RECENT_HOURS`), bounded like the other prunes. Only the
+/// last few such days are looked at: each run clears what the previous day left, and a
+/// Cron job that stopped for longer than that leaves older hours in place (they cost
+/// storage, not correctness).
+pub async fn prune_hours(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+) -> Result<usize, StorageError> {
+    let first_shown_day = (now.millis().div_euclid(HOUR_MS) - RECENT_HOURS + 1) * HOUR_MS / DAY_MS;
+    let (from, to) = (first_shown_day - HOURS_LOOKBACK_DAYS, first_shown_day - 1);
+    in_rounds(env, config, async |shard: &Shard| {
+        shard.clear_hours(from, to, PRUNE_BATCH).await
     })
     .await
 }
+
+/// Days before the first shown one that `prune_hours` looks at.
+const HOURS_LOOKBACK_DAYS: i64 = 7;
 
 /// Deletes the guards of batches sent before the queue could still redeliver them, in
 /// bounded rounds like the other prunes. (Guards of legacy and fold batches are named
@@ -167,6 +272,8 @@ pub async fn fold_legacy_visits(
                     why: None,
                     src: None,
                     cmp: None,
+                    // Folded visits predate the sketch: clicks, not visitors.
+                    visitor: None,
                 })
             })
             .collect();

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod events;
 pub mod maintenance;
 pub mod queue;
+pub mod visitors;
 pub mod window;
 pub mod writer;
 

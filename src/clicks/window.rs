@@ -15,6 +15,7 @@ use worker::{Delay, Env};
 
 use super::batch::{batch_id, batches_under, VisitRecord, MAX_MESSAGE_BYTES};
 use super::queue;
+use super::visitors;
 use super::writer::{ClickWriter, ID_LEN};
 use crate::config::{Config, CLICKS_QUEUE_BINDING};
 use crate::domain::random::random_string;
@@ -49,9 +50,15 @@ pub async fn flush_after_window(env: &Env, now: impl Fn() -> Timestamp) {
     if pending.is_empty() {
         return;
     }
-    let records: Vec<VisitRecord> = pending.into_iter().map(VisitRecord::new).collect();
     let config = Config::get(env);
     let now = now();
+    // The visitors are hashed here, before the batch goes to the queue or to D1, so
+    // no address leaves the isolate.
+    let day_key = visitors::today(env, now).await;
+    let records: Vec<VisitRecord> = pending
+        .into_iter()
+        .map(|p| VisitRecord::new(p, day_key.as_ref()))
+        .collect();
     let ids = || {
         random_string(ID_LEN)
             .map(|random| batch_id(now.millis(), &random))

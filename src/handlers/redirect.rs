@@ -235,6 +235,7 @@ fn record(key: &str, count: Count, seen: Seen, req: &Request, cx: &Ctx) -> bool 
         key: key.to_string(),
         at: cx.now.millis(),
         user_agent: seen.user_agent,
+        address: req.headers().get("CF-Connecting-IP").ok().flatten(),
         referer: req.headers().get("Referer").ok().flatten(),
         country: seen.country,
         counted: count.counted_first,
@@ -243,7 +244,9 @@ fn record(key: &str, count: Count, seen: Seen, req: &Request, cx: &Ctx) -> bool 
         campaign: seen.campaign,
     };
     if cx.config.click_events {
-        clicks::events::record(&cx.env, &VisitRecord::new(pending.clone()));
+        // Analytics Engine gets no visitor entry: it keeps data three months, past the
+        // day its key lives.
+        clicks::events::record(&cx.env, &VisitRecord::new(pending.clone(), None));
     }
     clicks::collect(pending)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod counters;
 pub mod database;
+pub mod day_keys;
 pub mod error;
 pub mod health;
 pub mod import;

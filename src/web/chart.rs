@@ -185,6 +185,7 @@ mod tests {
         DayClicks {
             date: date.into(),
             clicks,
+            visitors: 0,
         }
     }
 

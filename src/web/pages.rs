@@ -132,6 +132,7 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
   <dt>Redirect</dt><dd>{status}</dd>
   <dt>Target health</dt><dd><span class="state health-{health_state}" id="health">{health}</span> <span class="hint">{health_detail}</span></dd>
   <dt>Clicks</dt><dd><strong id="clicks">{clicks}</strong> <span class="hint">({humans} by people, {bots} by bots)</span></dd>
+  <dt>Unique visitors</dt><dd><strong id="visitors">{visitors}</strong> <span class="hint">in the last {days} days; <span id="recent-clicks">{recent}</span> clicks in the last 48 hours</span></dd>
   {controls}
 </dl>
 <section class="card">
@@ -173,6 +174,8 @@ pub fn admin(link: &Link, stats: &Stats, cx: &AdminContext) -> String {
         clicks = stats.clicks,
         humans = stats.humans,
         bots = stats.bots,
+        visitors = stats.visitors,
+        recent = stats.by_hour.iter().map(|h| h.clicks).sum::<i64>(),
         days = stats.days,
         chart = clicks_per_day(&stats.by_day),
         chart_table = clicks_table(&stats.by_day),
@@ -493,16 +496,21 @@ mod tests {
             first_click_at: None,
             last_click_at: None,
             days: 2,
+            visitors: 1,
+            by_month: vec![],
             by_day: vec![
                 DayClicks {
                     date: "2026-11-20".into(),
                     clicks: 1,
+                    visitors: 1,
                 },
                 DayClicks {
                     date: "2026-11-21".into(),
                     clicks: 2,
+                    visitors: 1,
                 },
             ],
+            by_hour: Vec::new(),
             referrers: vec![HostClicks::new("direct", 3)],
             countries: vec![],
             devices: vec![DeviceClicks::new("mobile", 3)],
@@ -549,6 +557,8 @@ mod tests {
         assert!(html.contains("https://example.com/&lt;script&gt;"));
         assert!(!html.contains("<script>"));
         assert!(html.contains("<strong id=\"clicks\">3</strong>"));
+        assert!(html.contains("<strong id=\"visitors\">1</strong>"));
+        assert!(html.contains("<span id=\"recent-clicks\">0</span>"));
         assert!(html.contains("<svg class=\"chart\""));
         assert!(html.contains("Deactivate"));
         assert!(html.contains("No clicks in this period."));
