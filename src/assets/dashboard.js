@@ -1082,7 +1082,7 @@ async function loadOverview() {
   if (!r.ok) {
     $("ov-body").hidden = true;
     $("ov-status").textContent = r.status === 404
-      ? "The overview is not available on this instance: it has no statistics across links (GET /api/stats answered 404)."
+      ? "The overview is not available yet: the statistics across links (GET /api/stats) are not built. Each link's own figures are in its view."
       : r.detail;
     return;
   }
