@@ -10,6 +10,7 @@ use shortener_domain::link_request::{Change, LinkPatch, NewLink, TargetPolicy, M
 use shortener_domain::controls::{Controls, Routing};
 use shortener_domain::timestamp::Timestamp;
 use shortener::clicks::batch::VisitRecord;
+use shortener_domain::visitors::DayKey;
 use shortener_domain::visit::{
     PendingVisit, COUNTRY_CODE_CHARS, DEVICE_VALUES, IS_BOT_VALUES, REFERRER_HOST_MAX_CHARS,
 };
@@ -84,6 +85,8 @@ fuzz_target!(|data: &[u8]| {
         key: "abc".into(),
         at: now.millis(),
         user_agent,
+        // Any bytes a client's address header could hold: hashed, never stored.
+        address: referer.clone(),
         referer,
         country,
         counted: false,
@@ -91,6 +94,6 @@ fuzz_target!(|data: &[u8]| {
         qr: false,
         campaign: None,
     };
-    let record = VisitRecord::new(pending);
+    let record = VisitRecord::new(pending, Some(&DayKey::from_bytes([7; 32])));
     check_record(&record);
 });
